@@ -1,0 +1,5 @@
+"""``python -m ragtui``."""
+
+from ragtui.cli import main
+
+main()

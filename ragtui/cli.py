@@ -1,0 +1,303 @@
+"""The ``ragtui`` command line: a thin shell over :class:`ragtui.core.engine.Engine`."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from ragtui import __version__
+from ragtui.config import ConfigError, SearchMode
+from ragtui.core.engine import Engine, create_engine
+from ragtui.core.errors import RagtuiError
+from ragtui.core.index.indexer import IndexReport, Progress
+
+app = typer.Typer(
+    name="ragtui", help="Private, offline answers from your own documents.",
+    no_args_is_help=True, add_completion=True, pretty_exceptions_enable=False,
+)
+eval_app = typer.Typer(help="Measure retrieval and answer quality.", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"ragtui {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    home: Annotated[
+        Optional[Path],  # noqa: UP045 - typer needs Optional here
+        typer.Option("--home", help="Keep all data and config under DIR (as RAGTUI_HOME)."),
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")
+    ] = False,
+) -> None:
+    """Private, offline answers from your own documents."""
+    if home is not None:
+        os.environ["RAGTUI_HOME"] = str(home.expanduser().resolve())
+
+
+def _fail(message: str) -> None:
+    typer.secho(f"ragtui: {message}", err=True, fg=typer.colors.RED)
+    raise typer.Exit(1)
+
+
+@contextmanager
+def _engine() -> Iterator[Engine]:
+    """Build the Engine through the shared factory; user errors become one line and exit 1."""
+    engine: Engine | None = None
+    try:
+        engine = create_engine()
+        yield engine
+    except (RagtuiError, ConfigError) as exc:
+        _fail(str(exc))
+    finally:
+        if engine is not None:
+            engine.close()
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[Callable[[Progress], None] | None]:
+    """A progress bar on a terminal (stderr), nothing otherwise."""
+    if not enabled or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, TimeRemainingColumn
+    from rich.progress import TextColumn
+
+    with Bar(
+        TextColumn("{task.description:<8}"), BarColumn(), MofNCompleteColumn(),
+        TimeRemainingColumn(), TextColumn("{task.fields[item]}", style="dim"),
+        transient=True, console=None,
+    ) as bar:
+        tasks: dict[str, Any] = {}
+
+        def update(p: Progress) -> None:
+            if p.phase not in tasks:
+                tasks[p.phase] = bar.add_task(p.phase, total=p.total or None, item="")
+            item = p.item if len(p.item) < 50 else "…" + p.item[-49:]
+            bar.update(tasks[p.phase], completed=p.done, total=p.total or None, item=item)
+
+        yield update
+
+
+def _print_json(data: object) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=None))
+
+
+# folders -----------------------------------------------------------------------
+@app.command()
+def add(paths: Annotated[list[Path], typer.Argument(help="Folders to register.")]) -> None:
+    """Register folders to index."""
+    with _engine() as engine:
+        for path in paths:
+            folder, new = engine.add_folder(path)
+            typer.echo(f"{'added' if new else 'already registered'}: {folder}")
+        typer.echo("Run `ragtui index` to index them.")
+
+
+@app.command()
+def folders(as_json: JsonOpt = False) -> None:
+    """List registered folders."""
+    with _engine() as engine:
+        registered = engine.folders()
+        if as_json:
+            _print_json({"folders": registered})
+        elif not registered:
+            typer.echo("No folders registered: `ragtui add PATH` adds one.")
+        else:
+            typer.echo("\n".join(registered))
+
+
+@app.command()
+def remove(path: Annotated[Path, typer.Argument(help="A registered folder.")]) -> None:
+    """Unregister a folder and drop its files from the index."""
+    with _engine() as engine:
+        report = engine.remove_folder(path)
+        typer.echo(f"removed {path} ({report.removed} files dropped from the index)")
+
+
+# indexing ----------------------------------------------------------------------
+def _report_json(report: IndexReport) -> dict[str, object]:
+    return {
+        "added": report.added, "updated": report.updated, "removed": report.removed,
+        "unchanged": report.unchanged, "skipped": report.skipped, "failed": report.failed,
+        "chunks": report.chunks, "embedded": report.embedded,
+        "seconds": round(report.seconds, 3),
+        "embedded_fraction": round(report.embedded_fraction, 4),
+        "cancelled": report.cancelled,
+        "errors": [{"path": p, "error": e} for p, e in report.errors],
+        "warnings": report.warnings,
+    }
+
+
+def _print_report(report: IndexReport) -> None:
+    typer.echo(
+        f"added {report.added} · updated {report.updated} · removed {report.removed} · "
+        f"unchanged {report.unchanged} · skipped {report.skipped} · failed {report.failed}"
+    )
+    typer.echo(
+        f"chunks {report.chunks} new, {report.embedded} embedded · "
+        f"{report.embedded_fraction:.0%} of the index has vectors · {report.seconds:.2f} s"
+    )
+    for path, error in report.errors[:20]:
+        typer.secho(f"  failed: {error}", fg=typer.colors.YELLOW, err=True)
+    if len(report.errors) > 20:
+        typer.secho(f"  … and {len(report.errors) - 20} more failures", err=True)
+    for warning in report.warnings:
+        typer.secho(f"warning: {warning}", fg=typer.colors.YELLOW, err=True)
+    if report.cancelled:
+        typer.echo("Stopped early; run `ragtui index` again to continue where it stopped.")
+
+
+@app.command()
+def index(
+    paths: Annotated[Optional[list[Path]], typer.Argument(help="Only these paths.")] = None,  # noqa: UP045
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Re-read and re-embed all.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Sync registered folders (or PATHS) into the index."""
+    with _engine() as engine:
+        if not paths and not engine.folders():
+            _fail("No folders registered: run `ragtui add PATH` first, or give PATH here.")
+        cancel = threading.Event()
+        with _progress(not as_json) as progress:
+            try:
+                report = engine.index(paths, rebuild=rebuild, cancel=cancel, progress=progress)
+            except KeyboardInterrupt:
+                cancel.set()
+                _fail("Interrupted; run `ragtui index` again to continue.")
+                return
+        if as_json:
+            _print_json(_report_json(report))
+        else:
+            _print_report(report)
+
+
+# search ------------------------------------------------------------------------
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for.")],
+    k: Annotated[Optional[int], typer.Option("-k", help="Number of hits.")] = None,  # noqa: UP045
+    mode: Annotated[Optional[str], typer.Option("--mode", help="hybrid, dense or bm25.")] = None,  # noqa: UP045
+    path: Annotated[Optional[str], typer.Option("--path", help="Only paths matching this glob.")] = None,  # noqa: UP045
+    file_type: Annotated[
+        Optional[list[str]], typer.Option("--type", help="Only these file types (md, pdf, …).")  # noqa: UP045
+    ] = None,
+    mmr: Annotated[bool, typer.Option("--mmr", help="Diversify hits (MMR).")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Search the index."""
+    if mode not in (None, "hybrid", "dense", "bm25"):
+        _fail(f"Unknown mode {mode!r}: use hybrid, dense or bm25.")
+    with _engine() as engine:
+        result = engine.search(
+            query, k=k, mode=mode, path_glob=path,  # type: ignore[arg-type]
+            file_types=file_type or (), diversify=mmr or None,
+        )
+        if as_json:
+            _print_json({
+                "hits": [
+                    {"chunk_id": h.chunk_id, "path": h.path, "location": h.location.label(),
+                     "score": round(h.score, 6), "snippet": h.snippet,
+                     "scores": h.scores, "also_at": list(h.also_at)}
+                    for h in result.hits
+                ],
+                "embedded_fraction": round(result.embedded_fraction, 4),
+                "mode": result.mode,
+                "timings_ms": {k: round(v, 2) for k, v in result.timings_ms.items()},
+            })
+            return
+        if not result.hits:
+            typer.echo("No matches.")
+        for n, hit in enumerate(result.hits, 1):
+            where = f" · {hit.location.label()}" if hit.location.label() else ""
+            typer.secho(f"{n:>2}. {hit.path}{where}", bold=True)
+            typer.echo(f"    score {hit.score:.4f}  {hit.snippet}")
+        if result.embedded_fraction < 1.0:
+            typer.secho(
+                f"note: {result.embedded_fraction:.0%} of the index has vectors so far; "
+                "`ragtui index` finishes embedding.", fg=typer.colors.YELLOW, err=True,
+            )
+
+
+# evaluation --------------------------------------------------------------------
+@eval_app.command("beir")
+def eval_beir(
+    folder: Annotated[Path, typer.Argument(help="A BEIR folder (corpus, queries, qrels).")],
+    split: Annotated[str, typer.Option("--split", help="qrels split.")] = "test",
+    mode: Annotated[str, typer.Option("--mode", help="hybrid, dense or bm25.")] = "hybrid",
+    limit: Annotated[Optional[int], typer.Option("--limit", help="Only the first N queries.")] = None,  # noqa: UP045
+    as_json: JsonOpt = False,
+) -> None:
+    """Index a BEIR dataset into its own index and report nDCG@10, Recall@100, MRR@10."""
+    from ragtui import paths as ragtui_paths
+    from ragtui.core.eval import beir
+
+    if mode not in ("hybrid", "dense", "bm25"):
+        _fail(f"Unknown mode {mode!r}: use hybrid, dense or bm25.")
+    with _engine() as main_engine:
+        dataset = beir.BeirDataset(folder.expanduser(), split)
+        dataset.check()
+        data_dir = beir.beir_data_dir(ragtui_paths.data_dir(), dataset, main_engine.settings)
+        engine = Engine(main_engine.settings, data_dir)
+        try:
+            with _progress(not as_json) as progress:
+                report = beir.index_corpus(engine, dataset, progress=progress)
+                scores = beir.score(engine, dataset, mode, limit, progress)  # type: ignore[arg-type]
+        finally:
+            engine.close()
+        if as_json:
+            _print_json(scores.as_json() | {"index_seconds": round(report.seconds, 2)})
+            return
+        typer.echo(f"{folder} · split {split} · mode {mode} · {scores.queries} queries")
+        typer.echo(f"nDCG@10    {scores.ndcg_at_10:.4f}")
+        typer.echo(f"Recall@100 {scores.recall_at_100:.4f}")
+        typer.echo(f"MRR@10     {scores.mrr_at_10:.4f}")
+        typer.echo(f"latency    p50 {scores.latency_ms_p50:.1f} ms · p95 {scores.latency_ms_p95:.1f} ms")
+
+
+@app.command()
+def bench(
+    corpus: Annotated[
+        Optional[Path], typer.Option("--corpus", help="Folder to measure on (default: first registered folder).")  # noqa: UP045
+    ] = None,
+    files: Annotated[int, typer.Option("--files", help="Use at most N files of it.")] = 300,
+    as_json: JsonOpt = False,
+) -> None:
+    """Measure embedding and indexing throughput and search latency on this machine."""
+    from ragtui import paths as ragtui_paths
+    from ragtui.core.bench import pick_corpus, run_bench
+
+    with _engine() as engine:
+        root = corpus or (Path(engine.folders()[0]) if engine.folders() else None)
+        if root is None or not root.is_dir():
+            _fail("Nothing to measure: give --corpus DIR or register a folder with `ragtui add`.")
+            return
+        sample = pick_corpus(root.expanduser().resolve(), files, engine.settings)
+        if not sample.files:
+            _fail(f"No readable documents under {root}: pick a folder with documents.")
+        figures = run_bench(engine.settings, sample, ragtui_paths.data_dir() / "bench-scratch")
+    if as_json:
+        _print_json(figures)
+        return
+    for key, value in figures.items():
+        typer.echo(f"{key:<24} {value}")
+
+
+def main() -> None:
+    """Entry point."""
+    app()

@@ -1,0 +1,122 @@
+"""Settings: pydantic models loaded from ``config.toml`` and ``RAGTUI_*`` env vars.
+
+Env vars nest with ``__``: ``RAGTUI_RETRIEVAL__MODE=bm25`` sets ``retrieval.mode``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from ragtui import paths
+
+SearchMode = Literal["hybrid", "dense", "bm25"]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class EmbeddingSettings(_Section):
+    """The text embedding model (fastembed, ONNX, local files only)."""
+
+    model: str = Field(
+        "all-MiniLM-L6-v2-int8",
+        description="Model name from models/models.toml, or any id when model_dir is set.",
+    )
+    model_dir: Path | None = Field(
+        None, description="A local fastembed-compatible model directory (model.onnx + tokenizer)."
+    )
+    dim: int = Field(384, description="Vector dimension of a custom model_dir model.")
+    pooling: Literal["mean", "cls"] = Field("mean", description="Pooling of a custom model.")
+    max_tokens: int = Field(256, ge=16, description="Tokens per passage the model sees.")
+    batch_size: int = Field(16, ge=1, description="Passages per embedding batch.")
+    threads: int | None = Field(None, ge=1, description="ONNX threads (default: all cores).")
+
+
+class IngestSettings(_Section):
+    """What gets read and how it is cut into chunks."""
+
+    max_file_mb: float = Field(50, gt=0, description="Files larger than this are skipped.")
+    ignore: list[str] = Field(
+        default_factory=list, description="Extra glob patterns to ignore (gitignore syntax)."
+    )
+    include_hidden: bool = Field(False, description="Index hidden files and folders.")
+    respect_gitignore: bool = Field(True, description="Honour .gitignore files.")
+    follow_symlinks: bool = Field(True, description="Follow symlinked folders (loops are cut).")
+    chunk_tokens: int = Field(160, ge=32, description="Target chunk size in tokens.")
+    chunk_overlap: int = Field(24, ge=0, description="Tokens repeated between split chunks.")
+
+
+class IndexSettings(_Section):
+    """Where the indexes live."""
+
+    vectors_uri: str | None = Field(
+        None, description="LanceDB URI (local path or object store); default: data dir."
+    )
+    embed_batch_chunks: int = Field(256, ge=1, description="Chunks embedded per write batch.")
+
+
+class RetrievalSettings(_Section):
+    """How search ranks chunks."""
+
+    mode: SearchMode = Field("hybrid", description="hybrid, dense or bm25.")
+    k: int = Field(10, ge=1, description="Hits returned.")
+    candidates: int = Field(100, ge=1, description="Hits taken from each retriever before fusion.")
+    rrf_k: float = Field(60.0, gt=0, description="Reciprocal-rank fusion constant.")
+    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion.")
+    bm25_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in fusion.")
+    mmr: bool = Field(False, description="Diversify hits with maximal marginal relevance.")
+    mmr_lambda: float = Field(0.7, ge=0, le=1, description="MMR relevance/diversity balance.")
+
+
+class Settings(BaseSettings):
+    """All of ragtui's settings."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="RAGTUI_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
+    index: IndexSettings = Field(default_factory=IndexSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=paths.config_file())
+        return (init_settings, env_settings, toml)
+
+
+class ConfigError(Exception):
+    """The configuration is invalid; the message is one sentence naming the key."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings, turning validation errors into one readable sentence."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(part) for part in first["loc"])
+        raise ConfigError(
+            f"Invalid setting {key!r} ({first['msg']}): fix it in {paths.config_file()} "
+            "or the matching RAGTUI_ environment variable."
+        ) from None
+    except ValueError as exc:
+        raise ConfigError(f"Cannot read {paths.config_file()}: {exc}.") from None

@@ -1,0 +1,101 @@
+"""``ragtui bench``: throughput and latency of this machine on a real corpus."""
+
+from __future__ import annotations
+
+import random
+import shutil
+import statistics
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from ragtui.config import Settings
+from ragtui.core.engine import Engine
+from ragtui.core.eval.metrics import percentile
+from ragtui.core.index.indexer import parse_chunks
+from ragtui.core.ingest import loaders
+from ragtui.core.ingest.document import LoaderError, Unsupported
+from ragtui.core.ingest.scan import scan
+
+
+@dataclass
+class BenchCorpus:
+    """The files a benchmark indexes (a capped, sorted sample of one folder)."""
+
+    root: Path
+    files: list[Path]
+
+
+def pick_corpus(root: Path, max_files: int, settings: Settings) -> BenchCorpus:
+    """The first ``max_files`` readable files under ``root``."""
+    files = [Path(e.path) for e in scan(root, settings.ingest)
+             if loaders.loader_for(Path(e.path)) is not None]
+    return BenchCorpus(root, files[:max_files])
+
+
+def _chunk_texts(corpus: BenchCorpus, settings: Settings) -> list[str]:
+    texts = []
+    for path in corpus.files:
+        try:
+            doc = loaders.load_file(path, max_bytes=int(settings.ingest.max_file_mb * 2**20))
+        except (LoaderError, Unsupported):
+            continue
+        texts.extend(r.index_text() for r in parse_chunks("bench", doc, settings.ingest))
+    return texts
+
+
+def run_bench(
+    settings: Settings, corpus: BenchCorpus, scratch: Path, queries: int = 60
+) -> dict[str, Any]:
+    """Raw embedding vs end-to-end indexing throughput, then hybrid search latency."""
+    proc = psutil.Process()
+    shutil.rmtree(scratch, ignore_errors=True)
+    staged = scratch / "corpus"
+    for path in corpus.files:
+        target = staged / path.relative_to(corpus.root)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, target)
+    texts = _chunk_texts(corpus, settings)
+    engine = Engine(settings, scratch / "data")
+    try:
+        embedder = engine.embedder
+        embedder.embed_passages(texts[:8])  # load the model outside the timings
+        started = time.perf_counter()
+        embedder.embed_passages(texts)
+        raw_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        report = engine.index([staged])
+        index_seconds = time.perf_counter() - started
+        chunks = engine.counts()["chunks"]
+        rng = random.Random(7)
+        sample = rng.sample(texts, min(queries, len(texts)))
+        questions = [" ".join(t.split()[:8]) for t in sample]
+        engine.search(questions[0])  # warm caches
+        latencies = []
+        for question in questions:
+            t = time.perf_counter()
+            engine.search(question, k=10, mode="hybrid")
+            latencies.append((time.perf_counter() - t) * 1000)
+        raw_rate = len(texts) / raw_seconds if raw_seconds else 0.0
+        index_rate = chunks / index_seconds if index_seconds else 0.0
+        return {
+            "corpus": str(corpus.root),
+            "files": len(corpus.files),
+            "chunks": chunks,
+            "raw_embed_chunks_per_s": round(raw_rate, 2),
+            "index_chunks_per_s": round(index_rate, 2),
+            "index_vs_raw_embed": round(index_rate / raw_rate, 3) if raw_rate else 0.0,
+            "index_seconds": round(index_seconds, 2),
+            "index_failed": report.failed,
+            "search_ms_p50": round(percentile(latencies, 50), 2),
+            "search_ms_p95": round(percentile(latencies, 95), 2),
+            "search_ms_mean": round(statistics.fmean(latencies), 2),
+            "queries": len(latencies),
+            "rss_mb": round(proc.memory_info().rss / 2**20, 1),
+        }
+    finally:
+        engine.close()
+        shutil.rmtree(scratch, ignore_errors=True)

@@ -1,0 +1,95 @@
+"""Text embeddings with fastembed (ONNX), loaded from local model directories only."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ragtui.config import EmbeddingSettings
+from ragtui.core import model_store
+from ragtui.core.errors import ModelInvalid, ModelMissing
+
+Vectors = npt.NDArray[np.float32]
+
+_REGISTERED: set[str] = set()
+_REGISTER_LOCK = threading.Lock()
+
+
+def resolve_model_dir(settings: EmbeddingSettings) -> tuple[str, Path, int, str]:
+    """(model id, directory, dimension, pooling) for the configured model."""
+    if settings.model_dir is not None:
+        directory = settings.model_dir.expanduser()
+        if not (directory / "model.onnx").is_file():
+            raise ModelMissing(
+                f"No model.onnx in {directory}: point embedding.model_dir at a fastembed model "
+                "directory (model.onnx + tokenizer.json)."
+            )
+        return settings.model, directory, settings.dim, settings.pooling
+    entry = model_store.embedding_entry(settings.model)
+    if entry is None:
+        raise ModelMissing(
+            f"Unknown embedding model {settings.model!r}: use a name from models.toml "
+            "or set embedding.model_dir to a local model directory."
+        )
+    directory = model_store.assemble_embedding(entry, settings.max_tokens)
+    return entry.name, directory, entry.dim, entry.pooling
+
+
+class Embedder:
+    """A loaded embedding model; thread-safe, loads lazily on first use."""
+
+    def __init__(self, settings: EmbeddingSettings) -> None:
+        self.settings = settings
+        self.model_id, self.model_dir, self.dim, self._pooling = resolve_model_dir(settings)
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> Any:
+        with self._lock:
+            if self._model is None:
+                self._model = self._open()
+        return self._model
+
+    def _open(self) -> Any:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        from fastembed import TextEmbedding
+        from fastembed.common.model_description import ModelSource, PoolingType
+
+        key = f"ragtui/{self.model_id}"
+        with _REGISTER_LOCK:
+            if key not in _REGISTERED:
+                pooling = PoolingType.MEAN if self._pooling == "mean" else PoolingType.CLS
+                TextEmbedding.add_custom_model(
+                    model=key, pooling=pooling, normalization=True,
+                    sources=ModelSource(hf=key), dim=self.dim, model_file="model.onnx",
+                )
+                _REGISTERED.add(key)
+        try:
+            return TextEmbedding(
+                key, specific_model_path=str(self.model_dir), local_files_only=True,
+                threads=self.settings.threads,
+            )
+        except Exception as exc:
+            raise ModelInvalid(
+                f"The embedding model in {self.model_dir} failed to load ({exc}): "
+                "re-install it or point embedding.model_dir at a working model."
+            ) from None
+
+    def embed_passages(self, texts: Sequence[str]) -> Vectors:
+        """Unit-length vectors for passages, shape ``(len(texts), dim)``."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        model = self._load()
+        rows = list(model.embed(list(texts), batch_size=self.settings.batch_size))
+        return np.asarray(rows, dtype=np.float32)
+
+    def embed_query(self, text: str) -> Vectors:
+        """Unit-length vector for one query, shape ``(dim,)``."""
+        model = self._load()
+        return np.asarray(next(iter(model.query_embed(text))), dtype=np.float32)

@@ -1,0 +1,319 @@
+"""The Engine: the one facade the CLI and the TUI call."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from ragtui import paths
+from ragtui.config import SearchMode, Settings, load_settings
+from ragtui.core.embed import Embedder
+from ragtui.core.errors import IndexModelMismatch, PathProblem
+from ragtui.core.index import repair
+from ragtui.core.index.catalog import Catalog
+from ragtui.core.index.indexer import IndexReport, Indexer, ProgressFn
+from ragtui.core.index.keywords import KeywordIndex
+from ragtui.core.index.lock import writer_lock
+from ragtui.core.index.vectors import VectorIndex
+from ragtui.core.ingest.document import LoadedDocument
+from ragtui.core.models import Hit, Location, SearchResult
+from ragtui.core.retrieve import mmr, path_matches, rrf, snippet
+
+_MODEL_KEY, _DIM_KEY = "embed_model", "embed_dim"
+
+
+class Engine:
+    """Owns the catalog, both indexes and the models of one data dir."""
+
+    def __init__(self, settings: Settings, data_dir: Path) -> None:
+        self.settings = settings
+        self.data_dir = data_dir
+        self.catalog = Catalog(data_dir / "catalog.sqlite")
+        self._keywords: KeywordIndex | None = None
+        self._vectors: VectorIndex | None = None
+        self._embedder: Embedder | None = None
+        self._lock = threading.RLock()
+
+    # components --------------------------------------------------------------
+    @property
+    def keywords(self) -> KeywordIndex:
+        """The BM25 index, repaired from the catalog if a crash left it behind."""
+        with self._lock:
+            if self._keywords is None:
+                self._keywords = KeywordIndex(self.data_dir / "tantivy")
+                if repair.keywords_need_repair(self.catalog, self._keywords):
+                    self._try_repair(lambda: repair.repair_keywords(self.catalog, self.keywords))
+            return self._keywords
+
+    @property
+    def embedder(self) -> Embedder:
+        """The embedding model (loaded on first use)."""
+        with self._lock:
+            if self._embedder is None:
+                self._embedder = Embedder(self.settings.embedding)
+            return self._embedder
+
+    def vectors_uri(self) -> str:
+        """Where LanceDB keeps the vectors."""
+        return self.settings.index.vectors_uri or str(self.data_dir / "lancedb")
+
+    @property
+    def vectors(self) -> VectorIndex:
+        """The vector index, checked against the configured embedding model."""
+        with self._lock:
+            if self._vectors is None:
+                self._check_model()
+                self._vectors = VectorIndex(self.vectors_uri(), self.embedder.dim)
+                if repair.vectors_need_repair(self.catalog):
+                    vectors = self._vectors
+                    self._try_repair(lambda: repair.repair_vectors(self.catalog, vectors))
+            return self._vectors
+
+    def _try_repair(self, job: object) -> None:
+        from ragtui.core.errors import IndexLocked
+
+        try:
+            with writer_lock(self.data_dir):
+                job()  # type: ignore[operator]
+        except IndexLocked:
+            pass  # the writer holding the lock repairs on its own start
+
+    def _check_model(self) -> None:
+        stored = self.catalog.get_meta(_MODEL_KEY)
+        if stored is None:
+            return
+        dim = self.catalog.get_meta(_DIM_KEY)
+        if stored != self.embedder.model_id or dim != str(self.embedder.dim):
+            raise IndexModelMismatch(
+                f"This index was built with embedding model {stored} ({dim} dims) but "
+                f"{self.embedder.model_id} ({self.embedder.dim} dims) is configured: run "
+                f"`ragtui index --rebuild` to re-embed, or configure {stored} again."
+            )
+
+    # folders -----------------------------------------------------------------
+    def folders(self) -> list[str]:
+        """Registered folders."""
+        return self.catalog.folders()
+
+    def add_folder(self, folder: Path) -> tuple[str, bool]:
+        """Register a folder (absolute path); returns it and whether it was new."""
+        resolved = folder.expanduser().resolve()
+        if not resolved.exists():
+            raise PathProblem(f"{folder} does not exist: check the path and try again.")
+        if not resolved.is_dir():
+            raise PathProblem(f"{folder} is not a folder: give the folder that contains it.")
+        return str(resolved), self.catalog.add_folder(str(resolved))
+
+    def remove_folder(self, folder: Path) -> IndexReport:
+        """Unregister a folder and drop its files from the index."""
+        resolved = str(folder.expanduser().resolve())
+        if not self.catalog.remove_folder(resolved) and not self.catalog.remove_folder(
+            str(folder)
+        ):
+            raise PathProblem(
+                f"{folder} is not a registered folder: `ragtui folders` lists them."
+            )
+        report = IndexReport()
+        with writer_lock(self.data_dir):
+            self._indexer().forget(resolved, report)
+        return report
+
+    # indexing ------------------------------------------------------------------
+    def _indexer(self) -> Indexer:
+        exclude = (self.data_dir,)
+        return Indexer(self.catalog, self.keywords, self.settings.ingest, exclude)
+
+    def index(
+        self,
+        targets: Sequence[Path] | None = None,
+        *,
+        rebuild: bool = False,
+        embed: bool = True,
+        cancel: threading.Event | None = None,
+        progress: ProgressFn | None = None,
+    ) -> IndexReport:
+        """Sync registered folders (or ``targets``) into both indexes."""
+        started = time.perf_counter()
+        roots = self._roots(targets)
+        report = IndexReport()
+        with writer_lock(self.data_dir):
+            if rebuild:
+                self._rebuild()
+            indexer = self._indexer()
+            indexer.sync(roots, report, cancel, progress)
+            if embed and not report.cancelled:
+                self._embed(indexer, report, cancel, progress)
+        counts = self.catalog.counts()
+        report.embedded_fraction = _fraction(counts)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def index_documents(
+        self,
+        documents: Iterable[tuple[str, str, LoadedDocument]],
+        *,
+        cancel: threading.Event | None = None,
+        progress: ProgressFn | None = None,
+    ) -> IndexReport:
+        """Index already-parsed documents given as (path or id, content hash, document)."""
+        started = time.perf_counter()
+        report = IndexReport()
+        with writer_lock(self.data_dir):
+            indexer = self._indexer()
+            indexer.upsert_documents(documents, report, cancel, progress)
+            if not report.cancelled:
+                self._embed(indexer, report, cancel, progress)
+        report.embedded_fraction = _fraction(self.catalog.counts())
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _roots(self, targets: Sequence[Path] | None) -> list[Path]:
+        if not targets:
+            return [Path(f) for f in self.folders()]
+        roots = []
+        for target in targets:
+            resolved = target.expanduser().resolve()
+            if not resolved.exists():
+                raise PathProblem(f"{target} does not exist: check the path and try again.")
+            roots.append(resolved)
+        return roots
+
+    def _embed(
+        self, indexer: Indexer, report: IndexReport, cancel: threading.Event | None,
+        progress: ProgressFn | None,
+    ) -> None:
+        from ragtui.core.errors import ModelInvalid, ModelMissing
+
+        try:
+            vectors = self.vectors
+            embedder = self.embedder
+        except (ModelMissing, ModelInvalid) as exc:
+            report.warnings.append(f"Keyword search only for now. {exc}")
+            return
+        self.catalog.set_meta(_MODEL_KEY, embedder.model_id)
+        self.catalog.set_meta(_DIM_KEY, str(embedder.dim))
+        indexer.embed_pending(
+            embedder, vectors, self.settings.index.embed_batch_chunks, report, cancel, progress
+        )
+
+    def _rebuild(self) -> None:
+        """Forget every chunk and vector (files are re-read on the following sync)."""
+        with self.catalog.transaction() as db:
+            db.execute("DELETE FROM chunks")
+            db.execute("DELETE FROM files")
+            db.execute("DELETE FROM released")
+            db.execute("DELETE FROM meta WHERE key IN (?, ?)", (_MODEL_KEY, _DIM_KEY))
+        self.keywords.clear()
+        self.keywords.commit()
+        VectorIndex(self.vectors_uri(), self.embedder.dim).drop()
+        self._vectors = None
+
+    # search --------------------------------------------------------------------
+    def search(
+        self,
+        query: str,
+        *,
+        k: int | None = None,
+        mode: SearchMode | None = None,
+        path_glob: str | None = None,
+        file_types: Sequence[str] = (),
+        diversify: bool | None = None,
+    ) -> SearchResult:
+        """Rank chunks for ``query`` with dense, BM25 or hybrid retrieval."""
+        cfg = self.settings.retrieval
+        k = k or cfg.k
+        mode = mode or cfg.mode
+        diversify = cfg.mmr if diversify is None else diversify
+        filtered = bool(path_glob or file_types)
+        pool = max(cfg.candidates, k) * (10 if filtered else 1)
+        timings: dict[str, float] = {}
+        counts = self.catalog.counts()
+        fraction = _fraction(counts)
+        rankings: dict[str, list[tuple[str, float]]] = {}
+        query_vec = None
+        if mode in ("hybrid", "bm25"):
+            t = time.perf_counter()
+            rankings["bm25"] = self.keywords.search(query, pool)
+            timings["bm25"] = _ms(t)
+        if mode in ("hybrid", "dense") and counts["embedded"]:
+            t = time.perf_counter()
+            query_vec = self.embedder.embed_query(query)
+            timings["embed"] = _ms(t)
+            t = time.perf_counter()
+            rankings["dense"] = self.vectors.search(query_vec, pool)
+            timings["dense"] = _ms(t)
+        t = time.perf_counter()
+        if len(rankings) > 1:
+            weights = {"dense": cfg.dense_weight, "bm25": cfg.bm25_weight}
+            fused = rrf(rankings, weights, cfg.rrf_k)
+        else:
+            fused = next(iter(rankings.values()), [])
+        timings["fusion"] = _ms(t)
+        hits = self._hits(query, fused, rankings, k, path_glob, file_types, diversify, query_vec)
+        return SearchResult(
+            query=query, mode=mode, hits=tuple(hits), embedded_fraction=fraction,
+            timings_ms=timings,
+        )
+
+    def _hits(
+        self, query: str, fused: list[tuple[str, float]],
+        rankings: dict[str, list[tuple[str, float]]], k: int, path_glob: str | None,
+        file_types: Sequence[str], diversify: bool, query_vec: object,
+    ) -> list[Hit]:
+        wanted = k * 4 if diversify else k
+        chunks = self.catalog.chunks([cid for cid, _ in fused[: max(wanted, k) * 10]]) if (
+            path_glob or file_types) else self.catalog.chunks([cid for cid, _ in fused[:wanted]])
+        paths = self.catalog.paths_for_hashes(c.hash for c in chunks.values())
+        order = [
+            (cid, score) for cid, score in fused
+            if cid in chunks and paths.get(chunks[cid].hash)
+            and path_matches(paths[chunks[cid].hash], path_glob, file_types)
+        ][:wanted]
+        if diversify and query_vec is not None and len(order) > k:
+            vecs = self.vectors.vectors_for([cid for cid, _ in order])
+            keep = mmr(query_vec, [cid for cid, _ in order], vecs, k,  # type: ignore[arg-type]
+                       self.settings.retrieval.mmr_lambda)
+            score_of = dict(order)
+            order = [(cid, score_of[cid]) for cid in keep]
+        per_stage = {name: {cid: (rank, s) for rank, (cid, s) in enumerate(r, 1)}
+                     for name, r in rankings.items()}
+        hits = []
+        for cid, score in order[:k]:
+            chunk = chunks[cid]
+            where = paths[chunk.hash]
+            hits.append(
+                Hit(
+                    chunk_id=cid, path=where[0], also_at=tuple(where[1:]),
+                    location=Location(page=chunk.page, heading=chunk.heading,
+                                      line_start=chunk.line_start, line_end=chunk.line_end),
+                    score=score,
+                    scores={n: v[cid][1] for n, v in per_stage.items() if cid in v},
+                    ranks={n: v[cid][0] for n, v in per_stage.items() if cid in v},
+                    snippet=snippet(chunk.text, query), text=chunk.text, context=chunk.context,
+                )
+            )
+        return hits
+
+    # status ------------------------------------------------------------------------
+    def counts(self) -> dict[str, int]:
+        """Files by status, chunks and embedded chunks."""
+        return self.catalog.counts()
+
+    def close(self) -> None:
+        """Release files and connections."""
+        self.catalog.close()
+
+
+def _fraction(counts: dict[str, int]) -> float:
+    return 1.0 if not counts["chunks"] else counts["embedded"] / counts["chunks"]
+
+
+def _ms(start: float) -> float:
+    return (time.perf_counter() - start) * 1000.0
+
+
+def create_engine(settings: Settings | None = None, data_dir: Path | None = None) -> Engine:
+    """The one factory shells and tests use to build an Engine."""
+    return Engine(settings or load_settings(), data_dir or paths.data_dir())

@@ -1,0 +1,315 @@
+"""The catalog (SQLite): the source of truth for folders, files, chunks and generations."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS folders(path TEXT PRIMARY KEY, added_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS files(
+    path TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    hash TEXT,
+    status TEXT NOT NULL,
+    loader TEXT,
+    error TEXT,
+    indexed_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS files_hash ON files(hash);
+CREATE TABLE IF NOT EXISTS chunks(
+    chunk_id TEXT PRIMARY KEY,
+    hash TEXT NOT NULL,
+    ordinal INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    context TEXT NOT NULL,
+    page INTEGER,
+    heading TEXT NOT NULL,
+    line_start INTEGER,
+    line_end INTEGER,
+    embedded INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS chunks_hash ON chunks(hash);
+CREATE TABLE IF NOT EXISTS released(hash TEXT PRIMARY KEY);
+CREATE INDEX IF NOT EXISTS chunks_pending ON chunks(embedded) WHERE embedded = 0;
+"""
+
+INDEXED, EMPTY, SKIPPED, FAILED = "indexed", "empty", "skipped", "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class FileRow:
+    """What the catalog knows of one path."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    hash: str | None
+    status: str
+    loader: str | None
+    error: str | None
+    indexed_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkRow:
+    """A stored chunk and its location."""
+
+    chunk_id: str
+    hash: str
+    ordinal: int
+    text: str
+    context: str
+    page: int | None
+    heading: tuple[str, ...]
+    line_start: int | None
+    line_end: int | None
+
+    def index_text(self) -> str:
+        """The text both indexes see: heading/title context, then the passage."""
+        return f"{self.context}\n\n{self.text}" if self.context else self.text
+
+
+class Catalog:
+    """SQLite catalog in WAL mode; one connection per instance, used from one thread at a time."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA busy_timeout=10000")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One atomic write; rolled back on any exception."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # meta -----------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        """A meta value, or None."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str, db: sqlite3.Connection | None = None) -> None:
+        """Set a meta value (inside ``db``'s transaction when given)."""
+        (db or self._db).execute(
+            "INSERT INTO meta(key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    def generation(self) -> int:
+        """The catalog generation: bumped by every committed change to chunks."""
+        return int(self.get_meta("generation") or 0)
+
+    def bump_generation(self, db: sqlite3.Connection) -> int:
+        """Increase the generation inside a transaction and return it."""
+        gen = self.generation() + 1
+        self.set_meta("generation", str(gen), db)
+        return gen
+
+    # folders --------------------------------------------------------------
+    def folders(self) -> list[str]:
+        """Registered folders, sorted."""
+        return [r[0] for r in self._db.execute("SELECT path FROM folders ORDER BY path")]
+
+    def add_folder(self, path: str) -> bool:
+        """Register a folder; False if it already was."""
+        cur = self._db.execute(
+            "INSERT OR IGNORE INTO folders(path, added_at) VALUES (?, ?)", (path, time.time())
+        )
+        return cur.rowcount > 0
+
+    def remove_folder(self, path: str) -> bool:
+        """Unregister a folder; False if it was not registered."""
+        return self._db.execute("DELETE FROM folders WHERE path = ?", (path,)).rowcount > 0
+
+    # files ----------------------------------------------------------------
+    def files_under(self, root: str) -> dict[str, FileRow]:
+        """Every catalogued path under ``root`` (a folder or a single file)."""
+        prefix = root.rstrip("/") + "/"
+        rows = self._db.execute(
+            "SELECT path, size, mtime_ns, hash, status, loader, error, indexed_at FROM files "
+            "WHERE path = ? OR (path >= ? AND path < ?)",
+            (root, prefix, prefix[:-1] + "0"),
+        )
+        return {r[0]: FileRow(*r) for r in rows}
+
+    def all_files(self) -> list[FileRow]:
+        """Every catalogued path."""
+        rows = self._db.execute(
+            "SELECT path, size, mtime_ns, hash, status, loader, error, indexed_at FROM files "
+            "ORDER BY path"
+        )
+        return [FileRow(*r) for r in rows]
+
+    def upsert_file(self, db: sqlite3.Connection, row: FileRow) -> None:
+        """Insert or replace a file row."""
+        db.execute(
+            "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (row.path, row.size, row.mtime_ns, row.hash, row.status, row.loader, row.error,
+             row.indexed_at),
+        )
+
+    def delete_file(self, db: sqlite3.Connection, path: str) -> None:
+        """Forget a path."""
+        db.execute("DELETE FROM files WHERE path = ?", (path,))
+
+    def hash_in_use(self, db: sqlite3.Connection, content_hash: str) -> bool:
+        """Whether any path still holds this content."""
+        return db.execute(
+            "SELECT 1 FROM files WHERE hash = ? LIMIT 1", (content_hash,)
+        ).fetchone() is not None
+
+    def paths_for_hashes(self, hashes: Iterable[str]) -> dict[str, list[str]]:
+        """Paths holding each content hash (duplicates share one hash)."""
+        wanted = list(set(hashes))
+        found: dict[str, list[str]] = {h: [] for h in wanted}
+        for batch in _batched(wanted, 500):
+            marks = ",".join("?" * len(batch))
+            for path, h in self._db.execute(
+                f"SELECT path, hash FROM files WHERE hash IN ({marks}) ORDER BY path", batch
+            ):
+                found[h].append(path)
+        return found
+
+    def status_of_hash(self, content_hash: str) -> str | None:
+        """INDEXED or EMPTY if some path already holds this content parsed, else None."""
+        row = self._db.execute(
+            "SELECT status FROM files WHERE hash = ? AND status IN (?, ?) LIMIT 1",
+            (content_hash, INDEXED, EMPTY),
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def add_released(self, db: sqlite3.Connection, hashes: Iterable[str]) -> None:
+        """Queue content hashes whose vectors must be deleted."""
+        db.executemany("INSERT OR IGNORE INTO released(hash) VALUES (?)", [(h,) for h in hashes])
+
+    def released(self) -> list[str]:
+        """Content hashes whose vectors still need deleting."""
+        return [r[0] for r in self._db.execute("SELECT hash FROM released")]
+
+    def clear_released(self, db: sqlite3.Connection, hashes: Iterable[str]) -> None:
+        """Forget queued deletions once done."""
+        db.executemany("DELETE FROM released WHERE hash = ?", [(h,) for h in hashes])
+
+    # chunks ---------------------------------------------------------------
+
+    def insert_chunks(self, db: sqlite3.Connection, rows: Sequence[ChunkRow]) -> None:
+        """Store new chunks (not yet embedded)."""
+        db.executemany(
+            "INSERT OR IGNORE INTO chunks(chunk_id, hash, ordinal, text, context, page, heading,"
+            " line_start, line_end) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (r.chunk_id, r.hash, r.ordinal, r.text, r.context, r.page,
+                 json.dumps(list(r.heading)), r.line_start, r.line_end)
+                for r in rows
+            ],
+        )
+
+    def delete_chunks_of(self, db: sqlite3.Connection, content_hash: str) -> None:
+        """Drop every chunk of one content hash."""
+        db.execute("DELETE FROM chunks WHERE hash = ?", (content_hash,))
+
+    def chunks(self, chunk_ids: Sequence[str]) -> dict[str, ChunkRow]:
+        """Chunks by id (missing ids are absent from the result)."""
+        found: dict[str, ChunkRow] = {}
+        for batch in _batched(list(chunk_ids), 500):
+            marks = ",".join("?" * len(batch))
+            for r in self._db.execute(
+                "SELECT chunk_id, hash, ordinal, text, context, page, heading, line_start,"
+                f" line_end FROM chunks WHERE chunk_id IN ({marks})",
+                batch,
+            ):
+                found[r[0]] = _chunk(r)
+        return found
+
+    def chunks_of_hashes(self, hashes: Sequence[str]) -> list[ChunkRow]:
+        """Every chunk of the given contents, in document order."""
+        found: list[ChunkRow] = []
+        for batch in _batched(list(hashes), 500):
+            marks = ",".join("?" * len(batch))
+            found.extend(
+                _chunk(r)
+                for r in self._db.execute(
+                    "SELECT chunk_id, hash, ordinal, text, context, page, heading, line_start,"
+                    f" line_end FROM chunks WHERE hash IN ({marks}) ORDER BY hash, ordinal",
+                    batch,
+                )
+            )
+        return found
+
+    def pending_chunks(self, limit: int) -> list[ChunkRow]:
+        """Chunks whose vectors are not written yet."""
+        rows = self._db.execute(
+            "SELECT chunk_id, hash, ordinal, text, context, page, heading, line_start, line_end"
+            " FROM chunks WHERE embedded = 0 LIMIT ?",
+            (limit,),
+        )
+        return [_chunk(r) for r in rows]
+
+    def mark_embedded(self, chunk_ids: Sequence[str], clear_flag: str | None = None) -> None:
+        """Record that these chunks' vectors are written (and clear a dirty flag with it)."""
+        with self.transaction() as db:
+            db.executemany(
+                "UPDATE chunks SET embedded = 1 WHERE chunk_id = ?", [(c,) for c in chunk_ids]
+            )
+            if clear_flag:
+                self.set_meta(clear_flag, "0", db)
+
+    def reset_embedded(self) -> None:
+        """Mark every chunk as needing a vector (after a vector index rebuild)."""
+        self._db.execute("UPDATE chunks SET embedded = 0")
+
+    def all_chunks(self) -> Iterator[ChunkRow]:
+        """Every chunk (streamed)."""
+        cur = self._db.execute(
+            "SELECT chunk_id, hash, ordinal, text, context, page, heading, line_start, line_end"
+            " FROM chunks"
+        )
+        for r in cur:
+            yield _chunk(r)
+
+    def counts(self) -> dict[str, int]:
+        """Files by status, chunks, and embedded chunks."""
+        out = {s: 0 for s in (INDEXED, EMPTY, SKIPPED, FAILED)}
+        for status, n in self._db.execute("SELECT status, COUNT(*) FROM files GROUP BY status"):
+            out[status] = n
+        total, embedded = self._db.execute(
+            "SELECT COUNT(*), COALESCE(SUM(embedded), 0) FROM chunks"
+        ).fetchone()
+        out["chunks"] = total
+        out["embedded"] = embedded
+        return out
+
+
+def _chunk(r: tuple[object, ...]) -> ChunkRow:
+    return ChunkRow(
+        str(r[0]), str(r[1]), int(r[2]), str(r[3]), str(r[4]),  # type: ignore[call-overload]
+        r[5], tuple(json.loads(str(r[6]))), r[7], r[8],  # type: ignore[arg-type]
+    )
+
+
+def _batched(items: list[str], size: int) -> Iterator[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -1,0 +1,134 @@
+"""The LanceDB table of chunk vectors (any URI LanceDB supports: a path or an object store)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ragtui.core.embed import Vectors
+
+TABLE = "chunks"
+
+
+def _lancedb() -> Any:
+    os.environ.setdefault("LANCEDB_LOG", "error")
+    import lancedb
+
+    return lancedb
+
+
+class VectorIndex:
+    """Dense vectors keyed by chunk id; the catalog generation is kept in the table metadata."""
+
+    def __init__(self, uri: str, dim: int) -> None:
+        self.uri = uri
+        self.dim = dim
+        self._db = _lancedb().connect(uri)
+        self._table: Any = None
+
+    def _schema(self) -> Any:
+        import pyarrow as pa
+
+        return pa.schema(
+            [
+                pa.field("chunk_id", pa.string()),
+                pa.field("hash", pa.string()),
+                pa.field("vector", pa.list_(pa.float32(), self.dim)),
+            ]
+        )
+
+    def _has_table(self) -> bool:
+        return TABLE in self._db.list_tables().tables
+
+    def _t(self) -> Any:
+        if self._table is None:
+            if self._has_table():
+                self._table = self._db.open_table(TABLE)
+            else:
+                self._table = self._db.create_table(TABLE, schema=self._schema())
+        return self._table
+
+    def exists(self) -> bool:
+        """Whether the table has been created."""
+        return self._table is not None or self._has_table()
+
+    def add(self, chunk_ids: Sequence[str], hashes: Sequence[str], vectors: Vectors) -> None:
+        """Append vectors."""
+        import pyarrow as pa
+
+        if not chunk_ids:
+            return
+        flat = pa.array(np.ascontiguousarray(vectors, dtype=np.float32).ravel())
+        batch = pa.table(
+            {
+                "chunk_id": pa.array(list(chunk_ids), pa.string()),
+                "hash": pa.array(list(hashes), pa.string()),
+                "vector": pa.FixedSizeListArray.from_arrays(flat, self.dim),
+            }
+        )
+        self._t().add(batch)
+
+    def delete_hashes(self, hashes: Sequence[str]) -> None:
+        """Delete every vector of these content hashes."""
+        for start in range(0, len(hashes), 500):
+            part = hashes[start : start + 500]
+            quoted = ",".join("'" + h.replace("'", "''") + "'" for h in part)
+            self._t().delete(f"hash IN ({quoted})")
+
+    def delete_ids(self, chunk_ids: Sequence[str]) -> None:
+        """Delete vectors by chunk id."""
+        for start in range(0, len(chunk_ids), 500):
+            part = chunk_ids[start : start + 500]
+            quoted = ",".join("'" + c.replace("'", "''") + "'" for c in part)
+            self._t().delete(f"chunk_id IN ({quoted})")
+
+    def ids(self) -> list[str]:
+        """Every chunk id in the table (for repair)."""
+        if not self.exists():
+            return []
+        column = self._t().to_lance().to_table(columns=["chunk_id"]).column("chunk_id")
+        return [str(v) for v in column.to_pylist()]
+
+    def count(self) -> int:
+        """Rows in the table."""
+        return int(self._t().count_rows()) if self.exists() else 0
+
+    def drop(self) -> None:
+        """Remove the table."""
+        if self.exists():
+            self._db.drop_table(TABLE)
+        self._table = None
+
+    def search(self, query: Vectors, limit: int) -> list[tuple[str, float]]:
+        """Top ``limit`` (chunk_id, cosine similarity)."""
+        if not self.exists():
+            return []
+        rows = (
+            self._t()
+            .search(query, vector_column_name="vector")
+            .distance_type("cosine")
+            .limit(limit)
+            .select(["chunk_id", "_distance"])
+            .to_arrow()
+        )
+        ids = rows.column("chunk_id").to_pylist()
+        dists = rows.column("_distance").to_pylist()
+        return [(str(c), 1.0 - float(d)) for c, d in zip(ids, dists, strict=True)]
+
+    def vectors_for(self, chunk_ids: Sequence[str]) -> dict[str, Vectors]:
+        """Stored vectors of the given chunks."""
+        if not chunk_ids or not self.exists():
+            return {}
+        quoted = ",".join("'" + c.replace("'", "''") + "'" for c in chunk_ids)
+        rows = (
+            self._t().search().where(f"chunk_id IN ({quoted})").select(["chunk_id", "vector"])
+            .limit(len(chunk_ids) * 2).to_arrow()
+        )
+        return {
+            str(c): np.asarray(v, dtype=np.float32)
+            for c, v in zip(rows.column("chunk_id").to_pylist(),
+                            rows.column("vector").to_pylist(), strict=True)
+        }

@@ -1,0 +1,1 @@
+"""Reading files into located sections and chunks."""

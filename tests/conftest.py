@@ -1,0 +1,76 @@
+"""Shared fixtures: an isolated RAGTUI_HOME per test and a guard against network access."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+DEMO_CORPUS = REPO / "assets" / "demo" / "corpus"
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+def _is_local(address: object) -> bool:
+    if isinstance(address, (str, bytes)):  # AF_UNIX
+        return True
+    if isinstance(address, tuple) and address:
+        host = str(address[0])
+        if host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            return False
+    return False
+
+
+class NetworkBlocked(RuntimeError):
+    """Raised when code under test tries to reach the network."""
+
+
+@pytest.fixture(autouse=True, scope="session")
+def no_network() -> Iterator[None]:
+    """Fail any connection that leaves the machine (loopback and Unix sockets are fine)."""
+    real_connect = socket.socket.connect
+    real_connect_ex = socket.socket.connect_ex
+
+    def guarded(sock: socket.socket, address: object) -> object:
+        if not _is_local(address):
+            raise NetworkBlocked(f"test tried to open a network connection to {address!r}")
+        return real_connect(sock, address)  # type: ignore[arg-type]
+
+    def guarded_ex(sock: socket.socket, address: object) -> object:
+        if not _is_local(address):
+            raise NetworkBlocked(f"test tried to open a network connection to {address!r}")
+        return real_connect_ex(sock, address)  # type: ignore[arg-type]
+
+    socket.socket.connect = guarded  # type: ignore[assignment,method-assign]
+    socket.socket.connect_ex = guarded_ex  # type: ignore[assignment,method-assign]
+    yield
+    socket.socket.connect = real_connect  # type: ignore[method-assign]
+    socket.socket.connect_ex = real_connect_ex  # type: ignore[method-assign]
+
+
+@pytest.fixture(autouse=True)
+def ragtui_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own RAGTUI_HOME; no RAGTUI_* setting leaks in from outside."""
+    import os
+
+    for key in list(os.environ):
+        if key.startswith("RAGTUI_"):
+            monkeypatch.delenv(key)
+    home = tmp_path / "home"
+    monkeypatch.setenv("RAGTUI_HOME", str(home))
+    return home
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The shared evaluation data, read in place."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"shared data not found at {SHARED_DATA}")
+    return SHARED_DATA
