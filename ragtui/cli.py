@@ -9,12 +9,12 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
 from ragtui import __version__
-from ragtui.config import ConfigError, SearchMode
+from ragtui.config import ConfigError
 from ragtui.core.engine import Engine, create_engine
 from ragtui.core.errors import RagtuiError
 from ragtui.core.index.indexer import IndexReport, Progress
@@ -38,7 +38,7 @@ def _version(value: bool) -> None:
 @app.callback()
 def main_options(
     home: Annotated[
-        Optional[Path],  # noqa: UP045 - typer needs Optional here
+        Path | None,
         typer.Option("--home", help="Keep all data and config under DIR (as RAGTUI_HOME)."),
     ] = None,
     version: Annotated[
@@ -75,8 +75,8 @@ def _progress(enabled: bool) -> Iterator[Callable[[Progress], None] | None]:
     if not enabled or not sys.stderr.isatty():
         yield None
         return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, TimeRemainingColumn
-    from rich.progress import TextColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
+    from rich.progress import Progress as Bar
 
     with Bar(
         TextColumn("{task.description:<8}"), BarColumn(), MofNCompleteColumn(),
@@ -153,7 +153,7 @@ def _print_report(report: IndexReport) -> None:
         f"chunks {report.chunks} new, {report.embedded} embedded · "
         f"{report.embedded_fraction:.0%} of the index has vectors · {report.seconds:.2f} s"
     )
-    for path, error in report.errors[:20]:
+    for _path, error in report.errors[:20]:
         typer.secho(f"  failed: {error}", fg=typer.colors.YELLOW, err=True)
     if len(report.errors) > 20:
         typer.secho(f"  … and {len(report.errors) - 20} more failures", err=True)
@@ -165,7 +165,7 @@ def _print_report(report: IndexReport) -> None:
 
 @app.command()
 def index(
-    paths: Annotated[Optional[list[Path]], typer.Argument(help="Only these paths.")] = None,  # noqa: UP045
+    paths: Annotated[list[Path] | None, typer.Argument(help="Only these paths.")] = None,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Re-read and re-embed all.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -191,11 +191,13 @@ def index(
 @app.command()
 def search(
     query: Annotated[str, typer.Argument(help="What to look for.")],
-    k: Annotated[Optional[int], typer.Option("-k", help="Number of hits.")] = None,  # noqa: UP045
-    mode: Annotated[Optional[str], typer.Option("--mode", help="hybrid, dense or bm25.")] = None,  # noqa: UP045
-    path: Annotated[Optional[str], typer.Option("--path", help="Only paths matching this glob.")] = None,  # noqa: UP045
+    k: Annotated[int | None, typer.Option("-k", help="Number of hits.")] = None,
+    mode: Annotated[str | None, typer.Option("--mode", help="hybrid, dense or bm25.")] = None,
+    path: Annotated[
+        str | None, typer.Option("--path", help="Only paths matching this glob.")
+    ] = None,
     file_type: Annotated[
-        Optional[list[str]], typer.Option("--type", help="Only these file types (md, pdf, …).")  # noqa: UP045
+        list[str] | None, typer.Option("--type", help="Only these file types (md, pdf, …).")
     ] = None,
     mmr: Annotated[bool, typer.Option("--mmr", help="Diversify hits (MMR).")] = False,
     as_json: JsonOpt = False,
@@ -240,7 +242,9 @@ def eval_beir(
     folder: Annotated[Path, typer.Argument(help="A BEIR folder (corpus, queries, qrels).")],
     split: Annotated[str, typer.Option("--split", help="qrels split.")] = "test",
     mode: Annotated[str, typer.Option("--mode", help="hybrid, dense or bm25.")] = "hybrid",
-    limit: Annotated[Optional[int], typer.Option("--limit", help="Only the first N queries.")] = None,  # noqa: UP045
+    limit: Annotated[
+        int | None, typer.Option("--limit", help="Only the first N queries.")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Index a BEIR dataset into its own index and report nDCG@10, Recall@100, MRR@10."""
@@ -267,13 +271,16 @@ def eval_beir(
         typer.echo(f"nDCG@10    {scores.ndcg_at_10:.4f}")
         typer.echo(f"Recall@100 {scores.recall_at_100:.4f}")
         typer.echo(f"MRR@10     {scores.mrr_at_10:.4f}")
-        typer.echo(f"latency    p50 {scores.latency_ms_p50:.1f} ms · p95 {scores.latency_ms_p95:.1f} ms")
+        typer.echo(
+            f"latency    p50 {scores.latency_ms_p50:.1f} ms · p95 {scores.latency_ms_p95:.1f} ms"
+        )
 
 
 @app.command()
 def bench(
     corpus: Annotated[
-        Optional[Path], typer.Option("--corpus", help="Folder to measure on (default: first registered folder).")  # noqa: UP045
+        Path | None,
+        typer.Option("--corpus", help="Folder to measure on (default: first registered folder)."),
     ] = None,
     files: Annotated[int, typer.Option("--files", help="Use at most N files of it.")] = 300,
     as_json: JsonOpt = False,

@@ -37,7 +37,7 @@ def pick_corpus(root: Path, max_files: int, settings: Settings) -> BenchCorpus:
 
 
 def _chunk_texts(corpus: BenchCorpus, settings: Settings) -> list[str]:
-    texts = []
+    texts: list[str] = []
     for path in corpus.files:
         try:
             doc = loaders.load_file(path, max_bytes=int(settings.ingest.max_file_mb * 2**20))

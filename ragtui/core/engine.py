@@ -13,7 +13,7 @@ from ragtui.core.embed import Embedder
 from ragtui.core.errors import IndexModelMismatch, PathProblem
 from ragtui.core.index import repair
 from ragtui.core.index.catalog import Catalog
-from ragtui.core.index.indexer import IndexReport, Indexer, ProgressFn
+from ragtui.core.index.indexer import Indexer, IndexReport, ProgressFn
 from ragtui.core.index.keywords import KeywordIndex
 from ragtui.core.index.lock import writer_lock
 from ragtui.core.index.vectors import VectorIndex

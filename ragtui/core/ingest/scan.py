@@ -56,7 +56,9 @@ class _Rules:
         return False
 
 
-def scan(root: Path, settings: IngestSettings, exclude: tuple[Path, ...] = ()) -> Iterator[ScanEntry]:
+def scan(
+    root: Path, settings: IngestSettings, exclude: tuple[Path, ...] = ()
+) -> Iterator[ScanEntry]:
     """Every file under ``root`` (or ``root`` itself if it is a file) that ingest should see.
 
     Symlinked folders are followed once (loops cut by real path); ``exclude``
@@ -72,7 +74,9 @@ def scan(root: Path, settings: IngestSettings, exclude: tuple[Path, ...] = ()) -
     yield from _walk(root, rules, seen, excluded)
 
 
-def _walk(directory: Path, rules: _Rules, seen: set[str], excluded: set[str]) -> Iterator[ScanEntry]:
+def _walk(
+    directory: Path, rules: _Rules, seen: set[str], excluded: set[str]
+) -> Iterator[ScanEntry]:
     real = os.path.realpath(directory)
     if real in seen or real in excluded:
         return
