@@ -71,6 +71,10 @@ class RetrievalSettings(_Section):
     mode: SearchMode = Field("hybrid", description="hybrid, dense or bm25.")
     k: int = Field(10, ge=1, description="Hits returned.")
     candidates: int = Field(100, ge=1, description="Hits taken from each retriever before fusion.")
+    fusion: Literal["convex", "rrf"] = Field(
+        "convex",
+        description="How hybrid merges rankings: convex (weighted min-max scores) or rrf.",
+    )
     rrf_k: float = Field(60.0, gt=0, description="Reciprocal-rank fusion constant.")
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion.")
     bm25_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in fusion.")

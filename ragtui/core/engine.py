@@ -19,7 +19,7 @@ from ragtui.core.index.lock import writer_lock
 from ragtui.core.index.vectors import VectorIndex
 from ragtui.core.ingest.document import LoadedDocument
 from ragtui.core.models import Hit, Location, SearchResult
-from ragtui.core.retrieve import mmr, path_matches, rrf, snippet
+from ragtui.core.retrieve import convex, mmr, path_matches, rrf, snippet
 
 _MODEL_KEY, _DIM_KEY = "embed_model", "embed_dim"
 
@@ -186,6 +186,9 @@ class Engine:
     ) -> None:
         from ragtui.core.errors import ModelInvalid, ModelMissing
 
+        counts = self.catalog.counts()
+        if counts["chunks"] == counts["embedded"] and not self.catalog.released():
+            return  # nothing to embed or delete: don't pay for LanceDB and the model
         try:
             vectors = self.vectors
             embedder = self.embedder
@@ -229,15 +232,15 @@ class Engine:
         filtered = bool(path_glob or file_types)
         pool = max(cfg.candidates, k) * (10 if filtered else 1)
         timings: dict[str, float] = {}
-        counts = self.catalog.counts()
-        fraction = _fraction(counts)
+        total, embedded = self.catalog.chunk_counts()
+        fraction = embedded / total if total else 1.0
         rankings: dict[str, list[tuple[str, float]]] = {}
         query_vec = None
         if mode in ("hybrid", "bm25"):
             t = time.perf_counter()
             rankings["bm25"] = self.keywords.search(query, pool)
             timings["bm25"] = _ms(t)
-        if mode in ("hybrid", "dense") and counts["embedded"]:
+        if mode in ("hybrid", "dense") and embedded:
             t = time.perf_counter()
             query_vec = self.embedder.embed_query(query)
             timings["embed"] = _ms(t)
@@ -247,7 +250,10 @@ class Engine:
         t = time.perf_counter()
         if len(rankings) > 1:
             weights = {"dense": cfg.dense_weight, "bm25": cfg.bm25_weight}
-            fused = rrf(rankings, weights, cfg.rrf_k)
+            if cfg.fusion == "rrf":
+                fused = rrf(rankings, weights, cfg.rrf_k)
+            else:
+                fused = convex(rankings, weights)
         else:
             fused = next(iter(rankings.values()), [])
         timings["fusion"] = _ms(t)

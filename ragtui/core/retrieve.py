@@ -27,6 +27,29 @@ def rrf(rankings: Mapping[str, Ranking], weights: Mapping[str, float], k: float)
     return sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
+def convex(rankings: Mapping[str, Ranking], weights: Mapping[str, float]) -> list[
+    tuple[str, float]
+]:
+    """Convex combination of min-max normalised scores; an item a ranking lacks scores 0 there.
+
+    Weights are normalised to sum to 1. Compared with RRF it keeps how far apart
+    scores are, not just their order (Bruch et al., "An Analysis of Fusion
+    Functions for Hybrid Retrieval", 2023).
+    """
+    active = {n: r for n, r in rankings.items() if r and weights.get(n, 1.0) > 0}
+    total = sum(weights.get(n, 1.0) for n in active)
+    fused: dict[str, float] = {}
+    for name, ranking in active.items():
+        weight = weights.get(name, 1.0) / total
+        scores = [s for _, s in ranking]
+        low, high = min(scores), max(scores)
+        span = high - low
+        for item, score in ranking:
+            norm = (score - low) / span if span > 0 else 1.0
+            fused[item] = fused.get(item, 0.0) + weight * norm
+    return sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
 def mmr(
     query: Vectors, candidates: Sequence[str], vectors: Mapping[str, Vectors], k: int,
     lam: float,

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from ragtui.core.eval.metrics import mrr_at, ndcg_at, percentile, recall_at
-from ragtui.core.retrieve import mmr, path_matches, rrf, snippet
+from ragtui.core.retrieve import convex, mmr, path_matches, rrf, snippet
 
 
 def test_rrf_sums_weighted_reciprocal_ranks() -> None:
@@ -65,3 +65,15 @@ def test_metrics_on_hand_checked_rankings() -> None:
     assert ndcg_at(["b", "a"], graded) < 1.0
     assert percentile([1, 2, 3, 4], 50) == 2.5
     assert percentile([5], 95) == 5
+
+
+def test_convex_combines_min_max_normalised_scores() -> None:
+    fused = dict(convex({"dense": [("x", 0.9), ("y", 0.5), ("z", 0.1)],
+                         "bm25": [("y", 30.0), ("x", 10.0)]}, {"dense": 1, "bm25": 1}))
+    assert fused["x"] == pytest.approx(0.5 * 1.0 + 0.5 * 0.0)
+    assert fused["y"] == pytest.approx(0.5 * 0.5 + 0.5 * 1.0)
+    assert fused["z"] == pytest.approx(0.0)
+    weighted = dict(convex({"a": [("x", 2.0), ("y", 1.0)], "b": [("y", 5.0), ("x", 1.0)]},
+                           {"a": 3.0, "b": 1.0}))
+    assert weighted["x"] == pytest.approx(0.75) and weighted["y"] == pytest.approx(0.25)
+    assert convex({"a": [("only", 3.0)], "b": []}, {}) == [("only", 1.0)]

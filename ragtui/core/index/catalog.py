@@ -290,6 +290,12 @@ class Catalog:
         for r in cur:
             yield _chunk(r)
 
+    def chunk_counts(self) -> tuple[int, int]:
+        """(chunks, chunks with vectors), cheaply: the pending count uses a partial index."""
+        total = self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+        pending = self._db.execute("SELECT COUNT(*) FROM chunks WHERE embedded = 0").fetchone()[0]
+        return int(total), int(total) - int(pending)
+
     def counts(self) -> dict[str, int]:
         """Files by status, chunks, and embedded chunks."""
         out = {s: 0 for s in (INDEXED, EMPTY, SKIPPED, FAILED)}

@@ -33,6 +33,8 @@ KEYWORDS_DIRTY = "keywords_dirty"
 VECTORS_DIRTY = "vectors_dirty"
 _FLUSH_FILES = 64
 _FLUSH_CHUNKS = 2000
+VECTOR_WRITES = "vector_writes_since_optimize"
+_OPTIMIZE_AFTER_WRITES = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,14 +338,23 @@ class Indexer:
             self.catalog.mark_embedded([r.chunk_id for r in rows], clear_flag=VECTORS_DIRTY)
             done += len(rows)
             report.embedded += len(rows)
+            self._count_vector_write()
             if progress is not None:
                 progress(Progress("embed", done, total, ""))
+        if int(self.catalog.get_meta(VECTOR_WRITES) or 0) >= _OPTIMIZE_AFTER_WRITES:
+            vectors.optimize()
+            self.catalog.set_meta(VECTOR_WRITES, "0")
+
+    def _count_vector_write(self) -> None:
+        writes = int(self.catalog.get_meta(VECTOR_WRITES) or 0) + 1
+        self.catalog.set_meta(VECTOR_WRITES, str(writes))
 
     def drop_released(self, vectors: VectorIndex) -> None:
         """Delete vectors of content no file holds any more."""
         released = self.catalog.released()
         if released:
             vectors.delete_hashes(released)
+            self._count_vector_write()
             with self.catalog.transaction() as db:
                 self.catalog.clear_released(db, released)
                 self.catalog.set_meta(VECTORS_DIRTY, "0", db)

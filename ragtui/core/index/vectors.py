@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -132,3 +133,8 @@ class VectorIndex:
             for c, v in zip(rows.column("chunk_id").to_pylist(),
                             rows.column("vector").to_pylist(), strict=True)
         }
+
+    def optimize(self, keep_versions_for: timedelta = timedelta(minutes=1)) -> None:
+        """Compact small fragments and prune versions older than ``keep_versions_for``."""
+        if self.exists():
+            self._t().optimize(cleanup_older_than=keep_versions_for)
