@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -94,6 +95,24 @@ def _progress(enabled: bool) -> Iterator[Callable[[Progress], None] | None]:
         yield update
 
 
+@contextmanager
+def _cancel_on_interrupt() -> Iterator[threading.Event]:
+    """First Ctrl-C asks the work to stop at the next safe point; a second one aborts."""
+    cancel = threading.Event()
+
+    def handler(signum: int, frame: object) -> None:
+        if cancel.is_set():
+            raise KeyboardInterrupt
+        cancel.set()
+        typer.secho("stopping after the current batch (Ctrl-C again to abort)…", err=True)
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield cancel
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _print_json(data: object) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False, indent=None))
 
@@ -173,14 +192,8 @@ def index(
     with _engine() as engine:
         if not paths and not engine.folders():
             _fail("No folders registered: run `ragtui add PATH` first, or give PATH here.")
-        cancel = threading.Event()
-        with _progress(not as_json) as progress:
-            try:
-                report = engine.index(paths, rebuild=rebuild, cancel=cancel, progress=progress)
-            except KeyboardInterrupt:
-                cancel.set()
-                _fail("Interrupted; run `ragtui index` again to continue.")
-                return
+        with _progress(not as_json) as progress, _cancel_on_interrupt() as cancel:
+            report = engine.index(paths, rebuild=rebuild, cancel=cancel, progress=progress)
         if as_json:
             _print_json(_report_json(report))
         else:

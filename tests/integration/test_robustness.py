@@ -83,3 +83,22 @@ def test_remove_folder_drops_its_files(tmp_path: Path) -> None:
 def test_guard_blocks_network() -> None:
     with pytest.raises(NetworkBlocked):
         socket.create_connection(("192.0.2.1", 80), timeout=1)
+
+
+def test_touch_and_rename_reuse_existing_chunks(tmp_path: Path) -> None:
+    import os
+
+    root = tmp_path / "docs"
+    shutil.copytree(DEMO_CORPUS, root)
+    engine = create_engine()
+    engine.index([root], embed=False)
+    ids = {c.chunk_id for c in engine.catalog.all_chunks()}
+    note = root / "recipes.md"
+    os.utime(note, ns=(note.stat().st_atime_ns, note.stat().st_mtime_ns + 10**9))
+    touched = engine.index([root], embed=False)
+    assert (touched.updated, touched.chunks) == (0, 0) and touched.unchanged > 0
+    note.rename(root / "cooking.md")
+    moved = engine.index([root], embed=False)
+    assert (moved.added, moved.removed, moved.chunks) == (1, 1, 0)
+    assert {c.chunk_id for c in engine.catalog.all_chunks()} == ids
+    assert engine.search("banana bread", mode="bm25").hits[0].path.endswith("cooking.md")
