@@ -112,3 +112,40 @@ def test_eval_beir_on_a_tiny_dataset(tmp_path: Path) -> None:
     assert json.loads(out)["ndcg@10"] == 1.0
     code, _, err = _run("eval", "beir", str(tmp_path))
     assert code == 1 and "corpus.jsonl" in err
+
+
+def test_missing_model_is_one_sentence_and_keyword_search_still_works(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    shutil.copytree(DEMO_CORPUS, docs)
+    config = tmp_path / "home" / "config" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text(f'[embedding]\nmodel_dir = "{tmp_path / "no-model"}"\n')
+    _run("add", str(docs))
+    code, out, err = _run("index")
+    assert code == 0, err
+    assert "Keyword search only" in err and "embedding.model_dir" in err
+    code, out, _ = _run("search", "timing belt", "--mode", "bm25")
+    assert code == 0 and "car-maintenance.md" in out
+    code, out, err = _run("search", "timing belt", "--mode", "dense")
+    assert code == 0 and "No matches" in out
+
+
+def test_unknown_model_name_names_the_fix() -> None:
+    from ragtui.config import load_settings
+    from ragtui.core.embed import Embedder
+    from ragtui.core.errors import ModelMissing
+
+    with pytest.raises(ModelMissing, match="models.toml"):
+        Embedder(load_settings(embedding={"model": "no-such-model"}).embedding)
+
+
+@pytest.mark.slow
+def test_bench_reports_its_figures() -> None:
+    code, out, err = _run("bench", "--corpus", str(DEMO_CORPUS), "--json")
+    assert code == 0, err
+    figures = json.loads(out)
+    assert figures["chunks"] > 0 and figures["index_failed"] == 0
+    assert figures["raw_embed_chunks_per_s"] > 0 and figures["index_chunks_per_s"] > 0
+    assert figures["index_vs_raw_embed"] == pytest.approx(
+        figures["index_chunks_per_s"] / figures["raw_embed_chunks_per_s"], rel=0.01)
+    assert 0 < figures["search_ms_p50"] <= figures["search_ms_p95"]

@@ -238,16 +238,19 @@ class Indexer:
                    f"larger than ingest.max_file_mb ({self.settings.max_file_mb:g} MB)")
             report.skipped += 1
             return
+        def refuse(exc: Unsupported | LoaderError, content_hash: str | None) -> None:
+            if isinstance(exc, Unsupported):
+                record(SKIPPED, content_hash, loader, str(exc))
+                report.skipped += 1
+            else:
+                record(FAILED, content_hash, loader, str(exc))
+                report.failed += 1
+                report.errors.append((entry.path, str(exc)))
+
         try:
             data = loaders.read_bytes(path, max_bytes)
-        except Unsupported as exc:
-            record(SKIPPED, None, loader, str(exc))
-            report.skipped += 1
-            return
-        except LoaderError as exc:
-            record(FAILED, None, loader, str(exc))
-            report.failed += 1
-            report.errors.append((entry.path, str(exc)))
+        except (Unsupported, LoaderError) as exc:
+            refuse(exc, None)
             return
         content_hash = hashlib.sha256(data).hexdigest()
         if old is not None and old.hash == content_hash:
@@ -260,14 +263,8 @@ class Indexer:
             return
         try:
             doc = loaders.parse_bytes(data, path, max_bytes=max_bytes)
-        except Unsupported as exc:
-            record(SKIPPED, content_hash, loader, str(exc))
-            report.skipped += 1
-            return
-        except LoaderError as exc:
-            record(FAILED, content_hash, loader, str(exc))
-            report.failed += 1
-            report.errors.append((entry.path, str(exc)))
+        except (Unsupported, LoaderError) as exc:
+            refuse(exc, content_hash)
             return
         rows = parse_chunks(content_hash, doc, self.settings)
         batch.new_chunks[content_hash] = rows
