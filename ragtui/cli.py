@@ -200,6 +200,63 @@ def index(
             _print_report(report)
 
 
+@app.command()
+def watch(
+    debounce: Annotated[
+        float, typer.Option("--debounce", help="Quiet seconds before a batch.")
+    ] = 0.3,
+) -> None:
+    """Reconcile registered folders with the disk, then follow their changes until Ctrl-C."""
+    from ragtui.core.watch import Watcher, WatchStatus
+
+    with _engine() as engine:
+        if not engine.folders():
+            _fail("No folders registered: run `ragtui add PATH` first.")
+        live = sys.stderr.isatty()
+        shown: set[str] = set()
+
+        def status(st: WatchStatus) -> None:
+            for message in st.messages:
+                if message not in shown:
+                    shown.add(message)
+                    typer.secho(("\n" if live else "") + message, fg=typer.colors.YELLOW, err=True)
+            last = st.last_report
+            line = (
+                f"{st.state:<11} {st.folders} folders · {st.batches} batches · "
+                f"{st.files_changed} files changed · {st.pending} pending"
+                + (f" · last batch {last.seconds:.2f} s" if last is not None else "")
+            )
+            if live:
+                typer.echo("\r\033[K" + line, nl=False, err=True)
+            elif st.state in ("watching", "stopped"):
+                typer.echo(line, err=True)
+
+        with _cancel_on_interrupt() as cancel:
+            Watcher(engine, debounce_s=debounce, on_status=status).run(cancel)
+        if live:
+            typer.echo("", err=True)
+
+
+@app.command()
+def doctor(as_json: JsonOpt = False) -> None:
+    """Repair what a crash left behind and check that the catalog and both indexes agree."""
+    with _engine() as engine:
+        report = engine.doctor()
+    if as_json:
+        _print_json(report)
+    else:
+        mark = "ok  " if report["consistent"] else "FAIL"
+        cat, kw, vec = report["catalog"], report["keywords"], report["vectors"]
+        typer.echo(f"{mark} index consistency: catalog {cat['chunks']} chunks "
+                   f"({cat['embedded']} embedded), keywords {kw['chunks']}, vectors {vec['rows']}")
+        for action in report["repaired"]:
+            typer.echo(f"     repaired: {action}")
+        for problem in report["problems"]:
+            typer.echo(f"     problem: {problem} — run `ragtui index --rebuild` if it persists")
+    if not report["consistent"]:
+        raise typer.Exit(1)
+
+
 # search ------------------------------------------------------------------------
 @app.command()
 def search(

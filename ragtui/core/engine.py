@@ -6,12 +6,13 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from ragtui import paths
 from ragtui.config import SearchMode, Settings, load_settings
 from ragtui.core.embed import Embedder
 from ragtui.core.errors import IndexModelMismatch, PathProblem
-from ragtui.core.index import repair
+from ragtui.core.index import health, repair
 from ragtui.core.index.catalog import Catalog
 from ragtui.core.index.indexer import Indexer, IndexReport, ProgressFn
 from ragtui.core.index.keywords import KeywordIndex
@@ -169,16 +170,51 @@ class Engine:
         report.seconds = time.perf_counter() - started
         return report
 
-    def _roots(self, targets: Sequence[Path] | None) -> list[Path]:
+    def _roots(self, targets: Sequence[Path] | None) -> list[tuple[Path, Path | None]]:
         if not targets:
-            return [Path(f) for f in self.folders()]
+            return [(Path(f), None) for f in self.folders()]
         roots = []
         for target in targets:
             resolved = target.expanduser().resolve()
             if not resolved.exists():
                 raise PathProblem(f"{target} does not exist: check the path and try again.")
-            roots.append(resolved)
+            roots.append((resolved, self.folder_of(resolved)))
         return roots
+
+    def folder_of(self, path: Path) -> Path | None:
+        """The registered folder containing ``path`` (the innermost), if any."""
+        best: Path | None = None
+        for folder in map(Path, self.folders()):
+            if (path == folder or folder in path.parents) and (
+                best is None or len(folder.parts) > len(best.parts)
+            ):
+                best = folder
+        return best
+
+    def apply_changes(
+        self,
+        changed: Sequence[Path],
+        *,
+        cancel: threading.Event | None = None,
+        progress: ProgressFn | None = None,
+    ) -> IndexReport:
+        """Re-sync just these paths (files or folders, present or gone), then embed.
+
+        Present paths go first so that a move re-uses the content it carries
+        before its old path is forgotten.
+        """
+        started = time.perf_counter()
+        report = IndexReport()
+        outermost = [p for p in changed if not any(q in p.parents for q in changed)]
+        ordered = sorted(outermost, key=lambda p: (not p.exists(), str(p)))
+        with writer_lock(self.data_dir):
+            indexer = self._indexer()
+            indexer.sync([(p, self.folder_of(p)) for p in ordered], report, cancel, progress)
+            if not report.cancelled:
+                self._embed(indexer, report, cancel, progress)
+        report.embedded_fraction = _fraction(self.catalog.counts())
+        report.seconds = time.perf_counter() - started
+        return report
 
     def _embed(
         self, indexer: Indexer, report: IndexReport, cancel: threading.Event | None,
@@ -301,6 +337,45 @@ class Engine:
                 )
             )
         return hits
+
+    # health ------------------------------------------------------------------------
+    def repair(self) -> list[str]:
+        """Start-up repair: rebuild a keyword index a crash left behind, fix vectors from the
+        catalog, and finish queued vector deletions. Returns what was done."""
+        done: list[str] = []
+        with writer_lock(self.data_dir):
+            if repair.keywords_need_repair(self.catalog, self.keywords):
+                written = repair.repair_keywords(self.catalog, self.keywords)
+                done.append(f"rebuilt the keyword index from the catalog ({written} chunks)")
+            vectors = self._stored_vectors()
+            if vectors is not None:
+                if repair.vectors_need_repair(self.catalog):
+                    dropped, queued = repair.repair_vectors(self.catalog, vectors)
+                    done.append(
+                        f"repaired the vector index ({dropped} stray rows removed, "
+                        f"{queued} chunks queued for embedding)"
+                    )
+                released = self.catalog.released()
+                if released:
+                    self._indexer().drop_released(vectors)
+                    done.append(f"removed vectors of {len(released)} deleted files")
+        return done
+
+    def _stored_vectors(self) -> VectorIndex | None:
+        """The vector index as stored (dimension from the catalog), without loading a model."""
+        dim = self.catalog.get_meta(_DIM_KEY)
+        if dim is None:
+            return None
+        vectors = VectorIndex(self.vectors_uri(), int(dim))
+        return vectors if vectors.exists() else None
+
+    def doctor(self) -> dict[str, Any]:
+        """Repair what a crash left, then report whether the catalog and both indexes agree."""
+        repaired = self.repair()
+        report = health.consistency(self.catalog, self.keywords, self._stored_vectors())
+        report["repaired"] = repaired
+        report["data_dir"] = str(self.data_dir)
+        return report
 
     # status ------------------------------------------------------------------------
     def counts(self) -> dict[str, int]:

@@ -135,7 +135,7 @@ def test_unknown_model_name_names_the_fix() -> None:
     from ragtui.core.embed import Embedder
     from ragtui.core.errors import ModelMissing
 
-    with pytest.raises(ModelMissing, match="models.toml"):
+    with pytest.raises(ModelMissing, match=r"models\.toml"):
         Embedder(load_settings(embedding={"model": "no-such-model"}).embedding)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -134,9 +136,28 @@ def test_other_embedding_model_is_refused(engine: Engine, tmp_path: Path) -> Non
     assert changed.search("timing belt", mode="dense").hits
 
 
-def test_second_writer_is_refused(engine: Engine) -> None:
-    with writer_lock(engine.data_dir), pytest.raises(IndexLocked, match="pid"):
-        engine.index()
+def test_second_writer_is_refused_readers_keep_working(engine: Engine) -> None:
+    engine.index()
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time; from pathlib import Path; "
+         "from ragtui.core.index.lock import writer_lock\n"
+         "with writer_lock(Path(sys.argv[1])):\n"
+         "    print('held', flush=True); time.sleep(60)",
+         str(engine.data_dir)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(IndexLocked, match=f"pid {holder.pid}"):
+            engine.index()
+        reader = create_engine()
+        assert reader.search("timing belt", k=1).hits
+    finally:
+        holder.kill()
+        holder.wait()
+    with writer_lock(engine.data_dir), writer_lock(engine.data_dir):
+        engine.index()  # re-entrant within the process that holds it
 
 
 def test_vectors_at_a_uri(corpus: Path, tmp_path: Path) -> None:

@@ -58,3 +58,18 @@ def test_a_single_file_root(tmp_path: Path) -> None:
     (tmp_path / "one.md").write_text("1")
     (entry,) = scan(tmp_path / "one.md", IngestSettings())
     assert entry.path == str(tmp_path / "one.md") and entry.size == 1
+
+
+def test_rules_answer_for_single_paths(tmp_path: Path) -> None:
+    from ragtui.core.ingest.scan import IgnoreRules
+
+    _tree(tmp_path)
+    rules = IgnoreRules(tmp_path, IngestSettings(ignore=["*.tmp"]))
+    assert not rules.ignored(tmp_path / "sub" / "b.txt")
+    assert rules.ignored(tmp_path / "sub" / "x.log")
+    assert rules.ignored(tmp_path / "build" / "out.txt")
+    assert rules.ignored(tmp_path / ".hidden" / "c.md")
+    assert rules.ignored(tmp_path / "notes" / "draft.tmp")
+    assert rules.ignored(tmp_path.parent / "elsewhere.md")
+    (tmp_path / "sub" / ".gitignore").write_text("b.txt\n")
+    assert rules.ignored(tmp_path / "sub" / "b.txt"), "an edited .gitignore is re-read"

@@ -290,6 +290,10 @@ class Catalog:
         for r in cur:
             yield _chunk(r)
 
+    def embedded_ids(self) -> set[str]:
+        """Ids of chunks whose vectors are written."""
+        return {r[0] for r in self._db.execute("SELECT chunk_id FROM chunks WHERE embedded = 1")}
+
     def chunk_counts(self) -> tuple[int, int]:
         """(chunks, chunks with vectors), cheaply: the pending count uses a partial index."""
         total = self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]

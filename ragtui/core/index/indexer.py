@@ -121,19 +121,23 @@ class Indexer:
     # phase 1 ----------------------------------------------------------------
     def sync(
         self,
-        roots: list[Path],
+        roots: list[tuple[Path, Path | None]],
         report: IndexReport,
         cancel: threading.Event | None = None,
         progress: ProgressFn | None = None,
     ) -> None:
-        """Bring the catalog and keyword index in line with the files under ``roots``."""
-        for root in roots:
+        """Bring the catalog and keyword index in line with the files under each root.
+
+        Each root comes with the registered folder whose ignore rules apply (or
+        None). A root that no longer exists drops everything catalogued under it.
+        """
+        for root, base in roots:
             if cancel is not None and cancel.is_set():
                 report.cancelled = True
                 return
             known = self.catalog.files_under(str(root))
             seen: list[ScanEntry] = []
-            for entry in scan(root, self.settings, self.exclude):
+            for entry in scan(root, self.settings, self.exclude, base):
                 seen.append(entry)
                 if progress is not None and len(seen) % 500 == 0:
                     progress(Progress("scan", len(seen), 0, entry.path))

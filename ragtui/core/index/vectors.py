@@ -90,8 +90,11 @@ class VectorIndex:
         """Every chunk id in the table (for repair)."""
         if not self.exists():
             return []
-        column = self._t().to_lance().to_table(columns=["chunk_id"]).column("chunk_id")
-        return [str(v) for v in column.to_pylist()]
+        rows = self.count()
+        if not rows:
+            return []
+        table = self._t().search().select(["chunk_id"]).limit(rows).to_arrow()
+        return [str(v) for v in table.column("chunk_id").to_pylist()]
 
     def count(self) -> int:
         """Rows in the table."""

@@ -21,88 +21,117 @@ class ScanEntry:
     mtime_ns: int
 
 
-class _Rules:
-    """A stack of .gitignore specs plus the configured globs, applied to paths under a root."""
+class IgnoreRules:
+    """Hidden-file rules, configured globs and .gitignore files, for paths under one root."""
 
     def __init__(self, root: Path, settings: IngestSettings) -> None:
+        self.root = root
         self.settings = settings
         self.user = pathspec.GitIgnoreSpec.from_lines(settings.ignore) if settings.ignore else None
-        self.root = root
-        self.gitignores: list[tuple[Path, pathspec.GitIgnoreSpec]] = []
+        self._gitignores: dict[Path, tuple[int, pathspec.GitIgnoreSpec | None]] = {}
 
-    def enter(self, directory: Path) -> int:
-        """Load ``directory``'s .gitignore; returns how many specs to pop on leaving."""
+    def _gitignore(self, directory: Path) -> pathspec.GitIgnoreSpec | None:
+        """The directory's .gitignore (re-read when it changes)."""
         if not self.settings.respect_gitignore:
-            return 0
+            return None
+        file = directory / ".gitignore"
         try:
-            lines = (directory / ".gitignore").read_text(errors="replace").splitlines()
+            mtime = file.stat().st_mtime_ns
         except OSError:
-            return 0
-        self.gitignores.append((directory, pathspec.GitIgnoreSpec.from_lines(lines)))
-        return 1
+            self._gitignores.pop(directory, None)
+            return None
+        cached = self._gitignores.get(directory)
+        if cached is None or cached[0] != mtime:
+            try:
+                lines = file.read_text(errors="replace").splitlines()
+                spec: pathspec.GitIgnoreSpec | None = pathspec.GitIgnoreSpec.from_lines(lines)
+            except OSError:
+                spec = None
+            cached = (mtime, spec)
+            self._gitignores[directory] = cached
+        return cached[1]
 
-    def ignored(self, path: Path, is_dir: bool) -> bool:
-        """Whether a path is excluded by hidden-file rules, globs or .gitignore."""
+    def excludes(self, path: Path, is_dir: bool) -> bool:
+        """Whether ``path`` itself is excluded (its parent folders assumed included)."""
         if not self.settings.include_hidden and path.name.startswith("."):
             return True
         suffix = "/" if is_dir else ""
-        if self.user is not None:
-            rel = path.relative_to(self.root).as_posix() + suffix
-            if self.user.match_file(rel):
+        relative = path.relative_to(self.root).as_posix() + suffix
+        if self.user is not None and self.user.match_file(relative):
+            return True
+        directory = path.parent
+        while True:
+            spec = self._gitignore(directory)
+            if spec is not None and spec.match_file(
+                path.relative_to(directory).as_posix() + suffix
+            ):
                 return True
-        for base, spec in self.gitignores:
-            if spec.match_file(path.relative_to(base).as_posix() + suffix):
+            if directory == self.root or directory == directory.parent:
+                return False
+            directory = directory.parent
+
+    def ignored(self, path: Path) -> bool:
+        """Whether ``path`` or any folder between the root and it is excluded."""
+        try:
+            parts = path.relative_to(self.root).parts
+        except ValueError:
+            return True
+        current = self.root
+        for depth, part in enumerate(parts):
+            current = current / part
+            if self.excludes(current, is_dir=depth < len(parts) - 1):
                 return True
         return False
 
 
 def scan(
-    root: Path, settings: IngestSettings, exclude: tuple[Path, ...] = ()
+    root: Path, settings: IngestSettings, exclude: tuple[Path, ...] = (),
+    base: Path | None = None,
 ) -> Iterator[ScanEntry]:
     """Every file under ``root`` (or ``root`` itself if it is a file) that ingest should see.
 
-    Symlinked folders are followed once (loops cut by real path); ``exclude``
-    folders (ragtui's own data dir) are never entered.
+    ``base`` is the registered folder ``root`` lies in (default: ``root``); its
+    ignore rules apply. Symlinked folders are followed once (loops cut by real
+    path); ``exclude`` folders (ragtui's own data dir) are never entered. A
+    missing root yields nothing.
     """
+    rules = IgnoreRules(base or root, settings)
+    if base is not None and base != root and rules.ignored(root):
+        return
+    excluded = {os.path.realpath(p) for p in exclude}
     if root.is_file():
+        if any(os.path.realpath(root).startswith(e + os.sep) for e in excluded):
+            return
         st = root.stat()
         yield ScanEntry(str(root), st.st_size, st.st_mtime_ns)
         return
-    rules = _Rules(root, settings)
-    seen: set[str] = set()
-    excluded = {os.path.realpath(p) for p in exclude}
-    yield from _walk(root, rules, seen, excluded)
+    yield from _walk(root, rules, set(), excluded)
 
 
 def _walk(
-    directory: Path, rules: _Rules, seen: set[str], excluded: set[str]
+    directory: Path, rules: IgnoreRules, seen: set[str], excluded: set[str]
 ) -> Iterator[ScanEntry]:
     real = os.path.realpath(directory)
     if real in seen or real in excluded:
         return
     seen.add(real)
-    pushed = rules.enter(directory)
     try:
+        entries = sorted(os.scandir(directory), key=lambda e: e.name)
+    except OSError:
+        return
+    subdirs: list[Path] = []
+    for entry in entries:
+        path = Path(entry.path)
         try:
-            entries = sorted(os.scandir(directory), key=lambda e: e.name)
-        except OSError:
-            return
-        subdirs: list[Path] = []
-        for entry in entries:
-            path = Path(entry.path)
-            try:
-                if entry.is_dir(follow_symlinks=rules.settings.follow_symlinks):
-                    if not rules.ignored(path, True):
-                        subdirs.append(path)
-                    continue
-                if not entry.is_file(follow_symlinks=True) or rules.ignored(path, False):
-                    continue
-                st = entry.stat(follow_symlinks=True)
-            except OSError:
+            if entry.is_dir(follow_symlinks=rules.settings.follow_symlinks):
+                if not rules.excludes(path, True):
+                    subdirs.append(path)
                 continue
-            yield ScanEntry(entry.path, st.st_size, st.st_mtime_ns)
-        for sub in subdirs:
-            yield from _walk(sub, rules, seen, excluded)
-    finally:
-        for _ in range(pushed):
-            rules.gitignores.pop()
+            if not entry.is_file(follow_symlinks=True) or rules.excludes(path, False):
+                continue
+            st = entry.stat(follow_symlinks=True)
+        except OSError:
+            continue
+        yield ScanEntry(entry.path, st.st_size, st.st_mtime_ns)
+    for sub in subdirs:
+        yield from _walk(sub, rules, seen, excluded)

@@ -1,0 +1,58 @@
+"""Does the catalog agree with both indexes? (``ragtui doctor``)"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from ragtui.core.index.catalog import Catalog
+from ragtui.core.index.indexer import KEYWORDS_DIRTY, VECTORS_DIRTY
+from ragtui.core.index.keywords import KeywordIndex
+from ragtui.core.index.vectors import VectorIndex
+
+
+def consistency(catalog: Catalog, keywords: KeywordIndex, vectors: VectorIndex | None) -> dict[
+    str, Any
+]:
+    """Counts per index and every disagreement found; ``consistent`` is True when none."""
+    counts = catalog.counts()
+    embedded_ids = catalog.embedded_ids()
+    problems: list[str] = []
+    keyword_docs = keywords.count()
+    if keyword_docs != counts["chunks"]:
+        problems.append(
+            f"the keyword index holds {keyword_docs} chunks, the catalog {counts['chunks']}"
+        )
+    for flag in (KEYWORDS_DIRTY, VECTORS_DIRTY):
+        if catalog.get_meta(flag) == "1":
+            problems.append(f"{flag.replace('_', ' ')}: an interrupted write was not repaired")
+    vector_rows = 0
+    duplicates = orphans = missing = 0
+    if vectors is not None:
+        ids = Counter(vectors.ids())
+        vector_rows = sum(ids.values())
+        duplicates = sum(n - 1 for n in ids.values() if n > 1)
+        orphans = sum(1 for cid in ids if cid not in embedded_ids)
+        missing = sum(1 for cid in embedded_ids if cid not in ids)
+        if duplicates:
+            problems.append(f"{duplicates} duplicated vectors")
+        if orphans:
+            problems.append(f"{orphans} vectors of chunks the catalog does not hold as embedded")
+        if missing:
+            problems.append(f"{missing} chunks marked embedded have no vector")
+    elif embedded_ids:
+        problems.append("chunks are marked embedded but the vector index cannot be opened")
+    return {
+        "consistent": not problems,
+        "problems": problems,
+        "catalog": {
+            "files": sum(counts[s] for s in ("indexed", "empty", "skipped", "failed")),
+            "indexed": counts["indexed"], "failed": counts["failed"],
+            "chunks": counts["chunks"], "embedded": counts["embedded"],
+            "pending_vector_deletes": len(catalog.released()),
+            "generation": catalog.generation(),
+        },
+        "keywords": {"chunks": keyword_docs},
+        "vectors": {"rows": vector_rows, "duplicates": duplicates, "orphans": orphans,
+                    "missing": missing},
+    }
