@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from ragtui import paths
 from ragtui.config import SearchMode, Settings, load_settings
 from ragtui.core.embed import Embedder
-from ragtui.core.errors import IndexModelMismatch, PathProblem
+from ragtui.core.errors import IndexLocked, IndexModelMismatch, PathProblem
 from ragtui.core.index import health, repair
 from ragtui.core.index.catalog import Catalog
 from ragtui.core.index.indexer import Indexer, IndexReport, ProgressFn
@@ -44,8 +44,12 @@ class Engine:
         with self._lock:
             if self._keywords is None:
                 self._keywords = KeywordIndex(self.data_dir / "tantivy")
-                if repair.keywords_need_repair(self.catalog, self._keywords):
-                    self._try_repair(lambda: repair.repair_keywords(self.catalog, self.keywords))
+                keywords = self._keywords
+                if repair.keywords_need_repair(self.catalog, keywords):
+                    self._try_repair(  # re-checked under the lock: a writer may have just finished
+                        lambda: repair.keywords_need_repair(self.catalog, keywords)
+                        and repair.repair_keywords(self.catalog, keywords)
+                    )
             return self._keywords
 
     @property
@@ -72,14 +76,12 @@ class Engine:
                     self._try_repair(lambda: repair.repair_vectors(self.catalog, vectors))
             return self._vectors
 
-    def _try_repair(self, job: object) -> None:
-        from ragtui.core.errors import IndexLocked
-
+    def _try_repair(self, job: Callable[[], object]) -> None:
         try:
             with writer_lock(self.data_dir):
-                job()  # type: ignore[operator]
+                job()
         except IndexLocked:
-            pass  # the writer holding the lock repairs on its own start
+            pass  # another process is writing; it repairs when it opens the index
 
     def _check_model(self) -> None:
         stored = self.catalog.get_meta(_MODEL_KEY)
