@@ -14,7 +14,7 @@ from ragtui.core.embed import Embedder
 from ragtui.core.errors import IndexLocked, IndexModelMismatch, PathProblem
 from ragtui.core.index import health, repair
 from ragtui.core.index.catalog import Catalog
-from ragtui.core.index.indexer import Indexer, IndexReport, ProgressFn
+from ragtui.core.index.indexer import KEYWORD_DELETES, Indexer, IndexReport, ProgressFn
 from ragtui.core.index.keywords import KeywordIndex
 from ragtui.core.index.lock import writer_lock
 from ragtui.core.index.vectors import VectorIndex
@@ -23,6 +23,7 @@ from ragtui.core.models import Hit, Location, SearchResult
 from ragtui.core.retrieve import convex, mmr, path_matches, rrf, snippet
 
 _MODEL_KEY, _DIM_KEY = "embed_model", "embed_dim"
+_KEYWORD_REBUILD_RATIO = 0.25  # deleted chunks per live chunk before a keyword rebuild
 
 
 class Engine:
@@ -362,6 +363,26 @@ class Engine:
                     self._indexer().drop_released(vectors)
                     done.append(f"removed vectors of {len(released)} deleted files")
         return done
+
+    def housekeep(self) -> bool:
+        """Compact the vector table and prune its old versions, vacuum the catalog and drop
+        unused keyword segments (the watcher calls this when folders go quiet).
+
+        Returns True when table versions younger than the retention window remain,
+        so another pass later would free more disk.
+        """
+        remaining = False
+        with writer_lock(self.data_dir):
+            vectors = self._stored_vectors()
+            if vectors is not None and vectors.versions() > 1:
+                vectors.optimize()
+                remaining = vectors.versions() > 1
+            deletes = int(self.catalog.get_meta(KEYWORD_DELETES) or 0)
+            if deletes > _KEYWORD_REBUILD_RATIO * max(self.catalog.chunk_counts()[0], 100):
+                repair.repair_keywords(self.catalog, self.keywords)  # no deleted docs left
+            self.keywords.compact()
+            self.catalog.compact()
+        return remaining
 
     def _stored_vectors(self) -> VectorIndex | None:
         """The vector index as stored (dimension from the catalog), without loading a model."""

@@ -105,6 +105,7 @@ class Watcher:
         debounce_s: float = 0.3,
         max_wait_s: float = 3.0,
         poll_interval_s: float = 2.0,
+        housekeeping_after_s: float = 20.0,
         on_status: StatusFn | None = None,
         observer_factory: Callable[[], Any] | None = None,
     ) -> None:
@@ -112,6 +113,8 @@ class Watcher:
         self.debounce_s = debounce_s
         self.max_wait_s = max_wait_s
         self.poll_interval_s = poll_interval_s
+        self.housekeeping_after_s = housekeeping_after_s
+        self._dirty_since: float | None = None
         self.on_status = on_status
         self.status = WatchStatus()
         self._observer_factory = observer_factory
@@ -178,6 +181,7 @@ class Watcher:
             if quiet or overdue:
                 due |= collector.take()
         if not due:
+            self._maybe_housekeep(now)
             return False
         self._notify("indexing")
         try:
@@ -192,8 +196,22 @@ class Watcher:
             self._notify("watching")
             return False
         self._record(report)
+        self._dirty_since = time.monotonic()
         self._notify("watching")
         return True
+
+    def _maybe_housekeep(self, now: float) -> None:
+        """Once folders have been quiet for a while after changes, compact the indexes."""
+        if self._dirty_since is None or now - self._dirty_since < self.housekeeping_after_s:
+            return
+        try:
+            again = self.engine.housekeep()
+        except IndexLocked:
+            return
+        except (RagtuiError, OSError, RuntimeError) as exc:
+            self._say(f"Index housekeeping failed ({exc}); it is retried after the next change.")
+            again = False
+        self._dirty_since = now if again else None
 
     def _record(self, report: IndexReport) -> None:
         changed = report.added + report.updated + report.removed

@@ -84,6 +84,7 @@ class Catalog:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA auto_vacuum=INCREMENTAL")  # takes effect on a new file
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA busy_timeout=10000")
@@ -92,6 +93,12 @@ class Catalog:
     def close(self) -> None:
         """Close the connection."""
         self._db.close()
+
+    def compact(self) -> None:
+        """Return free pages to the file system and fold the WAL back into the database."""
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self._db.executescript("PRAGMA incremental_vacuum;")  # execute() frees one page only
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -227,9 +234,9 @@ class Catalog:
             ],
         )
 
-    def delete_chunks_of(self, db: sqlite3.Connection, content_hash: str) -> None:
-        """Drop every chunk of one content hash."""
-        db.execute("DELETE FROM chunks WHERE hash = ?", (content_hash,))
+    def delete_chunks_of(self, db: sqlite3.Connection, content_hash: str) -> int:
+        """Drop every chunk of one content hash; returns how many."""
+        return db.execute("DELETE FROM chunks WHERE hash = ?", (content_hash,)).rowcount
 
     def chunks(self, chunk_ids: Sequence[str]) -> dict[str, ChunkRow]:
         """Chunks by id (missing ids are absent from the result)."""

@@ -34,6 +34,7 @@ VECTORS_DIRTY = "vectors_dirty"
 _FLUSH_FILES = 64
 _FLUSH_CHUNKS = 2000
 VECTOR_WRITES = "vector_writes_since_optimize"
+KEYWORD_DELETES = "keyword_deletes_since_rebuild"
 _OPTIMIZE_AFTER_WRITES = 20
 
 
@@ -296,8 +297,10 @@ class Indexer:
                 h for h in batch.released
                 if h not in batch.new_chunks and not self.catalog.hash_in_use(db, h)
             ]
-            for content_hash in released:
-                self.catalog.delete_chunks_of(db, content_hash)
+            deleted = sum(self.catalog.delete_chunks_of(db, h) for h in released)
+            if deleted:
+                total = int(self.catalog.get_meta(KEYWORD_DELETES) or 0) + deleted
+                self.catalog.set_meta(KEYWORD_DELETES, str(total), db)
             if released or batch.new_chunks:
                 self.catalog.set_meta(KEYWORDS_DIRTY, "1", db)
             if released:

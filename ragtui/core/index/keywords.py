@@ -74,6 +74,11 @@ class KeywordIndex:
             self._writer = None
         self._index.reload()
 
+    def compact(self) -> None:
+        """Delete segment files no commit refers to any more."""
+        self._w().garbage_collect_files()
+        self.commit()
+
     def rollback(self) -> None:
         """Drop queued changes."""
         if self._writer is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from ragtui.core.index.catalog import Catalog
-from ragtui.core.index.indexer import KEYWORDS_DIRTY, VECTORS_DIRTY
+from ragtui.core.index.indexer import KEYWORD_DELETES, KEYWORDS_DIRTY, VECTORS_DIRTY
 from ragtui.core.index.keywords import KeywordIndex
 from ragtui.core.index.vectors import VectorIndex
 
@@ -33,6 +33,7 @@ def repair_keywords(catalog: Catalog, keywords: KeywordIndex) -> int:
     written += len(batch)
     keywords.commit()
     catalog.set_meta(KEYWORDS_DIRTY, "0")
+    catalog.set_meta(KEYWORD_DELETES, "0")
     return written
 
 

@@ -137,7 +137,14 @@ class VectorIndex:
                             rows.column("vector").to_pylist(), strict=True)
         }
 
-    def optimize(self, keep_versions_for: timedelta = timedelta(minutes=1)) -> None:
+    def versions(self) -> int:
+        """How many table versions are kept on disk."""
+        return len(self._t().list_versions()) if self.exists() else 0
+
+    def optimize(self, keep_versions_for: timedelta = timedelta(seconds=10)) -> None:
         """Compact small fragments and prune versions older than ``keep_versions_for``."""
         if self.exists():
-            self._t().optimize(cleanup_older_than=keep_versions_for)
+            table = self._t()
+            table.optimize(cleanup_older_than=keep_versions_for)
+            # optimize prunes before it compacts: a second pass prunes the pre-compaction version
+            table.optimize(cleanup_older_than=keep_versions_for)
