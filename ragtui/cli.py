@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from ragtui import __version__
-from ragtui.config import ConfigError
+from ragtui.config import ConfigError, load_settings
 from ragtui.core.engine import Engine, create_engine
 from ragtui.core.errors import RagtuiError
 from ragtui.core.index.indexer import IndexReport, Progress
@@ -57,11 +57,11 @@ def _fail(message: str) -> None:
 
 
 @contextmanager
-def _engine() -> Iterator[Engine]:
+def _engine(overrides: dict[str, Any] | None = None) -> Iterator[Engine]:
     """Build the Engine through the shared factory; user errors become one line and exit 1."""
     engine: Engine | None = None
     try:
-        engine = create_engine()
+        engine = create_engine(load_settings(**overrides) if overrides else None)
         yield engine
     except (RagtuiError, ConfigError) as exc:
         _fail(str(exc))
@@ -304,6 +304,75 @@ def search(
                 f"note: {result.embedded_fraction:.0%} of the index has vectors so far; "
                 "`ragtui index` finishes embedding.", fg=typer.colors.YELLOW, err=True,
             )
+
+
+# answers -----------------------------------------------------------------------
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="A question about your documents.")],
+    k: Annotated[int | None, typer.Option("-k", help="Passages to retrieve.")] = None,
+    model: Annotated[
+        Path | None, typer.Option("--model", help="A GGUF file to answer with.")
+    ] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not reuse answers.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Answer a question from the indexed documents, with citations."""
+    overrides: dict[str, Any] = {}
+    if model is not None:
+        if not model.is_file():
+            _fail(f"{model} is not a file: give the path of a GGUF model.")
+        overrides = {"llm": {"model_path": model.expanduser().resolve()}}
+    with _engine(overrides) as engine:
+        streamed: list[str] = []
+
+        def show(piece: str) -> None:
+            if not streamed:
+                piece = piece.lstrip()
+            streamed.append(piece)
+            if not as_json:
+                typer.echo(piece, nl=False)
+
+        answer = engine.ask(question, k=k, use_cache=not no_cache, on_token=show)
+    if as_json:
+        _print_json({
+            "answer": answer.answer,
+            "citations": [
+                {"n": c.n, "path": c.path, "location": c.location.label(), "snippet": c.snippet,
+                 "inferred": c.inferred}
+                for c in answer.citations
+            ],
+            "cached": answer.cached, "fallback": answer.fallback, "abstained": answer.abstained,
+            "unsupported": list(answer.unsupported),
+            "dropped_citations": answer.dropped_citations,
+            "timings_ms": {key: round(v, 1) for key, v in answer.timings_ms.items()},
+            "tokens": answer.tokens, "model": answer.model,
+            "prompt_version": answer.prompt_version,
+        })
+        return
+    if not streamed:
+        typer.echo(answer.answer, nl=False)
+    typer.echo("")
+    labels = []
+    if answer.cached:
+        labels.append(f"cached ({answer.cached})")
+    if answer.fallback:
+        labels.append("extractive fallback")
+    if answer.abstained:
+        labels.append("not found in your documents")
+    if labels:
+        typer.secho("[" + ", ".join(labels) + "]", fg=typer.colors.YELLOW)
+    for c in answer.citations:
+        where = f" · {c.location.label()}" if c.location.label() else ""
+        kind = " (inferred)" if c.inferred else ""
+        typer.secho(f"[{c.n}]{kind} {c.path}{where}", fg=typer.colors.CYAN)
+    for sentence in answer.unsupported:
+        typer.secho(f"unsupported by the passages: {sentence}", fg=typer.colors.YELLOW, err=True)
+    t = answer.timings_ms
+    typer.secho(
+        f"{answer.model} · {answer.prompt_version} · retrieve {t['retrieve']:.0f} ms · "
+        f"first token {t['ttft']:.0f} ms · total {t['total']:.0f} ms", dim=True, err=True,
+    )
 
 
 # evaluation --------------------------------------------------------------------

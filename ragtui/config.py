@@ -82,6 +82,61 @@ class RetrievalSettings(_Section):
     mmr_lambda: float = Field(0.7, ge=0, le=1, description="MMR relevance/diversity balance.")
 
 
+class LLMSettings(_Section):
+    """The generation model: an in-process GGUF through llama.cpp, or an OpenAI-compatible
+    server on the user's own network."""
+
+    backend: Literal["llama_cpp", "openai"] = Field(
+        "llama_cpp",
+        description="llama_cpp (in process) or openai (an HTTP server such as llama-server).",
+    )
+    model: str = Field(
+        "gemma-3-270m-q4_k_m", description="Model name from models.toml (or the server's model)."
+    )
+    model_path: Path | None = Field(None, description="Any GGUF file; overrides model.")
+    prompt_format: Literal["auto", "completion", "chat"] = Field(
+        "auto",
+        description="completion (base models), chat (instruction-tuned) or auto "
+        "(models.toml, else the GGUF's chat template).",
+    )
+    base_url: str = Field(
+        "http://127.0.0.1:8080/v1", description="OpenAI-compatible endpoint (backend = openai)."
+    )
+    api_key: str | None = Field(None, description="Bearer token for the HTTP backend, if any.")
+    n_ctx: int = Field(4096, ge=512, description="Context window in tokens.")
+    threads: int | None = Field(None, ge=1, description="CPU threads (default: physical cores).")
+    max_tokens: int = Field(160, ge=1, description="Most tokens an answer may have.")
+    temperature: float = Field(0.0, ge=0, description="Sampling temperature (0: greedy).")
+    timeout_s: float = Field(120.0, gt=0, description="Give up on an answer after this long.")
+    breaker_s: float = Field(
+        60.0, ge=0, description="After a model failure, answer extractively for this long."
+    )
+
+
+class AnswerSettings(_Section):
+    """How questions become answers."""
+
+    k: int = Field(3, ge=1, description="Passages retrieved for an answer.")
+    context_tokens: int = Field(
+        900, ge=64, description="Most prompt tokens spent on passages (prefill is the slow part)."
+    )
+    prompt: str = Field("qa", description="Prompt template name (prompts/<name>@<version>).")
+    prompt_version: int | None = Field(None, description="Template version (default: newest).")
+    abstain: bool = Field(
+        True, description="Say the documents lack the answer when retrieval is weak."
+    )
+    min_relevance: float = Field(
+        0.3, description="Abstain when no passage reaches this query similarity (cosine)."
+    )
+    support_floor: float = Field(
+        0.45, description="Least similarity for a passage to count as supporting a sentence."
+    )
+    cache: bool = Field(True, description="Reuse answers (exact and semantic).")
+    semantic_cache: bool = Field(True, description="Reuse answers to near-identical questions.")
+    semantic_threshold: float = Field(0.95, description="Cosine for a semantic cache hit.")
+    cache_mb: int = Field(512, ge=1, description="Size bound of the answer and state caches.")
+
+
 class Settings(BaseSettings):
     """All of ragtui's settings."""
 
@@ -93,6 +148,8 @@ class Settings(BaseSettings):
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     index: IndexSettings = Field(default_factory=IndexSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    answer: AnswerSettings = Field(default_factory=AnswerSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -6,7 +6,7 @@ import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -14,6 +14,9 @@ import numpy.typing as npt
 from ragtui.config import EmbeddingSettings
 from ragtui.core import model_store
 from ragtui.core.errors import ModelInvalid, ModelMissing
+
+if TYPE_CHECKING:
+    from ragtui.core.cache import EmbeddingCache
 
 Vectors = npt.NDArray[np.float32]
 
@@ -44,11 +47,13 @@ def resolve_model_dir(settings: EmbeddingSettings) -> tuple[str, Path, int, str]
 class Embedder:
     """A loaded embedding model; thread-safe, loads lazily on first use."""
 
-    def __init__(self, settings: EmbeddingSettings) -> None:
+    def __init__(self, settings: EmbeddingSettings, cache: EmbeddingCache | None = None) -> None:
         self.settings = settings
         self.model_id, self.model_dir, self.dim, self._pooling = resolve_model_dir(settings)
+        self.cache = cache
         self._model: Any = None
         self._lock = threading.Lock()
+        self._recent_queries: dict[str, Vectors] = {}
 
     def load(self) -> Any:
         """The underlying fastembed model, loaded on first call."""
@@ -85,19 +90,33 @@ class Embedder:
     def embed_passages(self, texts: Sequence[str]) -> Vectors:
         """Unit-length vectors for passages, shape ``(len(texts), dim)``, in input order.
 
-        Passages are embedded shortest first so each model batch pads to a
-        similar length (about 12 % faster on mixed chunks; same vectors).
+        Cached vectors are reused; the rest are embedded shortest first so each
+        model batch pads to a similar length (about 12 % faster on mixed chunks).
         """
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        model = self.load()
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        rows = list(model.embed([texts[i] for i in order], batch_size=self.settings.batch_size))
         vectors = np.empty((len(texts), self.dim), dtype=np.float32)
-        vectors[order] = np.asarray(rows, dtype=np.float32)
+        cached = self.cache.get_many(self.model_id, texts) if self.cache else [None] * len(texts)
+        missing = [i for i, v in enumerate(cached) if v is None]
+        for i, vector in enumerate(cached):
+            if vector is not None:
+                vectors[i] = vector
+        if missing:
+            model = self.load()
+            order = sorted(missing, key=lambda i: len(texts[i]))
+            rows = list(model.embed([texts[i] for i in order],
+                                    batch_size=self.settings.batch_size))
+            fresh = np.asarray(rows, dtype=np.float32)
+            vectors[order] = fresh
+            if self.cache is not None:
+                self.cache.put_many(self.model_id, [texts[i] for i in order], fresh)
         return vectors
 
     def embed_query(self, text: str) -> Vectors:
-        """Unit-length vector for one query, shape ``(dim,)``."""
-        model = self.load()
-        return np.asarray(next(iter(model.query_embed(text))), dtype=np.float32)
+        """Unit-length vector for one query, shape ``(dim,)`` (recent queries remembered)."""
+        found = self._recent_queries.get(text)
+        if found is None:
+            model = self.load()
+            found = np.asarray(next(iter(model.query_embed(text))), dtype=np.float32)
+            if len(self._recent_queries) >= 256:
+                self._recent_queries.pop(next(iter(self._recent_queries)))
+            self._recent_queries[text] = found
+        return found

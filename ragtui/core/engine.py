@@ -6,12 +6,12 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ragtui import paths
 from ragtui.config import SearchMode, Settings, load_settings
 from ragtui.core.embed import Embedder
-from ragtui.core.errors import IndexLocked, IndexModelMismatch, PathProblem
+from ragtui.core.errors import IndexLocked, IndexModelMismatch, ModelMissing, PathProblem
 from ragtui.core.index import health, repair
 from ragtui.core.index.catalog import Catalog
 from ragtui.core.index.indexer import KEYWORD_DELETES, Indexer, IndexReport, ProgressFn
@@ -19,8 +19,12 @@ from ragtui.core.index.keywords import KeywordIndex
 from ragtui.core.index.lock import writer_lock
 from ragtui.core.index.vectors import VectorIndex
 from ragtui.core.ingest.document import LoadedDocument
-from ragtui.core.models import Hit, Location, SearchResult
+from ragtui.core.models import Answer, Hit, Location, SearchResult
 from ragtui.core.retrieve import convex, mmr, path_matches, rrf, snippet
+
+if TYPE_CHECKING:
+    from ragtui.core.answer import AnswerPipeline
+    from ragtui.core.generate import Backend
 
 _MODEL_KEY, _DIM_KEY = "embed_model", "embed_dim"
 _KEYWORD_REBUILD_RATIO = 0.25  # deleted chunks per live chunk before a keyword rebuild
@@ -36,6 +40,8 @@ class Engine:
         self._keywords: KeywordIndex | None = None
         self._vectors: VectorIndex | None = None
         self._embedder: Embedder | None = None
+        self._backend: Backend | None = None
+        self._pipeline: AnswerPipeline | None = None
         self._lock = threading.RLock()
 
     # components --------------------------------------------------------------
@@ -55,10 +61,14 @@ class Engine:
 
     @property
     def embedder(self) -> Embedder:
-        """The embedding model (loaded on first use)."""
+        """The embedding model (loaded on first use), with its vector cache."""
         with self._lock:
             if self._embedder is None:
-                self._embedder = Embedder(self.settings.embedding)
+                from ragtui.core.cache import EmbeddingCache
+
+                cache = EmbeddingCache(self.data_dir / "cache" / "embeddings",
+                                       self.settings.answer.cache_mb)
+                self._embedder = Embedder(self.settings.embedding, cache)
             return self._embedder
 
     def vectors_uri(self) -> str:
@@ -340,6 +350,81 @@ class Engine:
                 )
             )
         return hits
+
+    # answers -----------------------------------------------------------------------
+    def backend(self) -> Backend:
+        """The configured generation backend (the model loads on first use)."""
+        with self._lock:
+            if self._backend is None:
+                self._backend = self._make_backend()
+            return self._backend
+
+    def _make_backend(self) -> Backend:
+        from ragtui.core import model_store
+        from ragtui.core.generate import LlamaCppBackend, OpenAIBackend
+
+        cfg = self.settings.llm
+        fmt: str = cfg.prompt_format
+        if cfg.backend == "openai":
+            return OpenAIBackend(cfg, "completion" if fmt == "auto" else fmt)
+        if cfg.model_path is not None:
+            path = cfg.model_path.expanduser()
+            if fmt == "auto" and path.is_file():
+                from ragtui.core.gguf import prompt_format
+
+                fmt = prompt_format(path)
+        else:
+            entry = model_store.llm_entry(cfg.model)
+            if entry is None:
+                raise ModelMissing(
+                    f"Unknown language model {cfg.model!r}: use a name from models.toml or set "
+                    "llm.model_path to a GGUF file."
+                )
+            path = model_store.assemble_llm(entry)
+            fmt = entry.prompt_format if fmt == "auto" else fmt
+        import diskcache
+
+        states = diskcache.Cache(
+            str(self.data_dir / "cache" / "llm-state"),
+            size_limit=self.settings.answer.cache_mb * 2**20,
+            eviction_policy="least-recently-used",
+        )
+        return LlamaCppBackend(path, cfg, fmt, states)
+
+    def pipeline(self) -> AnswerPipeline:
+        """The answer pipeline over this engine's search, embedder and model."""
+        with self._lock:
+            if self._pipeline is None:
+                from ragtui.core.answer import AnswerPipeline, Breaker
+                from ragtui.core.cache import AnswerCache
+
+                cache_dir = self.data_dir / "cache"
+                self._pipeline = AnswerPipeline(
+                    self.settings,
+                    search=lambda q, k: self.search(q, k=k, mode="hybrid").hits,
+                    embed=lambda texts: self.embedder.embed_passages(texts),
+                    embed_query=lambda q: self.embedder.embed_query(q),
+                    backend=self.backend,
+                    cache=AnswerCache(cache_dir / "answers", self.settings.answer.cache_mb),
+                    breaker=Breaker(cache_dir / f"llm-breaker-{self._model_key()}.json",
+                                    self.settings.llm.breaker_s),
+                )
+            return self._pipeline
+
+    def _model_key(self) -> str:
+        """Short id of the configured model and where it runs (one breaker per model)."""
+        import hashlib
+
+        cfg = self.settings.llm
+        where = [cfg.backend, str(cfg.model_path or cfg.model), cfg.base_url]
+        return hashlib.sha256("|".join(where).encode()).hexdigest()[:12]
+
+    def ask(self, question: str, *, k: int | None = None, use_cache: bool = True,
+            on_token: Callable[[str], None] | None = None) -> Answer:
+        """Answer a question from the index with the configured model, streaming tokens."""
+        if not question.strip():
+            raise PathProblem("The question is empty: ask something about your documents.")
+        return self.pipeline().ask(question, k=k, use_cache=use_cache, on_token=on_token)
 
     # health ------------------------------------------------------------------------
     def repair(self) -> list[str]:

