@@ -422,11 +422,16 @@ def bench(
         typer.Option("--corpus", help="Folder to measure on (default: first registered folder)."),
     ] = None,
     files: Annotated[int, typer.Option("--files", help="Use at most N files of it.")] = 300,
+    questions: Annotated[
+        Path | None,
+        typer.Option("--questions", help="JSONL of questions for the answer figures."),
+    ] = None,
+    llm: Annotated[bool, typer.Option("--llm/--no-llm", help="Measure answering too.")] = True,
     as_json: JsonOpt = False,
 ) -> None:
-    """Measure embedding and indexing throughput and search latency on this machine."""
+    """Measure embedding, indexing, search and answering on this machine."""
     from ragtui import paths as ragtui_paths
-    from ragtui.core.bench import pick_corpus, run_bench
+    from ragtui.core.bench import pick_corpus, run_bench, run_llm_bench
 
     with _engine() as engine:
         root = corpus or (Path(engine.folders()[0]) if engine.folders() else None)
@@ -436,12 +441,31 @@ def bench(
         sample = pick_corpus(root.expanduser().resolve(), files, engine.settings)
         if not sample.files:
             _fail(f"No readable documents under {root}: pick a folder with documents.")
-        figures = run_bench(engine.settings, sample, ragtui_paths.data_dir() / "bench-scratch")
+        figures = run_bench(engine.settings, sample, ragtui_paths.data_dir() / "bench-scratch",
+                            keep=llm)
+        if llm:
+            asked = _questions(questions) if questions else figures.pop("sample_questions")
+            scratch = ragtui_paths.data_dir() / "bench-scratch"
+            bench_engine = Engine(engine.settings, scratch / "data")
+            try:
+                figures |= run_llm_bench(bench_engine, asked)
+            finally:
+                bench_engine.close()
+                import shutil
+
+                shutil.rmtree(scratch, ignore_errors=True)
+        figures.pop("sample_questions", None)
     if as_json:
         _print_json(figures)
         return
     for key, value in figures.items():
-        typer.echo(f"{key:<24} {value}")
+        typer.echo(f"{key:<26} {value}")
+
+
+def _questions(path: Path) -> list[str]:
+    """Answerable questions from a JSONL file (``question`` and optional ``answerable``)."""
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return [r["question"] for r in rows if r.get("answerable", True)]
 
 
 def main() -> None:

@@ -48,7 +48,8 @@ def _chunk_texts(corpus: BenchCorpus, settings: Settings) -> list[str]:
 
 
 def run_bench(
-    settings: Settings, corpus: BenchCorpus, scratch: Path, queries: int = 60
+    settings: Settings, corpus: BenchCorpus, scratch: Path, queries: int = 60,
+    keep: bool = False,
 ) -> dict[str, Any]:
     """Raw embedding vs end-to-end indexing throughput, then hybrid search latency."""
     proc = psutil.Process()
@@ -97,7 +98,85 @@ def run_bench(
             "search_ms_mean": round(statistics.fmean(latencies), 2),
             "queries": len(latencies),
             "rss_mb": round(proc.memory_info().rss / 2**20, 1),
+            "sample_questions": questions[:8],
         }
     finally:
         engine.close()
-        shutil.rmtree(scratch, ignore_errors=True)
+        if not keep:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _raw_stream(llm: Any, prompt: str, max_tokens: int, stop: list[str]) -> tuple[float, int,
+                                                                                 float]:
+    """Plain llama-cpp-python: (ttft s, completion tokens, total s) from a cold context."""
+    llm.reset()
+    started = time.perf_counter()
+    first: float | None = None
+    pieces = 0
+    for chunk in llm.create_completion(prompt, max_tokens=max_tokens, temperature=0.0,
+                                       stop=stop, stream=True):
+        if chunk["choices"][0].get("text"):
+            first = first or time.perf_counter()
+            pieces += 1
+    done = time.perf_counter()
+    return (first or done) - started, pieces, done - started
+
+
+def run_llm_bench(engine: Engine, questions: list[str]) -> dict[str, Any]:
+    """TTFT and decode speed against raw llama-cpp-python, prefix-state reuse, cache hits."""
+    from ragtui.core import prompts
+    from ragtui.core.answer import pack, render
+    from ragtui.core.generate import LlamaCppBackend
+
+    backend = engine.backend()
+    if not isinstance(backend, LlamaCppBackend):
+        return {"llm": "skipped: the in-process llama.cpp backend is not configured"}
+    proc = psutil.Process()
+    llm = backend.llm()
+    cfg = engine.settings
+    template = prompts.load(cfg.answer.prompt, cfg.answer.prompt_version)
+    max_tokens = cfg.llm.max_tokens
+    raw_ttft: list[float] = []
+    raw_decode: list[float] = []
+    cold_ttft: list[float] = []
+    warm_ttft: list[float] = []
+    ours_decode: list[float] = []
+    states = backend.state_cache
+    for question in questions:
+        hits = engine.search(question, k=cfg.answer.k).hits
+        packed = pack(hits, template, backend.count_tokens, cfg.answer.context_tokens)
+        prefix, rest = render(template, packed, question)
+        ttft, pieces, total = _raw_stream(llm, prefix + rest, max_tokens, list(template.stop))
+        raw_ttft.append(ttft * 1000)
+        if pieces > 1:
+            raw_decode.append((pieces - 1) / (total - ttft))
+        for cached in (False, True):
+            llm.reset()
+            backend.state_cache = states if cached else None
+            result = backend.generate(prefix, rest, max_tokens=max_tokens, temperature=0.0,
+                                      stop=template.stop, on_token=None,
+                                      deadline=time.perf_counter() + 600)
+            (warm_ttft if cached else cold_ttft).append(result.ttft_ms)
+            if not cached and result.completion_tokens > 1:
+                seconds = (result.generate_ms - result.ttft_ms) / 1000
+                ours_decode.append((result.completion_tokens - 1) / seconds)
+    backend.state_cache = states
+    engine.ask(questions[0])
+    hit = engine.ask(questions[0])
+    med = statistics.median
+    return {
+        "llm_model": backend.model_id,
+        "questions": len(questions),
+        "raw_ttft_ms_p50": round(med(raw_ttft), 1),
+        "ttft_ms_p50": round(med(cold_ttft), 1),
+        "ttft_vs_raw": round(med(cold_ttft) / med(raw_ttft), 3),
+        "raw_decode_tokens_per_s": round(med(raw_decode), 1) if raw_decode else 0.0,
+        "decode_tokens_per_s": round(med(ours_decode), 1) if ours_decode else 0.0,
+        "decode_vs_raw": round(med(ours_decode) / med(raw_decode), 3)
+        if raw_decode and ours_decode else 0.0,
+        "prefix_cache_ttft_ms_p50": round(med(warm_ttft), 1),
+        "prefix_cache_ttft_ratio": round(med(warm_ttft) / med(cold_ttft), 3),
+        "exact_cache_hit_ms": round(hit.timings_ms["total"], 2),
+        "exact_cache_hit_kind": hit.cached,
+        "rss_mb_with_llm": round(proc.memory_info().rss / 2**20, 1),
+    }

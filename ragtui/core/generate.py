@@ -182,8 +182,7 @@ class LlamaCppBackend:
             )
             return _consume(
                 (c["choices"][0].get("text") or "" for c in stream), started, on_token,
-                deadline, len(tokens), lambda text: self.count_tokens(text), len(prefix_tokens),
-                reused,
+                deadline, len(tokens), len(prefix_tokens), reused,
             )
 
     def _chat(self, llm: Any, system: str, user: str, max_tokens: int, temperature: float,
@@ -195,7 +194,7 @@ class LlamaCppBackend:
         )
         return _consume(
             (c["choices"][0]["delta"].get("content") or "" for c in stream), started, on_token,
-            deadline, prompt_tokens, lambda text: self.count_tokens(text), 0, False,
+            deadline, prompt_tokens, 0, False,
         )
 
 
@@ -241,7 +240,7 @@ def _load_kv_state(llm: Any, saved: dict[str, Any]) -> None:
 
 def _consume(
     pieces: Iterator[str], started: float, on_token: TokenFn | None, deadline: float,
-    prompt_tokens: int, count: Callable[[str], int], prefix_tokens: int, reused: bool,
+    prompt_tokens: int, prefix_tokens: int, reused: bool,
 ) -> Generation:
     text: list[str] = []
     first: float | None = None
@@ -265,7 +264,7 @@ def _consume(
     answer = "".join(text)
     return Generation(
         text=answer, prompt_tokens=prompt_tokens,
-        completion_tokens=count(answer) if answer else 0,
+        completion_tokens=len(text),  # one streamed piece per generated token
         ttft_ms=((first or done) - started) * 1000, generate_ms=(done - started) * 1000,
         prefix_tokens=prefix_tokens, prefix_reused=reused,
     )
@@ -333,4 +332,4 @@ class OpenAIBackend:
             events = self._stream("completions", body, deadline)
             pieces = (e["choices"][0].get("text") or "" for e in events if e.get("choices"))
         return _consume(pieces, started, on_token, deadline,
-                        self.count_tokens(prefix + rest), self.count_tokens, 0, False)
+                        self.count_tokens(prefix + rest), 0, False)
