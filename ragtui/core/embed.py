@@ -113,9 +113,14 @@ class Embedder:
     def embed_query(self, text: str) -> Vectors:
         """Unit-length vector for one query, shape ``(dim,)`` (recent queries remembered)."""
         found = self._recent_queries.get(text)
+        if found is None and self.cache is not None:
+            found = self.cache.get_many(self.model_id, ["query:" + text])[0]
         if found is None:
             model = self.load()
             found = np.asarray(next(iter(model.query_embed(text))), dtype=np.float32)
+            if self.cache is not None:
+                self.cache.put_many(self.model_id, ["query:" + text], found[None, :])
+        if text not in self._recent_queries:
             if len(self._recent_queries) >= 256:
                 self._recent_queries.pop(next(iter(self._recent_queries)))
             self._recent_queries[text] = found
