@@ -104,7 +104,8 @@ def _cancel_on_interrupt() -> Iterator[threading.Event]:
         if cancel.is_set():
             raise KeyboardInterrupt
         cancel.set()
-        typer.secho("stopping after the current batch (Ctrl-C again to abort)…", err=True)
+        lead = "\n" if sys.stderr.isatty() else ""
+        typer.secho(lead + "stopping after the current batch (Ctrl-C again to abort)…", err=True)
 
     previous = signal.signal(signal.SIGINT, handler)
     try:

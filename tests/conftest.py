@@ -68,6 +68,16 @@ def ragtui_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
+@pytest.fixture
+def demo_docs(tmp_path: Path) -> Path:
+    """A private copy of the demo corpus the test may edit."""
+    import shutil
+
+    target = tmp_path / "docs"
+    shutil.copytree(DEMO_CORPUS, target)
+    return target
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The shared evaluation data, read in place."""

@@ -218,7 +218,8 @@ class Engine:
         """
         started = time.perf_counter()
         report = IndexReport()
-        outermost = [p for p in changed if not any(q in p.parents for q in changed)]
+        given = set(changed)
+        outermost = [p for p in given if not any(parent in given for parent in p.parents)]
         ordered = sorted(outermost, key=lambda p: (not p.exists(), str(p)))
         with writer_lock(self.data_dir):
             indexer = self._indexer()

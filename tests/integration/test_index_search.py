@@ -15,16 +15,13 @@ from ragtui.config import load_settings
 from ragtui.core.engine import Engine, create_engine
 from ragtui.core.errors import IndexLocked, IndexModelMismatch
 from ragtui.core.index.lock import writer_lock
-from tests.conftest import DEMO_CORPUS
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def corpus(tmp_path: Path) -> Path:
-    target = tmp_path / "docs"
-    shutil.copytree(DEMO_CORPUS, target)
-    return target
+def corpus(demo_docs: Path) -> Path:
+    return demo_docs
 
 
 @pytest.fixture

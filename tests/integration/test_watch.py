@@ -14,7 +14,6 @@ import pytest
 
 from ragtui.core.engine import Engine, create_engine
 from ragtui.core.watch import Watcher, WatchStatus
-from tests.conftest import DEMO_CORPUS
 
 pytestmark = pytest.mark.slow
 
@@ -50,10 +49,8 @@ class Running:
 
 
 @pytest.fixture
-def docs(tmp_path: Path) -> Path:
-    root = tmp_path / "docs"
-    shutil.copytree(DEMO_CORPUS, root)
-    return root
+def docs(demo_docs: Path) -> Path:
+    return demo_docs
 
 
 @pytest.fixture
