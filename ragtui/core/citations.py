@@ -14,6 +14,9 @@ from ragtui.core.embed import Vectors
 _MARKER = re.compile(r"\s?\[(\d+(?:\s*,\s*\d+)*)\]")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
 _NUMBER = re.compile(r"\d+(?:[.,:/-]\d+)*")
+_WORD = re.compile(r"\w+")
+_STOP = frozenset("a an and are as at be by for from in is it of on or the to was were with".split())
+_OVERLAP_WEIGHT = 0.5  # answers copy words from their source: shared words point to it
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,8 @@ def support(
     """Attribute each sentence to the passage most similar to it, if at least ``floor``.
 
     A sentence is compared together with the question it answers ("45,000 miles."
-    alone says little), and it is not supported by a passage lacking its figures.
+    alone says little); passages sharing more of its words rank first (answers copy
+    from their source), and a passage lacking its figures does not support it.
     """
     parts = [s for s in sentences(_MARKER.sub("", answer)) if any(c.isalnum() for c in s)]
     if not parts or not passage_texts:
@@ -90,9 +94,13 @@ def support(
     sent, pas = vectors[: len(parts)], vectors[len(parts) :]
     sims = sent @ pas.T
     rows: list[tuple[str, int | None, float]] = []
+    passage_words = [set(_WORD.findall(text.lower())) for text in passage_texts]
     for i, sentence in enumerate(parts):
         numbers = _NUMBER.findall(sentence)
-        order = np.argsort(-sims[i])
+        words = set(_WORD.findall(sentence.lower())) - _STOP
+        overlap = np.array([len(words & pw) / len(words) if words else 0.0
+                            for pw in passage_words])
+        order = np.argsort(-(sims[i] + _OVERLAP_WEIGHT * overlap))
         chosen: int | None = None
         for j in order:
             if sims[i, j] < floor:
