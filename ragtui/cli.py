@@ -295,7 +295,9 @@ def search(
             })
             return
         if not result.hits:
-            typer.echo("No matches.")
+            empty = not engine.counts()["chunks"]
+            typer.echo("Nothing is indexed yet: run `ragtui add PATH` and `ragtui index` first."
+                       if empty else "No matches.")
         for n, hit in enumerate(result.hits, 1):
             where = f" · {hit.location.label()}" if hit.location.label() else ""
             typer.secho(f"{n:>2}. {hit.path}{where}", bold=True)

@@ -15,7 +15,10 @@ _MARKER = re.compile(r"\s?\[(\d+(?:\s*,\s*\d+)*)\]")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
 _NUMBER = re.compile(r"\d+(?:[.,:/-]\d+)*")
 _WORD = re.compile(r"\w+")
-_STOP = frozenset("a an and are as at be by for from in is it of on or the to was were with".split())
+_STOP = frozenset({
+    "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "in", "is", "it", "of",
+    "on", "or", "the", "to", "was", "were", "with",
+})
 _OVERLAP_WEIGHT = 0.5  # answers copy words from their source: shared words point to it
 
 

@@ -11,7 +11,13 @@ from typing import TYPE_CHECKING, Any
 from ragtui import paths
 from ragtui.config import SearchMode, Settings, load_settings
 from ragtui.core.embed import Embedder
-from ragtui.core.errors import IndexLocked, IndexModelMismatch, ModelMissing, PathProblem
+from ragtui.core.errors import (
+    EmptyIndex,
+    IndexLocked,
+    IndexModelMismatch,
+    ModelMissing,
+    PathProblem,
+)
 from ragtui.core.index import health, repair
 from ragtui.core.index.catalog import Catalog
 from ragtui.core.index.indexer import KEYWORD_DELETES, Indexer, IndexReport, ProgressFn
@@ -425,6 +431,10 @@ class Engine:
         """Answer a question from the index with the configured model, streaming tokens."""
         if not question.strip():
             raise PathProblem("The question is empty: ask something about your documents.")
+        if not self.catalog.chunk_counts()[0]:
+            raise EmptyIndex(
+                "Nothing is indexed yet: run `ragtui add PATH` and `ragtui index` first."
+            )
         return self.pipeline().ask(question, k=k, use_cache=use_cache, on_token=on_token)
 
     # health ------------------------------------------------------------------------

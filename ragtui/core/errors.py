@@ -23,3 +23,7 @@ class PathProblem(RagtuiError):
 
 class IndexLocked(RagtuiError):
     """Another process is writing the index."""
+
+
+class EmptyIndex(RagtuiError):
+    """There is nothing indexed to search or answer from."""
