@@ -8,6 +8,7 @@ retrying a broken model for ``llm.breaker_s`` seconds.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -88,6 +89,48 @@ def render(template: prompts.PromptTemplate, packed: Packed, question: str) -> t
     if template.format == "chat":
         return template.prefix, "Passages:\n" + blocks + "\n" + template.render_suffix(question)
     return template.prefix, blocks + template.render_suffix(question)
+
+
+_WORDS = re.compile(r"\w+")
+_KEY = re.compile(r"\d+(?:[.,:/-]\d+)*|\b[A-Z][a-z]+\b")
+_COMMON = frozenset({
+    "a", "an", "and", "are", "at", "be", "by", "do", "does", "for", "from", "how", "i", "in",
+    "is", "it", "my", "of", "on", "or", "our", "the", "to", "we", "what", "when", "where",
+    "which", "who", "why", "with", "you", "your", "get", "type",
+})
+
+
+def _stems(text: str) -> set[str]:
+    words = set()
+    for word in _WORDS.findall(text.lower()):
+        if word in _COMMON:
+            continue
+        words.add(word[:-1] if len(word) > 3 and word.endswith("s") else word)
+    return words
+
+
+def focus_line(question: str, answer: str, packed: Packed) -> tuple[int, str] | None:
+    """The few lines around the passage line that best matches the question, when the answer
+    came from elsewhere: the sign of a small model copying a neighbouring distractor. Returns
+    the passage index and those lines, or None when the answer sits near the best line."""
+    wanted = _stems(question)
+    keys = [k for k in _KEY.findall(answer) if k.lower() not in question.lower()]
+    if not wanted or not keys:
+        return None
+    best: tuple[float, int, int] | None = None
+    for index, (hit, text) in enumerate(zip(packed.hits, packed.texts, strict=True)):
+        first = 1 if hit.context else 0  # the heading-path line says where, not what
+        for number, line in enumerate(text.splitlines()[first:], first):
+            overlap = len(wanted & _stems(line)) / len(wanted)
+            if best is None or overlap > best[0]:
+                best = (overlap, index, number)
+    if best is None or best[0] < 0.5:
+        return None
+    lines = packed.texts[best[1]].splitlines()
+    window = "\n".join(lines[max(1, best[2] - 1) : best[2] + 4]).strip()
+    if any(k in window for k in keys):
+        return None
+    return best[1], window
 
 
 class Breaker:
@@ -246,6 +289,23 @@ class AnswerPipeline:
         base["timings_ms"] |= {"ttft": generation.ttft_ms, "generate": generation.generate_ms}
         base["tokens"] = {"prompt": generation.prompt_tokens,
                           "completion": generation.completion_tokens}
+        focus = focus_line(question, generation.text, packed)
+        if focus is not None:  # re-ask with only the line that matches the question
+            index, line = focus
+            hit = packed.hits[index]
+            narrow = Packed([hit], [f"{hit.context}\n{line}" if hit.context else line], [], [],
+                            0)
+            prefix, rest = render(template, narrow, question)
+            try:
+                retry = backend.generate(
+                    prefix, rest, max_tokens=llm_cfg.max_tokens,
+                    temperature=llm_cfg.temperature, stop=template.stop, on_token=None,
+                    deadline=deadline,
+                )
+            except GenerationError:
+                retry = None
+            if retry is not None and retry.text.strip():
+                generation, packed = retry, narrow
         answer = finish(question, generation, packed, self.embed, cfg.support_floor, base)
         answer = answer.model_copy(update={
             "packed": tuple(h.chunk_id for h in packed.hits),

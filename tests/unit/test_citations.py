@@ -63,3 +63,17 @@ def test_documents_cannot_break_out_of_their_delimiters() -> None:
     assert block.count(">>>") == 1 and block.count("<<<") == 1
     assert template.id == "qa@1" and template.format == "completion"
     assert "{question}" not in template.render_suffix("What {x}?")
+
+
+def test_focus_line_catches_an_answer_copied_from_a_distractor_line() -> None:
+    from ragtui.core.answer import Packed, focus_line
+
+    hit = _hit(0, 1).model_copy(update={"context": "Home network"})
+    text = ("Home network\nThe router admin page is at http://192.168.8.1 for the admin.\n"
+            "The Wi-Fi name is Okafor.\nGuests use the second network.\nIt has no password.\n"
+            "The printer is upstairs.\nStatic addresses:\n  192.168.8.20   NAS (photos)")
+    packed = Packed([hit], [text], [], [], 0)
+    question = "What address is the router admin page at?"
+    found = focus_line(question, "192.168.8.20.", packed)
+    assert found is not None and "192.168.8.1 " in found[1]
+    assert focus_line(question, "It is http://192.168.8.1.", packed) is None
