@@ -127,11 +127,6 @@ class LlamaCppBackend:
                 "complete GGUF file, or choose another with llm.model_path."
             ) from None
 
-    def chat_template(self) -> str | None:
-        """The chat template stored in the GGUF, if any."""
-        value = self.llm().metadata.get("tokenizer.chat_template")
-        return str(value) if value else None
-
     def count_tokens(self, text: str) -> int:
         """Tokens of ``text`` (no BOS)."""
         return len(self.llm().tokenize(text.encode(), add_bos=False, special=True))

@@ -270,21 +270,6 @@ class Catalog:
                 found[r[0]] = _chunk(r)
         return found
 
-    def chunks_of_hashes(self, hashes: Sequence[str]) -> list[ChunkRow]:
-        """Every chunk of the given contents, in document order."""
-        found: list[ChunkRow] = []
-        for batch in _batched(list(hashes), 500):
-            marks = ",".join("?" * len(batch))
-            found.extend(
-                _chunk(r)
-                for r in self._db.execute(
-                    "SELECT chunk_id, hash, ordinal, text, context, page, heading, line_start,"
-                    f" line_end FROM chunks WHERE hash IN ({marks}) ORDER BY hash, ordinal",
-                    batch,
-                )
-            )
-        return found
-
     def pending_chunks(self, limit: int) -> list[ChunkRow]:
         """Chunks whose vectors are not written yet."""
         rows = self._db.execute(
@@ -302,10 +287,6 @@ class Catalog:
             )
             if clear_flag:
                 self.set_meta(clear_flag, "0", db)
-
-    def reset_embedded(self) -> None:
-        """Mark every chunk as needing a vector (after a vector index rebuild)."""
-        self._db.execute("UPDATE chunks SET embedded = 0")
 
     def all_chunks(self) -> Iterator[ChunkRow]:
         """Every chunk (streamed)."""
