@@ -14,6 +14,7 @@ import psutil
 
 from ragtui.config import Settings
 from ragtui.core.engine import Engine
+from ragtui.core.errors import RagtuiError
 from ragtui.core.eval.metrics import percentile
 from ragtui.core.index.indexer import parse_chunks
 from ragtui.core.ingest import loaders
@@ -128,7 +129,10 @@ def run_llm_bench(engine: Engine, questions: list[str]) -> dict[str, Any]:
     from ragtui.core.answer import pack, render
     from ragtui.core.generate import LlamaCppBackend
 
-    backend = engine.backend()
+    try:
+        backend = engine.backend()
+    except RagtuiError as exc:
+        return {"llm": f"skipped: {exc}"}
     if not isinstance(backend, LlamaCppBackend):
         return {"llm": "skipped: the in-process llama.cpp backend is not configured"}
     proc = psutil.Process()
