@@ -100,6 +100,9 @@ _COMMON = frozenset({
 })
 
 
+_HEADING_WORDS = 5  # a best line this short is taken as a heading
+
+
 def _stems(text: str) -> set[str]:
     words = set()
     for word in _WORDS.findall(text.lower()):
@@ -110,9 +113,10 @@ def _stems(text: str) -> set[str]:
 
 
 def focus_line(question: str, answer: str, packed: Packed) -> tuple[int, str] | None:
-    """The few lines around the passage line that best matches the question, when the answer
-    came from elsewhere: the sign of a small model copying a neighbouring distractor. Returns
-    the passage index and those lines, or None when the answer sits near the best line."""
+    """The passage line that best matches the question (with the lines under it, if it is a
+    heading), when the answer came from elsewhere: the sign of a small model copying a
+    neighbouring distractor. Returns the passage index and that text, or None when the
+    answer is in it."""
     wanted = _stems(question)
     keys = [k for k in _KEY.findall(answer) if k.lower() not in question.lower()]
     if not wanted or not keys:
@@ -127,10 +131,14 @@ def focus_line(question: str, answer: str, packed: Packed) -> tuple[int, str] | 
     if best is None or best[0] < 0.5:
         return None
     lines = packed.texts[best[1]].splitlines()
-    window = "\n".join(lines[max(1, best[2] - 1) : best[2] + 4]).strip()
-    if any(k in window for k in keys):
+    line = lines[best[2]].strip()
+    if len(_WORDS.findall(line)) > _HEADING_WORDS:
+        focus = line
+    else:  # a heading: what answers the question is in the lines under it
+        focus = "\n".join(lines[best[2] : best[2] + 4]).strip()
+    if any(k in focus for k in keys):
         return None
-    return best[1], window
+    return best[1], focus
 
 
 class Breaker:

@@ -62,8 +62,8 @@ def test_demo_questions_quality_floor(engine: Engine) -> None:
         (right if _correct(answer.answer, cited, case) else wrong).append(
             (case["id"], answer.answer))
     answerable = sum(1 for c in QUESTIONS if c["answerable"])
-    # Regression floor for the 270M base model (measured 10 of 13); see CHANGELOG.
-    assert len(right) >= answerable - 4, wrong
+    # Regression floor for the 270M base model (measured 12 of 13); see CHANGELOG.
+    assert len(right) >= answerable - 2, wrong
 
 
 def test_token_budget_never_exceeded(engine: Engine) -> None:
