@@ -15,12 +15,19 @@ from ragtui.core.errors import (
     EmptyIndex,
     IndexLocked,
     IndexModelMismatch,
+    ModelInvalid,
     ModelMissing,
     PathProblem,
 )
 from ragtui.core.index import health, repair
 from ragtui.core.index.catalog import Catalog
-from ragtui.core.index.indexer import KEYWORD_DELETES, Indexer, IndexReport, ProgressFn
+from ragtui.core.index.indexer import (
+    KEYWORD_DELETES,
+    VECTORS_DIRTY,
+    Indexer,
+    IndexReport,
+    ProgressFn,
+)
 from ragtui.core.index.keywords import KeywordIndex
 from ragtui.core.index.lock import writer_lock
 from ragtui.core.index.vectors import VectorIndex
@@ -48,6 +55,7 @@ class Engine:
         self._embedder: Embedder | None = None
         self._backend: Backend | None = None
         self._pipeline: AnswerPipeline | None = None
+        self._repairs: list[str] = []  # what opening the indexes had to mend
         self._lock = threading.RLock()
 
     # components --------------------------------------------------------------
@@ -57,13 +65,16 @@ class Engine:
         with self._lock:
             if self._keywords is None:
                 self._keywords = KeywordIndex(self.data_dir / "tantivy")
-                keywords = self._keywords
-                if repair.keywords_need_repair(self.catalog, keywords):
-                    self._try_repair(  # re-checked under the lock: a writer may have just finished
-                        lambda: repair.keywords_need_repair(self.catalog, keywords)
-                        and repair.repair_keywords(self.catalog, keywords)
-                    )
+                if repair.keywords_need_repair(self.catalog, self._keywords):
+                    self._try_repair(self._repair_keywords)
             return self._keywords
+
+    def _repair_keywords(self) -> None:
+        """Rebuild the keyword index if it still disagrees (a writer may have just finished)."""
+        keywords = self._keywords
+        if keywords is not None and repair.keywords_need_repair(self.catalog, keywords):
+            written = repair.repair_keywords(self.catalog, keywords)
+            self._repairs.append(f"rebuilt the keyword index from the catalog ({written} chunks)")
 
     @property
     def embedder(self) -> Embedder:
@@ -155,20 +166,14 @@ class Engine:
         progress: ProgressFn | None = None,
     ) -> IndexReport:
         """Sync registered folders (or ``targets``) into both indexes."""
-        started = time.perf_counter()
         roots = self._roots(targets)
-        report = IndexReport()
-        with writer_lock(self.data_dir):
+
+        def sync(indexer: Indexer, report: IndexReport) -> None:
             if rebuild:
                 self._rebuild()
-            indexer = self._indexer()
             indexer.sync(roots, report, cancel, progress)
-            if embed and not report.cancelled:
-                self._embed(indexer, report, cancel, progress)
-        counts = self.catalog.counts()
-        report.embedded_fraction = _fraction(counts)
-        report.seconds = time.perf_counter() - started
-        return report
+
+        return self._write(sync, embed=embed, cancel=cancel, progress=progress)
 
     def index_documents(
         self,
@@ -178,12 +183,26 @@ class Engine:
         progress: ProgressFn | None = None,
     ) -> IndexReport:
         """Index already-parsed documents given as (path or id, content hash, document)."""
+        return self._write(
+            lambda indexer, report: indexer.upsert_documents(documents, report, cancel, progress),
+            cancel=cancel, progress=progress,
+        )
+
+    def _write(
+        self,
+        sync: Callable[[Indexer, IndexReport], None],
+        *,
+        embed: bool = True,
+        cancel: threading.Event | None = None,
+        progress: ProgressFn | None = None,
+    ) -> IndexReport:
+        """Run one writing job under the writer lock, then embed what it left pending."""
         started = time.perf_counter()
         report = IndexReport()
         with writer_lock(self.data_dir):
             indexer = self._indexer()
-            indexer.upsert_documents(documents, report, cancel, progress)
-            if not report.cancelled:
+            sync(indexer, report)
+            if embed and not report.cancelled:
                 self._embed(indexer, report, cancel, progress)
         report.embedded_fraction = _fraction(self.catalog.counts())
         report.seconds = time.perf_counter() - started
@@ -222,26 +241,19 @@ class Engine:
         Present paths go first so that a move re-uses the content it carries
         before its old path is forgotten.
         """
-        started = time.perf_counter()
-        report = IndexReport()
         given = set(changed)
         outermost = [p for p in given if not any(parent in given for parent in p.parents)]
-        ordered = sorted(outermost, key=lambda p: (not p.exists(), str(p)))
-        with writer_lock(self.data_dir):
-            indexer = self._indexer()
-            indexer.sync([(p, self.folder_of(p)) for p in ordered], report, cancel, progress)
-            if not report.cancelled:
-                self._embed(indexer, report, cancel, progress)
-        report.embedded_fraction = _fraction(self.catalog.counts())
-        report.seconds = time.perf_counter() - started
-        return report
+        roots = [(p, self.folder_of(p))
+                 for p in sorted(outermost, key=lambda p: (not p.exists(), str(p)))]
+        return self._write(
+            lambda indexer, report: indexer.sync(roots, report, cancel, progress),
+            cancel=cancel, progress=progress,
+        )
 
     def _embed(
         self, indexer: Indexer, report: IndexReport, cancel: threading.Event | None,
         progress: ProgressFn | None,
     ) -> None:
-        from ragtui.core.errors import ModelInvalid, ModelMissing
-
         counts = self.catalog.counts()
         if counts["chunks"] == counts["embedded"] and not self.catalog.released():
             return  # nothing to embed or delete: don't pay for LanceDB and the model
@@ -258,15 +270,23 @@ class Engine:
         )
 
     def _rebuild(self) -> None:
-        """Forget every chunk and vector (files are re-read on the following sync)."""
+        """Forget every chunk and vector (files are re-read on the following sync).
+
+        The vector table goes first, under the dirty flag, so a crash half-way
+        leaves chunks queued for embedding rather than vectors nobody owns.
+        """
+        stored = self._stored_vectors()
+        if stored is not None:
+            self.catalog.set_meta(VECTORS_DIRTY, "1")
+            stored.drop()
         with self.catalog.transaction() as db:
             db.execute("DELETE FROM chunks")
             db.execute("DELETE FROM files")
             db.execute("DELETE FROM released")
             db.execute("DELETE FROM meta WHERE key IN (?, ?)", (_MODEL_KEY, _DIM_KEY))
+            self.catalog.set_meta(VECTORS_DIRTY, "0", db)
         self.keywords.clear()
         self.keywords.commit()
-        VectorIndex(self.vectors_uri(), self.embedder.dim).drop()
         self._vectors = None
 
     # search --------------------------------------------------------------------
@@ -325,8 +345,8 @@ class Engine:
         file_types: Sequence[str], diversify: bool, query_vec: object,
     ) -> list[Hit]:
         wanted = k * 4 if diversify else k
-        chunks = self.catalog.chunks([cid for cid, _ in fused[: max(wanted, k) * 10]]) if (
-            path_glob or file_types) else self.catalog.chunks([cid for cid, _ in fused[:wanted]])
+        fetch = wanted * 10 if (path_glob or file_types) else wanted  # filters discard many
+        chunks = self.catalog.chunks([cid for cid, _ in fused[:fetch]])
         paths = self.catalog.paths_for_hashes(c.hash for c in chunks.values())
         order = [
             (cid, score) for cid, score in fused
@@ -441,11 +461,10 @@ class Engine:
     def repair(self) -> list[str]:
         """Start-up repair: rebuild a keyword index a crash left behind, fix vectors from the
         catalog, and finish queued vector deletions. Returns what was done."""
-        done: list[str] = []
         with writer_lock(self.data_dir):
-            if repair.keywords_need_repair(self.catalog, self.keywords):
-                written = repair.repair_keywords(self.catalog, self.keywords)
-                done.append(f"rebuilt the keyword index from the catalog ({written} chunks)")
+            self.keywords  # noqa: B018 - opening it repairs it
+            self._repair_keywords()
+            done = list(self._repairs)
             vectors = self._stored_vectors()
             if vectors is not None:
                 if repair.vectors_need_repair(self.catalog):

@@ -66,6 +66,10 @@ def test_keyword_index_repaired_after_crash(tmp_path: Path) -> None:
     again = create_engine()
     assert again.keywords.count() == chunks
     assert again.catalog.get_meta(KEYWORDS_DIRTY) == "0"
+    again.close()
+    shutil.rmtree(engine.data_dir / "tantivy")
+    report = create_engine().doctor()
+    assert report["consistent"] and any("keyword index" in r for r in report["repaired"])
 
 
 def test_remove_folder_drops_its_files(tmp_path: Path) -> None:
