@@ -346,6 +346,7 @@ def ask(
                 for c in answer.citations
             ],
             "cached": answer.cached, "fallback": answer.fallback, "abstained": answer.abstained,
+            "refocused": answer.refocused,
             "unsupported": list(answer.unsupported),
             "dropped_citations": answer.dropped_citations,
             "timings_ms": {key: round(v, 1) for key, v in answer.timings_ms.items()},
@@ -354,6 +355,10 @@ def ask(
         })
         return
     if not streamed:
+        typer.echo(answer.answer, nl=False)
+    elif answer.refocused:
+        typer.secho("\nre-checked against the passage that matches the question:",
+                    fg=typer.colors.YELLOW)
         typer.echo(answer.answer, nl=False)
     typer.echo("")
     labels = []

@@ -225,6 +225,31 @@ class AnswerPipeline:
         self.cache = cache
         self.breaker = breaker
 
+    def _generate(self, backend: Backend, template: prompts.PromptTemplate, packed: Packed,
+                  question: str, on_token: TokenFn | None, deadline: float) -> Generation:
+        prefix, rest = render(template, packed, question)
+        cfg = self.settings.llm
+        return backend.generate(prefix, rest, max_tokens=cfg.max_tokens,
+                                temperature=cfg.temperature, stop=template.stop,
+                                on_token=on_token, deadline=deadline)
+
+    def _refocus(self, backend: Backend, template: prompts.PromptTemplate, packed: Packed,
+                 question: str, first: Generation, deadline: float,
+                 ) -> tuple[Generation, Packed] | None:
+        """Ask again over the line that best matches the question when the first answer
+        came from elsewhere (see :func:`focus_line`); None when not needed or it failed."""
+        focus = focus_line(question, first.text, packed)
+        if focus is None:
+            return None
+        index, text = focus
+        hit = packed.hits[index]
+        narrow = Packed([hit], [f"{hit.context}\n{text}" if hit.context else text], [], [], 0)
+        try:
+            retry = self._generate(backend, template, narrow, question, None, deadline)
+        except GenerationError:
+            return None
+        return (retry, narrow) if retry.text.strip() else None
+
     def ask(self, question: str, *, k: int | None = None, use_cache: bool = True,
             on_token: TokenFn | None = None) -> Answer:
         """Answer ``question`` from the index, streaming tokens to ``on_token``."""
@@ -284,12 +309,8 @@ class AnswerPipeline:
                          llm_cfg.n_ctx - llm_cfg.max_tokens - backend.count_tokens(
                              template.prefix + template.render_suffix(question)) - 16)
             packed = pack(hits, template, backend.count_tokens, max(budget, 0))
-            prefix, rest = render(template, packed, question)
             deadline = time.perf_counter() + llm_cfg.timeout_s
-            generation = backend.generate(
-                prefix, rest, max_tokens=llm_cfg.max_tokens, temperature=llm_cfg.temperature,
-                stop=template.stop, on_token=on_token, deadline=deadline,
-            )
+            generation = self._generate(backend, template, packed, question, on_token, deadline)
         except (GenerationError, RagtuiError) as exc:
             self.breaker.trip(str(exc))
             return done(extractive(question, hits, str(exc), base))
@@ -297,23 +318,13 @@ class AnswerPipeline:
         base["timings_ms"] |= {"ttft": generation.ttft_ms, "generate": generation.generate_ms}
         base["tokens"] = {"prompt": generation.prompt_tokens,
                           "completion": generation.completion_tokens}
-        focus = focus_line(question, generation.text, packed)
-        if focus is not None:  # re-ask with only the line that matches the question
-            index, line = focus
-            hit = packed.hits[index]
-            narrow = Packed([hit], [f"{hit.context}\n{line}" if hit.context else line], [], [],
-                            0)
-            prefix, rest = render(template, narrow, question)
-            try:
-                retry = backend.generate(
-                    prefix, rest, max_tokens=llm_cfg.max_tokens,
-                    temperature=llm_cfg.temperature, stop=template.stop, on_token=None,
-                    deadline=deadline,
-                )
-            except GenerationError:
-                retry = None
-            if retry is not None and retry.text.strip():
-                generation, packed = retry, narrow
+        refocused = self._refocus(backend, template, packed, question, generation, deadline)
+        if refocused is not None:
+            generation, packed = refocused
+            base["refocused"] = True
+            base["timings_ms"]["generate"] += generation.generate_ms
+            base["tokens"]["prompt"] += generation.prompt_tokens
+            base["tokens"]["completion"] += generation.completion_tokens
         answer = finish(question, generation, packed, self.embed, cfg.support_floor, base)
         answer = answer.model_copy(update={
             "packed": tuple(h.chunk_id for h in packed.hits),

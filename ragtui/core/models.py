@@ -76,6 +76,7 @@ class Answer(_Frozen):
     cached: bool | str = False
     fallback: bool = False
     abstained: bool = False
+    refocused: bool = False  # re-asked over the best-matching line; differs from the stream
     unsupported: tuple[str, ...] = ()
     dropped_citations: int = 0
     packed: tuple[str, ...] = ()

@@ -143,3 +143,11 @@ def test_exact_and_semantic_cache_and_stale_entries(engine: Engine) -> None:
     after = engine.ask(question)
     assert after.cached is False, "an edited document is never answered from a stale entry"
     assert backend.calls >= 3  # asked again (twice: the scripted 45,000 no longer matches)
+
+
+def test_answer_from_a_distractor_line_is_asked_again(engine: Engine) -> None:
+    backend = Scripted("192.168.8.20.")
+    _use(engine, backend)
+    answer = engine.ask("What address do I type in to get to the router's admin page?")
+    assert answer.refocused and backend.calls == 2
+    assert "192.168.8.1" in backend.prompts[1] and "192.168.8.20" not in backend.prompts[1]
