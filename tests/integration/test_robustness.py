@@ -14,7 +14,7 @@ import pytest
 
 from ragtui.config import load_settings
 from ragtui.core.engine import create_engine
-from ragtui.core.index.indexer import KEYWORDS_DIRTY
+from ragtui.core.index.catalog import KEYWORDS_DIRTY
 from tests.conftest import DEMO_CORPUS, NetworkBlocked
 
 

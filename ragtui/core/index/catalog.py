@@ -44,6 +44,12 @@ CREATE INDEX IF NOT EXISTS chunks_pending ON chunks(embedded) WHERE embedded = 0
 
 INDEXED, EMPTY, SKIPPED, FAILED = "indexed", "empty", "skipped", "failed"
 
+# meta keys: a set dirty flag means that index may lag the catalog (a crash mid-write)
+KEYWORDS_DIRTY = "keywords_dirty"
+VECTORS_DIRTY = "vectors_dirty"
+VECTOR_WRITES = "vector_writes_since_optimize"
+KEYWORD_DELETES = "keyword_deletes_since_rebuild"
+
 
 @dataclass(frozen=True, slots=True)
 class FileRow:

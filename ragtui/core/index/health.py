@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from ragtui.core.index.catalog import Catalog
-from ragtui.core.index.indexer import KEYWORDS_DIRTY, VECTORS_DIRTY
+from ragtui.core.index.catalog import KEYWORDS_DIRTY, VECTORS_DIRTY, Catalog
 from ragtui.core.index.keywords import KeywordIndex
 from ragtui.core.index.vectors import VectorIndex
 

@@ -21,7 +21,19 @@ from pathlib import Path
 
 from ragtui.config import IngestSettings
 from ragtui.core.embed import Embedder
-from ragtui.core.index.catalog import EMPTY, FAILED, INDEXED, SKIPPED, Catalog, ChunkRow, FileRow
+from ragtui.core.index.catalog import (
+    EMPTY,
+    FAILED,
+    INDEXED,
+    KEYWORD_DELETES,
+    KEYWORDS_DIRTY,
+    SKIPPED,
+    VECTOR_WRITES,
+    VECTORS_DIRTY,
+    Catalog,
+    ChunkRow,
+    FileRow,
+)
 from ragtui.core.index.keywords import KeywordIndex
 from ragtui.core.index.vectors import VectorIndex
 from ragtui.core.ingest import loaders
@@ -29,12 +41,8 @@ from ragtui.core.ingest.chunking import chunk_document
 from ragtui.core.ingest.document import LoadedDocument, LoaderError, Unsupported
 from ragtui.core.ingest.scan import ScanEntry, scan
 
-KEYWORDS_DIRTY = "keywords_dirty"
-VECTORS_DIRTY = "vectors_dirty"
 _FLUSH_FILES = 64
 _FLUSH_CHUNKS = 2000
-VECTOR_WRITES = "vector_writes_since_optimize"
-KEYWORD_DELETES = "keyword_deletes_since_rebuild"
 _OPTIMIZE_AFTER_WRITES = 20
 
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ragtui.core.index.catalog import Catalog
-from ragtui.core.index.indexer import KEYWORD_DELETES, KEYWORDS_DIRTY, VECTORS_DIRTY
+from ragtui.core.index.catalog import KEYWORD_DELETES, KEYWORDS_DIRTY, VECTORS_DIRTY, Catalog
 from ragtui.core.index.keywords import KeywordIndex
 from ragtui.core.index.vectors import VectorIndex
 

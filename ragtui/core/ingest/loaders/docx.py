@@ -5,15 +5,16 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-
-import docx
-from docx.oxml.xmlchemy import BaseOxmlElement
-from docx.styles.style import CharacterStyle
-from docx.table import Table
-from docx.text.paragraph import Paragraph
+from typing import TYPE_CHECKING
 
 from ragtui.core.ingest.document import LoadedDocument, LoaderError, Section
 from ragtui.core.ingest.loaders._errors import detail
+
+if TYPE_CHECKING:  # python-docx loads on the first Word file, not at start-up
+    from docx.oxml.xmlchemy import BaseOxmlElement
+    from docx.styles.style import CharacterStyle
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
 
 NAME = "docx"
 SUFFIXES = frozenset({".docx"})
@@ -122,6 +123,9 @@ class _Builder:
 
 
 def _extract(data: bytes) -> LoadedDocument:
+    import docx
+    from docx.text.paragraph import Paragraph
+
     document = docx.Document(io.BytesIO(data))
     builder = _Builder()
     for block in document.iter_inner_content():

@@ -5,12 +5,13 @@ from __future__ import annotations
 import io
 import logging
 import re
-
-from pypdf import PdfReader
-from pypdf.errors import DependencyError, FileNotDecryptedError
+from typing import TYPE_CHECKING
 
 from ragtui.core.ingest.document import LoadedDocument, LoaderError, Section
 from ragtui.core.ingest.loaders._errors import detail
+
+if TYPE_CHECKING:  # pypdf loads on the first PDF, not at start-up
+    from pypdf import PdfReader
 
 NAME = "pdf"
 SUFFIXES = frozenset({".pdf"})
@@ -40,6 +41,9 @@ def _encrypted(name: str) -> LoaderError:
 
 
 def _open(data: bytes, name: str) -> PdfReader:
+    from pypdf import PdfReader
+    from pypdf.errors import DependencyError, FileNotDecryptedError
+
     if not data.strip():
         raise LoaderError(f"{name} is an empty file, not a PDF: re-save or re-download it.")
     try:
@@ -79,6 +83,8 @@ def _title(reader: PdfReader) -> str | None:
 
 
 def parse_bytes(data: bytes, name: str) -> LoadedDocument:
+    from pypdf.errors import FileNotDecryptedError
+
     """Extract each page's text; pages without text are skipped, never an error."""
     reader = _open(data, name)
     try:
