@@ -10,15 +10,16 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from ragtui import __version__
-from ragtui.config import ConfigError, load_settings
-from ragtui.core.engine import Engine, create_engine
-from ragtui.core.errors import RagtuiError
-from ragtui.core.index.indexer import IndexReport, Progress
+from ragtui.cli_common import JsonOpt, _engine, _fail, _print_json
+from ragtui.cli_traces import stats, traces_app
+
+if TYPE_CHECKING:
+    from ragtui.core.index.indexer import IndexReport, Progress
 
 app = typer.Typer(
     name="ragtui", help="Private, offline answers from your own documents.",
@@ -26,8 +27,8 @@ app = typer.Typer(
 )
 eval_app = typer.Typer(help="Measure retrieval and answer quality.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+app.add_typer(traces_app, name="traces")
+app.command()(stats)
 
 
 def _version(value: bool) -> None:
@@ -49,25 +50,6 @@ def main_options(
     """Private, offline answers from your own documents."""
     if home is not None:
         os.environ["RAGTUI_HOME"] = str(home.expanduser().resolve())
-
-
-def _fail(message: str) -> None:
-    typer.secho(f"ragtui: {message}", err=True, fg=typer.colors.RED)
-    raise typer.Exit(1)
-
-
-@contextmanager
-def _engine(overrides: dict[str, Any] | None = None) -> Iterator[Engine]:
-    """Build the Engine through the shared factory; user errors become one line and exit 1."""
-    engine: Engine | None = None
-    try:
-        engine = create_engine(load_settings(**overrides) if overrides else None)
-        yield engine
-    except (RagtuiError, ConfigError) as exc:
-        _fail(str(exc))
-    finally:
-        if engine is not None:
-            engine.close()
 
 
 @contextmanager
@@ -112,10 +94,6 @@ def _cancel_on_interrupt() -> Iterator[threading.Event]:
         yield cancel
     finally:
         signal.signal(signal.SIGINT, previous)
-
-
-def _print_json(data: object) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=None))
 
 
 # folders -----------------------------------------------------------------------
@@ -404,6 +382,8 @@ def eval_beir(
         dataset = beir.BeirDataset(folder.expanduser(), split)
         dataset.check()
         data_dir = beir.beir_data_dir(ragtui_paths.data_dir(), dataset, main_engine.settings)
+        from ragtui.core.engine import Engine
+
         engine = Engine(main_engine.settings, data_dir)
         try:
             with _progress(not as_json) as progress:
@@ -435,11 +415,17 @@ def bench(
         typer.Option("--questions", help="JSONL of questions for the answer figures."),
     ] = None,
     llm: Annotated[bool, typer.Option("--llm/--no-llm", help="Measure answering too.")] = True,
+    rounds: Annotated[
+        int, typer.Option("--rounds", help="Answer rounds with tracing on and off.")
+    ] = 2,
+    traces: Annotated[
+        int, typer.Option("--traces", help="Stored traces for the traces list/stats timing.")
+    ] = 10_000,
     as_json: JsonOpt = False,
 ) -> None:
     """Measure embedding, indexing, search and answering on this machine."""
     from ragtui import paths as ragtui_paths
-    from ragtui.core.bench import pick_corpus, run_bench, run_llm_bench
+    from ragtui.core.bench import pick_corpus, run_bench, run_llm_bench, run_trace_store_bench
 
     with _engine() as engine:
         root = corpus or (Path(engine.folders()[0]) if engine.folders() else None)
@@ -454,9 +440,12 @@ def bench(
         if llm:
             asked = _questions(questions) if questions else figures.pop("sample_questions")
             scratch = ragtui_paths.data_dir() / "bench-scratch"
+            from ragtui.core.engine import Engine
+
             bench_engine = Engine(engine.settings, scratch / "data")
             try:
-                figures |= run_llm_bench(bench_engine, asked)
+                figures |= run_llm_bench(bench_engine, asked, rounds)
+                figures |= run_trace_store_bench(bench_engine, scratch, traces)
             finally:
                 bench_engine.close()
                 import shutil

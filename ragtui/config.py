@@ -137,6 +137,65 @@ class AnswerSettings(_Section):
     cache_mb: int = Field(512, ge=1, description="Size bound of the answer and state caches.")
 
 
+class TracingSettings(_Section):
+    """Traces of every ask, search, index batch and eval case (OpenTelemetry spans kept in
+    ``traces.sqlite`` in the data dir; nothing leaves the machine unless otlp_endpoint is set)."""
+
+    enabled: bool = Field(True, description="Record traces.")
+    content: Literal["full", "hash", "redact"] = Field(
+        "full",
+        description="Keep questions, prompts, passages and answers in full, as a sha256 "
+        "prefix, or not at all.",
+    )
+    sample_rate: float = Field(
+        1.0, ge=0, le=1, description="Share of ordinary traces kept (errors and slow ones always)."
+    )
+    slow_ms: dict[str, float] = Field(
+        default_factory=lambda: {"ask": 15000.0, "search": 250.0, "index": 60000.0,
+                                 "eval.case": 30000.0},
+        description="A trace slower than this (by root name) is always kept.",
+    )
+    max_traces: int = Field(20000, ge=1, description="Oldest traces beyond this are pruned.")
+    max_age_days: float = Field(30.0, gt=0, description="Traces older than this are pruned.")
+    stage_documents: int = Field(
+        20, ge=0, description="Chunk ids and scores kept per retrieval stage span."
+    )
+    otlp_endpoint: str | None = Field(
+        None,
+        description="Also send spans to this OTLP/HTTP endpoint (e.g. a local Phoenix at "
+        "http://127.0.0.1:6006/v1/traces); off by default.",
+    )
+
+
+class PriceSettings(_Section):
+    """What a cloud model would charge, in US dollars per 1,000 tokens."""
+
+    prompt_per_1k: float = Field(0.00015, ge=0, description="$ per 1,000 prompt tokens.")
+    completion_per_1k: float = Field(0.0006, ge=0, description="$ per 1,000 completion tokens.")
+
+
+class StatsSettings(_Section):
+    """How ``ragtui stats`` turns traces into cost and energy figures."""
+
+    watts: float = Field(
+        15.0, gt=0, description="CPU power while answering, for the energy estimate (Wh)."
+    )
+    price_reference: str = Field(
+        "gpt-4o-mini", description="Which prices entry the cloud-equivalent cost uses."
+    )
+    prices: dict[str, PriceSettings] = Field(
+        default_factory=lambda: {
+            "gpt-4o-mini": PriceSettings(prompt_per_1k=0.00015, completion_per_1k=0.0006),
+            "gpt-4o": PriceSettings(prompt_per_1k=0.0025, completion_per_1k=0.01),
+            "claude-3-5-haiku": PriceSettings(prompt_per_1k=0.0008, completion_per_1k=0.004),
+        },
+        description="Price table: name = {prompt_per_1k, completion_per_1k}.",
+    )
+    daily_budget_usd: float = Field(
+        1.0, ge=0, description="Warn when a day's cloud-equivalent cost exceeds this."
+    )
+
+
 class Settings(BaseSettings):
     """All of ragtui's settings."""
 
@@ -150,6 +209,8 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
+    tracing: TracingSettings = Field(default_factory=TracingSettings)
+    stats: StatsSettings = Field(default_factory=StatsSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -15,14 +15,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 from ragtui.config import Settings
 from ragtui.core import citations, prompts
 from ragtui.core.cache import AnswerCache, answer_key, chunk_set_key
 from ragtui.core.errors import RagtuiError
 from ragtui.core.generate import Backend, Generation, GenerationError
 from ragtui.core.models import Answer, Citation, Hit
+from ragtui.core.trace import Tracing, mark_error
 
 NOT_FOUND = "Not in your documents."
+_PROCESS = psutil.Process()
 TokenFn = Callable[[str], None]
 
 
@@ -187,6 +191,28 @@ def extractive(question: str, hits: Sequence[Hit], reason: str, base: dict[str, 
                   fallback=True, error=reason, **base)
 
 
+def _generation_attributes(generation: Generation) -> dict[str, Any]:
+    """OpenInference token counts plus ragtui's prefill/decode figures."""
+    decode_ms = generation.generate_ms - generation.ttft_ms
+    prefilled = generation.prompt_tokens - (generation.prefix_tokens
+                                            if generation.prefix_reused else 0)
+    return {
+        "llm.token_count.prompt": generation.prompt_tokens,
+        "llm.token_count.completion": generation.completion_tokens,
+        "llm.token_count.total": generation.prompt_tokens + generation.completion_tokens,
+        "output.value": generation.text,
+        "ragtui.llm.ttft_ms": generation.ttft_ms,
+        "ragtui.llm.generate_ms": generation.generate_ms,
+        "ragtui.llm.prefix_tokens": generation.prefix_tokens,
+        "ragtui.llm.prefix_reused": generation.prefix_reused,
+        "ragtui.llm.prefill_tokens": prefilled,
+        "ragtui.llm.prefill_tps": prefilled / (generation.ttft_ms / 1000)
+        if generation.ttft_ms > 0 else 0.0,
+        "ragtui.llm.decode_tps": (generation.completion_tokens - 1) / (decode_ms / 1000)
+        if decode_ms > 0 and generation.completion_tokens > 1 else 0.0,
+    }
+
+
 def _citation(n: int, hit: Hit, inferred: bool) -> Citation:
     return Citation(n=n, chunk_id=hit.chunk_id, path=hit.path, location=hit.location,
                     snippet=hit.snippet, inferred=inferred)
@@ -216,7 +242,7 @@ class AnswerPipeline:
     def __init__(self, settings: Settings, search: Callable[[str, int], Sequence[Hit]],
                  embed: Callable[[Sequence[str]], Any], embed_query: Callable[[str], Any],
                  backend: Callable[[], Backend], cache: AnswerCache | None,
-                 breaker: Breaker) -> None:
+                 breaker: Breaker, tracing: Tracing) -> None:
         self.settings = settings
         self.search = search
         self.embed = embed
@@ -224,14 +250,36 @@ class AnswerPipeline:
         self.backend = backend
         self.cache = cache
         self.breaker = breaker
+        self.tracing = tracing
 
     def _generate(self, backend: Backend, template: prompts.PromptTemplate, packed: Packed,
-                  question: str, on_token: TokenFn | None, deadline: float) -> Generation:
-        prefix, rest = render(template, packed, question)
+                  question: str, on_token: TokenFn | None, deadline: float,
+                  purpose: str = "answer") -> Generation:
+        with self.tracing.span("prompt.render", {"ragtui.prompt.name": template.name,
+                                                 "ragtui.prompt.version": template.version}
+                               ) as span:
+            prefix, rest = render(template, packed, question)
+            span.set_attribute("ragtui.prompt.text", prefix + rest)
         cfg = self.settings.llm
-        return backend.generate(prefix, rest, max_tokens=cfg.max_tokens,
-                                temperature=cfg.temperature, stop=template.stop,
-                                on_token=on_token, deadline=deadline)
+        invocation = {"max_tokens": cfg.max_tokens, "temperature": cfg.temperature,
+                      "n_ctx": backend.n_ctx}
+        with self.tracing.span("llm.generate", {
+            "openinference.span.kind": "LLM", "llm.model_name": backend.model_id,
+            "llm.invocation_parameters": json.dumps(invocation), "ragtui.llm.purpose": purpose,
+        }) as span:
+            start_ns = time.time_ns()
+            generation = backend.generate(prefix, rest, max_tokens=cfg.max_tokens,
+                                          temperature=cfg.temperature, stop=template.stop,
+                                          on_token=on_token, deadline=deadline)
+            span.set_attributes(_generation_attributes(generation))
+            # the backend times from when it starts (after its lock): anchor at the end
+            end_ns = time.time_ns()
+            begin_ns = max(start_ns, end_ns - int(generation.generate_ms * 1e6))
+            first_ns = min(end_ns, begin_ns + int(generation.ttft_ms * 1e6))
+            span.add_event("first_token", timestamp=first_ns)
+            self.tracing.child("llm.prefill", begin_ns, first_ns)
+            self.tracing.child("llm.decode", first_ns, end_ns)
+            return generation
 
     def _refocus(self, backend: Backend, template: prompts.PromptTemplate, packed: Packed,
                  question: str, first: Generation, deadline: float,
@@ -245,14 +293,27 @@ class AnswerPipeline:
         hit = packed.hits[index]
         narrow = Packed([hit], [f"{hit.context}\n{text}" if hit.context else text], [], [], 0)
         try:
-            retry = self._generate(backend, template, narrow, question, None, deadline)
+            retry = self._generate(backend, template, narrow, question, None, deadline,
+                                   purpose="refocus")
         except GenerationError:
             return None
         return (retry, narrow) if retry.text.strip() else None
 
     def ask(self, question: str, *, k: int | None = None, use_cache: bool = True,
             on_token: TokenFn | None = None) -> Answer:
-        """Answer ``question`` from the index, streaming tokens to ``on_token``."""
+        """Answer ``question`` from the index, streaming tokens to ``on_token`` (one trace)."""
+        with self.tracing.span("ask", {"openinference.span.kind": "CHAIN",
+                                       "input.value": question}) as span:
+            cpu_before = _cpu_seconds()
+            answer = self._ask(question, k, use_cache, on_token)
+            span.set_attributes(_answer_attributes(answer))
+            span.set_attributes(_process_attributes(cpu_before))
+            if answer.fallback:
+                mark_error(span, answer.error or "fallback")
+            return answer
+
+    def _ask(self, question: str, k: int | None, use_cache: bool,
+             on_token: TokenFn | None) -> Answer:
         cfg, llm_cfg = self.settings.answer, self.settings.llm
         started = time.perf_counter()
         hits = list(self.search(question, k or cfg.k))
@@ -289,26 +350,23 @@ class AnswerPipeline:
         key = answer_key(question, base["model"], template.id, params, ids)
         chunk_set = chunk_set_key(ids)
         caching = use_cache and cfg.cache and self.cache is not None
-        if caching and self.cache is not None:
-            record = self.cache.get(key)
-            if record is not None:
-                return done(Answer.model_validate(record | {"cached": "exact"}))
-            if cfg.semantic_cache:
-                similar = self.cache.semantic(self.embed_query(question), chunk_set,
-                                              cfg.semantic_threshold)
-                if similar is not None:
-                    return done(Answer.model_validate(
-                        similar[0] | {"cached": "semantic", "question": question}))
+        if caching:
+            cached = self._lookup(key, question, chunk_set)
+            if cached is not None:  # what this answer cost now, not what the first one did
+                return done(cached.model_copy(update={"timings_ms": base["timings_ms"],
+                                                      "tokens": base["tokens"]}))
         if backend is None:
             return done(extractive(question, hits, problem, base))
         reason = self.breaker.open_reason()
         if reason is not None:
             return done(extractive(question, hits, f"skipped for now: {reason}", base))
         try:
-            budget = min(cfg.context_tokens,
-                         llm_cfg.n_ctx - llm_cfg.max_tokens - backend.count_tokens(
-                             template.prefix + template.render_suffix(question)) - 16)
-            packed = pack(hits, template, backend.count_tokens, max(budget, 0))
+            with self.tracing.span("context.pack") as span:
+                budget = min(cfg.context_tokens,
+                             llm_cfg.n_ctx - llm_cfg.max_tokens - backend.count_tokens(
+                                 template.prefix + template.render_suffix(question)) - 16)
+                packed = pack(hits, template, backend.count_tokens, max(budget, 0))
+                span.set_attributes(_packed_attributes(packed, budget))
             deadline = time.perf_counter() + llm_cfg.timeout_s
             generation = self._generate(backend, template, packed, question, on_token, deadline)
         except (GenerationError, RagtuiError) as exc:
@@ -325,13 +383,80 @@ class AnswerPipeline:
             base["timings_ms"]["generate"] += generation.generate_ms
             base["tokens"]["prompt"] += generation.prompt_tokens
             base["tokens"]["completion"] += generation.completion_tokens
-        answer = finish(question, generation, packed, self.embed, cfg.support_floor, base)
+        with self.tracing.span("citations.check") as span:
+            answer = finish(question, generation, packed, self.embed, cfg.support_floor, base)
+            span.set_attributes({
+                "ragtui.citations.explicit": sum(not c.inferred for c in answer.citations),
+                "ragtui.citations.inferred": sum(c.inferred for c in answer.citations),
+                "ragtui.citations.dropped": answer.dropped_citations,
+                "ragtui.citations.unsupported": len(answer.unsupported),
+            })
         answer = answer.model_copy(update={
             "packed": tuple(h.chunk_id for h in packed.hits),
             "dropped_chunks": tuple(packed.dropped),
             "truncated_chunks": tuple(packed.truncated),
         })
         if caching and self.cache is not None and not answer.fallback:
-            self.cache.put(key, answer.model_dump(mode="json"), self.embed_query(question),
-                           chunk_set)
+            with self.tracing.span("cache.store"):
+                self.cache.put(key, answer.model_dump(mode="json"), self.embed_query(question),
+                               chunk_set)
         return done(answer)
+
+    def _lookup(self, key: str, question: str, chunk_set: str) -> Answer | None:
+        """An exact, then a semantic, cache hit (marked as such), or None."""
+        cfg = self.settings.answer
+        assert self.cache is not None
+        with self.tracing.span("cache.lookup") as span:
+            kind, found = "miss", None
+            record = self.cache.get(key)
+            if record is not None:
+                kind, found = "exact", Answer.model_validate(record | {"cached": "exact"})
+            elif cfg.semantic_cache:
+                similar = self.cache.semantic(self.embed_query(question), chunk_set,
+                                              cfg.semantic_threshold)
+                if similar is not None:
+                    kind = "semantic"
+                    found = Answer.model_validate(
+                        similar[0] | {"cached": "semantic", "question": question})
+                    span.set_attribute("ragtui.cache.similarity", float(similar[1]))
+            span.set_attribute("ragtui.cache.hit", kind)
+            return found
+
+
+def _cpu_seconds() -> float:
+    times = _PROCESS.cpu_times()
+    return float(times.user + times.system)
+
+
+def _process_attributes(cpu_before: float) -> dict[str, Any]:
+    """CPU seconds this answer took and the process's memory after it (psutil samples)."""
+    return {"ragtui.process.cpu_s": _cpu_seconds() - cpu_before,
+            "ragtui.process.rss_bytes": int(_PROCESS.memory_info().rss)}
+
+
+def _answer_attributes(answer: Answer) -> dict[str, Any]:
+    """What an answer was, as the root span's attributes."""
+    attributes: dict[str, Any] = {
+        "output.value": answer.answer,
+        "llm.model_name": answer.model,
+        "ragtui.prompt.name": answer.prompt_version.split("@")[0],
+        "ragtui.prompt.version": answer.prompt_version.split("@")[-1],
+        "ragtui.cache.hit": answer.cached or "none",
+        "ragtui.answer.abstained": answer.abstained,
+        "ragtui.answer.fallback": answer.fallback,
+        "ragtui.answer.refocused": answer.refocused,
+        "ragtui.answer.citations": [c.chunk_id for c in answer.citations],
+        "ragtui.context.packed": list(answer.packed),
+        "ragtui.context.dropped": list(answer.dropped_chunks),
+        "ragtui.context.truncated": list(answer.truncated_chunks),
+    }
+    if answer.error:
+        attributes["ragtui.error"] = answer.error
+    return attributes
+
+
+def _packed_attributes(packed: Packed, budget: int) -> dict[str, Any]:
+    return {"ragtui.context.budget_tokens": budget, "ragtui.context.tokens": packed.tokens,
+            "ragtui.context.packed": [h.chunk_id for h in packed.hits],
+            "ragtui.context.dropped": packed.dropped,
+            "ragtui.context.truncated": packed.truncated}

@@ -83,6 +83,7 @@ def run_bench(
             t = time.perf_counter()
             engine.search(question, k=10, mode="hybrid")
             latencies.append((time.perf_counter() - t) * 1000)
+        traced, untraced = _tracing_overhead(engine, questions)
         raw_rate = len(texts) / raw_seconds if raw_seconds else 0.0
         index_rate = chunks / index_seconds if index_seconds else 0.0
         return {
@@ -98,6 +99,9 @@ def run_bench(
             "search_ms_p95": round(percentile(latencies, 95), 2),
             "search_ms_mean": round(statistics.fmean(latencies), 2),
             "queries": len(latencies),
+            "search_ms_p50_tracing_off": round(untraced, 3),
+            "search_ms_p50_tracing_on": round(traced, 3),
+            "tracing_overhead_search": round(traced / untraced - 1, 4),
             "rss_mb": round(proc.memory_info().rss / 2**20, 1),
             "sample_questions": questions[:8],
         }
@@ -105,6 +109,95 @@ def run_bench(
         engine.close()
         if not keep:
             shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _tracing_overhead(engine: Engine, questions: list[str], rounds: int = 3,
+                      ) -> tuple[float, float]:
+    """Median hybrid search latency (ms) with tracing on and off, runs interleaved so that
+    machine noise falls on both alike."""
+    times: dict[bool, list[float]] = {True: [], False: []}
+    enabled = engine.tracing.enabled
+    try:
+        for round_ in range(rounds):
+            for i, question in enumerate(questions):
+                for traced in ((True, False) if (i + round_) % 2 else (False, True)):
+                    engine.tracing.enabled = traced
+                    t = time.perf_counter()
+                    engine.search(question, k=10, mode="hybrid")
+                    times[traced].append((time.perf_counter() - t) * 1000)
+    finally:
+        engine.tracing.enabled = enabled
+        engine.tracing.flush()
+    return statistics.median(times[True]), statistics.median(times[False])
+
+
+def _ask_overhead(engine: Engine, questions: list[str], rounds: int = 2) -> dict[str, Any]:
+    """Answer latency with tracing on and off (no answer cache), interleaved and paired."""
+    times: dict[bool, list[float]] = {True: [], False: []}
+    enabled = engine.tracing.enabled
+    try:
+        for round_ in range(rounds):
+            for i, question in enumerate(questions):
+                for traced in ((True, False) if (i + round_) % 2 else (False, True)):
+                    engine.tracing.enabled = traced
+                    t = time.perf_counter()
+                    engine.ask(question, use_cache=False)
+                    times[traced].append((time.perf_counter() - t) * 1000)
+    finally:
+        engine.tracing.enabled = enabled
+        engine.tracing.flush()
+    on, off = statistics.median(times[True]), statistics.median(times[False])
+    paired = statistics.median(a - b for a, b in zip(times[True], times[False], strict=True))
+    return {"ask_ms_p50_tracing_off": round(off, 1), "ask_ms_p50_tracing_on": round(on, 1),
+            "tracing_overhead_ask": round(on / off - 1, 4),
+            "tracing_overhead_ask_paired": round(paired / off, 4)}
+
+
+def run_trace_store_bench(engine: Engine, scratch: Path, traces: int = 10_000,
+                          runs: int = 5) -> dict[str, Any]:
+    """Wall time of `ragtui traces list` and `ragtui stats` (fresh processes, as a user runs
+    them) over ``traces`` copies of this engine's newest real trace."""
+    import subprocess
+    import sys
+
+    from ragtui.core.trace_store import TraceStore
+
+    engine.tracing.flush()
+    store = engine.tracing.store
+    answered = [t for t in store.recent(50, "ask") if t.summary.get("completion_tokens")]
+    model = store.get(answered[0].trace_id) if answered else store.last()
+    if model is None:
+        return {"traces_bench": "skipped: no trace to copy"}
+    home = scratch / "trace-home"
+    shutil.rmtree(home, ignore_errors=True)
+    copies = TraceStore(home / "data" / "traces.sqlite")
+    span_ms = 30 * 86400e9 / traces  # spread over 30 days
+    batch = []
+    for n in range(traces):
+        shift = int(n * span_ms) - (model.start_ns - (time.time_ns() - int(30 * 86400e9)))
+        trace_id = f"{random.getrandbits(128):032x}"
+        spans = [type(s)(trace_id, s.span_id, s.parent_id, s.name, s.start_ns + shift,
+                         s.end_ns + shift, s.status, s.attributes, s.events)
+                 for s in model.spans]
+        batch.append(type(model)(trace_id, model.name, model.start_ns + shift,
+                                 model.duration_ms, model.status, dict(model.summary), spans))
+        if len(batch) == 1000:
+            copies.write(batch)
+            batch = []
+    copies.write(batch)
+    copies.close()
+    figures: dict[str, Any] = {"traces_stored": traces, "spans_per_trace": len(model.spans)}
+    for label, args in (("traces_list_ms", ["traces", "list"]),
+                        ("stats_ms", ["stats", "--since", "all"])):
+        walls = []
+        for _ in range(runs):
+            t = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "ragtui", "--home", str(home), *args],
+                           check=True, capture_output=True)
+            walls.append((time.perf_counter() - t) * 1000)
+        figures[label] = round(statistics.median(walls), 1)
+    shutil.rmtree(home, ignore_errors=True)
+    return figures
 
 
 def _raw_stream(llm: Any, prompt: str, max_tokens: int, stop: list[str]) -> tuple[float, int,
@@ -123,7 +216,7 @@ def _raw_stream(llm: Any, prompt: str, max_tokens: int, stop: list[str]) -> tupl
     return (first or done) - started, pieces, done - started
 
 
-def run_llm_bench(engine: Engine, questions: list[str]) -> dict[str, Any]:
+def run_llm_bench(engine: Engine, questions: list[str], rounds: int = 2) -> dict[str, Any]:
     """TTFT and decode speed against raw llama-cpp-python, prefix-state reuse, cache hits."""
     from ragtui.core import prompts
     from ragtui.core.answer import pack, render
@@ -167,8 +260,9 @@ def run_llm_bench(engine: Engine, questions: list[str]) -> dict[str, Any]:
     backend.state_cache = states
     engine.ask(questions[0])
     hit = engine.ask(questions[0])
+    overhead = _ask_overhead(engine, questions, rounds)
     med = statistics.median
-    return {
+    return overhead | {
         "llm_model": backend.model_id,
         "questions": len(questions),
         "raw_ttft_ms_p50": round(med(raw_ttft), 1),

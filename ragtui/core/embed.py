@@ -14,6 +14,7 @@ import numpy.typing as npt
 from ragtui.config import EmbeddingSettings
 from ragtui.core import model_store
 from ragtui.core.errors import ModelInvalid, ModelMissing
+from ragtui.core.trace import current_span
 
 if TYPE_CHECKING:
     from ragtui.core.cache import EmbeddingCache
@@ -54,6 +55,8 @@ class Embedder:
         self._model: Any = None
         self._lock = threading.Lock()
         self._recent_queries: dict[str, Vectors] = {}
+        self.cache_hits = 0  # passages and queries served from the cache, since start
+        self.cache_misses = 0
 
     def load(self) -> Any:
         """The underlying fastembed model, loaded on first call."""
@@ -96,6 +99,8 @@ class Embedder:
         vectors = np.empty((len(texts), self.dim), dtype=np.float32)
         cached = self.cache.get_many(self.model_id, texts) if self.cache else [None] * len(texts)
         missing = [i for i, v in enumerate(cached) if v is None]
+        self.cache_hits += len(texts) - len(missing)
+        self.cache_misses += len(missing)
         for i, vector in enumerate(cached):
             if vector is not None:
                 vectors[i] = vector
@@ -113,13 +118,22 @@ class Embedder:
     def embed_query(self, text: str) -> Vectors:
         """Unit-length vector for one query, shape ``(dim,)`` (recent queries remembered)."""
         found = self._recent_queries.get(text)
+        source = "memory"
         if found is None and self.cache is not None:
             found = self.cache.get_many(self.model_id, ["query:" + text])[0]
+            source = "disk"
         if found is None:
+            source = "miss"
             model = self.load()
             found = np.asarray(next(iter(model.query_embed(text))), dtype=np.float32)
             if self.cache is not None:
                 self.cache.put_many(self.model_id, ["query:" + text], found[None, :])
+        hit = source != "miss"
+        self.cache_hits += hit
+        self.cache_misses += not hit
+        current_span().set_attributes({"ragtui.embed.cache": source,
+                                       "ragtui.embed.cache_hits": int(hit),
+                                       "ragtui.embed.cache_misses": int(not hit)})
         if text not in self._recent_queries:
             if len(self._recent_queries) >= 256:
                 self._recent_queries.pop(next(iter(self._recent_queries)))

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 
 from ragtui import paths
 from ragtui.config import SearchMode, Settings, load_settings
-from ragtui.core.embed import Embedder
 from ragtui.core.errors import (
     EmptyIndex,
     IndexLocked,
@@ -19,25 +18,20 @@ from ragtui.core.errors import (
     ModelMissing,
     PathProblem,
 )
-from ragtui.core.index import health, repair
-from ragtui.core.index.catalog import Catalog
-from ragtui.core.index.indexer import (
-    KEYWORD_DELETES,
-    VECTORS_DIRTY,
-    Indexer,
-    IndexReport,
-    ProgressFn,
-)
-from ragtui.core.index.keywords import KeywordIndex
+from ragtui.core.index.catalog import KEYWORD_DELETES, VECTORS_DIRTY, Catalog
 from ragtui.core.index.lock import writer_lock
-from ragtui.core.index.vectors import VectorIndex
-from ragtui.core.ingest.document import LoadedDocument
 from ragtui.core.models import Answer, Hit, Location, SearchResult
-from ragtui.core.retrieve import convex, mmr, path_matches, rrf, snippet
+from ragtui.core.trace import Tracing
+from ragtui.core.trace_store import TraceRecord
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the modules below load numpy, the loaders and the indexes: on first use
     from ragtui.core.answer import AnswerPipeline
+    from ragtui.core.embed import Embedder
     from ragtui.core.generate import Backend
+    from ragtui.core.index.indexer import Indexer, IndexReport, ProgressFn
+    from ragtui.core.index.keywords import KeywordIndex
+    from ragtui.core.index.vectors import VectorIndex
+    from ragtui.core.ingest.document import LoadedDocument
 
 _MODEL_KEY, _DIM_KEY = "embed_model", "embed_dim"
 _KEYWORD_REBUILD_RATIO = 0.25  # deleted chunks per live chunk before a keyword rebuild
@@ -56,6 +50,7 @@ class Engine:
         self._backend: Backend | None = None
         self._pipeline: AnswerPipeline | None = None
         self._repairs: list[str] = []  # what opening the indexes had to mend
+        self.tracing = Tracing(settings.tracing, data_dir / "traces.sqlite")
         self._lock = threading.RLock()
 
     # components --------------------------------------------------------------
@@ -64,6 +59,9 @@ class Engine:
         """The BM25 index, repaired from the catalog if a crash left it behind."""
         with self._lock:
             if self._keywords is None:
+                from ragtui.core.index import repair
+                from ragtui.core.index.keywords import KeywordIndex
+
                 self._keywords = KeywordIndex(self.data_dir / "tantivy")
                 if repair.keywords_need_repair(self.catalog, self._keywords):
                     self._try_repair(self._repair_keywords)
@@ -71,6 +69,8 @@ class Engine:
 
     def _repair_keywords(self) -> None:
         """Rebuild the keyword index if it still disagrees (a writer may have just finished)."""
+        from ragtui.core.index import repair
+
         keywords = self._keywords
         if keywords is not None and repair.keywords_need_repair(self.catalog, keywords):
             written = repair.repair_keywords(self.catalog, keywords)
@@ -82,6 +82,7 @@ class Engine:
         with self._lock:
             if self._embedder is None:
                 from ragtui.core.cache import EmbeddingCache
+                from ragtui.core.embed import Embedder
 
                 cache = EmbeddingCache(self.data_dir / "cache" / "embeddings",
                                        self.settings.answer.cache_mb)
@@ -97,6 +98,9 @@ class Engine:
         """The vector index, checked against the configured embedding model."""
         with self._lock:
             if self._vectors is None:
+                from ragtui.core.index import repair
+                from ragtui.core.index.vectors import VectorIndex
+
                 self._check_model()
                 self._vectors = VectorIndex(self.vectors_uri(), self.embedder.dim)
                 if repair.vectors_need_repair(self.catalog):
@@ -146,6 +150,8 @@ class Engine:
             raise PathProblem(
                 f"{folder} is not a registered folder: `ragtui folders` lists them."
             )
+        from ragtui.core.index.indexer import IndexReport
+
         report = IndexReport()
         with writer_lock(self.data_dir):
             self._indexer().forget(resolved, report)
@@ -153,6 +159,8 @@ class Engine:
 
     # indexing ------------------------------------------------------------------
     def _indexer(self) -> Indexer:
+        from ragtui.core.index.indexer import Indexer
+
         exclude = (self.data_dir,)
         return Indexer(self.catalog, self.keywords, self.settings.ingest, exclude)
 
@@ -197,16 +205,31 @@ class Engine:
         progress: ProgressFn | None = None,
     ) -> IndexReport:
         """Run one writing job under the writer lock, then embed what it left pending."""
+        from ragtui.core.index.indexer import IndexReport
+
         started = time.perf_counter()
         report = IndexReport()
-        with writer_lock(self.data_dir):
+        with self.tracing.span("index") as span, writer_lock(self.data_dir):
             indexer = self._indexer()
-            sync(indexer, report)
+            with self.tracing.span("index.sync"):
+                sync(indexer, report)
             if embed and not report.cancelled:
-                self._embed(indexer, report, cancel, progress)
+                before = self._embed_cache_counts()
+                with self.tracing.span("index.embed") as embed_span:
+                    self._embed(indexer, report, cancel, progress)
+                    after = self._embed_cache_counts()
+                    embed_span.set_attributes({
+                        "ragtui.embed.cache_hits": after[0] - before[0],
+                        "ragtui.embed.cache_misses": after[1] - before[1],
+                    })
+            span.set_attributes(_report_attributes(report))
         report.embedded_fraction = _fraction(self.catalog.counts())
         report.seconds = time.perf_counter() - started
         return report
+
+    def _embed_cache_counts(self) -> tuple[int, int]:
+        embedder = self._embedder
+        return (embedder.cache_hits, embedder.cache_misses) if embedder else (0, 0)
 
     def _roots(self, targets: Sequence[Path] | None) -> list[tuple[Path, Path | None]]:
         if not targets:
@@ -307,6 +330,22 @@ class Engine:
         diversify = cfg.mmr if diversify is None else diversify
         filtered = bool(path_glob or file_types)
         pool = max(cfg.candidates, k) * (10 if filtered else 1)
+        with self.tracing.span("search", {
+            "openinference.span.kind": "RETRIEVER", "input.value": query,
+            "ragtui.retrieve.mode": mode, "ragtui.retrieve.k": k,
+        }) as span:
+            result = self._search(query, k, mode, pool, path_glob, file_types, diversify)
+            span.set_attributes(_documents_attributes(result.hits))
+            return result
+
+    def _search(
+        self, query: str, k: int, mode: SearchMode, pool: int, path_glob: str | None,
+        file_types: Sequence[str], diversify: bool,
+    ) -> SearchResult:
+        from ragtui.core.retrieve import convex, rrf
+
+        cfg = self.settings.retrieval
+        keep = self.settings.tracing.stage_documents
         timings: dict[str, float] = {}
         total, embedded = self.catalog.chunk_counts()
         fraction = embedded / total if total else 1.0
@@ -314,24 +353,32 @@ class Engine:
         query_vec = None
         if mode in ("hybrid", "bm25"):
             t = time.perf_counter()
-            rankings["bm25"] = self.keywords.search(query, pool)
+            with self.tracing.span("retrieve.bm25") as span:
+                rankings["bm25"] = self.keywords.search(query, pool)
+                span.set_attributes(_stage_attributes(rankings["bm25"], keep))
             timings["bm25"] = _ms(t)
         if mode in ("hybrid", "dense") and embedded:
             t = time.perf_counter()
-            query_vec = self.embedder.embed_query(query)
+            with self.tracing.span("embed.query", {"embedding.model_name":
+                                                   self.embedder.model_id}):
+                query_vec = self.embedder.embed_query(query)
             timings["embed"] = _ms(t)
             t = time.perf_counter()
-            rankings["dense"] = self.vectors.search(query_vec, pool)
+            with self.tracing.span("retrieve.dense") as span:
+                rankings["dense"] = self.vectors.search(query_vec, pool)
+                span.set_attributes(_stage_attributes(rankings["dense"], keep))
             timings["dense"] = _ms(t)
         t = time.perf_counter()
-        if len(rankings) > 1:
-            weights = {"dense": cfg.dense_weight, "bm25": cfg.bm25_weight}
-            if cfg.fusion == "rrf":
-                fused = rrf(rankings, weights, cfg.rrf_k)
+        with self.tracing.span("retrieve.fusion", {"ragtui.fusion": cfg.fusion}) as span:
+            if len(rankings) > 1:
+                weights = {"dense": cfg.dense_weight, "bm25": cfg.bm25_weight}
+                if cfg.fusion == "rrf":
+                    fused = rrf(rankings, weights, cfg.rrf_k)
+                else:
+                    fused = convex(rankings, weights)
             else:
-                fused = convex(rankings, weights)
-        else:
-            fused = next(iter(rankings.values()), [])
+                fused = next(iter(rankings.values()), [])
+            span.set_attributes(_stage_attributes(fused, keep))
         timings["fusion"] = _ms(t)
         hits = self._hits(query, fused, rankings, k, path_glob, file_types, diversify, query_vec)
         return SearchResult(
@@ -344,6 +391,8 @@ class Engine:
         rankings: dict[str, list[tuple[str, float]]], k: int, path_glob: str | None,
         file_types: Sequence[str], diversify: bool, query_vec: object,
     ) -> list[Hit]:
+        from ragtui.core.retrieve import mmr, path_matches, snippet
+
         wanted = k * 4 if diversify else k
         fetch = wanted * 10 if (path_glob or file_types) else wanted  # filters discard many
         chunks = self.catalog.chunks([cid for cid, _ in fused[:fetch]])
@@ -354,11 +403,13 @@ class Engine:
             and path_matches(paths[chunks[cid].hash], path_glob, file_types)
         ][:wanted]
         if diversify and query_vec is not None and len(order) > k:
-            vecs = self.vectors.vectors_for([cid for cid, _ in order])
-            keep = mmr(query_vec, [cid for cid, _ in order], vecs, k,  # type: ignore[arg-type]
-                       self.settings.retrieval.mmr_lambda)
-            score_of = dict(order)
-            order = [(cid, score_of[cid]) for cid in keep]
+            with self.tracing.span("retrieve.mmr") as span:
+                vecs = self.vectors.vectors_for([cid for cid, _ in order])
+                keep = mmr(query_vec, [cid for cid, _ in order], vecs,  # type: ignore[arg-type]
+                           k, self.settings.retrieval.mmr_lambda)
+                score_of = dict(order)
+                order = [(cid, score_of[cid]) for cid in keep]
+                span.set_attributes(_stage_attributes(order, k))
         per_stage = {name: {cid: (rank, s) for rank, (cid, s) in enumerate(r, 1)}
                      for name, r in rankings.items()}
         hits = []
@@ -435,6 +486,7 @@ class Engine:
                     cache=AnswerCache(cache_dir / "answers", self.settings.answer.cache_mb),
                     breaker=Breaker(cache_dir / f"llm-breaker-{self._model_key()}.json",
                                     self.settings.llm.breaker_s),
+                    tracing=self.tracing,
                 )
             return self._pipeline
 
@@ -461,6 +513,8 @@ class Engine:
     def repair(self) -> list[str]:
         """Start-up repair: rebuild a keyword index a crash left behind, fix vectors from the
         catalog, and finish queued vector deletions. Returns what was done."""
+        from ragtui.core.index import repair
+
         with writer_lock(self.data_dir):
             self.keywords  # noqa: B018 - opening it repairs it
             self._repair_keywords()
@@ -486,6 +540,8 @@ class Engine:
         Returns True when table versions younger than the retention window remain,
         so another pass later would free more disk.
         """
+        from ragtui.core.index import repair
+
         remaining = False
         with writer_lock(self.data_dir):
             vectors = self._stored_vectors()
@@ -501,6 +557,8 @@ class Engine:
 
     def _stored_vectors(self) -> VectorIndex | None:
         """The vector index as stored (dimension from the catalog), without loading a model."""
+        from ragtui.core.index.vectors import VectorIndex
+
         dim = self.catalog.get_meta(_DIM_KEY)
         if dim is None:
             return None
@@ -509,11 +567,93 @@ class Engine:
 
     def doctor(self) -> dict[str, Any]:
         """Repair what a crash left, then report whether the catalog and both indexes agree."""
+        from ragtui.core.index import health
+
         repaired = self.repair()
         report = health.consistency(self.catalog, self.keywords, self._stored_vectors())
         report["repaired"] = repaired
         report["data_dir"] = str(self.data_dir)
         return report
+
+    # traces and stats ----------------------------------------------------------------
+    def traces(self, limit: int = 20, name: str | None = None) -> list[TraceRecord]:
+        """Newest traces first (without spans)."""
+        return self.tracing.store.recent(limit, name)
+
+    def trace(self, trace_id: str) -> TraceRecord:
+        """One trace with its spans, by id or unique id prefix."""
+        found = self.tracing.store.get(trace_id)
+        if found is None:
+            raise PathProblem(
+                f"No single trace matches {trace_id!r}: `ragtui traces list` shows the ids."
+            )
+        return found
+
+    def last_trace(self, name: str | None = None) -> TraceRecord:
+        """The newest trace (of that kind), with its spans."""
+        found = self.tracing.store.last(name)
+        if found is None:
+            raise PathProblem("No traces are stored yet: ask or search something first.")
+        return found
+
+    def export_traces(self, destination: Path, *, since: str = "all", limit: int | None = None,
+                      ) -> int:
+        """Write traces as OTLP JSON (what Phoenix or any OTLP collector reads); returns how
+        many."""
+        import json
+
+        from ragtui.core import otlp
+        from ragtui.core.stats import since_ns
+
+        store = self.tracing.store
+        start = self._window(since, since_ns)
+        chosen = [t for t in store.recent(limit or max(store.count(), 1)) if t.start_ns >= start]
+        full = [t for t in (store.get(t.trace_id) for t in chosen) if t is not None]
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        destination.write_text(json.dumps(otlp.document(full)))
+        return len(full)
+
+    def purge_traces(self, older_than: str | None = None) -> int:
+        """Delete all traces, or those older than a window like ``7d``; returns how many."""
+        from ragtui.core.stats import since_ns
+
+        if older_than is None:
+            return self.tracing.store.purge()
+        return self.tracing.store.prune(older_than_ns=self._window(older_than, since_ns))
+
+    def stats(self, since: str = "24h") -> dict[str, Any]:
+        """Latency, throughput, cache, cost, energy and index figures for a time window."""
+        import psutil
+
+        from ragtui.core import stats
+
+        start = self._window(since, stats.since_ns)
+        process = psutil.Process()
+        current = {"rss_bytes": process.memory_info().rss,
+                   "cpu_s": sum(process.cpu_times()[:2])}
+        figures = stats.compute(self.tracing.store, self.settings.stats, start,
+                                index=self.index_size(), process=current)
+        return {"since": since, **figures}
+
+    @staticmethod
+    def _window(since: str, parse: Callable[[str], int]) -> int:
+        try:
+            return parse(since)
+        except ValueError as exc:
+            raise PathProblem(f"{str(exc).capitalize()}.") from None
+
+    def index_size(self) -> dict[str, Any]:
+        """Files, chunks and bytes on disk of the catalog and both indexes."""
+        counts = self.catalog.counts()
+        parts = {"catalog": self.data_dir.glob("catalog.sqlite*"),
+                 "keywords": (self.data_dir / "tantivy").rglob("*"),
+                 "vectors": (self.data_dir / "lancedb").rglob("*")}
+        sizes = {name: sum(p.stat().st_size for p in files if p.is_file())
+                 for name, files in parts.items()}
+        return {"files": counts["indexed"], "failed": counts["failed"],
+                "skipped": counts["skipped"], "chunks": counts["chunks"],
+                "embedded": counts["embedded"],
+                "bytes_on_disk": sum(sizes.values()), "bytes": sizes}
 
     # status ------------------------------------------------------------------------
     def counts(self) -> dict[str, int]:
@@ -521,8 +661,40 @@ class Engine:
         return self.catalog.counts()
 
     def close(self) -> None:
-        """Release files and connections."""
+        """Store pending traces, release files and connections."""
+        self.tracing.close()
         self.catalog.close()
+
+
+def _report_attributes(report: IndexReport) -> dict[str, Any]:
+    """An index batch's counts as span attributes."""
+    counts = {name: getattr(report, name) for name in (
+        "added", "updated", "removed", "unchanged", "skipped", "failed", "chunks", "embedded")}
+    attributes: dict[str, Any] = {f"ragtui.index.{k}": v for k, v in counts.items()}
+    attributes["ragtui.index.cancelled"] = report.cancelled
+    if report.errors:
+        attributes["ragtui.index.errors"] = [f"{path}: {why}" for path, why in report.errors[:20]]
+    return attributes
+
+
+def _stage_attributes(ranking: Sequence[tuple[str, float]], keep: int) -> dict[str, Any]:
+    """A retrieval stage's top chunk ids and scores as span attributes."""
+    top = ranking[:keep]
+    return {"ragtui.retrieve.candidates": len(ranking),
+            "ragtui.retrieve.ids": [cid for cid, _ in top],
+            "ragtui.retrieve.scores": [float(score) for _, score in top]}
+
+
+def _documents_attributes(hits: Sequence[Hit]) -> dict[str, Any]:
+    """OpenInference ``retrieval.documents.*`` attributes for the final hits."""
+    attributes: dict[str, Any] = {}
+    for i, hit in enumerate(hits):
+        prefix = f"retrieval.documents.{i}.document."
+        attributes[prefix + "id"] = hit.chunk_id
+        attributes[prefix + "score"] = float(hit.score)
+        attributes[prefix + "content"] = hit.snippet
+        attributes[prefix + "metadata"] = hit.path
+    return attributes
 
 
 def _fraction(counts: dict[str, int]) -> float:

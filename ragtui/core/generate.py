@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 from ragtui.config import LLMSettings
 from ragtui.core.errors import ModelInvalid, ModelMissing, RagtuiError
+from ragtui.core.trace import current_span
 
 TokenFn = Callable[[str], None]
 
@@ -100,8 +101,12 @@ class LlamaCppBackend:
         with _MODELS_LOCK:
             model = _MODELS.get(key)
             if model is None:
+                started = time.perf_counter()
                 model = self._load()
                 _MODELS[key] = model
+                current_span().add_event("llm.load", {
+                    "llm.model_name": self.model_id,
+                    "ragtui.llm.load_ms": (time.perf_counter() - started) * 1000})
         return model
 
     def _load(self) -> Any:

@@ -141,7 +141,8 @@ def test_unknown_model_name_names_the_fix() -> None:
 
 @pytest.mark.slow
 def test_bench_reports_its_figures() -> None:
-    code, out, err = _run("bench", "--corpus", str(DEMO_CORPUS), "--json")
+    code, out, err = _run("bench", "--corpus", str(DEMO_CORPUS), "--json", "--rounds", "1",
+                          "--traces", "300")
     assert code == 0, err
     figures = json.loads(out)
     assert figures["chunks"] > 0 and figures["index_failed"] == 0
@@ -149,3 +150,10 @@ def test_bench_reports_its_figures() -> None:
     assert figures["index_vs_raw_embed"] == pytest.approx(
         figures["index_chunks_per_s"] / figures["raw_embed_chunks_per_s"], rel=0.01)
     assert 0 < figures["search_ms_p50"] <= figures["search_ms_p95"]
+    assert figures["search_ms_p50_tracing_on"] > 0 and figures["search_ms_p50_tracing_off"] > 0
+    assert figures["tracing_overhead_search"] == pytest.approx(
+        figures["search_ms_p50_tracing_on"] / figures["search_ms_p50_tracing_off"] - 1,
+        abs=1e-3)
+    assert figures["ask_ms_p50_tracing_on"] > 0 and "tracing_overhead_ask" in figures
+    assert figures["traces_stored"] == 300 and figures["spans_per_trace"] > 10
+    assert figures["traces_list_ms"] > 0 and figures["stats_ms"] > 0

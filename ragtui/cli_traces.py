@@ -1,0 +1,226 @@
+"""``ragtui traces …`` and ``ragtui stats``: read the traces the core records."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from ragtui.cli_common import JsonOpt, _engine, _fail, _print_json
+
+if TYPE_CHECKING:
+    from ragtui.core.trace_store import SpanRecord, TraceRecord
+
+traces_app = typer.Typer(help="Inspect, export and purge answer traces.", no_args_is_help=True)
+
+_HIDDEN = ("retrieval.documents.", "openinference.span.kind")
+_LONG = 60
+
+
+def _local(start_ns: int) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(start_ns / 1e9))
+
+
+def _duration(ms: float) -> str:
+    return f"{ms / 1000:.2f} s" if ms >= 1000 else f"{ms:.1f} ms"
+
+
+def _note(trace: TraceRecord) -> str:
+    summary = trace.summary
+    notes = []
+    if summary.get("cached") not in (None, "none"):
+        notes.append(f"cached:{summary['cached']}")
+    for flag in ("abstained", "fallback"):
+        if summary.get(flag):
+            notes.append(flag)
+    if summary.get("error"):
+        notes.append("error")
+    return ",".join(notes)
+
+
+@traces_app.command("list")
+def list_traces(
+    limit: Annotated[int, typer.Option("--limit", "-n", help="How many, newest first.")] = 20,
+    kind: Annotated[str | None, typer.Option("--kind", help="ask, search, index …")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Recent traces, newest first."""
+    with _engine() as engine:
+        found = engine.traces(limit, kind)
+    if as_json:
+        _print_json({"traces": [{k: v for k, v in t.as_json().items() if k != "spans"}
+                                for t in found]})
+        return
+    if not found:
+        typer.echo("No traces yet: ask or search something first.")
+        return
+    typer.echo(f"{'ID':<10}{'STARTED':<21}{'KIND':<8}{'DURATION':>10}  {'STATUS':<7}"
+               f"{'NOTE':<17}INPUT")
+    for t in found:
+        text = (t.summary.get("input") or "").replace("\n", " ")
+        text = text if len(text) <= 48 else text[:47] + "…"
+        typer.echo(f"{t.trace_id[:8]:<10}{_local(t.start_ns):<21}{t.name:<8}"
+                   f"{_duration(t.duration_ms):>10}  {t.status.lower():<7}{_note(t):<17}{text}")
+
+
+def _brief(key: str, value: Any) -> str | None:
+    """A short ``key=value`` for the tree view, or None for what only --json shows."""
+    if key.startswith(_HIDDEN) or key in ("ragtui.prompt.text", "llm.invocation_parameters"):
+        return None
+    short = key.removeprefix("ragtui.").removeprefix("llm.")
+    if isinstance(value, list):
+        return f"{short}=[{len(value)}]"
+    if isinstance(value, float):
+        return f"{short}={value:.4g}"
+    text = str(value).replace("\n", " ")
+    return f"{short}={text if len(text) <= _LONG else text[: _LONG - 1] + '…'}"
+
+
+def _tree(trace: TraceRecord) -> list[str]:
+    children: dict[str | None, list[SpanRecord]] = {}
+    ids = {s.span_id for s in trace.spans}
+    for span in trace.spans:
+        parent = span.parent_id if span.parent_id in ids else None
+        children.setdefault(parent, []).append(span)
+    lines = [f"trace {trace.trace_id}  {trace.name}  {_duration(trace.duration_ms)}  "
+             f"{trace.status.lower()}  {_local(trace.start_ns)}"]
+
+    def walk(parent: str | None, lead: str) -> None:
+        kids = children.get(parent, [])
+        for i, span in enumerate(kids):
+            last = i == len(kids) - 1
+            branch = "└─ " if last else "├─ "
+            attrs = [b for k, v in span.attributes.items() if (b := _brief(k, v))]
+            status = "" if span.status != "ERROR" else "  ERROR"
+            lines.append(f"{lead}{branch}{span.name}  {_duration(span.duration_ms)}{status}"
+                         + (f"  {' '.join(attrs)}" if attrs else ""))
+            walk(span.span_id, lead + ("   " if last else "│  "))
+
+    walk(None, "")
+    return lines
+
+
+def _show(trace: TraceRecord, as_json: bool) -> None:
+    if as_json:
+        _print_json(trace.as_json())
+        return
+    for line in _tree(trace):
+        typer.echo(line)
+
+
+@traces_app.command("show")
+def show(
+    trace_id: Annotated[str, typer.Argument(help="A trace id or a unique prefix of one.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """One trace as an indented span tree with durations and key attributes."""
+    with _engine() as engine:
+        trace = engine.trace(trace_id)
+    _show(trace, as_json)
+
+
+@traces_app.command("last")
+def last(
+    kind: Annotated[str | None, typer.Option("--kind", help="ask, search, index …")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The newest trace as a span tree."""
+    with _engine() as engine:
+        trace = engine.last_trace(kind)
+    _show(trace, as_json)
+
+
+@traces_app.command("export")
+def export(
+    destination: Annotated[Path, typer.Argument(help="File to write.")],
+    fmt: Annotated[str, typer.Option("--format", help="otlp-json")] = "otlp-json",
+    since: Annotated[str, typer.Option("--since", help="24h, 7d … or all")] = "all",
+    limit: Annotated[int | None, typer.Option("--limit", help="Newest N traces.")] = None,
+) -> None:
+    """Write traces as OTLP JSON, which Arize Phoenix or any OTLP collector accepts."""
+    if fmt != "otlp-json":
+        _fail(f"Unknown export format {fmt!r}: use --format otlp-json.")
+    with _engine() as engine:
+        written = engine.export_traces(destination, since=since, limit=limit)
+    typer.echo(f"Wrote {written} traces to {destination}.")
+
+
+@traces_app.command("purge")
+def purge(
+    older_than: Annotated[
+        str | None, typer.Option("--older-than", help="Only traces older than 7d, 12h …")
+    ] = None,
+) -> None:
+    """Delete stored traces (all of them unless --older-than is given)."""
+    with _engine() as engine:
+        gone = engine.purge_traces(older_than)
+    typer.echo(f"Deleted {gone} traces.")
+
+
+def _fmt(value: Any, unit: str = "", digits: int = 1) -> str:
+    if value is None:
+        return "–"
+    return f"{value:,.{digits}f}{unit}"
+
+
+def _size(value: Any) -> str:
+    if value is None:
+        return "–"
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if value >= scale:
+            return f"{value / scale:,.1f} {unit}"
+    return f"{value:,.0f} B"
+
+
+def stats(
+    since: Annotated[str, typer.Option("--since", help="24h, 7d, 30d or all")] = "24h",
+    as_json: JsonOpt = False,
+) -> None:
+    """Latency per stage, tokens/s, cache hit rates, cost, energy and index size."""
+    with _engine() as engine:
+        figures = engine.stats(since)
+    if as_json:
+        _print_json(figures)
+        return
+    answers, cache, cost = figures["answers"], figures["cache"], figures["cost"]
+    echo = typer.echo
+    echo(f"Since {since}: {figures['traces']} traces "
+         f"({', '.join(f'{n} {k}' for k, n in figures['by_kind'].items()) or 'none'})")
+    echo("\nStage latency (ms)            n      p50      p95      p99")
+    for name, s in figures["stages"].items():
+        echo(f"  {name:<24}{s['count']:>7}{_fmt(s['p50']):>9}{_fmt(s['p95']):>9}"
+             f"{_fmt(s['p99']):>9}")
+    echo(f"\nAnswers: {answers['count']} ({answers['generated']} generated)  "
+         f"first token p50 {_fmt(answers['ttft_ms']['p50'], ' ms', 0)}  "
+         f"prefill {_fmt(answers['prefill_tokens_per_s']['p50'], ' tok/s', 0)}  "
+         f"decode {_fmt(answers['decode_tokens_per_s']['p50'], ' tok/s', 0)}")
+    echo(f"  abstained {_fmt(_pct(answers['abstention_rate']), ' %')}  "
+         f"fallback {_fmt(_pct(answers['fallback_rate']), ' %')}  "
+         f"errors {_fmt(_pct(answers['error_rate']), ' %')}")
+    echo(f"Cache: answers exact {_fmt(_pct(cache['answers']['exact_hit_rate']), ' %')}, "
+         f"semantic {_fmt(_pct(cache['answers']['semantic_hit_rate']), ' %')}; "
+         f"embeddings {_fmt(_pct(cache['embeddings']['hit_rate']), ' %')} "
+         f"of {cache['embeddings']['hits'] + cache['embeddings']['misses']:,}")
+    for day in figures["tokens_per_day"][-7:]:  # --json has every day
+        echo(f"  {day['day']}: {day['prompt_tokens']:,} prompt + {day['completion_tokens']:,} "
+             f"completion tokens, {day['answers']} answers, ≈ ${_fmt(day['cost_usd'], '', 4)}")
+    process, energy = figures["process"], figures["energy"]
+    echo(f"Process: CPU per answer p50 {_fmt(process['cpu_s_per_answer']['p50'], ' s', 2)}, "
+         f"RSS p50 {_size(process['rss_bytes_p50'])}, "
+         f"now {_size(process['current'].get('rss_bytes'))}")
+    echo(f"Energy: ≈ {_fmt(energy['wh_per_answer'], ' Wh', 4)} per answer at "
+         f"{energy['watts']:g} W (stats.watts)")
+    echo(f"Cloud-equivalent ({cost['reference'] or 'no price'}): "
+         f"${_fmt(cost['per_answer_usd'], '', 5)} per answer, "
+         f"today ${_fmt(cost['today_usd'], '', 4)} of ${cost['daily_budget_usd']:.2f} budget")
+    index = figures["index"]
+    echo(f"Index: {index['files']:,} files, {index['chunks']:,} chunks, "
+         f"{_size(index['bytes_on_disk'])} on disk")
+    for warning in figures["warnings"]:
+        typer.secho(f"warning: {warning}", fg=typer.colors.YELLOW, err=True)
+
+
+def _pct(rate: float | None) -> float | None:
+    return None if rate is None else rate * 100
