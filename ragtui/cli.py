@@ -4,22 +4,19 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import sys
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from ragtui import __version__
-from ragtui.cli_common import JsonOpt, _engine, _fail, _print_json
+from ragtui.cli_common import JsonOpt, _cancel_on_interrupt, _engine, _fail, _print_json, _progress
+from ragtui.cli_eval import EVAL_COMMANDS
 from ragtui.cli_traces import stats, traces_app
 
 if TYPE_CHECKING:
-    from ragtui.core.index.indexer import IndexReport, Progress
+    from ragtui.core.index.indexer import IndexReport
 
 app = typer.Typer(
     name="ragtui", help="Private, offline answers from your own documents.",
@@ -27,6 +24,8 @@ app = typer.Typer(
 )
 eval_app = typer.Typer(help="Measure retrieval and answer quality.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
+for _name, _command in EVAL_COMMANDS.items():
+    eval_app.command(_name)(_command)
 app.add_typer(traces_app, name="traces")
 app.command()(stats)
 
@@ -50,50 +49,6 @@ def main_options(
     """Private, offline answers from your own documents."""
     if home is not None:
         os.environ["RAGTUI_HOME"] = str(home.expanduser().resolve())
-
-
-@contextmanager
-def _progress(enabled: bool) -> Iterator[Callable[[Progress], None] | None]:
-    """A progress bar on a terminal (stderr), nothing otherwise."""
-    if not enabled or not sys.stderr.isatty():
-        yield None
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
-    from rich.progress import Progress as Bar
-
-    with Bar(
-        TextColumn("{task.description:<8}"), BarColumn(), MofNCompleteColumn(),
-        TimeRemainingColumn(), TextColumn("{task.fields[item]}", style="dim"),
-        transient=True, console=None,
-    ) as bar:
-        tasks: dict[str, Any] = {}
-
-        def update(p: Progress) -> None:
-            if p.phase not in tasks:
-                tasks[p.phase] = bar.add_task(p.phase, total=p.total or None, item="")
-            item = p.item if len(p.item) < 50 else "…" + p.item[-49:]
-            bar.update(tasks[p.phase], completed=p.done, total=p.total or None, item=item)
-
-        yield update
-
-
-@contextmanager
-def _cancel_on_interrupt() -> Iterator[threading.Event]:
-    """First Ctrl-C asks the work to stop at the next safe point; a second one aborts."""
-    cancel = threading.Event()
-
-    def handler(signum: int, frame: object) -> None:
-        if cancel.is_set():
-            raise KeyboardInterrupt
-        cancel.set()
-        lead = "\n" if sys.stderr.isatty() else ""
-        typer.secho(lead + "stopping after the current batch (Ctrl-C again to abort)…", err=True)
-
-    previous = signal.signal(signal.SIGINT, handler)
-    try:
-        yield cancel
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 # folders -----------------------------------------------------------------------

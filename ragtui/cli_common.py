@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -14,6 +17,7 @@ from ragtui.core.errors import RagtuiError
 
 if TYPE_CHECKING:
     from ragtui.core.engine import Engine
+    from ragtui.core.index.indexer import Progress
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 
@@ -41,3 +45,47 @@ def _engine(overrides: dict[str, Any] | None = None) -> Iterator[Engine]:
 
 def _print_json(data: object) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False, indent=None))
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[Callable[[Progress], None] | None]:
+    """A progress bar on a terminal (stderr), nothing otherwise."""
+    if not enabled or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
+    from rich.progress import Progress as Bar
+
+    with Bar(
+        TextColumn("{task.description:<8}"), BarColumn(), MofNCompleteColumn(),
+        TimeRemainingColumn(), TextColumn("{task.fields[item]}", style="dim"),
+        transient=True, console=None,
+    ) as bar:
+        tasks: dict[str, Any] = {}
+
+        def update(p: Progress) -> None:
+            if p.phase not in tasks:
+                tasks[p.phase] = bar.add_task(p.phase, total=p.total or None, item="")
+            item = p.item if len(p.item) < 50 else "…" + p.item[-49:]
+            bar.update(tasks[p.phase], completed=p.done, total=p.total or None, item=item)
+
+        yield update
+
+
+@contextmanager
+def _cancel_on_interrupt() -> Iterator[threading.Event]:
+    """First Ctrl-C asks the work to stop at the next safe point; a second one aborts."""
+    cancel = threading.Event()
+
+    def handler(signum: int, frame: object) -> None:
+        if cancel.is_set():
+            raise KeyboardInterrupt
+        cancel.set()
+        lead = "\n" if sys.stderr.isatty() else ""
+        typer.secho(lead + "stopping after the current batch (Ctrl-C again to abort)…", err=True)
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield cancel
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -27,6 +27,8 @@ from ragtui.core.trace_store import TraceRecord
 if TYPE_CHECKING:  # the modules below load numpy, the loaders and the indexes: on first use
     from ragtui.core.answer import AnswerPipeline
     from ragtui.core.embed import Embedder
+    from ragtui.core.eval.runner import EvalProgress, RunResult
+    from ragtui.core.eval.runs import RunStore
     from ragtui.core.generate import Backend
     from ragtui.core.index.indexer import Indexer, IndexReport, ProgressFn
     from ragtui.core.index.keywords import KeywordIndex
@@ -429,6 +431,14 @@ class Engine:
             )
         return hits
 
+    def chunk_texts(self, chunk_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """(path, text with its heading context) of each chunk still in the index."""
+        chunks = self.catalog.chunks(chunk_ids)
+        paths = self.catalog.paths_for_hashes(c.hash for c in chunks.values())
+        return {cid: (paths.get(c.hash, [""])[0],
+                      f"{c.context}\n{c.text}" if c.context else c.text)
+                for cid, c in chunks.items()}
+
     # answers -----------------------------------------------------------------------
     def backend(self) -> Backend:
         """The configured generation backend (the model loads on first use)."""
@@ -479,7 +489,7 @@ class Engine:
                 cache_dir = self.data_dir / "cache"
                 self._pipeline = AnswerPipeline(
                     self.settings,
-                    search=lambda q, k: self.search(q, k=k, mode="hybrid").hits,
+                    search=lambda q, k: self.search(q, k=k).hits,
                     embed=lambda texts: self.embedder.embed_passages(texts),
                     embed_query=lambda q: self.embedder.embed_query(q),
                     backend=self.backend,
@@ -574,6 +584,65 @@ class Engine:
         report["repaired"] = repaired
         report["data_dir"] = str(self.data_dir)
         return report
+
+    # evaluation ----------------------------------------------------------------------
+    def _eval_store(self) -> RunStore:
+        from ragtui.core.eval.runs import RunStore
+
+        return RunStore(self.data_dir / "evals" / "runs.sqlite")
+
+    def run_eval(
+        self, dataset: Path, *, name: str | None = None, limit: int | None = None,
+        overrides: dict[str, Any] | None = None, resume: str | None = None,
+        retrieval_only: bool = False, judge: bool = True, workers: int | None = None,
+        cancel: threading.Event | None = None, progress: EvalProgress | None = None,
+    ) -> RunResult:
+        """Run a dataset through this engine's pipeline and store the scored run."""
+        from ragtui.core.eval.runner import EvalRunner
+
+        store = self._eval_store()
+        runner = EvalRunner(self, store, retrieval_only=retrieval_only, judge=judge,
+                            workers=workers)
+        try:
+            return runner.run(dataset, name=name, limit=limit, overrides=overrides,
+                              resume=resume, cancel=cancel, progress=progress)
+        finally:
+            runner.close()
+            store.close()
+
+    def eval_runs(self) -> list[dict[str, Any]]:
+        """Stored eval runs, newest first."""
+        store = self._eval_store()
+        try:
+            return store.all()
+        finally:
+            store.close()
+
+    def eval_run(self, run: str, *, with_cases: bool = True) -> dict[str, Any]:
+        """One stored run (by id, id prefix or name), with its cases."""
+        store = self._eval_store()
+        try:
+            found = store.get(run)
+            if found is None:
+                raise PathProblem(f"No eval run matches {run!r}: `ragtui eval list` shows them.")
+            if with_cases:
+                found["cases"] = store.cases(found["run_id"])
+            return found
+        finally:
+            store.close()
+
+    def adversarial(self) -> dict[str, Any]:
+        """Run the adversarial suite in its own index; defense rate per attack type."""
+        from ragtui.core.eval.adversarial import run_adversarial
+
+        return run_adversarial(self, self.data_dir / "evals" / "adversarial")
+
+    def compare_evals(self, a: str, b: str, tolerance: float = 0.02) -> dict[str, Any]:
+        """Per-metric deltas of run ``b`` against run ``a`` with paired significance."""
+        from ragtui.core.eval.compare import compare
+
+        first, second = self.eval_run(a), self.eval_run(b)
+        return compare(first, first["cases"], second, second["cases"], tolerance)
 
     # traces and stats ----------------------------------------------------------------
     def traces(self, limit: int = 20, name: str | None = None) -> list[TraceRecord]:

@@ -8,7 +8,6 @@ that a trace did not measure, except the clearly named energy and cost figures.
 from __future__ import annotations
 
 import functools
-import math
 import re
 import time
 from collections import defaultdict
@@ -16,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ragtui.config import PriceSettings, StatsSettings
+from ragtui.core.eval import metrics
 from ragtui.core.trace_store import TraceStore
 
 _SINCE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
@@ -34,13 +34,8 @@ def since_ns(since: str, now_ns: int | None = None) -> int:
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
-    """The ``q``-th percentile (0–100) by linear interpolation, or None without values."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = (len(ordered) - 1) * q / 100
-    low, high = math.floor(rank), math.ceil(rank)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+    """The ``q``-th percentile (0–100), or None without values."""
+    return metrics.percentile(values, q) if values else None
 
 
 def spread(values: Sequence[float]) -> dict[str, Any]:

@@ -299,6 +299,13 @@ def mark_error(span: Any, reason: str) -> None:
         span.set_status(Status(StatusCode.ERROR, reason))
 
 
+def trace_id_of(span: Any) -> str | None:
+    """The hex trace id of a recording span (None when tracing is off)."""
+    if isinstance(span, NoSpan):
+        return None
+    return _hex(span.get_span_context().trace_id, 32)
+
+
 def current_span() -> Any:
     """The active span, or a no-op one when tracing is off or nothing is active."""
     import sys
