@@ -38,6 +38,7 @@ from ragtui.core.retrieve import convex, mmr, path_matches, rrf, snippet
 if TYPE_CHECKING:
     from ragtui.core.answer import AnswerPipeline
     from ragtui.core.generate import Backend
+    from ragtui.core.models_admin import ModelAdmin
 
 _MODEL_KEY, _DIM_KEY = "embed_model", "embed_dim"
 _KEYWORD_REBUILD_RATIO = 0.25  # deleted chunks per live chunk before a keyword rebuild
@@ -514,6 +515,13 @@ class Engine:
         report["repaired"] = repaired
         report["data_dir"] = str(self.data_dir)
         return report
+
+    @property
+    def models(self) -> ModelAdmin:
+        """List, import, verify and switch models (``ragtui models``)."""
+        from ragtui.core.models_admin import ModelAdmin
+
+        return ModelAdmin(self.settings, lambda: self.catalog.get_meta(_MODEL_KEY))
 
     # status ------------------------------------------------------------------------
     def counts(self) -> dict[str, int]:
