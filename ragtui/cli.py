@@ -15,6 +15,9 @@ from typing import Annotated, Any
 import typer
 
 from ragtui import __version__
+from ragtui.cli_doctor import doctor
+from ragtui.cli_help import help_topic
+from ragtui.cli_models import models_app
 from ragtui.config import ConfigError, load_settings
 from ragtui.core.engine import Engine, create_engine
 from ragtui.core.errors import RagtuiError
@@ -26,6 +29,8 @@ app = typer.Typer(
 )
 eval_app = typer.Typer(help="Measure retrieval and answer quality.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
+app.add_typer(models_app, name="models")
+app.command("help")(help_topic)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 
@@ -238,24 +243,7 @@ def watch(
             typer.echo("", err=True)
 
 
-@app.command()
-def doctor(as_json: JsonOpt = False) -> None:
-    """Repair what a crash left behind and check that the catalog and both indexes agree."""
-    with _engine() as engine:
-        report = engine.doctor()
-    if as_json:
-        _print_json(report)
-    else:
-        mark = "ok  " if report["consistent"] else "FAIL"
-        cat, kw, vec = report["catalog"], report["keywords"], report["vectors"]
-        typer.echo(f"{mark} index consistency: catalog {cat['chunks']} chunks "
-                   f"({cat['embedded']} embedded), keywords {kw['chunks']}, vectors {vec['rows']}")
-        for action in report["repaired"]:
-            typer.echo(f"     repaired: {action}")
-        for problem in report["problems"]:
-            typer.echo(f"     problem: {problem} — run `ragtui index --rebuild` if it persists")
-    if not report["consistent"]:
-        raise typer.Exit(1)
+app.command()(doctor)  # ragtui/cli_doctor.py
 
 
 # search ------------------------------------------------------------------------
