@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import click
 import typer
 
 from ragtui import config_docs
@@ -12,6 +11,7 @@ from ragtui.cli_common import fail
 
 
 def help_topic(
+    ctx: typer.Context,
     topic: Annotated[
         str | None,
         typer.Argument(help="config, a section (llm), a key (llm.n_ctx) or a command (ask)."),
@@ -35,11 +35,11 @@ def help_topic(
         return
     except KeyError:
         pass
-    root = click.get_current_context().find_root()
-    group = root.command
-    command = group.get_command(root, topic) if isinstance(group, click.Group) else None
+    root = ctx.find_root()
+    lookup = getattr(root.command, "get_command", None)
+    command = lookup(root, topic) if lookup is not None else None
     if command is None or topic == "help":
         known = ", ".join(config_docs.topics())
         fail(f"No help topic {topic!r}: try {known}, a key such as llm.n_ctx, or a command name.")
-    with click.Context(command, info_name=topic, parent=root) as ctx:
-        typer.echo(command.get_help(ctx))
+    with type(ctx)(command, info_name=topic, parent=root) as sub:
+        typer.echo(command.get_help(sub))

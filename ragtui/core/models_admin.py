@@ -539,6 +539,11 @@ class ModelAdmin:
                 path = model_store.assemble_embedding(emb, self.settings.embedding.max_tokens)
         except (ModelInvalid, ModelMissing) as exc:
             return VerifyResult(raw["name"], kind, None, 0, False, f"{raw['name']}: {exc}")
+        except OSError as exc:
+            return VerifyResult(raw["name"], kind, None, 0, False, (
+                f"{raw['name']}: it cannot be assembled in {self.models_dir} "
+                f"({exc.strerror or exc}): make the data dir writable or move it with --home."
+            ))
         return VerifyResult(raw["name"], kind, path, len(raw.get("files", [])) or 1, True)
 
     def _verify_record(self, record: ModelRecord) -> VerifyResult:
@@ -620,7 +625,7 @@ class ModelAdmin:
                 f"{name} is a reranker, and ragtui's search has no reranking step yet, so there "
                 "is nothing to switch: keep it for when reranking arrives."
             )
-        if row.verified is False:
+        if row.verified is False and row.origin != "bundled":  # bundled: re-assembled on use
             raise ModelInvalid(
                 f"{name} failed verification (its files changed since they were checked): "
                 f"run `ragtui models verify {name}` to see which, then import it again."

@@ -248,7 +248,7 @@ def model_checks(settings: Settings) -> list[Check]:
     admin = ModelAdmin(settings)
     try:
         results = admin.verify(active_only=True)
-    except RagtuiError as exc:
+    except (RagtuiError, OSError) as exc:
         return [Check("models", "fail", str(exc), "Run `ragtui models list` to see what is "
                       "installed.")]
     for result in results:
