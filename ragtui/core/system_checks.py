@@ -253,11 +253,11 @@ def model_checks(settings: Settings) -> list[Check]:
                       "installed.")]
     for result in results:
         name = f"models.{result.kind}"
-        if result.skipped and result.ok:
-            status: Status = "warn" if result.skipped == "not installed" else "ok"
+        if result.note and result.ok:
+            status: Status = "warn" if result.note == "not installed" else "ok"
             fix = (f"Run `ragtui models pull {result.name}` on a connected machine."
                    if status == "warn" else "")
-            checks.append(Check(name, status, f"{result.name}: {result.skipped}", fix))
+            checks.append(Check(name, status, f"{result.name}: {result.note}", fix))
         elif result.ok:
             checks.append(Check(name, "ok", f"{result.name} verified ({result.files} "
                                 f"file{'s' if result.files != 1 else ''} at {result.path})"))

@@ -358,3 +358,11 @@ def test_pull_downloads_checks_and_registers(installed: Path, mirror: str,
     assert _run("models", "verify", "bge-small-en-v1.5")[0] == 0
     code, out, _ = _run("models", "pull", "bge-small-en-v1.5", "--mirror", mirror)
     assert code == 0 and "already installed" in out
+
+
+@pytest.mark.slow
+def test_verify_before_first_use_checks_the_packages_without_writing(ragtui_home: Path) -> None:
+    code, out, err = _run("models", "verify", GEMMA, MINILM)
+    assert code == 0, err
+    assert out.count("checked inside its PyPI packages") == 2
+    assert not (ragtui_home / "data" / "models" / "llm").exists()
