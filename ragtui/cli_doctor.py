@@ -1,0 +1,32 @@
+"""``ragtui doctor``: repair what a crash left and check the machine, models and index."""
+
+from __future__ import annotations
+
+import typer
+
+from ragtui.cli_common import JsonOpt, print_json
+from ragtui.core import system_checks
+
+_MARKS = {"ok": ("ok  ", typer.colors.GREEN), "warn": ("warn", typer.colors.YELLOW),
+          "fail": ("FAIL", typer.colors.RED)}
+
+
+def doctor(as_json: JsonOpt = False) -> None:
+    """Check Python, the CPU and the llama.cpp build, the models, the data dir, inotify
+    limits and that the catalog and both indexes agree (repairing what a crash left)."""
+    report = system_checks.report()
+    if as_json:
+        print_json(report)
+    else:
+        width = max(len(c["name"]) for c in report["checks"])
+        for check in report["checks"]:
+            mark, colour = _MARKS[check["status"]]
+            typer.secho(mark, fg=colour, nl=False)
+            typer.echo(f" {check['name']:<{width}}  {check['detail']}")
+            if check["fix"] and check["status"] != "ok":
+                typer.echo(f"     {'':<{width}}  fix: {check['fix']}")
+        problems = sum(c["status"] == "fail" for c in report["checks"])
+        warnings = sum(c["status"] == "warn" for c in report["checks"])
+        typer.echo(f"{problems} failed, {warnings} warnings")
+    if not report["ok"]:
+        raise typer.Exit(1)

@@ -1,0 +1,324 @@
+"""``ragtui doctor``: is this machine, this install and this data dir fit to run ragtui?
+
+Each check ends ``ok``, ``warn`` or ``fail`` with one sentence saying what was
+found and, unless it is ok, one sentence saying how to fix it. The report works
+even when the configuration is invalid or the data dir cannot be opened: that is
+when it is needed most, so it builds the Engine itself and reports its failure.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import platform
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from ragtui import paths
+from ragtui.config import ConfigError, Settings, load_settings
+from ragtui.core.errors import RagtuiError
+
+Status = Literal["ok", "warn", "fail"]
+_GIB = 1 << 30
+_FREE_WARN = 2 * _GIB  # an upgrade GGUF is about 2 GB
+_FREE_FAIL = 200 << 20
+_PORTABLE_BUILD = (
+    'CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON" '
+    "pip install --force-reinstall --no-cache-dir --no-deps llama-cpp-python==0.3.36"
+)
+# llama.cpp system-info feature → /proc/cpuinfo flag
+_FEATURE_FLAGS = {
+    "SSE3": "pni", "SSSE3": "ssse3", "AVX": "avx", "AVX2": "avx2", "F16C": "f16c", "FMA": "fma",
+    "BMI2": "bmi2", "AVX_VNNI": "avx_vnni", "AVX512": "avx512f", "AVX512_VBMI": "avx512vbmi",
+    "AVX512_VNNI": "avx512_vnni", "AVX512_BF16": "avx512_bf16", "AMX_INT8": "amx_int8",
+}
+_AMX_FLAGS = ("amx_tile", "amx_int8", "amx_bf16")
+_ARCH_GET_XCOMP_SUPP, _SYS_ARCH_PRCTL, _XFEATURE_XTILEDATA = 0x1022, 158, 18
+
+
+@dataclass(frozen=True)
+class Check:
+    """One doctor check."""
+
+    name: str
+    status: Status
+    detail: str
+    fix: str = ""
+
+    def as_json(self) -> dict[str, str]:
+        """The JSON object of this check."""
+        return {"name": self.name, "status": self.status, "detail": self.detail, "fix": self.fix}
+
+
+def report(cpuinfo: Path = Path("/proc/cpuinfo"), proc_sys: Path = Path("/proc/sys")
+           ) -> dict[str, Any]:
+    """The full doctor report: the index consistency report of :meth:`Engine.doctor`
+    (its keys unchanged) plus ``checks`` and ``ok`` (no check failed)."""
+    checks: list[Check] = [python_check()]
+    settings: Settings | None = None
+    try:
+        settings = load_settings()
+        checks.append(Check("config", "ok", f"{paths.config_file()} loads"
+                            if paths.config_file().is_file() else "no config.toml; defaults"))
+    except ConfigError as exc:
+        checks.append(Check("config", "fail", str(exc),
+                            "Fix or remove the key named above; `ragtui help config` lists them."))
+    flags = cpu_flags(cpuinfo)
+    checks.extend(cpu_checks(flags))
+    checks.append(llama_cpp_check(flags))
+    data_dir = paths.data_dir()
+    checks.append(data_dir_check(data_dir))
+    index: dict[str, Any] = {"consistent": False, "problems": [], "repaired": [],
+                             "data_dir": str(data_dir)}
+    folders: list[str] = []
+    if settings is not None:
+        checks.extend(model_checks(settings))
+        index, folders = _index_report(settings, data_dir)
+    checks.append(inotify_check(folders, proc_sys))
+    checks.append(_index_check(index))
+    return index | {
+        "checks": [c.as_json() for c in checks],
+        "ok": all(c.status != "fail" for c in checks),
+    }
+
+
+def _index_report(settings: Settings, data_dir: Path) -> tuple[dict[str, Any], list[str]]:
+    from ragtui.core.engine import create_engine
+
+    try:
+        engine = create_engine(settings, data_dir)
+    except (RagtuiError, OSError, sqlite3.Error) as exc:
+        return ({"consistent": False, "problems": [f"the catalog cannot be opened ({exc})"],
+                 "repaired": [], "data_dir": str(data_dir)}, [])
+    try:
+        return engine.doctor(), engine.folders()
+    except (RagtuiError, OSError, sqlite3.Error) as exc:
+        return ({"consistent": False, "problems": [str(exc)], "repaired": [],
+                 "data_dir": str(data_dir)}, engine.folders())
+    finally:
+        engine.close()
+
+
+def _index_check(index: dict[str, Any]) -> Check:
+    if index.get("consistent"):
+        cat = index["catalog"]
+        detail = (f"catalog {cat['chunks']} chunks ({cat['embedded']} embedded), keywords "
+                  f"{index['keywords']['chunks']}, vectors {index['vectors']['rows']}")
+        if index.get("repaired"):
+            detail += "; repaired: " + "; ".join(index["repaired"])
+        return Check("index", "ok", detail)
+    return Check("index", "fail", "; ".join(index.get("problems") or ["not checked"]),
+                 "Run `ragtui index --rebuild` if it persists after this repair.")
+
+
+# python and cpu -----------------------------------------------------------------------
+def python_check() -> Check:
+    """Python ≥ 3.11."""
+    version = platform.python_version()
+    if sys.version_info < (3, 11):  # noqa: UP036 - an install forced past requires-python
+        return Check("python", "fail", f"Python {version}", "Install Python 3.11 or newer.")
+    return Check("python", "ok", f"Python {version} ({platform.python_implementation()}, "
+                 f"{sys.executable})")
+
+
+def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> set[str] | None:
+    """The CPU feature flags the kernel reports (None where /proc/cpuinfo is not readable)."""
+    try:
+        text = cpuinfo.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "flags":
+            return set(value.split())
+    return None
+
+
+def amx_granted() -> bool | None:
+    """Whether the kernel supports AMX tile data for user processes (None: cannot tell).
+
+    A CPU can advertise AMX (``amx_tile`` in /proc/cpuinfo) while the kernel or the
+    hypervisor does not enable it; an AMX instruction then raises SIGILL.
+    """
+    if sys.platform != "linux" or platform.machine() not in ("x86_64", "AMD64"):
+        return None
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        mask = ctypes.c_ulong(0)
+        if libc.syscall(_SYS_ARCH_PRCTL, _ARCH_GET_XCOMP_SUPP, ctypes.byref(mask)) != 0:
+            return False
+        return bool(mask.value & (1 << _XFEATURE_XTILEDATA))
+    except (OSError, AttributeError):
+        return None
+
+
+def cpu_checks(flags: set[str] | None) -> list[Check]:
+    """AVX2 (the portable llama.cpp build's baseline) and the AMX trap."""
+    if flags is None:
+        return [Check("cpu", "warn", "/proc/cpuinfo is not readable, so CPU features are "
+                      "unknown", "Nothing to do off Linux; on Linux check that /proc is mounted.")]
+    checks = []
+    if "avx2" in flags:
+        checks.append(Check("cpu.avx2", "ok", "AVX2 present (the portable llama.cpp baseline)"))
+    else:
+        checks.append(Check(
+            "cpu.avx2", "fail", "this CPU has no AVX2, which the portable llama.cpp build needs",
+            'Rebuild llama-cpp-python without it: CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX2=OFF '
+            '-DGGML_FMA=OFF" pip install --force-reinstall --no-cache-dir llama-cpp-python.',
+        ))
+    advertised = sorted(f for f in _AMX_FLAGS if f in flags)
+    if not advertised:
+        checks.append(Check("cpu.amx", "ok", "no AMX advertised, so no AMX trap"))
+    else:
+        granted = amx_granted()
+        state = {True: "and the kernel enables it", False: "but the kernel does not enable it",
+                 None: "and whether the kernel enables it is unknown"}[granted]
+        checks.append(Check(
+            "cpu.amx", "ok" if granted else "warn",
+            f"the CPU advertises AMX ({', '.join(advertised)}) {state}",
+            "" if granted else "A llama.cpp built natively for this CPU would die with SIGILL in "
+            "its AMX code: keep the portable build (see the llama_cpp check).",
+        ))
+    return checks
+
+
+def llama_cpp_check(flags: set[str] | None) -> Check:
+    """Is the installed llama.cpp build safe on this CPU? Asked in a child process, so a
+    build that dies with SIGILL is reported instead of killing the doctor. No model loads."""
+    code = ("import sys, llama_cpp; "
+            "sys.stdout.write(llama_cpp.llama_print_system_info().decode('utf-8', 'replace'))")
+    try:
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              timeout=120, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return Check("llama_cpp", "warn", f"could not ask llama.cpp for its build ({exc})",
+                     "Run `python -c 'import llama_cpp'` to see why.")
+    if done.returncode == -signal.SIGILL:
+        return Check("llama_cpp", "fail", "loading llama.cpp dies with SIGILL (illegal "
+                     "instruction): it was built for another CPU",
+                     f"Reinstall it: {_PORTABLE_BUILD}.")
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return Check("llama_cpp", "fail", f"llama-cpp-python does not import ({last})",
+                     f"Reinstall it: {_PORTABLE_BUILD}.")
+    features = build_features(done.stdout)
+    enabled = sorted(f for f, on in features.items() if on and f in _FEATURE_FLAGS)
+    if flags is None:
+        return Check("llama_cpp", "warn", f"build uses {', '.join(enabled) or 'no SIMD'}; CPU "
+                     "features unknown", "")
+    unsupported = [f for f in enabled if f in _FEATURE_FLAGS and _FEATURE_FLAGS[f] not in flags]
+    if "AMX_INT8" in enabled and "AMX_INT8" not in unsupported and amx_granted() is False:
+        unsupported.append("AMX_INT8 (advertised, not enabled by the kernel)")
+    if unsupported:
+        return Check(
+            "llama_cpp", "fail",
+            f"the installed llama.cpp build uses {', '.join(unsupported)}, which this machine "
+            "cannot run: answering would die with SIGILL",
+            f"Reinstall the portable build: {_PORTABLE_BUILD}.",
+        )
+    return Check("llama_cpp", "ok",
+                 f"build uses {', '.join(enabled) or 'no SIMD'}; all supported by this CPU")
+
+
+def build_features(system_info: str) -> dict[str, bool]:
+    """``{"AVX2": True, …}`` from llama.cpp's system-info line."""
+    features: dict[str, bool] = {}
+    for part in system_info.replace("\n", "|").split("|"):
+        key, sep, value = part.partition("=")
+        key = key.split(":")[-1].strip()
+        if sep and key:
+            features[key] = value.strip() not in ("0", "")
+    return features
+
+
+# models, disk, inotify ------------------------------------------------------------
+def model_checks(settings: Settings) -> list[Check]:
+    """The active embedding model and language model: present and matching their sha256."""
+    from ragtui.core.models_admin import ModelAdmin
+
+    checks = []
+    admin = ModelAdmin(settings)
+    try:
+        results = admin.verify(active_only=True)
+    except (RagtuiError, OSError) as exc:
+        return [Check("models", "fail", str(exc), "Run `ragtui models list` to see what is "
+                      "installed.")]
+    for result in results:
+        name = f"models.{result.kind}"
+        if result.note and result.ok:
+            status: Status = "warn" if result.note == "not installed" else "ok"
+            fix = (f"Run `ragtui models pull {result.name}` on a connected machine."
+                   if status == "warn" else "")
+            checks.append(Check(name, status, f"{result.name}: {result.note}", fix))
+        elif result.ok:
+            checks.append(Check(name, "ok", f"{result.name} verified ({result.files} "
+                                f"file{'s' if result.files != 1 else ''} at {result.path})"))
+        else:
+            checks.append(Check(name, "fail", result.problem,
+                                "`ragtui models verify` re-checks it once it is replaced."))
+    return checks
+
+
+def data_dir_check(data_dir: Path) -> Check:
+    """The data dir can be created and written, and has room."""
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=data_dir, prefix=".doctor-", delete=True) as fh:
+            fh.write(b"ok")
+            fh.flush()
+    except OSError as exc:
+        return Check("data_dir", "fail", f"{data_dir} is not writable ({exc.strerror or exc})",
+                     "Fix its permissions, or move ragtui's data elsewhere with --home DIR "
+                     "or RAGTUI_HOME.")
+    free = shutil.disk_usage(data_dir).free
+    detail = f"{data_dir} is writable; {free / _GIB:.1f} GiB free"
+    if free < _FREE_FAIL:
+        return Check("data_dir", "fail", detail, "Free disk space: indexing and model "
+                     "assembly need a few hundred MB at least.")
+    if free < _FREE_WARN:
+        return Check("data_dir", "warn", detail, "Free some disk space: an upgrade model "
+                     "needs about 2 GB and indexes grow with your documents.")
+    return Check("data_dir", "ok", detail)
+
+
+def inotify_check(folders: Iterable[str], proc_sys: Path = Path("/proc/sys")) -> Check:
+    """``ragtui watch`` needs one inotify watch per directory of the registered folders."""
+    limit_file = proc_sys / "fs" / "inotify" / "max_user_watches"
+    try:
+        limit = int(limit_file.read_text().strip())
+    except (OSError, ValueError):
+        return Check("inotify", "ok", "no inotify limit to check on this system")
+    roots = [Path(f) for f in folders]
+    if not roots:
+        return Check("inotify", "ok", f"max_user_watches {limit:,}; no folders registered")
+    directories, files = count_tree(roots, stop_after=limit + 1)
+    detail = (f"{directories:,} directories ({files:,} files) in {len(roots)} registered "
+              f"folder{'s' if len(roots) != 1 else ''}; max_user_watches {limit:,}")
+    fix = ("Raise the limit: `sudo sysctl fs.inotify.max_user_watches=524288` (add it to "
+           "/etc/sysctl.d/ to keep it).")
+    if directories > limit:
+        return Check("inotify", "warn", detail + ": watch falls back to polling", fix)
+    if directories > limit // 2:
+        return Check("inotify", "warn", detail + ": other programs share the limit", fix)
+    return Check("inotify", "ok", detail)
+
+
+def count_tree(roots: Iterable[Path], stop_after: int) -> tuple[int, int]:
+    """(directories, files) under ``roots``, counting stops once directories pass
+    ``stop_after`` (the answer is then "more than the limit")."""
+    directories = files = 0
+    for root in roots:
+        for _dirpath, _dirnames, filenames in os.walk(root, onerror=lambda _e: None):
+            directories += 1
+            files += len(filenames)
+            if directories > stop_after:
+                return directories, files
+    return directories, files

@@ -1,0 +1,39 @@
+"""The config reference is generated from the pydantic models, so every key is documented."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import BaseModel
+
+from ragtui import config_docs
+from ragtui.config import Settings
+
+
+def test_every_setting_has_a_description() -> None:
+    for section, field in Settings.model_fields.items():
+        model = field.annotation
+        assert isinstance(model, type) and issubclass(model, BaseModel)
+        assert (model.__doc__ or "").strip(), f"[{section}] has no docstring"
+        for key, sub in model.model_fields.items():
+            assert (sub.description or "").strip(), f"{section}.{key} has no description"
+
+
+def test_help_config_lists_every_key_with_type_default_and_env() -> None:
+    text = config_docs.render_text("config")
+    for section in config_docs.sections():
+        assert f"[{section.name}]" in text
+        for key in section.keys:
+            assert f"{key.key} = {key.default}" in text
+            assert key.env in text and key.description.split()[0] in text
+    assert 'max_tokens = 256' in text and "integer ≥ 16" in text
+    assert 'one of "hybrid", "dense", "bm25"' in text
+
+
+def test_one_key_or_section() -> None:
+    text = config_docs.render_text("llm.n_ctx")
+    assert "n_ctx = 4096" in text and "RAGTUI_LLM__N_CTX" in text and "temperature" not in text
+    assert "temperature" in config_docs.render_text("llm")
+    with pytest.raises(KeyError):
+        config_docs.render_text("llm.nope")
+    markdown = config_docs.render_markdown()
+    assert "| `n_ctx` | integer ≥ 512 | `4096` |" in markdown
