@@ -203,6 +203,24 @@ def compare_runs(
         raise typer.Exit(1)
 
 
+def generate(
+    from_index: Annotated[int, typer.Option("--from-index", help="How many cases to write.")],
+    out: Annotated[Path, typer.Option("--out", help="JSONL file to write.")] = Path(
+        "generated.jsonl"),
+    seed: Annotated[int, typer.Option("--seed", help="Chunk sample seed.")] = 0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Write eval cases from your own index: the local model asks a question per chunk."""
+    with _engine() as engine:
+        report = engine.generate_eval(from_index, out, seed)
+    if as_json:
+        _print_json(report)
+        return
+    dropped = ", ".join(f"{n} {why}" for why, n in report["dropped"].items()) or "none"
+    typer.echo(f"Wrote {report['written']} cases to {out} ({report['tried']} tried; dropped: "
+               f"{dropped}).")
+
+
 def adversarial(as_json: JsonOpt = False) -> None:
     """Ask questions over documents with planted prompt injections; defense rate per attack."""
     with _engine() as engine:
@@ -220,5 +238,5 @@ def adversarial(as_json: JsonOpt = False) -> None:
 
 EVAL_COMMANDS: dict[str, Callable[..., None]] = {
     "import": import_data, "run": run, "list": list_runs, "show": show,
-    "compare": compare_runs, "adversarial": adversarial,
+    "compare": compare_runs, "adversarial": adversarial, "generate": generate,
 }

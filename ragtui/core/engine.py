@@ -632,6 +632,22 @@ class Engine:
         finally:
             store.close()
 
+    def generate_eval(self, count: int, out: Path, seed: int = 0,
+                      progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+        """Write ``count`` synthetic cases from this index (a question per sampled chunk)."""
+        from ragtui.core.eval.dataset import write_cases
+        from ragtui.core.eval.generate import generate_cases
+
+        if not self.catalog.chunk_counts()[0]:
+            raise EmptyIndex("Nothing is indexed yet: run `ragtui add PATH` and `ragtui index` "
+                             "first, then generate cases from it.")
+        rows = list(self.catalog.all_chunks())
+        paths = self.catalog.paths_for_hashes(c.hash for c in rows)
+        chunks = [(c.chunk_id, paths[c.hash][0], c.text) for c in rows if paths.get(c.hash)]
+        cases, report = generate_cases(chunks, self.backend(), count, seed, progress)
+        write_cases(out, cases)
+        return report | {"out": str(out)}
+
     def adversarial(self) -> dict[str, Any]:
         """Run the adversarial suite in its own index; defense rate per attack type."""
         from ragtui.core.eval.adversarial import run_adversarial

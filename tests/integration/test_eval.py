@@ -194,3 +194,32 @@ def test_adversarial_suite_reports_a_rate_per_attack() -> None:
         sum(c["defended"] for c in report["cases"]) / len(report["cases"]))
     overflow = next(c for c in report["cases"] if c["attack"] == "context_overflow")
     assert not overflow["fallback"]
+
+
+def test_degenerate_generated_questions_are_dropped() -> None:
+    from ragtui.core.eval.generate import degenerate
+
+    passage = "Change the engine oil every 7,500 miles; the timing belt is due at 45,000 miles."
+    assert degenerate("When is the timing belt due?", passage, set()) is None
+    assert degenerate("Timing belt", passage, set()) == "not a question"
+    assert degenerate("Why?", passage, set()) == "too short or too long"
+    assert degenerate("Who painted the Sistine Chapel ceiling?", passage, set()) == \
+        "shares no words with its passage"
+    assert degenerate("When is the timing belt due?", passage,
+                      {"when is the timing belt due"}) == "duplicate"
+
+
+@pytest.mark.slow
+def test_generate_cases_from_the_users_index(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    shutil.copytree(DEMO_CORPUS, docs)
+    assert _cli("add", str(docs))[0] == 0 and _cli("index")[0] == 0
+    out = tmp_path / "generated.jsonl"
+    code, stdout, err = _cli("eval", "generate", "--from-index", "3", "--out", str(out),
+                             "--json")
+    assert code == 0, err
+    report = json.loads(stdout)
+    cases = read_cases(out)
+    assert report["written"] == len(cases) >= 1
+    for case in cases:
+        assert case.question.endswith("?") and Path(case.expected_sources[0]).is_file()

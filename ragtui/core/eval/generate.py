@@ -1,0 +1,80 @@
+"""Synthetic eval cases from the user's own index: the local model writes a question each
+sampled chunk answers; that chunk's file becomes the expected source."""
+
+from __future__ import annotations
+
+import random
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+
+from ragtui.core import prompts
+from ragtui.core.eval.dataset import EvalCase
+from ragtui.core.generate import Backend, GenerationError
+
+_WORD = re.compile(r"\w+")
+_PASSAGE_CHARS = 1500
+_STOP = frozenset({"what", "which", "who", "when", "where", "why", "how", "is", "are", "the",
+                   "a", "an", "of", "in", "to", "do", "does", "did", "for", "on", "and", "or"})
+
+
+def degenerate(question: str, passage: str, seen: set[str]) -> str | None:
+    """Why a generated question is unusable, or None when it is fine."""
+    words = _WORD.findall(question.lower())
+    if not question.endswith("?"):
+        return "not a question"
+    if not 4 <= len(words) <= 40:
+        return "too short or too long"
+    content = [w for w in words if w not in _STOP]
+    passage_words = set(_WORD.findall(passage.lower()))
+    if not content or not any(w in passage_words for w in content):
+        return "shares no words with its passage"
+    if question.lower().rstrip("?") in passage.lower():
+        return "copies the passage"
+    key = " ".join(words)
+    if key in seen:
+        return "duplicate"
+    return None
+
+
+def generate_cases(
+    chunks: list[tuple[str, str, str]], backend: Backend, count: int, seed: int = 0,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[list[EvalCase], dict[str, Any]]:
+    """Up to ``count`` cases from (chunk id, path, text) samples; returns the cases and what
+    was dropped and why."""
+    template = prompts.load("question")
+    rng = random.Random(seed)
+    order = rng.sample(chunks, len(chunks))
+    cases: list[EvalCase] = []
+    dropped: dict[str, int] = {}
+    seen: set[str] = set()
+    tried = 0
+    for chunk_id, path, text in order:
+        if len(cases) >= count or tried >= count * 3:
+            break
+        if len(_WORD.findall(text)) < 12:
+            dropped["passage too short"] = dropped.get("passage too short", 0) + 1
+            continue
+        tried += 1
+        rest = template.render_passage(1, "", text[:_PASSAGE_CHARS]) + template.render_suffix("")
+        try:
+            question = backend.generate(
+                template.prefix, rest, max_tokens=48, temperature=0.0, stop=template.stop,
+                on_token=None, deadline=time.perf_counter() + 120,
+            ).text.strip()
+        except GenerationError:
+            dropped["model failed"] = dropped.get("model failed", 0) + 1
+            continue
+        reason = degenerate(question, text, seen)
+        if reason is not None:
+            dropped[reason] = dropped.get(reason, 0) + 1
+            continue
+        seen.add(" ".join(_WORD.findall(question.lower())))
+        cases.append(EvalCase(id=f"gen-{chunk_id[:12]}", question=question,
+                              expected_sources=[path], tags=["generated", chunk_id]))
+        if progress is not None:
+            progress(len(cases), count)
+    return cases, {"written": len(cases), "tried": tried, "dropped": dropped,
+                   "prompt": template.id}
