@@ -5,7 +5,6 @@ from __future__ import annotations
 import typer
 
 from ragtui.cli_common import JsonOpt, print_json
-from ragtui.core import system_checks
 
 _MARKS = {"ok": ("ok  ", typer.colors.GREEN), "warn": ("warn", typer.colors.YELLOW),
           "fail": ("FAIL", typer.colors.RED)}
@@ -14,6 +13,8 @@ _MARKS = {"ok": ("ok  ", typer.colors.GREEN), "warn": ("warn", typer.colors.YELL
 def doctor(as_json: JsonOpt = False) -> None:
     """Check Python, the CPU and the llama.cpp build, the models, the data dir, inotify
     limits and that the catalog and both indexes agree (repairing what a crash left)."""
+    from ragtui.core import system_checks
+
     report = system_checks.report()
     if as_json:
         print_json(report)

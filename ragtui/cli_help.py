@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from ragtui import config_docs
 from ragtui.cli_common import fail
 
 
@@ -22,16 +21,16 @@ def help_topic(
 ) -> None:
     """Reference for config.toml keys (type, default, description, env var) and commands."""
     if markdown:
-        typer.echo(config_docs.render_markdown(), nl=False)
+        typer.echo(_docs().render_markdown(), nl=False)
         return
     if topic is None:
         typer.echo("ragtui help TOPIC\n\nTopics:")
-        for name, summary in config_docs.topics().items():
+        for name, summary in _docs().topics().items():
             typer.echo(f"  {name:<12} {summary}")
         typer.echo("  COMMAND      the help of any command (ask, index, models, doctor …)")
         return
     try:
-        typer.echo(config_docs.render_text(topic), nl=False)
+        typer.echo(_docs().render_text(topic), nl=False)
         return
     except KeyError:
         pass
@@ -39,7 +38,14 @@ def help_topic(
     lookup = getattr(root.command, "get_command", None)
     command = lookup(root, topic) if lookup is not None else None
     if command is None or topic == "help":
-        known = ", ".join(config_docs.topics())
+        known = ", ".join(_docs().topics())
         fail(f"No help topic {topic!r}: try {known}, a key such as llm.n_ctx, or a command name.")
     with type(ctx)(command, info_name=topic, parent=root) as sub:
         typer.echo(command.get_help(sub))
+
+
+def _docs() -> Any:
+    """The config reference generator (imported when help is asked for)."""
+    from ragtui import config_docs
+
+    return config_docs

@@ -5,14 +5,16 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ragtui import paths
 from ragtui.cli_common import JsonOpt, engine, fail, print_json
 from ragtui.core.errors import RagtuiError
-from ragtui.core.models_admin import ImportResult
+
+if TYPE_CHECKING:
+    from ragtui.core.models_admin import ImportResult
 
 models_app = typer.Typer(
     help="List, import, verify, switch and pull models (all offline except pull).",
