@@ -140,9 +140,12 @@ def test_unknown_model_name_names_the_fix() -> None:
 
 
 @pytest.mark.slow
-def test_bench_reports_its_figures() -> None:
+def test_bench_reports_its_figures(tmp_path: Path) -> None:
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text("".join(json.dumps({"question": q}) + "\n" for q in (
+        "How often should the oil be changed?", "What is the router admin address?")))
     code, out, err = _run("bench", "--corpus", str(DEMO_CORPUS), "--json", "--rounds", "1",
-                          "--traces", "300")
+                          "--traces", "300", "--questions", str(questions))
     assert code == 0, err
     figures = json.loads(out)
     assert figures["chunks"] > 0 and figures["index_failed"] == 0

@@ -41,6 +41,7 @@ def test_paired_bootstrap_separates_a_real_drop_from_noise() -> None:
     a = [1.0] * 40
     b = [1.0] * 30 + [0.0] * 10
     delta, low, high, p = metrics.paired_bootstrap(a, b)
+    assert low <= delta <= high
     assert delta == pytest.approx(-0.25) and high < 0 and p < 0.01
     same = metrics.paired_bootstrap(a, a)
     assert same == (0.0, 0.0, 0.0, 1.0)
