@@ -81,6 +81,13 @@ class RetrievalSettings(_Section):
     rrf_k: float = Field(60.0, gt=0, description="Reciprocal-rank fusion constant.")
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion.")
     bm25_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in fusion.")
+    reranker_dir: Path | None = Field(
+        None, description="A local cross-encoder ONNX directory (`ragtui models use NAME`); "
+        "when set, the top fused hits are re-scored by it.",
+    )
+    rerank_candidates: int = Field(
+        30, ge=1, description="Fused hits the cross-encoder re-scores (it costs per hit)."
+    )
     mmr: bool = Field(False, description="Diversify hits with maximal marginal relevance.")
     mmr_lambda: float = Field(0.7, ge=0, le=1, description="MMR relevance/diversity balance.")
 

@@ -35,6 +35,7 @@ if TYPE_CHECKING:  # the modules below load numpy, the loaders and the indexes: 
     from ragtui.core.index.vectors import VectorIndex
     from ragtui.core.ingest.document import LoadedDocument
     from ragtui.core.models_admin import ModelAdmin
+    from ragtui.core.rerank import Reranker
 
 _MODEL_KEY, _DIM_KEY = "embed_model", "embed_dim"
 _KEYWORD_REBUILD_RATIO = 0.25  # deleted chunks per live chunk before a keyword rebuild
@@ -52,6 +53,7 @@ class Engine:
         self._embedder: Embedder | None = None
         self._backend: Backend | None = None
         self._pipeline: AnswerPipeline | None = None
+        self._reranker: Reranker | None = None
         self._repairs: list[str] = []  # what opening the indexes had to mend
         self.tracing = Tracing(settings.tracing, data_dir / "traces.sqlite")
         self._lock = threading.RLock()
@@ -383,11 +385,37 @@ class Engine:
                 fused = next(iter(rankings.values()), [])
             span.set_attributes(_stage_attributes(fused, keep))
         timings["fusion"] = _ms(t)
+        if cfg.reranker_dir is not None and fused:
+            t = time.perf_counter()
+            with self.tracing.span("retrieve.rerank", {"ragtui.rerank.model":
+                                                       str(cfg.reranker_dir)}) as span:
+                fused = self._rerank(query, fused, cfg.rerank_candidates)
+                rankings["rerank"] = fused
+                span.set_attributes(_stage_attributes(fused, keep))
+            timings["rerank"] = _ms(t)
         hits = self._hits(query, fused, rankings, k, path_glob, file_types, diversify, query_vec)
         return SearchResult(
             query=query, mode=mode, hits=tuple(hits), embedded_fraction=fraction,
             timings_ms=timings,
         )
+
+    def _rerank(self, query: str, fused: list[tuple[str, float]], candidates: int,
+                ) -> list[tuple[str, float]]:
+        """Re-score the top fused chunks with the cross-encoder; the rest keep their order
+        below them."""
+        with self._lock:
+            if self._reranker is None:
+                from ragtui.core.rerank import Reranker
+
+                reranker_dir = self.settings.retrieval.reranker_dir
+                assert reranker_dir is not None
+                self._reranker = Reranker(reranker_dir, self.settings.embedding.threads)
+        top = [cid for cid, _ in fused[:candidates]]
+        texts = self.chunk_texts(top)
+        present = [cid for cid in top if cid in texts]
+        scores = self._reranker.scores(query, [texts[cid][1] for cid in present])
+        ranked = sorted(zip(present, scores, strict=True), key=lambda p: -p[1])
+        return ranked + [(cid, s) for cid, s in fused[candidates:]]
 
     def _hits(
         self, query: str, fused: list[tuple[str, float]],

@@ -298,7 +298,8 @@ class ModelAdmin:
             if llm.model_path is not None:
                 return location is not None and _same(location, llm.model_path)
             return llm.model == name
-        return False  # search has no reranking step yet, so no reranker is ever active
+        reranker = self.settings.retrieval.reranker_dir
+        return reranker is not None and location is not None and _same(location, reranker)
 
     # import -------------------------------------------------------------------
     def import_model(self, source: Path, *, name: str | None = None, kind: Kind | None = None,
@@ -632,11 +633,6 @@ class ModelAdmin:
         if not rows:
             raise ModelMissing(f"No model called {name!r}: `ragtui models list` shows the names.")
         row = next((r for r in rows if r.installed), rows[0])
-        if row.kind == "reranker":
-            raise PathProblem(
-                f"{name} is a reranker, and ragtui's search has no reranking step yet, so there "
-                "is nothing to switch: keep it for when reranking arrives."
-            )
         if row.verified is False and row.origin != "bundled":  # bundled: re-assembled on use
             raise ModelInvalid(
                 f"{name} failed verification (its files changed since they were checked): "
@@ -661,6 +657,9 @@ class ModelAdmin:
                 changed["llm.backend"] = "llama_cpp"
                 notes.append("llm.backend set to llama_cpp (the model runs in process).")
             removed.append("llm.prompt_format")  # auto: from models.toml or the GGUF
+        elif row.kind == "reranker":
+            assert row.path is not None
+            changed = {"retrieval.reranker_dir": str(row.path)}
         else:
             if row.origin == "bundled":
                 changed = {"embedding.model": name}

@@ -87,7 +87,7 @@ def test_catalogue_lists_the_upgrades_without_invented_hashes() -> None:
     assert rows["ms-marco-MiniLM-L-6-v2"]["kind"] == "reranker"
     assert rows["qwen2.5-3b-instruct-q4_k_m"]["prompt_format"] == "chat"
     code, _, err = _run("models", "use", "ms-marco-MiniLM-L-6-v2")
-    assert code == 1 and "no reranking step" in _one_sentence(err)
+    assert code == 1 and "models pull ms-marco-MiniLM-L-6-v2" in _one_sentence(err)
     code, _, err = _run("models", "use", "qwen2.5-3b-instruct-q4_k_m")
     assert code == 1 and "models pull qwen2.5-3b-instruct-q4_k_m" in _one_sentence(err)
 
