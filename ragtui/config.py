@@ -177,6 +177,15 @@ class TracingSettings(_Section):
     )
 
 
+class EvalSettings(_Section):
+    """How ``ragtui eval run`` judges answers."""
+
+    judge_model_path: Path | None = Field(
+        None, description="A GGUF for the faithfulness judge (default: the answering model)."
+    )
+    judge_prompt: str = Field("judge", description="Judge prompt template name (newest version).")
+
+
 class PriceSettings(_Section):
     """What a cloud model would charge, in US dollars per 1,000 tokens."""
 
@@ -220,6 +229,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     tracing: TracingSettings = Field(default_factory=TracingSettings)
+    eval: EvalSettings = Field(default_factory=EvalSettings)
     stats: StatsSettings = Field(default_factory=StatsSettings)
 
     @classmethod

@@ -180,6 +180,19 @@ def test_real_answer_run_scores_every_metric(tmp_path: Path) -> None:
             assert "ask" in {s.name for s in trace.spans}
     finally:
         engine.close()
+    from ragtui.config import load_settings
+    from ragtui.core import model_store
+
+    entry = model_store.llm_entry("gemma-3-270m-q4_k_m")
+    assert entry is not None
+    gguf = model_store.assemble_llm(entry)
+    judged = create_engine(load_settings(eval={"judge_model_path": str(gguf)}))
+    try:
+        again = judged.run_eval(dataset, name="own-judge", limit=1)
+        assert judged.eval_run("own-judge")["config"]["judge_model"] == str(gguf)
+        assert "faithfulness" in again.metrics
+    finally:
+        judged.close()
 
 
 @pytest.mark.slow

@@ -21,7 +21,7 @@ def test_a_missing_cross_encoder_is_one_sentence(tmp_path: Path) -> None:
     try:
         engine.add_folder(docs)
         engine.index(embed=False)
-        with pytest.raises(ModelMissing, match="retrieval.reranker_dir"):
+        with pytest.raises(ModelMissing, match=r"retrieval\.reranker_dir"):
             engine.search("timing belt", mode="bm25")
     finally:
         engine.close()

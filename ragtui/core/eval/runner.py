@@ -127,7 +127,9 @@ class EvalRunner:
             "overrides": overrides,
             "models": {"embedding": cfg.embedding.model, "llm": llm},
             "prompts": {"answer": answer_prompt,
-                        "judge": prompts.load("judge").id if self.use_judge else None},
+                        "judge": prompts.load(cfg.eval.judge_prompt).id
+                        if self.use_judge else None},
+            "judge_model": str(cfg.eval.judge_model_path or "the answering model"),
             "settings": cfg.model_dump(mode="json", exclude={"tracing", "stats"}),
         }
 
@@ -153,7 +155,15 @@ class EvalRunner:
 
     def _judge_for(self, engine: Engine) -> Judge:
         if self._judge is None:
-            self._judge = Judge(engine.backend(), self.engine.data_dir / "cache" / "judge")
+            cfg = self.settings.eval
+            backend = engine.backend()
+            if cfg.judge_model_path is not None:
+                from ragtui.core.generate import LlamaCppBackend
+
+                backend = LlamaCppBackend(cfg.judge_model_path.expanduser(), self.settings.llm,
+                                          "completion")
+            self._judge = Judge(backend, self.engine.data_dir / "cache" / "judge",
+                                cfg.judge_prompt)
         return self._judge
 
     # one case --------------------------------------------------------------------------
