@@ -6,6 +6,7 @@ import random
 import shutil
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -111,10 +112,10 @@ def run_bench(
             shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _tracing_overhead(engine: Engine, questions: list[str], rounds: int = 3,
-                      ) -> tuple[float, float]:
-    """Median hybrid search latency (ms) with tracing on and off, runs interleaved so that
-    machine noise falls on both alike."""
+def _on_off(engine: Engine, questions: list[str], rounds: int,
+            call: Callable[[str], object]) -> dict[bool, list[float]]:
+    """Milliseconds of ``call`` per question with tracing on and off, interleaved (the order
+    alternates) so machine noise falls on both alike; lists are paired by position."""
     times: dict[bool, list[float]] = {True: [], False: []}
     enabled = engine.tracing.enabled
     try:
@@ -123,29 +124,25 @@ def _tracing_overhead(engine: Engine, questions: list[str], rounds: int = 3,
                 for traced in ((True, False) if (i + round_) % 2 else (False, True)):
                     engine.tracing.enabled = traced
                     t = time.perf_counter()
-                    engine.search(question, k=10, mode="hybrid")
+                    call(question)
                     times[traced].append((time.perf_counter() - t) * 1000)
     finally:
         engine.tracing.enabled = enabled
         engine.tracing.flush()
+    return times
+
+
+def _tracing_overhead(engine: Engine, questions: list[str], rounds: int = 3,
+                      ) -> tuple[float, float]:
+    """Median hybrid search latency (ms) with tracing on and off."""
+    times = _on_off(engine, questions, rounds,
+                    lambda q: engine.search(q, k=10, mode="hybrid"))
     return statistics.median(times[True]), statistics.median(times[False])
 
 
 def _ask_overhead(engine: Engine, questions: list[str], rounds: int = 2) -> dict[str, Any]:
-    """Answer latency with tracing on and off (no answer cache), interleaved and paired."""
-    times: dict[bool, list[float]] = {True: [], False: []}
-    enabled = engine.tracing.enabled
-    try:
-        for round_ in range(rounds):
-            for i, question in enumerate(questions):
-                for traced in ((True, False) if (i + round_) % 2 else (False, True)):
-                    engine.tracing.enabled = traced
-                    t = time.perf_counter()
-                    engine.ask(question, use_cache=False)
-                    times[traced].append((time.perf_counter() - t) * 1000)
-    finally:
-        engine.tracing.enabled = enabled
-        engine.tracing.flush()
+    """Answer latency with tracing on and off (no answer cache), paired per question."""
+    times = _on_off(engine, questions, rounds, lambda q: engine.ask(q, use_cache=False))
     on, off = statistics.median(times[True]), statistics.median(times[False])
     paired = statistics.median(a - b for a, b in zip(times[True], times[False], strict=True))
     return {"ask_ms_p50_tracing_off": round(off, 1), "ask_ms_p50_tracing_on": round(on, 1),

@@ -9,7 +9,6 @@ reported without them.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import threading
 import time
@@ -76,14 +75,6 @@ def aggregate(cases: Sequence[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def _file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 class EvalRunner:
     """Runs a dataset through an engine's pipeline and scores every case."""
 
@@ -105,23 +96,21 @@ class EvalRunner:
     # configuration -------------------------------------------------------------------
     def snapshot(self, dataset: Path, overrides: dict[str, Any]) -> dict[str, Any]:
         """Everything that decides a run's outcome: models, prompts, settings, versions."""
-        from ragtui.core import prompts
+        from ragtui.core import model_store, prompts
 
         cfg = self.settings
         answer_prompt = prompts.load(cfg.answer.prompt, cfg.answer.prompt_version).id
         llm: dict[str, Any] = {"backend": cfg.llm.backend, "model": cfg.llm.model}
         if cfg.llm.model_path is not None and cfg.llm.model_path.is_file():
             llm["file"] = str(cfg.llm.model_path)
-            llm["sha256"] = _file_digest(cfg.llm.model_path)
+            llm["sha256"] = model_store.sha256_of(cfg.llm.model_path)
         else:
-            from ragtui.core import model_store
-
             entry = model_store.llm_entry(cfg.llm.model)
             llm["sha256"] = entry.sha256 if entry is not None else None
         return {
             "ragtui_version": __version__,
             "dataset": str(dataset.resolve()),
-            "dataset_sha256": _file_digest(dataset),
+            "dataset_sha256": model_store.sha256_of(dataset),
             "retrieval_only": self.retrieval_only,
             "judge": self.use_judge,
             "overrides": overrides,
