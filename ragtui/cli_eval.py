@@ -119,6 +119,10 @@ def run(
     timing = result.timing
     typer.echo(f"time {timing['wall_s']} s (pipeline {timing['pipeline_s']} s, judge "
                f"{timing['judge_s']} s, evaluation overhead {timing['overhead_share']})")
+    if timing["fallback_cases"]:
+        typer.secho(f"warning: the model failed on {timing['fallback_cases']} cases (extractive "
+                    "fallback); their answer metrics measure the fallback.", err=True,
+                    fg=typer.colors.YELLOW)
     if result.status == "interrupted":
         typer.echo(f"Resume with: ragtui eval run {dataset} --resume {result.run_id}")
 

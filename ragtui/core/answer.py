@@ -154,6 +154,8 @@ class Breaker:
 
     def open_reason(self) -> str | None:
         """Why the model is being skipped, or None if it may be tried."""
+        if self.seconds <= 0:
+            return None
         try:
             state = json.loads(self.path.read_text())
         except (OSError, ValueError):

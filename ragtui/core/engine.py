@@ -44,7 +44,8 @@ _KEYWORD_REBUILD_RATIO = 0.25  # deleted chunks per live chunk before a keyword 
 class Engine:
     """Owns the catalog, both indexes and the models of one data dir."""
 
-    def __init__(self, settings: Settings, data_dir: Path) -> None:
+    def __init__(self, settings: Settings, data_dir: Path,
+                 tracing: Tracing | None = None) -> None:
         self.settings = settings
         self.data_dir = data_dir
         self.catalog = Catalog(data_dir / "catalog.sqlite")
@@ -55,7 +56,8 @@ class Engine:
         self._pipeline: AnswerPipeline | None = None
         self._reranker: Reranker | None = None
         self._repairs: list[str] = []  # what opening the indexes had to mend
-        self.tracing = Tracing(settings.tracing, data_dir / "traces.sqlite")
+        self._owns_tracing = tracing is None  # an eval corpus index traces into the user's
+        self.tracing = tracing or Tracing(settings.tracing, data_dir / "traces.sqlite")
         self._lock = threading.RLock()
 
     # components --------------------------------------------------------------
@@ -783,7 +785,10 @@ class Engine:
 
     def close(self) -> None:
         """Store pending traces, release files and connections."""
-        self.tracing.close()
+        if self._owns_tracing:
+            self.tracing.close()
+        else:
+            self.tracing.flush()
         self.catalog.close()
 
 

@@ -81,7 +81,10 @@ class EvalRunner:
     def __init__(self, engine: Engine, store: RunStore, *, retrieval_only: bool = False,
                  judge: bool = True, workers: int | None = None) -> None:
         self.engine = engine
-        self.settings: Settings = engine.settings
+        # every case tries the model: a circuit breaker would turn the cases after one
+        # timeout into extractive answers and measure the breaker, not the model
+        self.settings: Settings = engine.settings.model_copy(update={
+            "llm": engine.settings.llm.model_copy(update={"breaker_s": 0.0})})
         self.store = store
         self.retrieval_only = retrieval_only
         self.use_judge = judge and not retrieval_only
@@ -127,17 +130,21 @@ class EvalRunner:
                    cancel: threading.Event | None = None) -> Engine:
         """The engine a case is asked against (its corpus's own index, built on first use)."""
         folder = corpus_dir(dataset, case)
-        if folder is None:
-            return self.engine
         key = str(folder)
         with self._engines_lock:
+            if folder is None:
+                if key not in self._engines:
+                    self._engines[key] = Engine(self.settings, self.engine.data_dir,
+                                                self.engine.tracing)
+                return self._engines[key]
             if key not in self._engines:
                 if not (folder / "corpus.jsonl").is_file():
                     raise PathProblem(f"{folder / 'corpus.jsonl'} is missing: case {case.id} "
                                       "names a corpus folder that holds no corpus.jsonl.")
                 corpus = BeirDataset(folder, "test")
                 engine = Engine(self.settings, beir_data_dir(self.engine.data_dir, corpus,
-                                                             self.settings))
+                                                             self.settings),
+                                self.engine.tracing)
                 index_corpus(engine, corpus, cancel)
                 self._engines[key] = engine
             return self._engines[key]
@@ -311,6 +318,7 @@ class EvalRunner:
                                     / max(wall - self._judge_s, 1e-9), 4)
             if todo and self.workers == 1 else None,
         }
+        timing["fallback_cases"] = sum(bool(c.get("fallback")) for c in stored)
         aggregate_metrics = aggregate(stored)
         self.store.finish(run_id, status, aggregate_metrics, timing)
         return RunResult(run_id, name, status, aggregate_metrics, timing, stored)
