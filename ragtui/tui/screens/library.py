@@ -234,14 +234,14 @@ class LibraryScreen(MainScreen):
         bar.display = busy
         if progress is not None and busy:
             bar.update(total=progress.total or None, progress=progress.done)
-            text.update(progress_line(progress))
+            text.update(Content(progress_line(progress)))
         else:
             bar.update(total=None, progress=0)
-            text.update(service.events[0] if service.events and not busy else "")
+            text.update(Content(service.events[0] if service.events and not busy else ""))
         self.query_one("#watch-state", Static).update(self._state_text())
         events = list(service.events)[:20]
         self.query_one("#events", Static).update(
-            "\n".join(events) if events else Content.styled("No changes seen yet.",
+            Content("\n".join(events)) if events else Content.styled("No changes seen yet.",
                                                             "$text-muted"))
 
     def _state_text(self) -> Content:
