@@ -71,6 +71,8 @@ class ConversationsScreen(ModalScreen[int | None]):
                 "No conversations yet: ask a question, or press n.", "$text-muted"),
                 disabled=True))
         wanted = keep if keep is not None else self.current
+        if self.items:
+            options.highlighted = 0
         for index, info in enumerate(self.items):
             if info.id == wanted:
                 options.highlighted = index

@@ -103,6 +103,7 @@ class LibraryScreen(MainScreen):
         Binding("i", "index", "Index now"),
         Binding("x", "stop", "Stop indexing", show=False),
         Binding("s", "sort", "Sort by next column", show=False),
+        Binding("S", "reverse", "Reverse the order", show=False),
         Binding("slash", "filter", "Filter files", show=False),
         Binding("h", "health", "Check index health", show=False),
     ]
@@ -299,7 +300,7 @@ class LibraryScreen(MainScreen):
         title = {key: label for key, label, _ in COLUMNS}[self.sort_column]
         more = f" of {len(rows)}" if len(rows) > len(shown) else ""
         table.border_title = f"Files {len(shown)}{more}"
-        table.border_subtitle = f"sorted by {title} {arrow} · s sort · / filter"
+        table.border_subtitle = f"sorted by {title} {arrow} · s/S sort · / filter"
 
     def _short(self, path: str) -> str:
         for folder in self.folder_list:
@@ -308,12 +309,15 @@ class LibraryScreen(MainScreen):
         return path
 
     def action_sort(self) -> None:
-        """Sort by the next column (press again on the last to reverse)."""
+        """Sort by the next column."""
         keys = [key for key, _, _ in COLUMNS]
-        position = keys.index(self.sort_column)
-        if position == len(keys) - 1:
-            self.sort_reverse = not self.sort_reverse
-        self.sort_column = keys[(position + 1) % len(keys)]
+        self.sort_column = keys[(keys.index(self.sort_column) + 1) % len(keys)]
+        self.sort_reverse = False
+        self._fill_table()
+
+    def action_reverse(self) -> None:
+        """Reverse the sort order."""
+        self.sort_reverse = not self.sort_reverse
         self._fill_table()
 
     def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:

@@ -173,7 +173,7 @@ class TracesScreen(MainScreen):
         table.add_column("Note", key="note", width=12)
         table.add_column("Input", key="input")
         chunks = self.query_one("#chunk-table", DataTable)
-        for label in ("#", "File", "bm25", "dense", "fusion", "Context", "Chunk"):
+        for label in ("#", "Context", "File", "bm25", "dense", "fusion", "Chunk"):
             chunks.add_column(label, key=label)
         self.query_one("#waterfall-box").border_title = "Spans"
         self.load_traces()
@@ -259,11 +259,11 @@ class TracesScreen(MainScreen):
                                     else "(no longer indexed)")
             final = f"{item['final'][0]}" if item["final"] else ""
             mark = item["context"]
-            table.add_row(final, Path(path).name, _stage_cell(item["stages"].get("bm25")),
-                          _stage_cell(item["stages"].get("dense")),
-                          _stage_cell(item["stages"].get("fusion")),
+            table.add_row(final,
                           Content.styled(mark or "—", _CONTEXT_STYLE.get(mark, "$text-muted")),
-                          item["id"][:10])
+                          Path(path).name, _stage_cell(item["stages"].get("bm25")),
+                          _stage_cell(item["stages"].get("dense")),
+                          _stage_cell(item["stages"].get("fusion")), item["id"][:10])
         prompt = prompt_text(trace.spans, None)
         self.query_one("#span-prompt", Static).update(
             Content(prompt) if prompt is not None else

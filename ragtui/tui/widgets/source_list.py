@@ -36,4 +36,6 @@ class SourceList(OptionList):
         self.citations = citations
         self.clear_options()
         self.add_options([Option(citation_label(c), id=f"cite-{c.n}") for c in citations])
+        if citations:
+            self.highlighted = 0
         self.border_subtitle = f"{len(citations)}" if citations else ""
