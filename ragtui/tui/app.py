@@ -103,6 +103,14 @@ class MainScreen(Screen[None]):
     def on_mount(self) -> None:
         self.sub_title = self.TITLE_TEXT
 
+    def from_thread(self, callback: Callable[..., object], *args: object,
+                    **kwargs: object) -> None:
+        """Run ``callback`` on the UI thread from a worker; a no-op once the app has closed."""
+        try:
+            self.app.call_from_thread(callback, *args, **kwargs)
+        except Exception:  # NoActiveAppError / "App is not running": nobody left to tell
+            return
+
 
 class RagtuiApp(App[None]):
     """Private, offline answers from your own documents."""

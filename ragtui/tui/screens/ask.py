@@ -116,14 +116,14 @@ class AskScreen(MainScreen):
         try:
             answer = self.engine.ask(question, on_token=stream.put, cancel=cancel)
         except Cancelled:
-            self.app.call_from_thread(self._done, turn, stream, None, "Stopped.", "warning")
+            self.from_thread(self._done, turn, stream, None, "Stopped.", "warning")
             return
         except RagtuiError as exc:
-            self.app.call_from_thread(self._done, turn, stream, None, str(exc), "error")
+            self.from_thread(self._done, turn, stream, None, str(exc), "error")
             return
         except Exception as exc:
             log.exception("ask failed")
-            self.app.call_from_thread(self._done, turn, stream, None,
+            self.from_thread(self._done, turn, stream, None,
                                       f"The answer failed ({type(exc).__name__}: {exc}).",
                                       "error")
             return
@@ -134,9 +134,9 @@ class AskScreen(MainScreen):
             store.add_turn(self.conversation, answer)
         except Exception as exc:
             log.exception("cannot store the conversation")
-            self.app.call_from_thread(self.notify, f"The conversation could not be saved "
+            self.from_thread(self.notify, f"The conversation could not be saved "
                                       f"({exc}).", severity="warning")
-        self.app.call_from_thread(self._done, turn, stream, answer, None, "")
+        self.from_thread(self._done, turn, stream, answer, None, "")
 
     def _done(self, turn: TurnView, stream: TokenStream, answer: Answer | None,
               problem: str | None, severity: str) -> None:

@@ -270,7 +270,7 @@ class LibraryScreen(MainScreen):
         except Exception as exc:  # the catalog may be busy; the next refresh retries
             log.debug("cannot list files: %s", exc)
             return
-        self.app.call_from_thread(self._show_files, files)
+        self.from_thread(self._show_files, files)
 
     def _show_files(self, files: list[FileInfo]) -> None:
         self.files = files
@@ -347,25 +347,25 @@ class LibraryScreen(MainScreen):
     def check_health(self) -> None:
         """Run ``doctor`` (it loads LanceDB: off the UI thread)."""
         if self.ragtui.service.busy():
-            self.app.call_from_thread(self._show_health, None, None,
+            self.from_thread(self._show_health, None, None,
                                       "indexing… checked when it is done")
             return
         try:
             report = self.engine.doctor()
             size = self.engine.index_size()
         except IndexLocked:
-            self.app.call_from_thread(self._show_health, None, None,
+            self.from_thread(self._show_health, None, None,
                                       "another process is writing the index")
             return
         except RagtuiError as exc:
-            self.app.call_from_thread(self._show_health, None, None, str(exc))
+            self.from_thread(self._show_health, None, None, str(exc))
             return
         except Exception as exc:
             log.exception("doctor failed")
-            self.app.call_from_thread(self._show_health, None, None,
+            self.from_thread(self._show_health, None, None,
                                       f"cannot check ({type(exc).__name__}: {exc})")
             return
-        self.app.call_from_thread(self._show_health, report, size, None)
+        self.from_thread(self._show_health, report, size, None)
 
     def _show_health(self, report: dict[str, Any] | None, size: dict[str, Any] | None,
                      problem: str | None) -> None:

@@ -194,9 +194,9 @@ class StatsScreen(MainScreen):
             self.engine.tracing.flush()
             figures = self.engine.stats(self.window)
         except RagtuiError as exc:
-            self.app.call_from_thread(self.notify, str(exc), severity="error")
+            self.from_thread(self.notify, str(exc), severity="error")
             return
-        self.app.call_from_thread(self.show, figures)
+        self.from_thread(self.show, figures)
 
     def show(self, s: dict[str, Any]) -> None:
         """Fill the panels and charts from a ``stats`` dict."""

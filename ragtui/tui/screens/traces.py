@@ -199,9 +199,9 @@ class TracesScreen(MainScreen):
             self.engine.tracing.flush()
             traces = self.engine.traces(100)
         except (RagtuiError, OSError) as exc:
-            self.app.call_from_thread(self.notify, str(exc), severity="error")
+            self.from_thread(self.notify, str(exc), severity="error")
             return
-        self.app.call_from_thread(self._show_traces, traces)
+        self.from_thread(self._show_traces, traces)
 
     def _show_traces(self, traces: list[TraceRecord]) -> None:
         table = self.query_one("#trace-list", DataTable)
@@ -236,7 +236,7 @@ class TracesScreen(MainScreen):
         try:
             trace = self.engine.trace(trace_id)
         except RagtuiError as exc:
-            self.app.call_from_thread(self.notify, str(exc), severity="error")
+            self.from_thread(self.notify, str(exc), severity="error")
             return
         rows = chunk_rows(trace.spans)
         missing = [r["id"] for r in rows if not r["path"]]
@@ -244,7 +244,7 @@ class TracesScreen(MainScreen):
             passages = self.engine.passages(missing) if missing else {}
         except Exception:  # the catalog may be busy: names are a nicety
             passages = {}
-        self.app.call_from_thread(self._show_trace, trace, rows, passages)
+        self.from_thread(self._show_trace, trace, rows, passages)
 
     def _show_trace(self, trace: TraceRecord, rows: list[dict[str, Any]],
                     passages: dict[str, Passage]) -> None:

@@ -18,6 +18,7 @@ from ragtui.core.conversations import answer_labels
 from ragtui.core.models import Answer
 
 _MARKER = re.compile(r"\[(\d+)\]")
+FRAME_S = 1 / 60  # the stream appends to the Markdown at most this often
 
 
 def link_citations(text: str, numbers: Iterable[int]) -> str:
@@ -56,8 +57,9 @@ class TokenStream:
     """Feeds tokens from a worker thread into a :class:`Markdown`, one batch per repaint.
 
     ``put`` is thread-safe and never waits for the UI; the UI task appends
-    whatever arrived since its last append in one go, so a fast model costs a
-    handful of Markdown updates per second, not one per token. With
+    whatever arrived since its last append in one go, at most once per frame
+    (1/60 s), so a fast model costs at most 60 Markdown updates per second
+    however many tokens it streams. With
     ``record=True`` each token's delay from ``put`` to the Markdown holding it
     is kept in ``latencies_ms`` (the streaming benchmark reads it).
     """
@@ -94,7 +96,10 @@ class TokenStream:
         while True:
             await self._wake.wait()
             self._wake.clear()
+            started = time.perf_counter()
             await self._flush()
+            # at most one append per frame: tokens arriving meanwhile join the next batch
+            await asyncio.sleep(max(0.0, FRAME_S - (time.perf_counter() - started)))
 
     async def _flush(self) -> None:
         with self._lock:
