@@ -163,6 +163,10 @@ class AskScreen(MainScreen):
         what = f"answering… {tokens} tokens" if tokens else "searching and reading…"
         self.selected.set_status(f"{what} · {elapsed:.1f} s · Escape stops")
 
+    def on_unmount(self) -> None:
+        if self._cancel is not None:  # the app is closing: let the model thread end
+            self._cancel.set()
+
     def action_stop(self) -> None:
         """Stop the answer being streamed."""
         if self._asking and self._cancel is not None:

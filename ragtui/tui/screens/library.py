@@ -355,7 +355,7 @@ class LibraryScreen(MainScreen):
             size = self.engine.index_size()
         except IndexLocked:
             self.from_thread(self._show_health, None, None,
-                                      "another process is writing the index")
+                             "the index is being written: h checks again")
             return
         except RagtuiError as exc:
             self.from_thread(self._show_health, None, None, str(exc))
