@@ -33,6 +33,9 @@ run: install
 	$(RAGTUI) index
 	$(RAGTUI) search "when is the timing belt replaced"
 	$(RAGTUI) ask "At what mileage is the timing belt replaced?"
+	@# ends in the terminal app on the demo corpus (on a terminal only: never hangs a pipeline)
+	@if [ -t 0 ] && [ -t 1 ]; then $(RAGTUI); \
+	else echo "not a terminal: run '$(RAGTUI)' to open the app"; fi
 
 lint: dev
 	$(BIN)/ruff check ragtui tests

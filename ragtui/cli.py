@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 
 app = typer.Typer(
     name="ragtui", help="Private, offline answers from your own documents.",
-    no_args_is_help=True, add_completion=True, pretty_exceptions_enable=False,
+    no_args_is_help=False, invoke_without_command=True, add_completion=True,
+    pretty_exceptions_enable=False,
 )
 eval_app = typer.Typer(help="Measure retrieval and answer quality.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
@@ -43,6 +44,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main_options(
+    ctx: typer.Context,
     home: Annotated[
         Path | None,
         typer.Option("--home", help="Keep all data and config under DIR (as RAGTUI_HOME)."),
@@ -51,9 +53,25 @@ def main_options(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")
     ] = False,
 ) -> None:
-    """Private, offline answers from your own documents."""
+    """Private, offline answers from your own documents. With no command: the terminal app."""
     if home is not None:
         os.environ["RAGTUI_HOME"] = str(home.expanduser().resolve())
+    if ctx.invoked_subcommand is None:
+        _run_tui()
+
+
+def _run_tui() -> None:
+    """Open the terminal app over the configured data dir."""
+    from ragtui.tui.app import create_app
+
+    with _engine() as engine:
+        tui = create_app(engine)
+        try:
+            tui.run()
+        finally:
+            tui.shutdown_background()
+    if tui.return_code:
+        raise typer.Exit(tui.return_code)
 
 
 # folders -----------------------------------------------------------------------

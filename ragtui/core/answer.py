@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ import psutil
 from ragtui.config import Settings
 from ragtui.core import citations, prompts
 from ragtui.core.cache import AnswerCache, answer_key, chunk_set_key
-from ragtui.core.errors import RagtuiError
+from ragtui.core.errors import Cancelled, RagtuiError
 from ragtui.core.generate import Backend, Generation, GenerationError
 from ragtui.core.models import Answer, Citation, Hit
 from ragtui.core.trace import Tracing, mark_error
@@ -302,12 +303,21 @@ class AnswerPipeline:
         return (retry, narrow) if retry.text.strip() else None
 
     def ask(self, question: str, *, k: int | None = None, use_cache: bool = True,
-            on_token: TokenFn | None = None) -> Answer:
-        """Answer ``question`` from the index, streaming tokens to ``on_token`` (one trace)."""
+            on_token: TokenFn | None = None, cancel: threading.Event | None = None) -> Answer:
+        """Answer ``question`` from the index, streaming tokens to ``on_token`` (one trace).
+
+        A set ``cancel`` raises :class:`Cancelled` at the next streamed token.
+        """
+        if cancel is not None:
+            on_token = _stoppable(on_token, cancel)
         with self.tracing.span("ask", {"openinference.span.kind": "CHAIN",
                                        "input.value": question}) as span:
             cpu_before = _cpu_seconds()
-            answer = self._ask(question, k, use_cache, on_token)
+            try:
+                answer = self._ask(question, k, use_cache, on_token)
+            except Cancelled:
+                mark_error(span, "cancelled")
+                raise
             span.set_attributes(_answer_attributes(answer))
             span.set_attributes(_process_attributes(cpu_before))
             if answer.fallback:
@@ -423,6 +433,18 @@ class AnswerPipeline:
                     span.set_attribute("ragtui.cache.similarity", float(similar[1]))
             span.set_attribute("ragtui.cache.hit", kind)
             return found
+
+
+def _stoppable(on_token: TokenFn | None, cancel: threading.Event) -> TokenFn:
+    """``on_token`` that raises :class:`Cancelled` once ``cancel`` is set."""
+
+    def checked(piece: str) -> None:
+        if cancel.is_set():
+            raise Cancelled("The answer was stopped.")
+        if on_token is not None:
+            on_token(piece)
+
+    return checked
 
 
 def _cpu_seconds() -> float:

@@ -20,12 +20,13 @@ from ragtui.core.errors import (
 )
 from ragtui.core.index.catalog import KEYWORD_DELETES, VECTORS_DIRTY, Catalog
 from ragtui.core.index.lock import writer_lock
-from ragtui.core.models import Answer, Hit, Location, SearchResult
+from ragtui.core.models import Answer, FileInfo, Hit, Location, Passage, SearchResult
 from ragtui.core.trace import Tracing
 from ragtui.core.trace_store import TraceRecord
 
 if TYPE_CHECKING:  # the modules below load numpy, the loaders and the indexes: on first use
     from ragtui.core.answer import AnswerPipeline
+    from ragtui.core.conversations import ConversationStore
     from ragtui.core.embed import Embedder
     from ragtui.core.eval.runner import EvalProgress, RunResult
     from ragtui.core.eval.runs import RunStore
@@ -58,6 +59,7 @@ class Engine:
         self._repairs: list[str] = []  # what opening the indexes had to mend
         self._owns_tracing = tracing is None  # an eval corpus index traces into the user's
         self.tracing = tracing or Tracing(settings.tracing, data_dir / "traces.sqlite")
+        self._conversations: ConversationStore | None = None
         self._lock = threading.RLock()
 
     # components --------------------------------------------------------------
@@ -540,15 +542,58 @@ class Engine:
         return hashlib.sha256("|".join(where).encode()).hexdigest()[:12]
 
     def ask(self, question: str, *, k: int | None = None, use_cache: bool = True,
-            on_token: Callable[[str], None] | None = None) -> Answer:
-        """Answer a question from the index with the configured model, streaming tokens."""
+            on_token: Callable[[str], None] | None = None,
+            cancel: threading.Event | None = None) -> Answer:
+        """Answer a question from the index with the configured model, streaming tokens.
+
+        Setting ``cancel`` stops the stream at the next token and raises
+        :class:`~ragtui.core.errors.Cancelled`.
+        """
         if not question.strip():
             raise PathProblem("The question is empty: ask something about your documents.")
         if not self.catalog.chunk_counts()[0]:
             raise EmptyIndex(
                 "Nothing is indexed yet: run `ragtui add PATH` and `ragtui index` first."
             )
-        return self.pipeline().ask(question, k=k, use_cache=use_cache, on_token=on_token)
+        return self.pipeline().ask(question, k=k, use_cache=use_cache, on_token=on_token,
+                                   cancel=cancel)
+
+    # conversations and library -----------------------------------------------------
+    @property
+    def conversations(self) -> ConversationStore:
+        """Stored conversations (``conversations.sqlite`` in the data dir)."""
+        with self._lock:
+            if self._conversations is None:
+                from ragtui.core.conversations import ConversationStore
+
+                self._conversations = ConversationStore(self.data_dir / "conversations.sqlite")
+            return self._conversations
+
+    def files(self) -> list[FileInfo]:
+        """Every catalogued file with its status, chunk counts, last index time and error."""
+        return [
+            FileInfo(path=row.path, status=row.status, size=row.size, chunks=chunks,
+                     embedded=embedded, indexed_at=row.indexed_at, loader=row.loader,
+                     error=row.error)
+            for row, chunks, embedded in self.catalog.file_table()
+        ]
+
+    def passages(self, chunk_ids: Sequence[str]) -> dict[str, Passage]:
+        """Stored chunks by id with their text and first path (ids no longer stored are
+        absent)."""
+        chunks = self.catalog.chunks(list(chunk_ids))
+        paths = self.catalog.paths_for_hashes(c.hash for c in chunks.values())
+        found = {}
+        for cid, chunk in chunks.items():
+            where = paths.get(chunk.hash)
+            if not where:
+                continue
+            found[cid] = Passage(
+                chunk_id=cid, path=where[0], text=chunk.text, context=chunk.context,
+                location=Location(page=chunk.page, heading=chunk.heading,
+                                  line_start=chunk.line_start, line_end=chunk.line_end),
+            )
+        return found
 
     # health ------------------------------------------------------------------------
     def repair(self) -> list[str]:
@@ -790,6 +835,8 @@ class Engine:
         else:
             self.tracing.flush()
         self.catalog.close()
+        if self._conversations is not None:
+            self._conversations.close()
 
 
 def _report_attributes(report: IndexReport) -> dict[str, Any]:

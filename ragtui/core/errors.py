@@ -27,3 +27,7 @@ class IndexLocked(RagtuiError):
 
 class EmptyIndex(RagtuiError):
     """There is nothing indexed to search or answer from."""
+
+
+class Cancelled(Exception):
+    """The caller asked the work to stop (not a failure: no fallback, no circuit breaker)."""

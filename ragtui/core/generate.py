@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ragtui.config import LLMSettings
-from ragtui.core.errors import ModelInvalid, ModelMissing, RagtuiError
+from ragtui.core.errors import Cancelled, ModelInvalid, ModelMissing, RagtuiError
 from ragtui.core.trace import current_span
 
 TokenFn = Callable[[str], None]
@@ -255,7 +255,7 @@ def _consume(
                 on_token(piece)
             if time.perf_counter() > deadline:
                 raise GenerationError("The model took longer than llm.timeout_s to answer.")
-    except GenerationError:
+    except (GenerationError, Cancelled):
         raise
     except Exception as exc:
         raise GenerationError(f"The model failed mid-answer ({type(exc).__name__}: {exc}).") \

@@ -87,3 +87,44 @@ class Answer(_Frozen):
     model: str
     prompt_version: str
     error: str | None = None
+
+
+class FileInfo(_Frozen):
+    """One catalogued file as the library lists it."""
+
+    path: str
+    status: str  # indexed, empty, skipped or failed
+    size: int
+    chunks: int
+    embedded: int
+    indexed_at: float
+    loader: str | None = None
+    error: str | None = None
+
+
+class Passage(_Frozen):
+    """A stored chunk by id: where it is and its full text (for source previews)."""
+
+    chunk_id: str
+    path: str
+    location: Location
+    text: str
+    context: str
+
+
+class ConversationInfo(_Frozen):
+    """A stored conversation: id, title, when, and how many turns."""
+
+    id: int
+    title: str
+    created_at: float
+    updated_at: float
+    turns: int
+
+
+class Turn(_Frozen):
+    """One question and the answer it got."""
+
+    question: str
+    answer: Answer
+    created_at: float

@@ -22,7 +22,7 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 
 from ragtui.core.engine import Engine
 from ragtui.core.errors import IndexLocked, RagtuiError
-from ragtui.core.index.indexer import IndexReport
+from ragtui.core.index.indexer import IndexReport, ProgressFn
 from ragtui.core.ingest.scan import IgnoreRules
 
 _LIMIT_ERRNOS = {errno.ENOSPC, errno.EMFILE, errno.ENFILE}
@@ -108,6 +108,7 @@ class Watcher:
         housekeeping_after_s: float = 20.0,
         on_status: StatusFn | None = None,
         observer_factory: Callable[[], Any] | None = None,
+        progress: ProgressFn | None = None,
     ) -> None:
         self.engine = engine
         self.debounce_s = debounce_s
@@ -116,6 +117,7 @@ class Watcher:
         self.housekeeping_after_s = housekeeping_after_s
         self._dirty_since: float | None = None
         self.on_status = on_status
+        self.progress = progress
         self.status = WatchStatus()
         self._observer_factory = observer_factory
         self._collectors: list[ChangeCollector] = []
@@ -135,7 +137,7 @@ class Watcher:
     def start(self, cancel: threading.Event) -> None:
         """Reconcile with the disk and start the observers."""
         self._notify("reconciling")
-        report = self.engine.index(cancel=cancel)
+        report = self.engine.index(cancel=cancel, progress=self.progress)
         self._record(report)
         data_dir = self.engine.data_dir.resolve()
         for folder in map(Path, self.engine.folders()):
@@ -185,7 +187,8 @@ class Watcher:
             return False
         self._notify("indexing")
         try:
-            report = self.engine.apply_changes(sorted(due), cancel=cancel)
+            report = self.engine.apply_changes(sorted(due), cancel=cancel,
+                                                progress=self.progress)
         except IndexLocked as exc:
             self._say(f"{exc} Changes wait until it is done.")
             self._collectors[0].put_back(due)

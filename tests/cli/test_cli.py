@@ -160,3 +160,16 @@ def test_bench_reports_its_figures(tmp_path: Path) -> None:
     assert figures["ask_ms_p50_tracing_on"] > 0 and "tracing_overhead_ask" in figures
     assert figures["traces_stored"] == 300 and figures["spans_per_trace"] > 10
     assert figures["traces_list_ms"] > 0 and figures["stats_ms"] > 0
+
+
+def test_bare_command_opens_the_app_and_help_still_works(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ragtui.cli as cli
+
+    opened: list[bool] = []
+    monkeypatch.setattr(cli, "_run_tui", lambda: opened.append(True))
+    code, _, _ = _run()
+    assert code == 0 and opened == [True]
+    code, out, _ = _run("--help")
+    assert code == 0 and "Usage" in out and opened == [True]
+    code, _, _ = _run("folders")
+    assert code == 0 and opened == [True]

@@ -151,3 +151,25 @@ def test_answer_from_a_distractor_line_is_asked_again(engine: Engine) -> None:
     answer = engine.ask("What address do I type in to get to the router's admin page?")
     assert answer.refocused and backend.calls == 2
     assert "192.168.8.1" in backend.prompts[1] and "192.168.8.20" not in backend.prompts[1]
+
+
+def test_cancel_stops_the_stream_without_tripping_the_breaker(engine: Engine) -> None:
+    import threading
+
+    from ragtui.core.errors import Cancelled
+
+    backend = Scripted("The belt is replaced at 45,000 miles [1].")
+    _use(engine, backend)
+    cancel = threading.Event()
+    seen: list[str] = []
+
+    def on_token(piece: str) -> None:
+        seen.append(piece)
+        cancel.set()
+
+    with pytest.raises(Cancelled):
+        engine.ask("When is the timing belt replaced?", on_token=on_token, cancel=cancel,
+                   use_cache=False)
+    assert seen == ["The "], "no token after the cancel"
+    answer = engine.ask("When is the timing belt replaced?", use_cache=False)
+    assert not answer.fallback and "45,000" in answer.answer, "the breaker stayed closed"

@@ -195,6 +195,15 @@ class Catalog:
         )
         return [FileRow(*r) for r in rows]
 
+    def file_table(self) -> list[tuple[FileRow, int, int]]:
+        """Every catalogued path with its chunk and embedded-chunk counts."""
+        rows = self._db.execute(
+            "SELECT f.path, f.size, f.mtime_ns, f.hash, f.status, f.loader, f.error, "
+            "f.indexed_at, COUNT(c.chunk_id), COALESCE(SUM(c.embedded), 0) FROM files f "
+            "LEFT JOIN chunks c ON c.hash = f.hash GROUP BY f.path ORDER BY f.path"
+        )
+        return [(FileRow(*r[:8]), int(r[8]), int(r[9])) for r in rows]
+
     def upsert_file(self, db: sqlite3.Connection, row: FileRow) -> None:
         """Insert or replace a file row."""
         db.execute(

@@ -1,0 +1,222 @@
+"""The Textual app: Ask, Library, Traces and Stats screens over one Engine.
+
+:func:`create_app` is the one factory the CLI and the tests use. Screens are
+Textual modes, built on first visit (their modules import nothing heavy); the
+Engine loads its models lazily, in worker threads, so the first frame is fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, ClassVar
+
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from ragtui.tui.indexing import IndexService
+
+if TYPE_CHECKING:
+    from textual.worker import Worker
+
+    from ragtui.core.engine import Engine
+
+
+def _ask() -> Screen[None]:
+    from ragtui.tui.screens.ask import AskScreen
+
+    return AskScreen()
+
+
+def _library() -> Screen[None]:
+    from ragtui.tui.screens.library import LibraryScreen
+
+    return LibraryScreen()
+
+
+def _traces() -> Screen[None]:
+    from ragtui.tui.screens.traces import TracesScreen
+
+    return TracesScreen()
+
+
+def _stats() -> Screen[None]:
+    from ragtui.tui.screens.stats import StatsScreen
+
+    return StatsScreen()
+
+
+# The screen switcher: (mode, title, key, factory). The Evals screen joins here as
+# ("evals", "Evals", "f6", _evals) once the core has an evaluation-runs API to show.
+SCREENS: tuple[tuple[str, str, str, Callable[[], Screen[None]]], ...] = (
+    ("ask", "Ask", "f2", _ask),
+    ("library", "Library", "f3", _library),
+    ("traces", "Traces", "f4", _traces),
+    ("stats", "Stats", "f5", _stats),
+)
+
+
+class NavBar(Static):
+    """The top line: the app's name and every screen with its key (click to switch)."""
+
+    def __init__(self, current: str) -> None:
+        super().__init__(id="navbar")
+        self.current = current
+
+    def on_mount(self) -> None:
+        parts = [Content.styled(" ◆ ragtui ", "bold $text-accent")]
+        for mode, title, key, _ in SCREENS:
+            style = "bold reverse $accent" if mode == self.current else "$text"
+            parts.append(Content.assemble(
+                " ", (f" {key.upper()} {title} ", f"{style} @click=app.switch_mode('{mode}')")))
+        self.update(Content("").join(parts))
+
+
+class MainScreen(Screen[None]):
+    """A top-level screen: the screen switcher, the screen's body, the footer with the keys."""
+
+    TITLE_TEXT: ClassVar[str] = ""
+    MODE: ClassVar[str] = ""
+
+    def compose(self) -> ComposeResult:
+        yield NavBar(self.MODE)
+        yield from self.body()
+        yield Footer(compact=True)
+
+    def body(self) -> ComposeResult:  # pragma: no cover - every screen overrides it
+        yield from ()
+
+    @property
+    def ragtui(self) -> RagtuiApp:
+        """The app, typed."""
+        app = self.app
+        assert isinstance(app, RagtuiApp)
+        return app
+
+    @property
+    def engine(self) -> Engine:
+        """The app's Engine."""
+        return self.ragtui.engine
+
+    def on_mount(self) -> None:
+        self.sub_title = self.TITLE_TEXT
+
+    def from_thread(self, callback: Callable[..., object], *args: object,
+                    **kwargs: object) -> None:
+        """Run ``callback`` on the UI thread from a worker; a no-op once the app has closed."""
+        try:
+            self.app.call_from_thread(callback, *args, **kwargs)
+        except Exception:  # NoActiveAppError / "App is not running": nobody left to tell
+            return
+
+
+class RagtuiApp(App[None]):
+    """Private, offline answers from your own documents."""
+
+    CSS_PATH = "ragtui.tcss"
+    TITLE = "ragtui"
+    MODES: ClassVar[dict[str, str | Callable[[], Screen[None]]]] = {
+        mode: factory for mode, _title, _key, factory in SCREENS
+    }
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *(Binding(key, f"switch_mode('{mode}')", title, priority=True)
+          for mode, title, key, _ in SCREENS),
+        *(Binding(str(n), f"switch_mode('{mode}')", title, show=False)
+          for n, (mode, title, _key, _) in enumerate(SCREENS, 1)),
+        Binding("f1", "help", "Help", priority=True),
+        Binding("question_mark", "help", "Help", show=False),
+        Binding("f9", "toggle_theme", "Theme", show=False, priority=True),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
+
+    def __init__(self, engine: Engine, *, watch: bool = True) -> None:
+        super().__init__()
+        self.engine = engine
+        self.watch_folders = watch
+        self.service = IndexService(engine)
+        self._service_worker: Worker[None] | None = None
+
+    def on_mount(self) -> None:
+        self.switch_mode("ask")
+        if self.watch_folders:
+            self.ensure_service()
+        self.set_interval(0.5, self._show_notices)
+
+    @property
+    def service_started(self) -> bool:
+        """Whether the indexer-and-watcher thread runs."""
+        return self._service_worker is not None
+
+    def ensure_service(self) -> None:
+        """Start the indexer-and-watcher thread if it is not running yet."""
+        if self._service_worker is None:
+            self._service_worker = self.run_worker(
+                self.service.run, name="index-and-watch", group="index", thread=True,
+                exit_on_error=False,
+            )
+
+    def _show_notices(self) -> None:
+        for notice in self.service.take_notices():
+            self.notify(notice.message, severity=notice.severity,  # type: ignore[arg-type]
+                        timeout=8 if notice.severity == "error" else 5)
+
+    # actions -----------------------------------------------------------------------
+    def action_help(self) -> None:
+        """Show every key of this screen and the app."""
+        from ragtui.tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def action_toggle_theme(self) -> None:
+        """Switch between the light and the dark theme."""
+        self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
+
+    def action_reindex(self) -> None:
+        """Index the registered folders now."""
+        if not self.engine.folders():
+            self.notify("No folders registered: add one on the Library screen (F3, then a).",
+                        severity="warning")
+            return
+        self.service.reindex()
+        self.ensure_service()
+
+    def action_stop_indexing(self) -> None:
+        """Stop indexing (and watching) until the next index run."""
+        self.service.stop()
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for mode, title, key, _ in SCREENS:
+            yield SystemCommand(f"Go to {title}", f"Switch to the {title} screen ({key.upper()})",
+                                lambda mode=mode: self.switch_mode(mode))
+        yield SystemCommand("Index now", "Sync the registered folders into the index",
+                            self.action_reindex)
+        yield SystemCommand("Stop indexing", "Stop indexing and watching until the next run",
+                            self.action_stop_indexing)
+        yield SystemCommand("Toggle light/dark theme", "Switch between textual-light and "
+                            "textual-dark (F9)", self.action_toggle_theme)
+        yield SystemCommand("Keys", "Every key of this screen (F1 or ?)", self.action_help)
+
+    # shutdown ------------------------------------------------------------------------
+    def shutdown_background(self, timeout: float = 30.0) -> None:
+        """Stop the indexer and watcher thread and wait for it (call after :meth:`run`)."""
+        self.service.quit()
+        if self._service_worker is not None:
+            self.service.finished.wait(timeout)
+
+    async def action_quit(self) -> None:
+        self.service.quit()
+        self.exit()
+
+
+def create_app(engine: Engine | None = None, *, watch: bool = True) -> RagtuiApp:
+    """The one factory the CLI and the tests use: the app over ``engine`` (default: the
+    Engine of the configured data dir). ``watch=False`` leaves indexing to the user."""
+    if engine is None:
+        from ragtui.core.engine import create_engine
+
+        engine = create_engine()
+    return RagtuiApp(engine, watch=watch)

@@ -1,0 +1,1 @@
+"""Screens: Ask, Library, Traces, Stats, and the dialogs they open."""

@@ -1,0 +1,1 @@
+"""Reusable widgets: answer view, source list, trace waterfall, history input."""

@@ -1,0 +1,236 @@
+"""An Engine with fixed, deterministic read-outs for Pilot and snapshot tests.
+
+It is a real :class:`Engine` over the test's RAGTUI_HOME (conversations, catalog and
+trace store are real), with the figures that depend on time, the machine or a model
+replaced by fixed data, so screens render the same on every run.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from ragtui.config import load_settings
+from ragtui.core.engine import Engine
+from ragtui.core.errors import Cancelled, PathProblem
+from ragtui.core.models import Answer, Citation, FileInfo, Location, Passage
+from ragtui.core.trace_store import SpanRecord, TraceRecord
+
+T0 = 1_767_225_600_000_000_000  # 2026-01-01 00:00:00 UTC
+DAY = 1_767_225_600.0
+
+ANSWER_TEXT = ("The timing belt is replaced at **45,000 miles** [1]. The engine oil is "
+               "changed every 7,500 miles [2].")
+
+
+def _ms(ms: float) -> int:
+    return int(ms * 1e6)
+
+
+def _span(name: str, span_id: str, parent: str | None, start_ms: float, dur_ms: float,
+          attributes: dict[str, Any] | None = None, status: str = "OK") -> SpanRecord:
+    return SpanRecord("a" * 32, span_id, parent, name, T0 + _ms(start_ms),
+                      T0 + _ms(start_ms + dur_ms), status, attributes or {})
+
+
+def ask_trace() -> TraceRecord:
+    """A realistic ask trace: search stages, packing, prompt, generation, citations."""
+    ids = ["c1", "c2", "c3", "c4"]
+    spans = [
+        _span("ask", "s01", None, 0, 3200, {
+            "input.value": "When is the timing belt replaced?",
+            "ragtui.cache.hit": "none",
+            "ragtui.context.packed": ["c2", "c1"], "ragtui.context.dropped": ["c4"],
+            "ragtui.context.truncated": ["c2"], "llm.model_name": "gemma-3-270m-q4_k_m"}),
+        _span("cache.lookup", "s02", "s01", 40, 1.5, {"ragtui.cache.hit": "miss"}),
+        _span("search", "s03", "s01", 2, 36, {
+            "input.value": "When is the timing belt replaced?", "ragtui.retrieve.k": 3,
+            **{f"retrieval.documents.{i}.document.{k}": v
+               for i, (cid, score, path) in enumerate([
+                   ("c1", 0.91, "/docs/car-maintenance.md"),
+                   ("c2", 0.77, "/docs/car-maintenance.md"),
+                   ("c4", 0.41, "/docs/recipes.md")])
+               for k, v in (("id", cid), ("score", score), ("metadata", path),
+                            ("content", "…"))}}),
+        _span("embed.query", "s04", "s03", 3, 4),
+        _span("retrieve.bm25", "s05", "s03", 8, 1.2, {
+            "ragtui.retrieve.ids": ids, "ragtui.retrieve.scores": [7.1, 5.2, 2.0, 1.1]}),
+        _span("retrieve.dense", "s06", "s03", 9.5, 22, {
+            "ragtui.retrieve.ids": ["c1", "c2", "c4", "c3"],
+            "ragtui.retrieve.scores": [0.71, 0.62, 0.40, 0.33]}),
+        _span("retrieve.fusion", "s07", "s03", 32, 0.3, {
+            "ragtui.retrieve.ids": ["c1", "c2", "c4", "c3"],
+            "ragtui.retrieve.scores": [0.91, 0.77, 0.41, 0.20]}),
+        _span("context.pack", "s08", "s01", 45, 12, {"ragtui.context.budget_tokens": 900}),
+        _span("prompt.render", "s09", "s01", 58, 0.2, {
+            "ragtui.prompt.name": "qa", "ragtui.prompt.version": 1,
+            "ragtui.prompt.text": "Answer from the passages.\n[1] car-maintenance.md\n"
+                                  "The timing belt is replaced at 45,000 miles.\n"
+                                  "Question: When is the timing belt replaced?\nAnswer:"}),
+        _span("llm.generate", "s10", "s01", 60, 3000, {
+            "llm.token_count.prompt": 420, "llm.token_count.completion": 24}),
+        _span("llm.prefill", "s11", "s10", 60, 1900),
+        _span("llm.decode", "s12", "s10", 1960, 1100),
+        _span("citations.check", "s13", "s01", 3062, 100, {"ragtui.citations.explicit": 2}),
+        _span("cache.store", "s14", "s01", 3170, 20),
+    ]
+    return TraceRecord("a" * 32, "ask", T0, 3200.0, "OK", {
+        "input": "When is the timing belt replaced?", "cached": "none", "abstained": False,
+        "fallback": False, "error": None}, spans)
+
+
+def traces() -> list[TraceRecord]:
+    """Newest first: the ask above, a cached ask, a fallback, an index batch."""
+    def summary(text: str, **kw: Any) -> dict[str, Any]:
+        return {"input": text, "cached": None, "abstained": None, "fallback": None,
+                "error": None} | kw
+    return [
+        ask_trace(),
+        TraceRecord("b" * 32, "ask", T0 - 60 * 10**9, 12.0, "OK",
+                    summary("When is the timing belt replaced?", cached="exact")),
+        TraceRecord("c" * 32, "ask", T0 - 120 * 10**9, 950.0, "ERROR",
+                    summary("What is the wifi password?", fallback=True,
+                            error="model failed")),
+        TraceRecord("d" * 32, "index", T0 - 600 * 10**9, 5830.0, "OK", summary("")),
+    ]
+
+
+def stats(since: str = "24h") -> dict[str, Any]:
+    """A fixed ``Engine.stats`` dict (the shape of ragtui.core.stats.compute)."""
+    def spread(p50: float | None, p95: float | None, count: int = 12) -> dict[str, Any]:
+        return {"count": count, "p50": p50, "p95": p95, "p99": p95}
+    stages = {"cache.lookup": spread(1.2, 2.0), "embed.query": spread(4.0, 9.0),
+              "retrieve.bm25": spread(1.1, 2.4), "retrieve.dense": spread(21.0, 35.0),
+              "retrieve.fusion": spread(0.3, 0.5), "context.pack": spread(11.0, 15.0),
+              "prompt.render": spread(0.2, 0.3), "llm.prefill": spread(1900.0, 2600.0),
+              "llm.decode": spread(1100.0, 1800.0), "citations.check": spread(95.0, 140.0),
+              "cache.store": spread(18.0, 25.0), "ask": spread(3200.0, 4600.0)}
+    return {
+        "since": since, "traces": 16, "by_kind": {"ask": 12, "index": 3, "search": 1},
+        "stages": stages,
+        "answers": {"count": 12, "generated": 9, "latency_ms": spread(3200.0, 4600.0),
+                    "ttft_ms": spread(1950.0, 2650.0),
+                    "prefill_tokens_per_s": spread(214.0, 240.0),
+                    "decode_tokens_per_s": spread(40.0, 44.0),
+                    "abstention_rate": 0.0833, "fallback_rate": 0.0833, "error_rate": 0.0},
+        "tokens_per_day": [
+            {"day": "2025-12-30", "prompt_tokens": 2100, "completion_tokens": 160,
+             "answers": 5, "cost_usd": 0.000411},
+            {"day": "2025-12-31", "prompt_tokens": 1700, "completion_tokens": 120,
+             "answers": 4, "cost_usd": 0.000327},
+        ],
+        "cache": {"answers": {"exact_hit_rate": 0.1667, "semantic_hit_rate": 0.0833,
+                              "lookups": 12},
+                  "embeddings": {"hit_rate": 0.9, "hits": 90, "misses": 10}},
+        "process": {"rss_bytes_p50": 880_000_000.0, "rss_bytes_max": 910_000_000.0,
+                    "cpu_s_per_answer": spread(6.2, 8.0),
+                    "current": {"rss_bytes": 650_000_000, "cpu_s": 12.0}},
+        "energy": {"watts": 15.0, "wh_total": 0.31, "wh_per_answer": 0.0258,
+                   "basis": "CPU-seconds × stats.watts"},
+        "cost": {"reference": "gpt-4o-mini", "total_usd": 0.000738,
+                 "per_answer_usd": 0.000082, "today_usd": 0.000327,
+                 "daily_budget_usd": 1.0, "over_budget": False},
+        "index": {"files": 9, "failed": 1, "skipped": 0, "chunks": 41, "embedded": 41,
+                  "bytes_on_disk": 241_000, "bytes": {}},
+        "warnings": [],
+    }
+
+
+class FixedEngine(Engine):
+    """Real conversations and trace store; fixed files, traces, stats, health and answers."""
+
+    def __init__(self, docs: Path, data_dir: Path, *, token_delay_s: float = 0.0,
+                 answer: Callable[[str], Answer] | None = None) -> None:
+        super().__init__(load_settings(), data_dir)
+        self.docs = docs
+        self.token_delay_s = token_delay_s
+        self._answer = answer
+        self.asked: list[str] = []
+
+    # library ------------------------------------------------------------------------
+    def folders(self) -> list[str]:
+        return [str(self.docs)]
+
+    def files(self) -> list[FileInfo]:
+        names = [("car-maintenance.md", "indexed", 6, None),
+                 ("home-network.txt", "indexed", 5, None),
+                 ("lisbon-trip-2025.txt", "indexed", 5, None),
+                 ("broken.pdf", "failed", 0, "broken.pdf is not a readable PDF: re-save it."),
+                 ("recipes.md", "indexed", 5, None),
+                 ("notes/empty.txt", "empty", 0, None)]
+        return [FileInfo(path=str(self.docs / name), status=status, size=1000 + i,
+                         chunks=chunks, embedded=chunks, indexed_at=DAY + 60 * i,
+                         error=error) for i, (name, status, chunks, error) in enumerate(names)]
+
+    def doctor(self) -> dict[str, Any]:
+        return {"consistent": True, "problems": [], "repaired": [],
+                "catalog": {"files": 6, "indexed": 4, "failed": 1, "chunks": 21,
+                            "embedded": 21, "pending_vector_deletes": 0, "generation": 3},
+                "keywords": {"chunks": 21},
+                "vectors": {"rows": 21, "duplicates": 0, "orphans": 0, "missing": 0}}
+
+    def index_size(self) -> dict[str, Any]:
+        return {"files": 4, "failed": 1, "skipped": 0, "chunks": 21, "embedded": 21,
+                "bytes_on_disk": 241_000, "bytes": {}}
+
+    # traces and stats ------------------------------------------------------------------
+    def traces(self, limit: int = 20, name: str | None = None) -> list[TraceRecord]:
+        return traces()[:limit]
+
+    def trace(self, trace_id: str) -> TraceRecord:
+        for t in traces():
+            if t.trace_id.startswith(trace_id):
+                return ask_trace() if t.trace_id == "a" * 32 else t
+        raise PathProblem(f"No single trace matches {trace_id!r}.")
+
+    def stats(self, since: str = "24h") -> dict[str, Any]:
+        return stats(since)
+
+    def passages(self, chunk_ids: Sequence[str]) -> dict[str, Passage]:
+        found = {}
+        for cid in chunk_ids:
+            if cid in ("c1", "c2", "c3"):
+                found[cid] = Passage(
+                    chunk_id=cid, path=str(self.docs / "car-maintenance.md"),
+                    location=Location(heading=("Kestrel Wagon — Maintenance Notes",
+                                               "Service schedule"), line_start=7, line_end=9),
+                    text="Change the engine oil every 7,500 miles; the timing belt is "
+                         "replaced at 45,000 miles.",
+                    context="Kestrel Wagon — Maintenance Notes > Service schedule")
+        return found
+
+    # answers -----------------------------------------------------------------------------
+    def ask(self, question: str, *, k: int | None = None, use_cache: bool = True,
+            on_token: Callable[[str], None] | None = None,
+            cancel: threading.Event | None = None) -> Answer:
+        self.asked.append(question)
+        if self._answer is not None:
+            return self._answer(question)
+        for piece in ANSWER_TEXT.split(" "):
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("The answer was stopped.")
+            if on_token is not None:
+                on_token(piece + " ")
+            if self.token_delay_s:
+                time.sleep(self.token_delay_s)
+        return fixed_answer(question, self.docs)
+
+
+def fixed_answer(question: str, docs: Path, **flags: Any) -> Answer:
+    """The answer FixedEngine gives, with two citations into the demo car notes."""
+    where = Location(heading=("Kestrel Wagon — Maintenance Notes", "Service schedule"),
+                     line_start=7, line_end=9)
+    cites = (Citation(n=1, chunk_id="c1", path=str(docs / "car-maintenance.md"),
+                      location=where, snippet="the timing belt is replaced at 45,000 miles",
+                      inferred=False),
+             Citation(n=2, chunk_id="c2", path=str(docs / "car-maintenance.md"),
+                      location=where, snippet="Change the engine oil every 7,500 miles",
+                      inferred=False))
+    return Answer(question=question, answer=ANSWER_TEXT, citations=cites,
+                  timings_ms={"retrieve": 36.0, "ttft": 1960.0, "generate": 3000.0,
+                              "total": 3200.0},
+                  tokens={"prompt": 420, "completion": 24}, model="gemma-3-270m-q4_k_m",
+                  prompt_version="qa@1", **flags)

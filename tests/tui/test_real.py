@@ -1,0 +1,151 @@
+"""The app over the real Engine, the demo corpus and the default models (slow)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from textual.widgets import DataTable
+
+from ragtui.core.engine import Engine, create_engine
+from ragtui.tui.app import create_app
+from ragtui.tui.screens.ask import AskScreen
+from ragtui.tui.screens.library import LibraryScreen
+from ragtui.tui.screens.preview import SourcePreview
+from ragtui.tui.screens.traces import TracesScreen
+from ragtui.tui.widgets.answer_view import TurnView
+from ragtui.tui.widgets.source_list import SourceList
+from ragtui.tui.widgets.waterfall import Waterfall
+
+pytestmark = pytest.mark.slow
+QUESTION = "At what mileage is the timing belt replaced?"
+
+
+@pytest.fixture
+def engine() -> Iterator[Engine]:
+    engine = create_engine()
+    yield engine
+    engine.close()
+
+
+async def test_ask_stream_citation_preview_and_trace(engine: Engine, demo_docs: Path) -> None:
+    engine.add_folder(demo_docs)
+    engine.index()
+    app = create_app(engine, watch=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, AskScreen)
+        await pilot.press(*QUESTION, "enter")
+        deadline = time.monotonic() + 300
+        while screen._asking and time.monotonic() < deadline:
+            await pilot.pause(0.2)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        turn = list(screen.query(TurnView))[-1]
+        assert turn.answer is not None, "no answer within 300 s"
+        assert "45,000" in turn.answer.answer
+        assert screen.last_stream is not None and screen.last_stream.tokens > 0
+        assert screen.last_stream.appends <= screen.last_stream.tokens
+        sources = screen.query_one(SourceList)
+        assert sources.citations
+        sources.focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, SourcePreview)
+        assert any(c.path.endswith("car-maintenance.md") for c in sources.citations)
+        await pilot.press("escape", "f4")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        traces = app.screen
+        assert isinstance(traces, TracesScreen)
+        assert traces.traces[0].name == "ask"
+        names = [r.span.name for r in traces.query_one(Waterfall).rows]
+        assert {"ask", "search", "llm.generate", "prompt.render"} <= set(names)
+
+
+async def test_index_progress_table_and_live_edits(engine: Engine, demo_docs: Path) -> None:
+    engine.add_folder(demo_docs)
+    app = create_app(engine, watch=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("f3")
+        screen = app.screen
+        assert isinstance(screen, LibraryScreen)
+        table = screen.query_one("#files", DataTable)
+        assert table.row_count == 0
+        await pilot.press("i")
+        seen_progress = False
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            await pilot.pause(0.05)
+            seen_progress = seen_progress or app.service.progress() is not None
+            if app.service.state == "watching":
+                break
+        assert seen_progress and app.service.state == "watching"
+        await pilot.pause(1.0)
+        files = sum(1 for p in demo_docs.rglob("*") if p.is_file())
+        assert table.row_count == files
+        assert any("sync" in e for e in app.service.events)
+        # an edit while the app is open shows up in the table
+        (demo_docs / "new-note.md").write_text("# Bike\n\nThe chain is oiled every 300 km.\n")
+        deadline = time.monotonic() + 60
+        while table.row_count < files + 1 and time.monotonic() < deadline:
+            await pilot.pause(0.2)
+        assert table.row_count == files + 1
+    app.shutdown_background()
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+def test_real_terminal_smoke(engine: Engine, demo_docs: Path, ragtui_home: Path) -> None:
+    """`ragtui` in tmux: type a question, read the answer and a citation from the screen."""
+    engine.add_folder(demo_docs)
+    engine.index()
+    engine.close()
+    ragtui = Path(sys.executable).parent / "ragtui"
+    session = f"ragtui-smoke-{ragtui_home.parent.name}"[:60]
+
+    def tmux(*args: str) -> str:
+        return subprocess.run(["tmux", *args], capture_output=True, text=True,
+                              check=False).stdout
+
+    def screen() -> str:
+        return tmux("capture-pane", "-p", "-t", session)
+
+    def wait_for(text: str, timeout: float) -> str:
+        deadline = time.monotonic() + timeout
+        shown = ""
+        while time.monotonic() < deadline:
+            shown = screen()
+            if text in shown:
+                return shown
+            time.sleep(0.3)
+        raise AssertionError(f"{text!r} not on screen after {timeout} s:\n{shown}")
+
+    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "100", "-y", "30",
+                    f"RAGTUI_HOME={ragtui_home} TERM=xterm-256color {ragtui}"], check=True)
+    try:
+        wait_for("Ask a question", 30)
+        tmux("send-keys", "-t", session, "-l", QUESTION)
+        tmux("send-keys", "-t", session, "Enter")
+        shown = wait_for("first token", 300)  # the timings line ends an answer
+        assert "45,000" in shown
+        assert "car-maintenance.md" in shown  # the Sources list beside the answer
+        tmux("send-keys", "-t", session, "Tab")
+        tmux("send-keys", "-t", session, "Enter")
+        shown = wait_for("Open in $EDITOR", 10)  # the source preview of the first citation
+        assert f"{demo_docs}/" in shown
+        tmux("send-keys", "-t", session, "Escape")
+        tmux("send-keys", "-t", session, "C-q")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and session in tmux("ls"):
+            time.sleep(0.3)
+        assert session not in tmux("ls")
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True,
+                       check=False)

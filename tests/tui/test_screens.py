@@ -1,0 +1,223 @@
+"""Pilot tests of every screen over a FixedEngine (no models): keys, mouse, data flow."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import DataTable, Markdown, OptionList, Static
+
+from ragtui.tui.app import RagtuiApp, create_app
+from ragtui.tui.screens.ask import AskScreen
+from ragtui.tui.screens.conversations import ConversationsScreen
+from ragtui.tui.screens.help import HelpScreen
+from ragtui.tui.screens.library import LibraryScreen
+from ragtui.tui.screens.preview import SourcePreview
+from ragtui.tui.screens.stats import StatsScreen
+from ragtui.tui.screens.traces import TracesScreen
+from ragtui.tui.widgets.answer_view import TurnView
+from ragtui.tui.widgets.source_list import SourceList
+from ragtui.tui.widgets.waterfall import Waterfall
+from tests.tui.fixed import ANSWER_TEXT, FixedEngine, fixed_answer
+
+SIZE = (100, 30)
+
+
+async def _settle(app: RagtuiApp, pilot: object) -> None:
+    await app.workers.wait_for_complete()
+    await pilot.pause()  # type: ignore[attr-defined]
+
+
+async def _ask(app: RagtuiApp, pilot: object, question: str) -> TurnView:
+    screen = app.screen
+    assert isinstance(screen, AskScreen)
+    await pilot.press(*question)  # type: ignore[attr-defined]
+    await pilot.press("enter")  # type: ignore[attr-defined]
+    for _ in range(200):
+        await pilot.pause(0.02)  # type: ignore[attr-defined]
+        if not screen._asking:
+            break
+    await _settle(app, pilot)
+    return list(screen.query(TurnView))[-1]
+
+
+async def test_ask_streams_links_citations_and_previews(fixed_engine: FixedEngine) -> None:
+    app = create_app(fixed_engine, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        turn = await _ask(app, pilot, "When is the timing belt replaced?")
+        assert turn.answer is not None
+        screen = app.screen
+        assert isinstance(screen, AskScreen)
+        stream = screen.last_stream
+        assert stream is not None and stream.tokens == len(ANSWER_TEXT.split(" "))
+        markdown = turn.query_one(Markdown).source
+        assert "[\\[1\\]](cite:1)" in markdown and "[\\[2\\]](cite:2)" in markdown
+        sources = screen.query_one(SourceList)
+        assert [c.n for c in sources.citations] == [1, 2]
+        sources.focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        preview = app.screen
+        assert isinstance(preview, SourcePreview)
+        assert preview.citation.path.endswith("car-maintenance.md")
+        text = str(preview.query_one("#preview-text", Static).render())
+        assert "timing belt is replaced at 45,000 miles" in text
+        await pilot.press("escape")
+        # the stored conversation reopens with its answer
+        cid = screen.conversation
+        assert cid is not None
+        assert fixed_engine.conversations.turns(cid)[0].answer.citations[0].n == 1
+
+
+async def test_citation_link_click_opens_the_preview(fixed_engine: FixedEngine) -> None:
+    app = create_app(fixed_engine, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        turn = await _ask(app, pilot, "timing belt?")
+        turn.query_one(Markdown).post_message(Markdown.LinkClicked(turn.markdown, "cite:2"))
+        await pilot.pause()
+        assert isinstance(app.screen, SourcePreview) and app.screen.citation.n == 2
+
+
+async def test_labels_for_cached_fallback_and_abstained(fixed_engine: FixedEngine,
+                                                        demo_docs: Path) -> None:
+    flags = iter([{"cached": "exact"}, {"fallback": True, "error": "no model"},
+                  {"abstained": True}])
+    fixed_engine._answer = lambda q: fixed_answer(q, demo_docs, **next(flags))
+    app = create_app(fixed_engine, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        labels = []
+        for question in ("a?", "b?", "c?"):
+            turn = await _ask(app, pilot, question)
+            labels.append(str(turn.query_one(".labels", Static).render()))
+        assert "cached (exact)" in labels[0]
+        assert "extractive fallback" in labels[1]
+        assert "not found in your documents" in labels[2]
+
+
+async def test_history_and_stop(fixed_engine: FixedEngine) -> None:
+    fixed_engine.token_delay_s = 0.05
+    app = create_app(fixed_engine, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        assert isinstance(screen, AskScreen)
+        await pilot.press(*"first question", "enter")
+        await pilot.pause(0.15)
+        await pilot.press("escape")  # stops the stream
+        for _ in range(100):
+            await pilot.pause(0.02)
+            if not screen._asking:
+                break
+        await _settle(app, pilot)
+        turn = list(screen.query(TurnView))[-1]
+        assert turn.answer is None
+        assert "Stopped" in str(turn.query_one(".labels", Static).render())
+        box = screen.query_one("#question")
+        await pilot.press("up")
+        assert box.value == "first question"  # type: ignore[attr-defined]
+        await pilot.press("down")
+        assert box.value == ""  # type: ignore[attr-defined]
+
+
+async def test_conversations_reopen_rename_delete_export(fixed_engine: FixedEngine,
+                                                        tmp_path: Path) -> None:
+    app = create_app(fixed_engine, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await _ask(app, pilot, "When is the timing belt replaced?")
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert not list(app.screen.query(TurnView))
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        assert isinstance(app.screen, ConversationsScreen)
+        await pilot.press("r")
+        await pilot.pause()
+        await pilot.press("ctrl+a", "ctrl+k", *"Car", "enter")  # clear, type, accept
+        await pilot.pause()
+        assert fixed_engine.conversations.all()[0].title == "Car"
+        await pilot.press("x")
+        await pilot.pause()
+        target = tmp_path / "car.md"
+        await pilot.press("ctrl+a", "ctrl+k", *str(target), "enter")
+        await pilot.pause()
+        assert target.read_text().startswith("# Car")
+        await pilot.press("enter")  # reopen
+        await pilot.pause()
+        assert isinstance(app.screen, AskScreen)
+        assert [t.question for t in app.screen.query(TurnView)] == [
+            "When is the timing belt replaced?"]
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        await pilot.press("d")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        assert fixed_engine.conversations.all() == []
+
+
+async def test_library_table_filter_and_sort(fixed_engine: FixedEngine) -> None:
+    app = create_app(fixed_engine, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f3")
+        await _settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, LibraryScreen)
+        table = screen.query_one("#files", DataTable)
+        assert table.row_count == 6
+        assert "agree" in str(screen.query_one("#health", Static).render())
+        await pilot.press("slash", *"failed")
+        await pilot.pause()
+        assert table.row_count == 1
+        await pilot.press("enter", "s", "s")  # back to the table; path → error → status
+        await pilot.pause()
+        await pilot.press("slash", "ctrl+a", "ctrl+k", "enter")
+        await pilot.pause()
+        assert table.row_count == 6
+        assert screen.sort_column == "status"
+        assert str(table.get_row_at(0)[0]) == "empty"
+
+
+async def test_traces_waterfall_and_details(fixed_engine: FixedEngine) -> None:
+    app = create_app(fixed_engine, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f4")
+        await _settle(app, pilot)
+        await _settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, TracesScreen)
+        assert screen.query_one("#trace-list", DataTable).row_count == 4
+        waterfall = screen.query_one(Waterfall)
+        assert [r.span.name for r in waterfall.rows][:3] == ["ask", "search", "embed.query"]
+        assert waterfall.rows[1].depth == 1 and waterfall.rows[2].depth == 2
+        chunks = screen.query_one("#chunk-table", DataTable)
+        marks = [str(chunks.get_row_at(i)[1]) for i in range(chunks.row_count)]
+        assert marks[:3] == ["packed", "truncated", "dropped"]
+        waterfall.focus()
+        await pilot.press("down", "down")
+        await pilot.pause()
+        attrs = str(screen.query_one("#span-attributes", Static).render())
+        assert attrs.startswith("embed.query")
+        assert "timing belt" in str(screen.query_one("#span-prompt", Static).render())
+
+
+async def test_stats_help_theme_and_switching(fixed_engine: FixedEngine) -> None:
+    app = create_app(fixed_engine, watch=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f5")
+        await _settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, StatsScreen)
+        assert screen.figures is not None and screen.figures["since"] == "24h"
+        assert "llm.prefill" in str(screen.query_one("#chart-stages", Static).render())
+        await pilot.press("w")
+        await _settle(app, pilot)
+        assert screen.figures["since"] == "7d"
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape", "f9")
+        assert not app.current_theme.dark
+        await pilot.press("f2")
+        assert isinstance(app.screen, AskScreen)
+        await pilot.click("#navbar", offset=(25, 0))  # the Library tab
+        await pilot.pause()
+        assert isinstance(app.screen, LibraryScreen)
+        assert isinstance(app.screen.query_one("#folders", OptionList), OptionList)
