@@ -1,4 +1,4 @@
-"""The Textual app: Ask, Library, Traces and Stats screens over one Engine.
+"""The Textual app: Ask, Library, Traces, Evals and Stats screens over one Engine.
 
 :func:`create_app` is the one factory the CLI and the tests use. Screens are
 Textual modes, built on first visit (their modules import nothing heavy); the
@@ -42,19 +42,25 @@ def _traces() -> Screen[None]:
     return TracesScreen()
 
 
+def _evals() -> Screen[None]:
+    from ragtui.tui.screens.evals import EvalsScreen
+
+    return EvalsScreen()
+
+
 def _stats() -> Screen[None]:
     from ragtui.tui.screens.stats import StatsScreen
 
     return StatsScreen()
 
 
-# The screen switcher: (mode, title, key, factory). The Evals screen joins here as
-# ("evals", "Evals", "f6", _evals) once the core has an evaluation-runs API to show.
+# The screen switcher: (mode, title, key, factory).
 SCREENS: tuple[tuple[str, str, str, Callable[[], Screen[None]]], ...] = (
     ("ask", "Ask", "f2", _ask),
     ("library", "Library", "f3", _library),
     ("traces", "Traces", "f4", _traces),
     ("stats", "Stats", "f5", _stats),
+    ("evals", "Evals", "f6", _evals),
 )
 
 
@@ -182,6 +188,14 @@ class RagtuiApp(App[None]):
             return
         self.service.reindex()
         self.ensure_service()
+
+    async def open_trace(self, trace_id: str) -> None:
+        """Switch to the Traces screen showing the trace ``trace_id``."""
+        from ragtui.tui.screens.traces import TracesScreen
+
+        await self.switch_mode("traces")
+        if isinstance(self.screen, TracesScreen):
+            self.screen.open_trace(trace_id)
 
     def action_stop_indexing(self) -> None:
         """Stop indexing (and watching) until the next index run."""

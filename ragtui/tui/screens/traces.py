@@ -148,6 +148,7 @@ class TracesScreen(MainScreen):
         super().__init__()
         self.traces: list[TraceRecord] = []
         self.current: TraceRecord | None = None
+        self.wanted: str | None = None  # a trace to show once the list is loaded
 
     def body(self) -> ComposeResult:
         yield DataTable(id="trace-list", cursor_type="row", zebra_stripes=True)
@@ -185,6 +186,11 @@ class TracesScreen(MainScreen):
     def action_reload(self) -> None:
         self.load_traces()
 
+    def open_trace(self, trace_id: str) -> None:
+        """Show the trace ``trace_id`` (selected in the list when it is among the newest)."""
+        self.wanted = trace_id
+        self.load_traces()
+
     def action_focus_waterfall(self) -> None:
         self.query_one(Waterfall).focus()
 
@@ -205,7 +211,10 @@ class TracesScreen(MainScreen):
 
     def _show_traces(self, traces: list[TraceRecord]) -> None:
         table = self.query_one("#trace-list", DataTable)
+        wanted, self.wanted = self.wanted, None
         if [t.trace_id for t in traces] == [t.trace_id for t in self.traces]:
+            if wanted is not None:
+                self._select(wanted)
             return
         self.traces = traces
         table.clear()
@@ -221,7 +230,15 @@ class TracesScreen(MainScreen):
                 "No traces yet: ask a question (F2) and its trace appears here.",
                 "$text-muted"))
         else:
-            self.load_trace(traces[0].trace_id)
+            self._select(wanted or traces[0].trace_id)
+
+    def _select(self, trace_id: str) -> None:
+        table = self.query_one("#trace-list", DataTable)
+        for row, trace in enumerate(self.traces):
+            if trace.trace_id == trace_id:
+                table.move_cursor(row=row)
+                break
+        self.load_trace(trace_id)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         key = event.row_key.value
