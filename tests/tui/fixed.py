@@ -139,6 +139,84 @@ def stats(since: str = "24h") -> dict[str, Any]:
     }
 
 
+def _eval_case(case_id: str, question: str, answer: str, metrics: dict[str, float | None],
+               **extra: Any) -> dict[str, Any]:
+    return {"case_id": case_id, "question": question, "answerable": True,
+            "expected_answer": extra.pop("expected", None),
+            "expected_sources": ["car-maintenance.md"], "tags": [],
+            "retrieved": ["car-maintenance.md", "recipes.md"], "answer": answer,
+            "abstained": False, "fallback": False, "error": None,
+            "citations": [{"n": 1, "path": "/home/you/documents/car-maintenance.md",
+                           "chunk_id": "c1", "inferred": False}],
+            "contexts": ["Change the engine oil every 7,500 miles; the timing belt is "
+                         "replaced at 45,000 miles."],
+            "tokens": {"prompt": 420, "completion": 24}, "metrics": metrics,
+            "trace_id": "a" * 32} | extra
+
+
+def eval_runs_data() -> list[dict[str, Any]]:
+    """Two stored runs, newest first: a degraded BM25 k=1 run and its baseline."""
+    def run(run_id: str, name: str, created: float, metrics: dict[str, float]) -> dict[str, Any]:
+        return {"run_id": run_id, "name": name, "dataset": "/home/you/evals/car.jsonl",
+                "created": created, "finished": created + 95, "status": "complete",
+                "total": 3, "config": {"retrieval_only": False, "judge": True},
+                "metrics": {k: {"mean": v, "ci95": [round(v * 0.8, 4), round(v * 1.1, 4)],
+                                "n": 3} for k, v in metrics.items()},
+                "timing": {"wall_s": 95.0, "pipeline_s": 80.0, "judge_s": 12.5,
+                           "fallback_cases": 0}}
+    return [
+        run("20260101-000000-bbbbbb", "bm25-k1", DAY, {
+            "ndcg@10": 0.412, "token_f1": 0.381, "faithfulness": 0.667,
+            "abstention_accuracy": 1.0, "latency_ms": 2950.0}),
+        run("20251231-120000-aaaaaa", "baseline", DAY - 43_200, {
+            "ndcg@10": 0.853, "token_f1": 0.612, "faithfulness": 0.889,
+            "abstention_accuracy": 1.0, "latency_ms": 3180.0}),
+    ]
+
+
+def eval_cases(run_id: str) -> list[dict[str, Any]]:
+    """The three cases of a fixed run (the newer run answers the belt case worse)."""
+    worse = run_id.endswith("bbbbbb")
+    return [
+        _eval_case("car-1", "When is the timing belt replaced?",
+                   "The oil is changed every 7,500 miles [1]." if worse else
+                   "The timing belt is replaced at 45,000 miles [1].",
+                   {"ndcg@10": 0.0 if worse else 1.0, "token_f1": 0.2 if worse else 0.9,
+                    "faithfulness": 0.5 if worse else 1.0, "latency_ms": 2900.0},
+                   expected="At 45,000 miles."),
+        _eval_case("car-2", "How often is the engine oil changed?",
+                   "Every 7,500 miles [1].",
+                   {"ndcg@10": 0.63, "token_f1": 0.8, "faithfulness": 1.0,
+                    "latency_ms": 3100.0}, expected="Every 7,500 miles."),
+        _eval_case("wifi-1", "What is the wifi password?", "I could not find that.",
+                   {"abstention_accuracy": 1.0, "latency_ms": 1200.0},
+                   answerable=False, abstained=True, expected_sources=[]),
+    ]
+
+
+def eval_compare_data(a: str, b: str) -> dict[str, Any]:
+    """``compare_evals`` of the two fixed runs: nDCG@10 and token F1 regress."""
+    def row(metric: str, ma: float, mb: float, p: float, kind: str = "quality",
+            regression: bool = False) -> dict[str, Any]:
+        d = round(mb - ma, 4)
+        return {"metric": metric, "a": ma, "b": mb, "delta": d,
+                "ci95": [round(d - 0.1, 4), round(d + 0.05, 4)], "p": p, "n": 3,
+                "kind": kind, "regression": regression}
+    runs = {r["run_id"]: r for r in eval_runs_data()}
+    rows = [row("ndcg@10", 0.853, 0.412, 0.004, regression=True),
+            row("token_f1", 0.612, 0.381, 0.012, regression=True),
+            row("faithfulness", 0.889, 0.667, 0.31),
+            row("abstention_accuracy", 1.0, 1.0, 1.0),
+            row("latency_ms", 3180.0, 2950.0, 0.41, kind="cost")]
+    return {"a": {"run_id": a, "name": runs[a]["name"]},
+            "b": {"run_id": b, "name": runs[b]["name"]},
+            "cases_compared": 3, "tolerance": 0.02, "metrics": rows,
+            "regressions": ["ndcg@10", "token_f1"],
+            "changed_cases": [{"case_id": "car-1", "question": "When is the timing belt replaced?",
+                               "deltas": {"ndcg@10": -1.0, "token_f1": -0.7,
+                                          "faithfulness": -0.5}}]}
+
+
 class FixedEngine(Engine):
     """Real conversations and trace store; fixed files, traces, stats, health and answers."""
 
@@ -201,6 +279,19 @@ class FixedEngine(Engine):
                          "replaced at 45,000 miles.",
                     context="Kestrel Wagon — Maintenance Notes > Service schedule")
         return found
+
+    # evals -------------------------------------------------------------------------------
+    def eval_runs(self) -> list[dict[str, Any]]:
+        return eval_runs_data()
+
+    def eval_run(self, run: str, *, with_cases: bool = True) -> dict[str, Any]:
+        for found in eval_runs_data():
+            if found["run_id"].startswith(run) or found["name"] == run:
+                return found | ({"cases": eval_cases(found["run_id"])} if with_cases else {})
+        raise PathProblem(f"No eval run matches {run!r}: `ragtui eval list` shows them.")
+
+    def compare_evals(self, a: str, b: str, tolerance: float = 0.02) -> dict[str, Any]:
+        return eval_compare_data(self.eval_run(a)["run_id"], self.eval_run(b)["run_id"])
 
     # answers -----------------------------------------------------------------------------
     def ask(self, question: str, *, k: int | None = None, use_cache: bool = True,

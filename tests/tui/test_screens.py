@@ -9,6 +9,7 @@ from textual.widgets import DataTable, Markdown, OptionList, Static
 from ragtui.tui.app import RagtuiApp, create_app
 from ragtui.tui.screens.ask import AskScreen
 from ragtui.tui.screens.conversations import ConversationsScreen
+from ragtui.tui.screens.evals import CaseScreen, CompareScreen, EvalsScreen, RunDialog
 from ragtui.tui.screens.help import HelpScreen
 from ragtui.tui.screens.library import LibraryScreen
 from ragtui.tui.screens.preview import SourcePreview
@@ -221,3 +222,67 @@ async def test_stats_help_theme_and_switching(fixed_engine: FixedEngine) -> None
         await pilot.pause()
         assert isinstance(app.screen, LibraryScreen)
         assert isinstance(app.screen.query_one("#folders", OptionList), OptionList)
+
+
+async def test_evals_runs_compare_case_and_trace(fixed_engine: FixedEngine) -> None:
+    app = create_app(fixed_engine, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f6")
+        await _settle(app, pilot)
+        await _settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, EvalsScreen)
+        runs = screen.query_one("#eval-runs", DataTable)
+        assert runs.row_count == 2
+        assert [str(c) for c in runs.get_row_at(0)[1:3]] == ["bm25-k1", "01-01 00:00"]
+        assert str(runs.get_row_at(1)[5]) == "0.853"  # the baseline's nDCG@10
+        assert screen.query_one("#eval-cases", DataTable).row_count == 3
+        assert "faithfulness" in str(screen.query_one("#eval-summary", Static).render())
+        # compare: the two marked runs, the older one as the baseline
+        await pilot.press("space", "down", "space", "c")
+        await _settle(app, pilot)
+        compare = app.screen
+        assert isinstance(compare, CompareScreen)
+        assert compare.report["a"]["name"] == "baseline"
+        assert "REGRESSION: ndcg@10" in str(compare.query_one("#compare-verdict",
+                                                                Static).render())
+        table = compare.query_one("#compare-metrics", DataTable)
+        assert str(table.get_row("ndcg@10")[-1]) == "REGRESSION"
+        assert str(table.get_row("faithfulness")[-1]) == ""
+        assert compare.query_one("#compare-cases", DataTable).row_count == 1
+        await pilot.press("escape")
+        # drill into the first case of the highlighted (baseline) run
+        await _settle(app, pilot)
+        await pilot.press("enter")  # from the runs to their cases
+        await pilot.press("enter")
+        await pilot.pause()
+        case = app.screen
+        assert isinstance(case, CaseScreen)
+        assert case.run_name == "baseline"
+        text = str(case.query_one("#case-text", Static).render())
+        assert "When is the timing belt replaced?" in text
+        assert "At 45,000 miles." in text and "token_f1" in text and "timing belt" in text
+        await pilot.press("t")
+        await _settle(app, pilot)
+        await _settle(app, pilot)
+        traces = app.screen
+        assert isinstance(traces, TracesScreen)
+        assert traces.current is not None and traces.current.trace_id == "a" * 32
+
+
+async def test_evals_errors_are_notifications(fixed_engine: FixedEngine,
+                                              tmp_path: Path) -> None:
+    app = create_app(fixed_engine, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f6")
+        await _settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, EvalsScreen)
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, RunDialog)
+        await pilot.press(*str(tmp_path / "missing.jsonl"), "enter")
+        await _settle(app, pilot)
+        await pilot.pause()
+        assert not screen.running
+        assert any("does not exist" in str(n.message) for n in app._notifications)
