@@ -161,7 +161,8 @@ def eval_runs_data() -> list[dict[str, Any]]:
                 "created": created, "finished": created + 95, "status": "complete",
                 "total": 3, "config": {"retrieval_only": False, "judge": True},
                 "metrics": {k: {"mean": v, "ci95": [round(v * 0.8, 4), round(v * 1.1, 4)],
-                                "n": 3} for k, v in metrics.items()},
+                                "n": {"abstention_accuracy": 1, "faithfulness": 2}.get(k, 3)}
+                            for k, v in metrics.items()},
                 "timing": {"wall_s": 95.0, "pipeline_s": 80.0, "judge_s": 12.5,
                            "fallback_cases": 0}}
     return [
@@ -199,8 +200,9 @@ def eval_compare_data(a: str, b: str) -> dict[str, Any]:
     def row(metric: str, ma: float, mb: float, p: float, kind: str = "quality",
             regression: bool = False) -> dict[str, Any]:
         d = round(mb - ma, 4)
+        spread = max(abs(d) * 0.5, 0.05)
         return {"metric": metric, "a": ma, "b": mb, "delta": d,
-                "ci95": [round(d - 0.1, 4), round(d + 0.05, 4)], "p": p, "n": 3,
+                "ci95": [round(d - spread, 4), round(d + spread, 4)], "p": p, "n": 3,
                 "kind": kind, "regression": regression}
     runs = {r["run_id"]: r for r in eval_runs_data()}
     rows = [row("ndcg@10", 0.853, 0.412, 0.004, regression=True),

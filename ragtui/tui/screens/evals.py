@@ -63,7 +63,8 @@ def cell(app: App[Any], text: str, style: str) -> Text:
 
 
 def summary_content(run: dict[str, Any]) -> Content:
-    """A run's every metric (mean, 95 % interval, n), its timing and what it ran with."""
+    """A run's every metric (mean, 95 % interval; n when fewer cases had it), its timing
+    and what it ran with."""
     parts: list[tuple[str, str] | str] = [(f"{run['name']}\n", "bold $accent")]
     config = run.get("config") or {}
     mode = "retrieval only" if config.get("retrieval_only") else (
@@ -77,12 +78,12 @@ def summary_content(run: dict[str, Any]) -> Content:
     for name in sorted(metrics):
         m = metrics[name]
         low, high = m["ci95"]
-        short = "latency" if name == "latency_ms" else None
-        span = (f"{metric_text(name, low)}–{metric_text(name, high)}" if short
+        span = (f"{low / 1000:.2f}–{high / 1000:.2f} s" if name == "latency_ms"
                 else f"{low:.2f}–{high:.2f}")
+        subset = f" n={m['n']}" if m["n"] < run.get("total", 0) else ""  # fewer cases
         parts += [(f"{name:<{width}}", "$text-muted"),
                   (f"{metric_text(name, m['mean']):>7}", "bold"),
-                  (f" {span} n={m['n']}\n", "$text-muted")]
+                  (f"  {span}{subset}\n", "$text-muted")]
     timing = run.get("timing") or {}
     if timing.get("wall_s") is not None:
         line = f"\nwall {timing['wall_s']:.1f} s · judge {timing.get('judge_s') or 0:.1f} s"
