@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -10,11 +11,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable
+from textual.widgets import DataTable, ProgressBar
 
 from ragtui.core.engine import Engine, create_engine
 from ragtui.tui.app import create_app
 from ragtui.tui.screens.ask import AskScreen
+from ragtui.tui.screens.evals import EvalsScreen, RunDialog
 from ragtui.tui.screens.library import LibraryScreen
 from ragtui.tui.screens.preview import SourcePreview
 from ragtui.tui.screens.traces import TracesScreen
@@ -99,6 +101,62 @@ async def test_index_progress_table_and_live_edits(engine: Engine, demo_docs: Pa
             await pilot.pause(0.2)
         assert table.row_count == files + 1
     app.shutdown_background()
+
+
+def _tiny_eval(root: Path) -> Path:
+    """A BEIR-style corpus of four documents and a dataset of three cases over it."""
+    docs = {"belt": ("Timing belt", "The timing belt of the Kestrel wagon is replaced at "
+                     "45,000 miles."),
+            "oil": ("Engine oil", "Change the engine oil every 7,500 miles."),
+            "wifi": ("Home network", "The router sits in the hallway cupboard."),
+            "bread": ("Recipes", "Sourdough bread needs a starter fed the day before.")}
+    corpus = root / "beir"
+    corpus.mkdir(parents=True)
+    (corpus / "corpus.jsonl").write_text("".join(
+        json.dumps({"_id": i, "title": t, "text": x}) + "\n" for i, (t, x) in docs.items()))
+    cases = [{"id": "q1", "question": "When is the timing belt replaced?",
+              "expected_sources": ["belt"], "corpus": "beir"},
+             {"id": "q2", "question": "How often is the engine oil changed?",
+              "expected_sources": ["oil"], "corpus": "beir"},
+             {"id": "q3", "question": "What does sourdough bread need?",
+              "expected_sources": ["bread"], "corpus": "beir"}]
+    dataset = root / "cases.jsonl"
+    dataset.write_text("".join(json.dumps(c) + "\n" for c in cases))
+    return dataset
+
+
+async def test_eval_run_from_the_evals_screen(engine: Engine, tmp_path: Path) -> None:
+    dataset = _tiny_eval(tmp_path / "eval")
+    app = create_app(engine, watch=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("f6")
+        await app.workers.wait_for_complete()
+        screen = app.screen
+        assert isinstance(screen, EvalsScreen)
+        assert screen.query_one("#eval-runs", DataTable).row_count == 0
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, RunDialog)
+        await pilot.press(*str(dataset), "tab", *"tiny", "tab", "tab", "space")  # retrieval only
+        await pilot.click("#run-start")
+        await pilot.pause()
+        assert screen.running
+        deadline = time.monotonic() + 300
+        while screen.running and time.monotonic() < deadline:
+            await pilot.pause(0.2)
+        assert not screen.running, "the run did not finish within 300 s"
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert screen.query_one("#eval-bar", ProgressBar).progress == 3
+        runs = screen.query_one("#eval-runs", DataTable)
+        assert runs.row_count == 1
+        row = runs.get_row_at(0)
+        assert str(row[1]) == "tiny" and str(row[3]) == "complete"
+        assert float(str(row[5])) > 0.5  # nDCG@10: the right document ranks near the top
+        assert screen.query_one("#eval-cases", DataTable).row_count == 3
+        assert screen.current is not None and screen.current["config"]["retrieval_only"]
 
 
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
