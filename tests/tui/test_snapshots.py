@@ -83,3 +83,7 @@ def test_stats_screen(snap_compare: Any, snapshot_app: RagtuiApp) -> None:
 
 def test_help_screen(snap_compare: Any, snapshot_app: RagtuiApp) -> None:
     assert snap_compare(snapshot_app, terminal_size=SIZE, run_before=_goto("f1"))
+
+
+def test_evals_screen(snap_compare: Any, snapshot_app: RagtuiApp) -> None:
+    assert snap_compare(snapshot_app, terminal_size=SIZE, run_before=_goto("f6"))
