@@ -396,22 +396,21 @@ def bench(
         sample = pick_corpus(root.expanduser().resolve(), files, engine.settings)
         if not sample.files:
             _fail(f"No readable documents under {root}: pick a folder with documents.")
-        figures = run_bench(engine.settings, sample, ragtui_paths.data_dir() / "bench-scratch",
-                            keep=llm)
-        if llm:
-            asked = _questions(questions) if questions else figures.pop("sample_questions")
-            scratch = ragtui_paths.data_dir() / "bench-scratch"
-            from ragtui.core.engine import Engine
+        scratch = ragtui_paths.data_dir() / "bench-scratch"
+        figures = run_bench(engine.settings, sample, scratch, keep=True)
+        asked = _questions(questions) if questions else figures.pop("sample_questions")
+        from ragtui.core.engine import Engine
 
-            bench_engine = Engine(engine.settings, scratch / "data")
-            try:
+        bench_engine = Engine(engine.settings, scratch / "data")
+        try:
+            if llm:
                 figures |= run_llm_bench(bench_engine, asked, rounds)
-                figures |= run_trace_store_bench(bench_engine, scratch, traces)
-            finally:
-                bench_engine.close()
-                import shutil
+            figures |= run_trace_store_bench(bench_engine, scratch, traces)
+        finally:
+            bench_engine.close()
+            import shutil
 
-                shutil.rmtree(scratch, ignore_errors=True)
+            shutil.rmtree(scratch, ignore_errors=True)
         figures.pop("sample_questions", None)
     if as_json:
         _print_json(figures)

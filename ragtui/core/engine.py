@@ -344,7 +344,7 @@ class Engine:
             "ragtui.retrieve.mode": mode, "ragtui.retrieve.k": k,
         }) as span:
             result = self._search(query, k, mode, pool, path_glob, file_types, diversify)
-            span.set_attributes(_documents_attributes(result.hits))
+            self.tracing.extra(span, "documents", _documents(result.hits))
             return result
 
     def _search(
@@ -364,7 +364,7 @@ class Engine:
             t = time.perf_counter()
             with self.tracing.span("retrieve.bm25") as span:
                 rankings["bm25"] = self.keywords.search(query, pool)
-                span.set_attributes(_stage_attributes(rankings["bm25"], keep))
+                self._stage(span, rankings["bm25"], keep)
             timings["bm25"] = _ms(t)
         if mode in ("hybrid", "dense") and embedded:
             t = time.perf_counter()
@@ -375,7 +375,7 @@ class Engine:
             t = time.perf_counter()
             with self.tracing.span("retrieve.dense") as span:
                 rankings["dense"] = self.vectors.search(query_vec, pool)
-                span.set_attributes(_stage_attributes(rankings["dense"], keep))
+                self._stage(span, rankings["dense"], keep)
             timings["dense"] = _ms(t)
         t = time.perf_counter()
         with self.tracing.span("retrieve.fusion", {"ragtui.fusion": cfg.fusion}) as span:
@@ -387,7 +387,7 @@ class Engine:
                     fused = convex(rankings, weights)
             else:
                 fused = next(iter(rankings.values()), [])
-            span.set_attributes(_stage_attributes(fused, keep))
+            self._stage(span, fused, keep)
         timings["fusion"] = _ms(t)
         if cfg.reranker_dir is not None and fused:
             t = time.perf_counter()
@@ -395,13 +395,18 @@ class Engine:
                                                        str(cfg.reranker_dir)}) as span:
                 fused = self._rerank(query, fused, cfg.rerank_candidates)
                 rankings["rerank"] = fused
-                span.set_attributes(_stage_attributes(fused, keep))
+                self._stage(span, fused, keep)
             timings["rerank"] = _ms(t)
         hits = self._hits(query, fused, rankings, k, path_glob, file_types, diversify, query_vec)
         return SearchResult(
             query=query, mode=mode, hits=tuple(hits), embedded_fraction=fraction,
             timings_ms=timings,
         )
+
+    def _stage(self, span: Any, ranking: list[tuple[str, float]], keep: int) -> None:
+        """A retrieval stage's candidate count, and its top chunk ids and scores."""
+        span.set_attribute("ragtui.retrieve.candidates", len(ranking))
+        self.tracing.extra(span, "ranking", ranking[:keep])
 
     def _rerank(self, query: str, fused: list[tuple[str, float]], candidates: int,
                 ) -> list[tuple[str, float]]:
@@ -444,7 +449,7 @@ class Engine:
                            k, self.settings.retrieval.mmr_lambda)
                 score_of = dict(order)
                 order = [(cid, score_of[cid]) for cid in keep]
-                span.set_attributes(_stage_attributes(order, k))
+                self._stage(span, order, k)
         per_stage = {name: {cid: (rank, s) for rank, (cid, s) in enumerate(r, 1)}
                      for name, r in rankings.items()}
         hits = []
@@ -850,24 +855,9 @@ def _report_attributes(report: IndexReport) -> dict[str, Any]:
     return attributes
 
 
-def _stage_attributes(ranking: Sequence[tuple[str, float]], keep: int) -> dict[str, Any]:
-    """A retrieval stage's top chunk ids and scores as span attributes."""
-    top = ranking[:keep]
-    return {"ragtui.retrieve.candidates": len(ranking),
-            "ragtui.retrieve.ids": [cid for cid, _ in top],
-            "ragtui.retrieve.scores": [float(score) for _, score in top]}
-
-
-def _documents_attributes(hits: Sequence[Hit]) -> dict[str, Any]:
-    """OpenInference ``retrieval.documents.*`` attributes for the final hits."""
-    attributes: dict[str, Any] = {}
-    for i, hit in enumerate(hits):
-        prefix = f"retrieval.documents.{i}.document."
-        attributes[prefix + "id"] = hit.chunk_id
-        attributes[prefix + "score"] = float(hit.score)
-        attributes[prefix + "content"] = hit.snippet
-        attributes[prefix + "metadata"] = hit.path
-    return attributes
+def _documents(hits: Sequence[Hit]) -> list[tuple[str, float, str, str]]:
+    """The final hits for the trace's OpenInference ``retrieval.documents.*``."""
+    return [(h.chunk_id, float(h.score), h.snippet, h.path) for h in hits]
 
 
 def _fraction(counts: dict[str, int]) -> float:

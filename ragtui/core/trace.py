@@ -15,7 +15,7 @@ import queue
 import random
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,6 +31,28 @@ log = logging.getLogger(__name__)
 _CONTENT_KEYS = ("input.value", "output.value", "ragtui.prompt.text")
 _PRUNE_EVERY = 200  # stored traces between retention passes
 _MAX_OPEN_TRACES = 1000  # unfinished traces held by the sampler before the oldest is dropped
+_BATCH = 64  # most traces written in one transaction
+_IDLE_S = 0.2  # the writer waits for this much quiet …
+_MAX_DELAY_S = 3.0  # … but no longer than this …
+_MAX_WAITING = 2000  # … and not while more traces than this wait (a few MB)
+# Rankings and documents are handed to the writer as plain Python objects ("extras"):
+# OpenTelemetry checks every list element of an attribute, and 150 values per search cost
+# more than the search's own fusion. The writer turns them into the stored attributes.
+
+
+def _expand(attrs: dict[str, Any], extras: dict[str, Any]) -> dict[str, Any]:
+    """Add a span's ranking and documents as their documented attributes."""
+    ranking = extras.get("ranking")
+    if ranking is not None:
+        attrs["ragtui.retrieve.ids"] = [cid for cid, _ in ranking]
+        attrs["ragtui.retrieve.scores"] = [round(float(score), 6) for _, score in ranking]
+    for i, (doc_id, score, content, path) in enumerate(extras.get("documents", ())):
+        prefix = f"retrieval.documents.{i}.document."
+        attrs[prefix + "id"] = doc_id
+        attrs[prefix + "score"] = float(score)
+        attrs[prefix + "content"] = content
+        attrs[prefix + "metadata"] = path
+    return attrs
 
 
 class NoSpan:
@@ -68,12 +90,14 @@ def _hex(number: int, width: int) -> str:
     return format(number, f"0{width}x")
 
 
-def record_of(span: ReadableSpan, mode: str) -> SpanRecord:
+def record_of(span: ReadableSpan, mode: str, extras: dict[str, Any] | None = None,
+              ) -> SpanRecord:
     """A finished OpenTelemetry span as a store record, content policy applied."""
     context = span.context
     parent = span.parent
-    attrs = {k: protect(k, list(v) if isinstance(v, tuple) else v, mode)
-             for k, v in (span.attributes or {}).items()}
+    raw = _expand({k: list(v) if isinstance(v, tuple) else v
+                   for k, v in (span.attributes or {}).items()}, extras or {})
+    attrs = {k: protect(k, v, mode) for k, v in raw.items()}
     events = [{"name": e.name, "time_ns": e.timestamp,
                "attributes": {k: protect(k, v, mode) for k, v in (e.attributes or {}).items()}}
               for e in span.events]
@@ -134,53 +158,92 @@ def retain(settings: TracingSettings, store: TraceStore) -> int:
 
 
 class _Sink:
-    """Background writer: store, prune now and then, optionally forward over OTLP/HTTP."""
+    """Background writer: store, prune now and then, optionally forward over OTLP/HTTP.
 
-    def __init__(self, settings: TracingSettings, store: TraceStore) -> None:
+    It writes when the process has been idle for a moment (no span started for
+    ``_IDLE_S``), or when ``_MAX_DELAY_S`` passed or ``_MAX_WAITING`` traces wait, so its
+    work falls between questions rather than on them.
+    """
+
+    def __init__(self, settings: TracingSettings, store: TraceStore,
+                 idle_for: Callable[[], float]) -> None:
         self.settings = settings
         self.store = store
+        self.idle_for = idle_for
+        self.extras: dict[int, dict[str, Any]] = {}  # span id → objects for the writer
         self.queue: queue.Queue[list[ReadableSpan] | None] = queue.Queue()
+        self.urgent = threading.Event()
         self._written = 0
         self._thread = threading.Thread(target=self._run, name="ragtui-traces", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         while True:
-            item = self.queue.get()
+            first = self.queue.get()
+            waited = time.monotonic() + _MAX_DELAY_S
+            while (first is not None and not self.urgent.is_set()
+                   and self.queue.qsize() < _MAX_WAITING and time.monotonic() < waited
+                   and self.idle_for() < _IDLE_S):
+                self.urgent.wait(_IDLE_S / 2)
+            batch = [first]
+            while len(batch) < _BATCH:
+                try:
+                    batch.append(self.queue.get_nowait())
+                except queue.Empty:
+                    break
+            stop = None in batch
             try:
-                if item is None:
-                    self.store.close()
-                    return
-                self._store(item)
+                self._store([spans for spans in batch if spans is not None])
             except Exception as exc:  # a trace must never take the app down
-                log.warning("could not store a trace: %s", exc)
+                log.warning("could not store traces: %s", exc)
             finally:
-                self.queue.task_done()
+                for _ in batch:
+                    self.queue.task_done()
+            if stop:
+                self.store.close()
+                return
 
-    def _store(self, spans: list[ReadableSpan]) -> None:
-        trace = trace_of([record_of(s, self.settings.content) for s in spans])
-        self.store.write([trace])
-        self._written += 1
-        if self._written % _PRUNE_EVERY == 1:
+    def forget(self, spans: list[ReadableSpan]) -> None:
+        """Drop the extras of a trace the sampler did not keep."""
+        for span in spans:
+            if span.context is not None:
+                self.extras.pop(span.context.span_id, None)
+
+    def _store(self, batch: list[list[ReadableSpan]]) -> None:
+        if not batch:
+            return
+        mode = self.settings.content
+        traces = [trace_of([record_of(s, mode, self.extras.pop(s.context.span_id, None)
+                                      if s.context else None) for s in spans])
+                  for spans in batch]
+        self.store.write(traces)
+        before = self._written
+        self._written += len(traces)
+        if before // _PRUNE_EVERY != self._written // _PRUNE_EVERY or before == 0:
             self.prune()
         if self.settings.otlp_endpoint:
             from ragtui.core import otlp
 
             try:
-                otlp.post(self.settings.otlp_endpoint, [trace])
+                otlp.post(self.settings.otlp_endpoint, traces)
             except OSError as exc:
-                log.warning("could not send a trace to %s: %s", self.settings.otlp_endpoint, exc)
+                log.warning("could not send traces to %s: %s", self.settings.otlp_endpoint, exc)
 
     def prune(self) -> int:
         """Apply retention by count and age."""
         return retain(self.settings, self.store)
 
     def flush(self) -> None:
-        """Wait until every queued trace is stored."""
-        self.queue.join()
+        """Store every queued trace now and wait for it."""
+        self.urgent.set()
+        try:
+            self.queue.join()
+        finally:
+            self.urgent.clear()
 
     def stop(self) -> None:
         """Store what is queued, then end the thread."""
+        self.urgent.set()
         self.queue.put(None)
         self._thread.join(timeout=10)
 
@@ -217,6 +280,8 @@ def _processor(settings: TracingSettings, sink: _Sink) -> Any:
                 del self.open[trace_id]
             if _keep(settings, span, spans):
                 sink.queue.put(spans)
+            else:
+                sink.forget(spans)
 
         def force_flush(self, timeout_millis: int = 30000) -> bool:
             sink.flush()
@@ -237,6 +302,7 @@ class Tracing:
         self.enabled = settings.enabled
         self._tracer: Any = None
         self._sink: _Sink | None = None
+        self._last_span = 0.0  # monotonic time the newest span started
         self._lock = threading.Lock()
 
     def _setup(self) -> Any:
@@ -248,7 +314,8 @@ class Tracing:
 
                 from ragtui import __version__
 
-                self._sink = _Sink(self.settings, self.store)
+                self._sink = _Sink(self.settings, self.store,
+                                   lambda: time.monotonic() - self._last_span)
                 provider = TracerProvider(
                     sampler=ALWAYS_ON,
                     resource=Resource({"service.name": "ragtui", "service.version": __version__}),
@@ -263,7 +330,14 @@ class Tracing:
         if not self.enabled:
             return nullcontext(_NO_SPAN)
         tracer = self._tracer or self._setup()
+        self._last_span = time.monotonic()
         return tracer.start_as_current_span(name, attributes=attributes)
+
+    def extra(self, span: Any, key: str, value: Any) -> None:
+        """Hand the writer a Python object for this span (``ranking``: (id, score) pairs;
+        ``documents``: (id, score, content, path) tuples), stored as attributes."""
+        if self._sink is not None and not isinstance(span, NoSpan):
+            self._sink.extras.setdefault(span.get_span_context().span_id, {})[key] = value
 
     def child(self, name: str, start_ns: int, end_ns: int,
               attributes: Mapping[str, Any] | None = None) -> None:
