@@ -77,6 +77,7 @@ class IndexService:
         self._jobs: deque[tuple[str, Callable[[], str | None]]] = deque()
         self._notices: deque[Notice] = deque()
         self._progress: Progress | None = None
+        self.progress_reports = 0  # progress callbacks received (a fast sync may end unseen)
         self._phase: tuple[str, float, int] | None = None  # phase, started, done at start
         self._status: WatchStatus | None = None
         self._last_report: IndexReport | None = None
@@ -206,6 +207,7 @@ class IndexService:
             if self._phase is None or self._phase[0] != p.phase or p.done < self._phase[2]:
                 self._phase = (p.phase, self.clock(), p.done)
             self._progress = p
+            self.progress_reports += 1
         self.version += 1
 
     def _on_status(self, status: WatchStatus) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -89,7 +90,9 @@ async def test_index_progress_table_and_live_edits(engine: Engine, demo_docs: Pa
             seen_progress = seen_progress or app.service.progress() is not None
             if app.service.state == "watching":
                 break
-        assert seen_progress and app.service.state == "watching"
+        # with warm models the demo corpus indexes in under a second, between two polls
+        assert (seen_progress or app.service.progress_reports > 0)
+        assert app.service.state == "watching"
         await pilot.pause(1.0)
         files = sum(1 for p in demo_docs.rglob("*") if p.is_file())
         assert table.row_count == files
@@ -139,8 +142,7 @@ async def test_eval_run_from_the_evals_screen(engine: Engine, tmp_path: Path) ->
         assert isinstance(app.screen, RunDialog)
         await pilot.press(*str(dataset), "tab", *"tiny", "tab", "tab", "space")  # retrieval only
         await pilot.click("#run-start")
-        await pilot.pause()
-        assert screen.running
+        await pilot.pause()  # with warm models three cases may already be done here
         deadline = time.monotonic() + 300
         while screen.running and time.monotonic() < deadline:
             await pilot.pause(0.2)
@@ -166,7 +168,7 @@ def test_real_terminal_smoke(engine: Engine, demo_docs: Path, ragtui_home: Path)
     engine.index()
     engine.close()
     ragtui = Path(sys.executable).parent / "ragtui"
-    session = f"ragtui-smoke-{ragtui_home.parent.name}"[:60]
+    session = f"ragtui-smoke-{os.getpid()}-{time.monotonic_ns()}"  # unique even after a kill
 
     def tmux(*args: str) -> str:
         return subprocess.run(["tmux", *args], capture_output=True, text=True,
