@@ -27,19 +27,6 @@ def _duration(ms: float) -> str:
     return f"{ms / 1000:.2f} s" if ms >= 1000 else f"{ms:.1f} ms"
 
 
-def _note(trace: TraceRecord) -> str:
-    summary = trace.summary
-    notes = []
-    if summary.get("cached") not in (None, "none"):
-        notes.append(f"cached:{summary['cached']}")
-    for flag in ("abstained", "fallback"):
-        if summary.get(flag):
-            notes.append(flag)
-    if summary.get("error"):
-        notes.append("error")
-    return ",".join(notes)
-
-
 @traces_app.command("list")
 def list_traces(
     limit: Annotated[int, typer.Option("--limit", "-n", help="How many, newest first.")] = 20,
@@ -62,7 +49,7 @@ def list_traces(
         text = (t.summary.get("input") or "").replace("\n", " ")
         text = text if len(text) <= 48 else text[:47] + "…"
         typer.echo(f"{t.trace_id[:8]:<10}{_local(t.start_ns):<21}{t.name:<8}"
-                   f"{_duration(t.duration_ms):>10}  {t.status.lower():<7}{_note(t):<17}{text}")
+                   f"{_duration(t.duration_ms):>10}  {t.status.lower():<7}{t.note():<17}{text}")
 
 
 def _brief(key: str, value: Any) -> str | None:

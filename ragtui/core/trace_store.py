@@ -100,6 +100,16 @@ class TraceRecord:
     summary: dict[str, Any]
     spans: list[SpanRecord] = field(default_factory=list)
 
+    def note(self) -> str:
+        """cached / abstained / fallback / error, as ``traces list`` and the app show it."""
+        notes = []
+        if self.summary.get("cached") not in (None, "none"):
+            notes.append(f"cached:{self.summary['cached']}")
+        notes += [flag for flag in ("abstained", "fallback") if self.summary.get(flag)]
+        if self.summary.get("error"):
+            notes.append("error")
+        return ",".join(notes)
+
     def as_json(self) -> dict[str, Any]:
         """``{trace_id, name, start, duration_ms, status, spans: [...]}``."""
         return {"trace_id": self.trace_id, "name": self.name, "start": _iso(self.start_ns),

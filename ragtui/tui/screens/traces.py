@@ -29,20 +29,6 @@ _HIDDEN = ("retrieval.documents.", "ragtui.prompt.text")
 MAX_CHUNK_ROWS = 30
 
 
-def trace_note(trace: TraceRecord) -> str:
-    """cached / abstained / fallback / error, as in ``ragtui traces list``."""
-    summary = trace.summary
-    notes = []
-    if summary.get("cached") not in (None, "none"):
-        notes.append(f"cached:{summary['cached']}")
-    for flag in ("abstained", "fallback"):
-        if summary.get(flag):
-            notes.append(flag)
-    if summary.get("error"):
-        notes.append("error")
-    return ",".join(notes)
-
-
 def attributes_content(span: SpanRecord) -> Content:
     """A span's attributes and events (documents and the prompt have their own tabs)."""
     parts: list[tuple[str, str] | str] = [
@@ -223,7 +209,7 @@ class TracesScreen(MainScreen):
             status = Content.styled(t.status.lower(), "$error" if t.status == "ERROR" else "")
             table.add_row(time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t.start_ns / 1e9)),
                           t.name, duration_text(t.duration_ms), status,
-                          Content.styled(trace_note(t), "$warning"), text, key=t.trace_id)
+                          Content.styled(t.note(), "$warning"), text, key=t.trace_id)
         table.border_subtitle = f"{len(traces)} newest · r reload"
         if not traces:
             self.query_one("#span-attributes", Static).update(Content.styled(
