@@ -380,7 +380,8 @@ def bench(
         int, typer.Option("--rounds", help="Answer rounds with tracing on and off.")
     ] = 2,
     traces: Annotated[
-        int, typer.Option("--traces", help="Stored traces for the traces list/stats timing.")
+        int, typer.Option("--traces", min=0,
+                          help="Stored traces for the traces list/stats timing (0: skip).")
     ] = 10_000,
     as_json: JsonOpt = False,
 ) -> None:
@@ -405,7 +406,8 @@ def bench(
         try:
             if llm:
                 figures |= run_llm_bench(bench_engine, asked, rounds)
-            figures |= run_trace_store_bench(bench_engine, scratch, traces)
+            if traces:
+                figures |= run_trace_store_bench(bench_engine, scratch, traces)
         finally:
             bench_engine.close()
             import shutil

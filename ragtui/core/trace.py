@@ -1,10 +1,13 @@
-"""Tracing: an OpenTelemetry tracer provider whose spans go to the local trace store.
+"""Tracing: spans of every stage, through an OpenTelemetry tracer provider to the local store.
 
 Every ask, search, index batch and eval case is one trace; each stage is a child
-span. A tail sampler holds a trace's spans until its root ends, then keeps it if
-anything failed or it was slow, and otherwise with probability ``sample_rate``.
-A background thread redacts (if configured), stores, prunes and optionally sends
-kept traces to a user-configured OTLP/HTTP endpoint, off the answering path.
+span. On the answering path a span only notes its name, times and attributes
+(``RecordingSpan``). When a trace's root ends, a tail sampler keeps it if anything
+failed or it was slow, and otherwise with probability ``sample_rate``. A background
+thread turns kept traces into OpenTelemetry SDK ``ReadableSpan``s, passes them to the
+tracer provider's span processors (so any OpenTelemetry exporter can be attached),
+redacts them (if configured), stores, prunes and optionally sends them to a
+user-configured OTLP/HTTP endpoint, off the answering path.
 """
 
 from __future__ import annotations
@@ -15,8 +18,10 @@ import queue
 import random
 import threading
 import time
+import traceback
 from collections.abc import Callable, Mapping
 from contextlib import nullcontext
+from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,20 +29,19 @@ from ragtui.config import TracingSettings
 from ragtui.core.trace_store import SpanRecord, TraceRecord, TraceStore
 
 if TYPE_CHECKING:
-    from opentelemetry.sdk.trace import ReadableSpan
+    from opentelemetry.sdk.trace import ReadableSpan, SynchronousMultiSpanProcessor, TracerProvider
 
 log = logging.getLogger(__name__)
 
 _CONTENT_KEYS = ("input.value", "output.value", "ragtui.prompt.text")
 _PRUNE_EVERY = 200  # stored traces between retention passes
-_MAX_OPEN_TRACES = 1000  # unfinished traces held by the sampler before the oldest is dropped
 _BATCH = 64  # most traces written in one transaction
 _IDLE_S = 0.2  # the writer waits for this much quiet …
 _MAX_DELAY_S = 3.0  # … but no longer than this …
 _MAX_WAITING = 2000  # … and not while more traces than this wait (a few MB)
 # Rankings and documents are handed to the writer as plain Python objects ("extras"):
-# OpenTelemetry checks every list element of an attribute, and 150 values per search cost
-# more than the search's own fusion. The writer turns them into the stored attributes.
+# 150 values per search turned into attributes on the answering path would cost more than
+# the search's own fusion. The writer turns them into the stored attributes.
 
 
 def _expand(attrs: dict[str, Any], extras: dict[str, Any]) -> dict[str, Any]:
@@ -73,6 +77,103 @@ class NoSpan:
 
 
 _NO_SPAN = NoSpan()
+
+
+class _Trace:
+    """The spans of one trace recorded so far (its root ends last)."""
+
+    __slots__ = ("spans", "trace_id")
+
+    def __init__(self) -> None:
+        self.trace_id = _new_id(128)
+        self.spans: list[RecordingSpan] = []
+
+
+class RecordingSpan:
+    """One stage being timed: the hot-path half of a span.
+
+    It only notes names, times and attributes (a few microseconds; the SDK's own span
+    costs ~25 µs, which a 3 ms search cannot afford five times). When its trace's root
+    ends, the writer thread turns the kept spans into OpenTelemetry ``ReadableSpan``s.
+    """
+
+    __slots__ = (
+        "_token",
+        "attributes",
+        "end_ns",
+        "error",
+        "events",
+        "extras",
+        "name",
+        "parent_id",
+        "span_id",
+        "start_ns",
+        "trace",
+        "tracing",
+    )
+
+    def __init__(self, tracing: Tracing, name: str, parent: RecordingSpan | None,
+                 attributes: Mapping[str, Any] | None, start_ns: int | None = None) -> None:
+        self.tracing = tracing
+        self.trace: _Trace = parent.trace if parent is not None else _Trace()
+        self.name = name
+        self.span_id = _new_id(64)
+        self.parent_id = parent.span_id if parent is not None else None
+        self.start_ns = start_ns if start_ns is not None else time.time_ns()
+        self.end_ns = 0
+        self.attributes: dict[str, Any] = dict(attributes) if attributes else {}
+        self.events: list[tuple[str, int, dict[str, Any]]] = []
+        self.error: str | None = None
+        self.extras: dict[str, Any] | None = None
+        self._token: Any = None
+
+    @property
+    def trace_id(self) -> int:
+        """The trace's 128-bit id."""
+        return self.trace.trace_id
+
+    def set_attribute(self, key: str, value: Any) -> None:
+        """Note one attribute."""
+        self.attributes[key] = value
+
+    def set_attributes(self, attributes: Mapping[str, Any]) -> None:
+        """Note several attributes."""
+        self.attributes.update(attributes)
+
+    def add_event(self, name: str, attributes: Mapping[str, Any] | None = None,
+                  timestamp: int | None = None) -> None:
+        """Note a moment within the span."""
+        self.events.append((name, timestamp or time.time_ns(), dict(attributes or {})))
+
+    def __enter__(self) -> RecordingSpan:
+        self._token = _CURRENT.set(self)
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: Any) -> None:
+        _CURRENT.reset(self._token)
+        if exc is not None:
+            self.events.append(("exception", time.time_ns(), {
+                "exception.type": kind.__name__ if kind else "",
+                "exception.message": str(exc),
+                "exception.stacktrace": "".join(traceback.format_exception(exc)),
+            }))
+            self.error = self.error or f"{kind.__name__ if kind else ''}: {exc}"
+        self.end()
+
+    def end(self, end_ns: int | None = None) -> None:
+        """Close the span; closing the root hands the trace to the sampler."""
+        self.end_ns = end_ns if end_ns is not None else time.time_ns()
+        self.trace.spans.append(self)
+        if self.parent_id is None:
+            self.tracing._finished(self)
+
+
+_CURRENT: ContextVar[RecordingSpan | None] = ContextVar("ragtui_span", default=None)
+
+
+def _new_id(bits: int) -> int:
+    return random.getrandbits(bits) or 1
 
 
 def protect(key: str, value: Any, mode: str) -> Any:
@@ -158,7 +259,7 @@ def retain(settings: TracingSettings, store: TraceStore) -> int:
 
 
 class _Sink:
-    """Background writer: store, prune now and then, optionally forward over OTLP/HTTP.
+    """Background writer: SDK spans, store, prune now and then, optionally OTLP/HTTP.
 
     It writes when the process has been idle for a moment (no span started for
     ``_IDLE_S``), or when ``_MAX_DELAY_S`` passed or ``_MAX_WAITING`` traces wait, so its
@@ -166,12 +267,12 @@ class _Sink:
     """
 
     def __init__(self, settings: TracingSettings, store: TraceStore,
-                 idle_for: Callable[[], float]) -> None:
+                 idle_for: Callable[[], float], pipeline: _Pipeline) -> None:
         self.settings = settings
         self.store = store
         self.idle_for = idle_for
-        self.extras: dict[int, dict[str, Any]] = {}  # span id → objects for the writer
-        self.queue: queue.Queue[list[ReadableSpan] | None] = queue.Queue()
+        self.pipeline = pipeline
+        self.queue: queue.Queue[list[RecordingSpan] | None] = queue.Queue()
         self.urgent = threading.Event()
         self._written = 0
         self._thread = threading.Thread(target=self._run, name="ragtui-traces", daemon=True)
@@ -203,19 +304,16 @@ class _Sink:
                 self.store.close()
                 return
 
-    def forget(self, spans: list[ReadableSpan]) -> None:
-        """Drop the extras of a trace the sampler did not keep."""
-        for span in spans:
-            if span.context is not None:
-                self.extras.pop(span.context.span_id, None)
-
-    def _store(self, batch: list[list[ReadableSpan]]) -> None:
+    def _store(self, batch: list[list[RecordingSpan]]) -> None:
         if not batch:
             return
         mode = self.settings.content
-        traces = [trace_of([record_of(s, mode, self.extras.pop(s.context.span_id, None)
-                                      if s.context else None) for s in spans])
-                  for spans in batch]
+        traces = []
+        for spans in batch:
+            readables = self.pipeline.export(spans)
+            traces.append(trace_of([record_of(readable, mode, span.extras)
+                                    for readable, span in zip(readables, spans, strict=True)]))
+            spans.clear()  # the spans' trace holds this list: let reference counting free it
         self.store.write(traces)
         before = self._written
         self._written += len(traces)
@@ -248,103 +346,132 @@ class _Sink:
         self._thread.join(timeout=10)
 
 
-def _keep(settings: TracingSettings, root: ReadableSpan, spans: list[ReadableSpan]) -> bool:
-    if any(not s.status.is_ok for s in spans):
+class _Pipeline:
+    """The OpenTelemetry SDK side: a tracer provider whose span processors see every kept
+    span as a ``ReadableSpan`` (add one with ``Tracing.provider.add_span_processor``)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._provider: TracerProvider | None = None
+        self._processors: SynchronousMultiSpanProcessor | None = None
+        self._resource: Any = None
+        self._scope: Any = None
+
+    def provider(self) -> TracerProvider:
+        """The tracer provider (the SDK loads on first use)."""
+        with self._lock:
+            if self._provider is None:
+                from opentelemetry.sdk.resources import Resource
+                from opentelemetry.sdk.trace import SynchronousMultiSpanProcessor, TracerProvider
+                from opentelemetry.sdk.util.instrumentation import InstrumentationScope
+
+                from ragtui import __version__
+
+                self._resource = Resource({"service.name": "ragtui",
+                                           "service.version": __version__})
+                self._scope = InstrumentationScope("ragtui", __version__)
+                self._processors = SynchronousMultiSpanProcessor()  # type: ignore[no-untyped-call]
+                self._provider = TracerProvider(resource=self._resource, shutdown_on_exit=False,
+                                                active_span_processor=self._processors)
+            return self._provider
+
+    def export(self, spans: list[RecordingSpan]) -> list[ReadableSpan]:
+        """One trace's spans as SDK spans, handed to the provider's span processors."""
+        from opentelemetry.sdk.trace import Event, ReadableSpan
+        from opentelemetry.trace import SpanContext, Status, StatusCode, TraceFlags
+
+        self.provider()
+        sampled = TraceFlags(TraceFlags.SAMPLED)
+        readables = []
+        for span in spans:
+            context = SpanContext(span.trace_id, span.span_id, False, sampled)
+            parent = (SpanContext(span.trace_id, span.parent_id, False, sampled)
+                      if span.parent_id is not None else None)
+            status = (Status(StatusCode.ERROR, span.error) if span.error is not None
+                      else Status(StatusCode.UNSET))
+            readable = ReadableSpan(
+                name=span.name, context=context, parent=parent, resource=self._resource,
+                attributes=span.attributes,
+                events=[Event(name, attrs, at) for name, at, attrs in span.events],
+                status=status, start_time=span.start_ns, end_time=span.end_ns,
+                instrumentation_scope=self._scope,
+            )
+            assert self._processors is not None
+            self._processors.on_end(readable)
+            readables.append(readable)
+        return readables
+
+
+def _keep(settings: TracingSettings, root: RecordingSpan, spans: list[RecordingSpan]) -> bool:
+    if any(s.error is not None for s in spans):
         return True
-    duration_ms = ((root.end_time or 0) - (root.start_time or 0)) / 1e6
+    duration_ms = (root.end_ns - root.start_ns) / 1e6
     slow = settings.slow_ms.get(root.name)
     if slow is not None and duration_ms >= slow:
         return True
     return settings.sample_rate >= 1.0 or random.random() < settings.sample_rate
 
 
-def _processor(settings: TracingSettings, sink: _Sink) -> Any:
-    from opentelemetry.sdk.trace import SpanProcessor
-
-    class TailSampler(SpanProcessor):
-        """Hold spans until their root ends, then keep or drop the whole trace."""
-
-        def __init__(self) -> None:
-            self.open: dict[int, list[ReadableSpan]] = {}
-            self.lock = threading.Lock()
-
-        def on_end(self, span: ReadableSpan) -> None:
-            trace_id = span.context.trace_id if span.context else 0
-            with self.lock:
-                spans = self.open.setdefault(trace_id, [])
-                spans.append(span)
-                if span.parent is not None and not span.parent.is_remote:
-                    if len(self.open) > _MAX_OPEN_TRACES:
-                        self.open.pop(next(iter(self.open)))
-                    return
-                del self.open[trace_id]
-            if _keep(settings, span, spans):
-                sink.queue.put(spans)
-            else:
-                sink.forget(spans)
-
-        def force_flush(self, timeout_millis: int = 30000) -> bool:
-            sink.flush()
-            return True
-
-    return TailSampler()
-
-
 class Tracing:
     """The core's tracer: ``with tracing.span("retrieve.dense") as span: ...``.
 
-    OpenTelemetry loads on the first span; with tracing off, spans cost a no-op.
+    With tracing off, spans cost a no-op.
     """
 
     def __init__(self, settings: TracingSettings, path: Path) -> None:
         self.settings = settings
         self.store = TraceStore(path)
         self.enabled = settings.enabled
-        self._tracer: Any = None
+        self._pipeline = _Pipeline()
         self._sink: _Sink | None = None
         self._last_span = 0.0  # monotonic time the newest span started
         self._lock = threading.Lock()
 
-    def _setup(self) -> Any:
+    @property
+    def provider(self) -> TracerProvider:
+        """The OpenTelemetry tracer provider every kept span passes through."""
+        return self._pipeline.provider()
+
+    def _start_sink(self) -> _Sink:
         with self._lock:
-            if self._tracer is None:
-                from opentelemetry.sdk.resources import Resource
-                from opentelemetry.sdk.trace import TracerProvider
-                from opentelemetry.sdk.trace.sampling import ALWAYS_ON
-
-                from ragtui import __version__
-
+            if self._sink is None:
                 self._sink = _Sink(self.settings, self.store,
-                                   lambda: time.monotonic() - self._last_span)
-                provider = TracerProvider(
-                    sampler=ALWAYS_ON,
-                    resource=Resource({"service.name": "ragtui", "service.version": __version__}),
-                    shutdown_on_exit=False,
-                )
-                provider.add_span_processor(_processor(self.settings, self._sink))
-                self._tracer = provider.get_tracer("ragtui", __version__)
-            return self._tracer
+                                   lambda: time.monotonic() - self._last_span, self._pipeline)
+            return self._sink
 
     def span(self, name: str, attributes: Mapping[str, Any] | None = None) -> Any:
         """A context manager opening a child of the current span (a new trace at the top)."""
         if not self.enabled:
             return nullcontext(_NO_SPAN)
-        tracer = self._tracer or self._setup()
+        if self._sink is None:
+            self._start_sink()
         self._last_span = time.monotonic()
-        return tracer.start_as_current_span(name, attributes=attributes)
+        return RecordingSpan(self, name, _CURRENT.get(), attributes)
+
+    def _finished(self, root: RecordingSpan) -> None:
+        """A root span ended: keep or drop its whole trace."""
+        sink = self._sink
+        spans = root.trace.spans
+        if sink is not None and _keep(self.settings, root, spans):
+            sink.queue.put(spans)
+        else:
+            spans.clear()
 
     def extra(self, span: Any, key: str, value: Any) -> None:
         """Hand the writer a Python object for this span (``ranking``: (id, score) pairs;
         ``documents``: (id, score, content, path) tuples), stored as attributes."""
-        if self._sink is not None and not isinstance(span, NoSpan):
-            self._sink.extras.setdefault(span.get_span_context().span_id, {})[key] = value
+        if isinstance(span, RecordingSpan):
+            if span.extras is None:
+                span.extras = {}
+            span.extras[key] = value
 
     def child(self, name: str, start_ns: int, end_ns: int,
               attributes: Mapping[str, Any] | None = None) -> None:
         """Record a child of the current span that already happened (e.g. prefill)."""
         if self.enabled:
-            tracer = self._tracer or self._setup()
-            tracer.start_span(name, start_time=start_ns, attributes=attributes).end(end_ns)
+            if self._sink is None:
+                self._start_sink()
+            RecordingSpan(self, name, _CURRENT.get(), attributes, start_ns).end(end_ns)
 
     def flush(self) -> None:
         """Wait until every finished trace is stored."""
@@ -360,32 +487,23 @@ class Tracing:
         if self._sink is not None:
             self._sink.stop()
             self._sink = None
-            self._tracer = None
         self.store.close()
 
 
 def mark_error(span: Any, reason: str) -> None:
     """Flag a span as failed (kept by the sampler, counted by stats) with its reason."""
     span.set_attribute("ragtui.error", reason)
-    if not isinstance(span, NoSpan):
-        from opentelemetry.trace import Status, StatusCode
-
-        span.set_status(Status(StatusCode.ERROR, reason))
+    if isinstance(span, RecordingSpan):
+        span.error = reason
 
 
 def trace_id_of(span: Any) -> str | None:
     """The hex trace id of a recording span (None when tracing is off)."""
-    if isinstance(span, NoSpan):
-        return None
-    return _hex(span.get_span_context().trace_id, 32)
+    if isinstance(span, RecordingSpan):
+        return _hex(span.trace_id, 32)
+    return None
 
 
 def current_span() -> Any:
     """The active span, or a no-op one when tracing is off or nothing is active."""
-    import sys
-
-    if "opentelemetry.trace" not in sys.modules:
-        return _NO_SPAN
-    from opentelemetry import trace
-
-    return trace.get_current_span()
+    return _CURRENT.get() or _NO_SPAN

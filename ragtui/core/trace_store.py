@@ -60,6 +60,9 @@ SUMMARY_COLUMNS = (
     "completion_tokens", "ttft_ms", "prefill_tps", "decode_tps", "cpu_s", "rss_bytes",
     "embed_hits", "embed_misses",
 )
+_MMAP_BYTES = 256 * 2**20
+_FIGURE_COLUMNS = ", ".join(["name", "start_ns", "duration_ms", "status", *(
+    c for c in SUMMARY_COLUMNS if c not in ("input", "error", "model"))])
 
 
 @dataclass
@@ -140,6 +143,7 @@ class TraceStore:
             db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
+            db.execute(f"PRAGMA mmap_size={_MMAP_BYTES}")  # stats read every span of a window
             with self._ready_lock:
                 if not self._ready:
                     db.executescript(_SCHEMA)
@@ -206,10 +210,12 @@ class TraceStore:
         return self.get(newest[0].trace_id) if newest else None
 
     def summaries(self, since_ns: int) -> list[Any]:
-        """Trace rows started at or after ``since_ns`` (``sqlite3.Row``: index by column)."""
+        """The figures of traces started at or after ``since_ns`` (``sqlite3.Row``: index by
+        column; every column but the question, the error text and the model name)."""
         if not self.exists():
             return []
-        cursor = self._db().execute("SELECT * FROM traces WHERE start_ns >= ?", (since_ns,))
+        cursor = self._db().execute(
+            f"SELECT {_FIGURE_COLUMNS} FROM traces WHERE start_ns >= ?", (since_ns,))
         cursor.row_factory = sqlite3.Row
         return cursor.fetchall()
 
@@ -221,7 +227,7 @@ class TraceStore:
             "SELECT name, group_concat(end_ns - start_ns) FROM spans WHERE start_ns >= ? "
             "GROUP BY name", (since_ns,),
         ).fetchall()
-        return {name: [int(ns) / 1e6 for ns in joined.split(",")] for name, joined in rows}
+        return {name: [ns / 1e6 for ns in map(int, joined.split(","))] for name, joined in rows}
 
     def count(self) -> int:
         """Stored traces."""
