@@ -136,7 +136,9 @@ class AnswerSettings(_Section):
         True, description="Say the documents lack the answer when retrieval is weak."
     )
     min_relevance: float = Field(
-        0.3, description="Abstain when no passage reaches this query similarity (cosine)."
+        0.58,
+        description="Abstain when no sentence of the retrieved passages reaches this cosine "
+        "similarity to the question.",
     )
     support_floor: float = Field(
         0.45, description="Least similarity for a passage to count as supporting a sentence."

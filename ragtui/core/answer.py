@@ -183,6 +183,27 @@ def top_similarity(hits: Sequence[Hit]) -> float | None:
     return max(dense) if dense else None
 
 
+_PIECE = re.compile(r"(?<=[.!?])\s+|\n+")
+_MIN_PIECE_CHARS = 13
+
+
+def relevance(question_vec: Any, hits: Sequence[Hit],
+              embed: Callable[[Sequence[str]], Any]) -> float | None:
+    """Cosine between the question and the best single sentence (or line) of the hits.
+
+    A passage on the right topic that lacks the answer matches as a whole about as well as
+    one that has it; the sentence that would hold the answer is what tells them apart.
+    """
+    pieces = [p.strip() for h in hits for p in _PIECE.split(h.text)
+              if len(p.strip()) >= _MIN_PIECE_CHARS]
+    if not pieces:
+        return top_similarity(hits)
+    import numpy as np
+
+    scores = np.asarray(embed(pieces)) @ np.asarray(question_vec).ravel()
+    return float(scores.max())
+
+
 def extractive(question: str, hits: Sequence[Hit], reason: str, base: dict[str, Any]) -> Answer:
     """An answer made of the best passages, for when the model cannot answer."""
     lines = [f"The model could not answer ({reason}). The most relevant passages:"]
@@ -225,7 +246,7 @@ def finish(question: str, generation: Generation, packed: Packed,
            embed: Callable[[Sequence[str]], Any], floor: float, base: dict[str, Any]) -> Answer:
     """Check markers, infer citations for unmarked sentences, flag unsupported ones."""
     raw = generation.text.strip()
-    if raw.lower().startswith(NOT_FOUND.lower().rstrip(".")):
+    if not raw or raw.lower().startswith(NOT_FOUND.lower().rstrip(".")):
         return Answer(question=question, answer=NOT_FOUND, citations=(), abstained=True, **base)
     markers = citations.check_markers(raw, len(packed.hits))
     found = citations.support(markers.text, packed.texts, embed, floor, question)
@@ -351,13 +372,13 @@ class AnswerPipeline:
             timings["total"] = (time.perf_counter() - started) * 1000
             return answer.model_copy(update={"timings_ms": timings})
 
-        best = top_similarity(hits)
-        if cfg.abstain and (not hits or (best is not None and best < cfg.min_relevance)):
+        if cfg.abstain and not hits:
             return done(Answer(question=question, answer=NOT_FOUND, citations=(),
                                abstained=True, **base))
         params = {"max_tokens": llm_cfg.max_tokens, "temperature": llm_cfg.temperature,
                   "n_ctx": llm_cfg.n_ctx, "context_tokens": cfg.context_tokens,
-                  "support_floor": cfg.support_floor}
+                  "support_floor": cfg.support_floor,
+                  "min_relevance": cfg.min_relevance if cfg.abstain else None}
         ids = [h.chunk_id for h in hits]
         key = answer_key(question, base["model"], template.id, params, ids)
         chunk_set = chunk_set_key(ids)
@@ -367,6 +388,9 @@ class AnswerPipeline:
             if cached is not None:  # what this answer cost now, not what the first one did
                 return done(cached.model_copy(update={"timings_ms": base["timings_ms"],
                                                       "tokens": base["tokens"]}))
+        if cfg.abstain and self._irrelevant(question, hits):
+            return done(Answer(question=question, answer=NOT_FOUND, citations=(),
+                               abstained=True, **base))
         if backend is None:
             return done(extractive(question, hits, problem, base))
         reason = self.breaker.open_reason()
@@ -413,6 +437,15 @@ class AnswerPipeline:
                 self.cache.put(key, answer.model_dump(mode="json"), self.embed_query(question),
                                chunk_set)
         return done(answer)
+
+    def _irrelevant(self, question: str, hits: Sequence[Hit]) -> bool:
+        """True when no sentence of the hits comes near the question (answer.min_relevance)."""
+        with self.tracing.span("answer.relevance") as span:
+            best = relevance(self.embed_query(question), hits, self.embed)
+            span.set_attributes({"ragtui.answer.relevance": best if best is not None else -1.0,
+                                 "ragtui.answer.min_relevance":
+                                     self.settings.answer.min_relevance})
+            return best is not None and best < self.settings.answer.min_relevance
 
     def _lookup(self, key: str, question: str, chunk_set: str) -> Answer | None:
         """An exact, then a semantic, cache hit (marked as such), or None."""

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ragtui.config import load_settings
 from ragtui.core.engine import Engine
+from ragtui.core.eval.metrics import has_facts
 
 REPO = Path(__file__).resolve().parents[2]
 work = Path(tempfile.mkdtemp(prefix="ragtui-demo-answers-"))
@@ -22,7 +23,7 @@ for line in (REPO / "assets/demo/questions.jsonl").open():
     case = json.loads(line)
     answer = engine.ask(case["question"], use_cache=False)
     cited = [Path(c.path).relative_to(work / "docs").as_posix() for c in answer.citations]
-    fact = all(f.lower() in answer.answer.lower() for f in case["expected_facts"])
+    fact = has_facts(answer.answer, case["expected_facts"])
     source = bool(set(cited) & set(case["expected_sources"]))
     if case["answerable"]:
         answerable += 1

@@ -92,6 +92,18 @@ def test_abstains_when_nothing_relevant(engine: Engine) -> None:
     assert backend.calls == 0
 
 
+def test_abstains_on_topic_when_no_sentence_is_near_the_question(engine: Engine) -> None:
+    backend = Scripted("45,000 miles.")
+    _use(engine, backend)
+    answer = engine.ask("What colour is the Kestrel?")  # the car notes never say
+    assert answer.abstained and backend.calls == 0
+    engine.tracing.flush()
+    relevance = next(s for s in engine.last_trace("ask").spans if s.name == "answer.relevance")
+    assert relevance.attributes["ragtui.answer.relevance"] < 0.58
+    answered = engine.ask("At what mileage is the timing belt replaced?")
+    assert not answered.abstained and backend.calls >= 1
+
+
 def test_fallback_on_mid_stream_failure_and_breaker(engine: Engine) -> None:
     backend = Scripted("The belt is replaced at 45,000 miles [1].", fail_after=2)
     _use(engine, backend)

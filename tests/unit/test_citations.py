@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from ragtui.core import prompts
 from ragtui.core.answer import pack
@@ -77,3 +78,27 @@ def test_focus_line_catches_an_answer_copied_from_a_distractor_line() -> None:
     found = focus_line(question, "192.168.8.20.", packed)
     assert found is not None and "192.168.8.1 " in found[1]
     assert focus_line(question, "It is http://192.168.8.1.", packed) is None
+
+
+def _text_hit(text: str) -> Hit:
+    return _hit(0, 1).model_copy(update={"text": text})
+
+
+def test_relevance_is_the_best_single_sentence_not_the_whole_passage() -> None:
+    from ragtui.core.answer import relevance
+
+    on_topic = _text_hit("Oil for the engine. Oil filter brand. Oil type.\n"
+                         "Belt is checked at 45,000 miles.")
+    vague = _text_hit("Oil bread oven oil bread oven. Miles of oil bread oven.")
+    question = _fake_embed(["belt miles"])[0]
+    assert relevance(question, [on_topic], _fake_embed) == pytest.approx(
+        float(_fake_embed(["Belt is checked at 45,000 miles."])[0] @ question))
+    assert relevance(question, [vague], _fake_embed) < relevance(question, [on_topic],
+                                                                 _fake_embed)
+
+
+def test_relevance_without_sentences_falls_back_to_the_dense_score() -> None:
+    from ragtui.core.answer import relevance
+
+    short = _text_hit("Belt.").model_copy(update={"scores": {"dense": 0.42}})
+    assert relevance(_fake_embed(["belt"])[0], [short], _fake_embed) == 0.42

@@ -79,3 +79,12 @@ def test_aggregate_skips_metrics_a_case_does_not_have() -> None:
 def test_set_options_become_nested_settings() -> None:
     assert parse_sets(["retrieval.mode=bm25", "answer.k=1", "prompt=qa@2"]) == {
         "retrieval": {"mode": "bm25"}, "answer": {"k": 1, "prompt": "qa", "prompt_version": 2}}
+
+
+def test_facts_may_list_equivalent_phrasings() -> None:
+    from ragtui.core.eval.metrics import has_facts
+
+    assert has_facts("By default, every 15 minutes.", [["900", "15 minutes"]])
+    assert has_facts("Every 900 s at 0.35", ["0.35", ["900", "15 minutes"]])
+    assert not has_facts("Every 10 minutes.", [["900", "15 minutes"]])
+    assert not has_facts("Every 900 s", ["900", "0.35"])

@@ -37,6 +37,14 @@ def mrr_at(ranked: Sequence[str], qrels: Mapping[str, int], k: int = 10) -> floa
     return 0.0
 
 
+def has_facts(answer: str, facts: Sequence[str | Sequence[str]]) -> bool:
+    """Every fact appears in ``answer`` (case-insensitively); a fact given as a list of
+    equivalent phrasings counts when any one of them does."""
+    text = answer.lower()
+    return all(any(p.lower() in text for p in ([f] if isinstance(f, str) else f))
+               for f in facts)
+
+
 def percentile(values: Sequence[float], q: float) -> float:
     """The q-th percentile (0-100) with linear interpolation."""
     if not values:
