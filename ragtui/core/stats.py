@@ -38,10 +38,15 @@ def percentile(values: Sequence[float], q: float) -> float | None:
     return metrics.percentile(values, q) if values else None
 
 
-def spread(values: Sequence[float]) -> dict[str, Any]:
-    """Count, p50, p95 and p99 of ``values``."""
-    return {"count": len(values), "p50": _round(percentile(values, 50)),
-            "p95": _round(percentile(values, 95)), "p99": _round(percentile(values, 99))}
+def spread(values: Sequence[float], scale: float = 1.0) -> dict[str, Any]:
+    """Count, p50, p95 and p99 of ``values`` (each divided by ``scale``)."""
+    ordered = sorted(values)
+
+    def at(q: float) -> float | None:
+        value = percentile(ordered, q)
+        return None if value is None else _round(value / scale)
+
+    return {"count": len(ordered), "p50": at(50), "p95": at(95), "p99": at(99)}
 
 
 def _round(value: float | None, digits: int = 3) -> float | None:
@@ -62,25 +67,40 @@ def _day_of_hour(hour: int) -> str:
     return time.strftime("%Y-%m-%d", time.localtime(hour * 3600))
 
 
+class _Rows:
+    """Trace figures column by column; ``pick`` reads one column for a subset of rows."""
+
+    def __init__(self, columns: dict[str, tuple[Any, ...]]) -> None:
+        self.columns = columns
+        self.count = len(columns.get("name", ()))
+
+    def pick(self, column: str, rows: Sequence[int]) -> list[Any]:
+        values = self.columns[column]
+        return [values[i] for i in rows]
+
+
 def compute(
     store: TraceStore, settings: StatsSettings, window_start_ns: int,
     index: dict[str, Any] | None = None, process: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Every figure ``ragtui stats`` shows, for traces started at or after the window."""
-    rows = store.summaries(window_start_ns)
-    asks = [r for r in rows if r["name"] == "ask"]
-    generated = [r for r in asks if r["completion_tokens"]]
+    table = _Rows(store.summaries(window_start_ns))
+    names = table.columns.get("name", ())
+    asks = [i for i, name in enumerate(names) if name == "ask"]
+    completion = table.columns.get("completion_tokens", ())
+    generated = [i for i in asks if completion[i]]
     price = settings.prices.get(settings.price_reference)
     figures: dict[str, Any] = {
-        "traces": len(rows),
-        "by_kind": _count(r["name"] for r in rows),
-        "stages": _stages(store.stage_durations(window_start_ns)),
-        "answers": _answers(asks, generated),
-        "tokens_per_day": _per_day(generated, price),
-        "cache": _cache(asks, rows),
-        "process": _process(asks, process),
-        "energy": _energy(asks, settings.watts),
-        "cost": _cost(generated, price, settings),
+        "traces": table.count,
+        "by_kind": _count(names),
+        "stages": {name: spread(values, 1e6) for name, values
+                   in sorted(store.stage_durations(window_start_ns).items())},
+        "answers": _answers(table, asks, generated),
+        "tokens_per_day": _per_day(table, generated, price),
+        "cache": _cache(table, asks),
+        "process": _process(table, asks, process),
+        "energy": _energy(table, asks, settings.watts),
+        "cost": _cost(table, generated, price, settings),
         "index": index or {},
     }
     figures["warnings"] = _warnings(figures)
@@ -94,36 +114,35 @@ def _count(names: Iterable[str]) -> dict[str, int]:
     return dict(counts)
 
 
-def _stages(by_name: dict[str, list[float]]) -> dict[str, dict[str, Any]]:
-    return {name: spread(values) for name, values in sorted(by_name.items())}
+def _present(values: Iterable[Any]) -> list[Any]:
+    return [v for v in values if v is not None]
 
 
-def _answers(asks: Sequence[Any], generated: Sequence[Any],
-             ) -> dict[str, Any]:
-    ttft = [r["ttft_ms"] for r in generated if r["ttft_ms"] is not None]
-    prefill = [r["prefill_tps"] for r in generated if r["prefill_tps"]]
-    decode = [r["decode_tps"] for r in generated if r["decode_tps"]]
+def _answers(table: _Rows, asks: Sequence[int], generated: Sequence[int]) -> dict[str, Any]:
     return {
         "count": len(asks),
         "generated": len(generated),
-        "latency_ms": spread([r["duration_ms"] for r in asks]),
-        "ttft_ms": spread(ttft),
-        "prefill_tokens_per_s": spread(prefill),
-        "decode_tokens_per_s": spread(decode),
-        "abstention_rate": _rate(sum(bool(r["abstained"]) for r in asks), len(asks)),
-        "fallback_rate": _rate(sum(bool(r["fallback"]) for r in asks), len(asks)),
-        "error_rate": _rate(sum(r["status"] == "ERROR" for r in asks), len(asks)),
+        "latency_ms": spread(table.pick("duration_ms", asks)),
+        "ttft_ms": spread(_present(table.pick("ttft_ms", generated))),
+        "prefill_tokens_per_s": spread([v for v in table.pick("prefill_tps", generated) if v]),
+        "decode_tokens_per_s": spread([v for v in table.pick("decode_tps", generated) if v]),
+        "abstention_rate": _rate(sum(map(bool, table.pick("abstained", asks))), len(asks)),
+        "fallback_rate": _rate(sum(map(bool, table.pick("fallback", asks))), len(asks)),
+        "error_rate": _rate(table.pick("status", asks).count("ERROR"), len(asks)),
     }
 
 
-def _per_day(generated: Sequence[Any], price: PriceSettings | None,
+def _per_day(table: _Rows, generated: Sequence[int], price: PriceSettings | None,
              ) -> list[dict[str, Any]]:
     days: dict[str, dict[str, Any]] = {}
-    for row in generated:
-        day = days.setdefault(_day(row["start_ns"]),
+    for start, prompt, completion in zip(table.pick("start_ns", generated),
+                                         table.pick("prompt_tokens", generated),
+                                         table.pick("completion_tokens", generated),
+                                         strict=True):
+        day = days.setdefault(_day(start),
                               {"prompt_tokens": 0, "completion_tokens": 0, "answers": 0})
-        day["prompt_tokens"] += row["prompt_tokens"] or 0
-        day["completion_tokens"] += row["completion_tokens"] or 0
+        day["prompt_tokens"] += prompt or 0
+        day["completion_tokens"] += completion or 0
         day["answers"] += 1
     for day in days.values():
         day["cost_usd"] = _price(price, day["prompt_tokens"], day["completion_tokens"])
@@ -137,10 +156,10 @@ def _price(price: PriceSettings | None, prompt: int, completion: int) -> float |
                  + completion / 1000 * price.completion_per_1k, 6)
 
 
-def _cache(asks: Sequence[Any], rows: Sequence[Any]) -> dict[str, Any]:
-    kinds = _count(str(r["cached"] or "none") for r in asks)
-    hits = sum(r["embed_hits"] or 0 for r in rows)
-    misses = sum(r["embed_misses"] or 0 for r in rows)
+def _cache(table: _Rows, asks: Sequence[int]) -> dict[str, Any]:
+    kinds = _count(str(kind or "none") for kind in table.pick("cached", asks))
+    hits = sum(v or 0 for v in table.columns.get("embed_hits", ()))
+    misses = sum(v or 0 for v in table.columns.get("embed_misses", ()))
     return {
         "answers": {"exact_hit_rate": _rate(kinds.get("exact", 0), len(asks)),
                     "semantic_hit_rate": _rate(kinds.get("semantic", 0), len(asks)),
@@ -149,9 +168,10 @@ def _cache(asks: Sequence[Any], rows: Sequence[Any]) -> dict[str, Any]:
     }
 
 
-def _process(asks: Sequence[Any], current: dict[str, Any] | None) -> dict[str, Any]:
-    rss = [float(r["rss_bytes"]) for r in asks if r["rss_bytes"]]
-    cpu = [r["cpu_s"] for r in asks if r["cpu_s"] is not None]
+def _process(table: _Rows, asks: Sequence[int], current: dict[str, Any] | None,
+             ) -> dict[str, Any]:
+    rss = [float(v) for v in table.pick("rss_bytes", asks) if v]
+    cpu = _present(table.pick("cpu_s", asks))
     return {
         "rss_bytes_p50": _round(percentile(rss, 50), 0),
         "rss_bytes_max": max(rss) if rss else None,
@@ -160,23 +180,24 @@ def _process(asks: Sequence[Any], current: dict[str, Any] | None) -> dict[str, A
     }
 
 
-def _energy(asks: Sequence[Any], watts: float) -> dict[str, Any]:
-    cpu = [r["cpu_s"] for r in asks if r["cpu_s"] is not None]
+def _energy(table: _Rows, asks: Sequence[int], watts: float) -> dict[str, Any]:
+    cpu = _present(table.pick("cpu_s", asks))
     total_wh = sum(cpu) * watts / 3600
     return {"watts": watts, "wh_total": round(total_wh, 6),
             "wh_per_answer": round(total_wh / len(cpu), 6) if cpu else None,
             "basis": "CPU-seconds × stats.watts"}
 
 
-def _cost(generated: Sequence[Any], price: PriceSettings | None,
+def _cost(table: _Rows, generated: Sequence[int], price: PriceSettings | None,
           settings: StatsSettings) -> dict[str, Any]:
-    prompt = sum(r["prompt_tokens"] or 0 for r in generated)
-    completion = sum(r["completion_tokens"] or 0 for r in generated)
-    total = _price(price, prompt, completion)
+    prompts = table.pick("prompt_tokens", generated)
+    completions = table.pick("completion_tokens", generated)
+    total = _price(price, sum(v or 0 for v in prompts), sum(v or 0 for v in completions))
     today = _day(time.time_ns())
-    today_rows = [r for r in generated if _day(r["start_ns"]) == today]
-    today_cost = _price(price, sum(r["prompt_tokens"] or 0 for r in today_rows),
-                        sum(r["completion_tokens"] or 0 for r in today_rows))
+    today_rows = [i for i, start in zip(generated, table.pick("start_ns", generated),
+                                        strict=True) if _day(start) == today]
+    today_cost = _price(price, sum(v or 0 for v in table.pick("prompt_tokens", today_rows)),
+                        sum(v or 0 for v in table.pick("completion_tokens", today_rows)))
     return {
         "reference": settings.price_reference if price is not None else None,
         "total_usd": total,

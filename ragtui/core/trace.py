@@ -36,8 +36,8 @@ log = logging.getLogger(__name__)
 _CONTENT_KEYS = ("input.value", "output.value", "ragtui.prompt.text")
 _PRUNE_EVERY = 200  # stored traces between retention passes
 _BATCH = 64  # most traces written in one transaction
-_IDLE_S = 0.2  # the writer waits for this much quiet …
-_MAX_DELAY_S = 3.0  # … but no longer than this …
+_IDLE_S = 0.2  # the writer waits until no trace has been open for this long …
+_MAX_DELAY_S = 30.0  # … but no longer than this …
 _MAX_WAITING = 2000  # … and not while more traces than this wait (a few MB)
 # Rankings and documents are handed to the writer as plain Python objects ("extras"):
 # 150 values per search turned into attributes on the answering path would cost more than
@@ -261,9 +261,10 @@ def retain(settings: TracingSettings, store: TraceStore) -> int:
 class _Sink:
     """Background writer: SDK spans, store, prune now and then, optionally OTLP/HTTP.
 
-    It writes when the process has been idle for a moment (no span started for
-    ``_IDLE_S``), or when ``_MAX_DELAY_S`` passed or ``_MAX_WAITING`` traces wait, so its
-    work falls between questions rather than on them.
+    It writes when the process has been idle for a moment (no trace open for ``_IDLE_S``),
+    or when ``_MAX_DELAY_S`` passed or ``_MAX_WAITING`` traces wait, so its work falls
+    between questions rather than on them: during an answer llama.cpp's threads spin on
+    every core, and a writer thread taking one would slow the whole answer down.
     """
 
     def __init__(self, settings: TracingSettings, store: TraceStore,
@@ -424,7 +425,8 @@ class Tracing:
         self.enabled = settings.enabled
         self._pipeline = _Pipeline()
         self._sink: _Sink | None = None
-        self._last_span = 0.0  # monotonic time the newest span started
+        self._open: set[int] = set()  # span ids of the roots now running
+        self._last_end = 0.0  # monotonic time the newest root ended
         self._lock = threading.Lock()
 
     @property
@@ -436,7 +438,7 @@ class Tracing:
         with self._lock:
             if self._sink is None:
                 self._sink = _Sink(self.settings, self.store,
-                                   lambda: time.monotonic() - self._last_span, self._pipeline)
+                                   self._idle_for, self._pipeline)
             return self._sink
 
     def span(self, name: str, attributes: Mapping[str, Any] | None = None) -> Any:
@@ -445,11 +447,20 @@ class Tracing:
             return nullcontext(_NO_SPAN)
         if self._sink is None:
             self._start_sink()
-        self._last_span = time.monotonic()
-        return RecordingSpan(self, name, _CURRENT.get(), attributes)
+        parent = _CURRENT.get()
+        span = RecordingSpan(self, name, parent, attributes)
+        if parent is None:
+            self._open.add(span.span_id)
+        return span
+
+    def _idle_for(self) -> float:
+        """Seconds since the last trace ended (0 while one is open)."""
+        return 0.0 if self._open else time.monotonic() - self._last_end
 
     def _finished(self, root: RecordingSpan) -> None:
         """A root span ended: keep or drop its whole trace."""
+        self._open.discard(root.span_id)
+        self._last_end = time.monotonic()
         sink = self._sink
         spans = root.trace.spans
         if sink is not None and _keep(self.settings, root, spans):

@@ -61,8 +61,8 @@ SUMMARY_COLUMNS = (
     "embed_hits", "embed_misses",
 )
 _MMAP_BYTES = 256 * 2**20
-_FIGURE_COLUMNS = ", ".join(["name", "start_ns", "duration_ms", "status", *(
-    c for c in SUMMARY_COLUMNS if c not in ("input", "error", "model"))])
+FIGURE_COLUMNS = ("name", "start_ns", "duration_ms", "status", *(
+    c for c in SUMMARY_COLUMNS if c not in ("input", "error", "model")))
 
 
 @dataclass
@@ -209,25 +209,26 @@ class TraceStore:
         newest = self.recent(1, name)
         return self.get(newest[0].trace_id) if newest else None
 
-    def summaries(self, since_ns: int) -> list[Any]:
-        """The figures of traces started at or after ``since_ns`` (``sqlite3.Row``: index by
-        column; every column but the question, the error text and the model name)."""
+    def summaries(self, since_ns: int) -> dict[str, tuple[Any, ...]]:
+        """The figures of traces started at or after ``since_ns``, column by column (every
+        column but the question, the error text and the model name)."""
         if not self.exists():
-            return []
+            return {}
         cursor = self._db().execute(
-            f"SELECT {_FIGURE_COLUMNS} FROM traces WHERE start_ns >= ?", (since_ns,))
-        cursor.row_factory = sqlite3.Row
-        return cursor.fetchall()
+            f"SELECT {', '.join(FIGURE_COLUMNS)} FROM traces WHERE start_ns >= ?", (since_ns,))
+        rows = cursor.fetchall()
+        columns = list(zip(*rows, strict=True)) if rows else [() for _ in FIGURE_COLUMNS]
+        return dict(zip(FIGURE_COLUMNS, columns, strict=True))
 
-    def stage_durations(self, since_ns: int) -> dict[str, list[float]]:
-        """Durations (ms) of the spans started at or after ``since_ns``, by span name."""
+    def stage_durations(self, since_ns: int) -> dict[str, list[int]]:
+        """Durations (ns, sorted) of the spans started at or after ``since_ns``, by name."""
         if not self.exists():
             return {}
         rows = self._db().execute(
             "SELECT name, group_concat(end_ns - start_ns) FROM spans WHERE start_ns >= ? "
             "GROUP BY name", (since_ns,),
         ).fetchall()
-        return {name: [ns / 1e6 for ns in map(int, joined.split(","))] for name, joined in rows}
+        return {name: sorted(map(int, joined.split(","))) for name, joined in rows}
 
     def count(self) -> int:
         """Stored traces."""
