@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import queue
 import random
 import threading
 import time
 import traceback
+from collections import deque
 from collections.abc import Callable, Mapping
 from contextlib import nullcontext
 from contextvars import ContextVar
@@ -39,6 +39,8 @@ _BATCH = 64  # most traces written in one transaction
 _IDLE_S = 0.2  # the writer waits until no trace has been open for this long …
 _MAX_DELAY_S = 30.0  # … but no longer than this …
 _MAX_WAITING = 2000  # … and not while more traces than this wait (a few MB)
+_POLL_S = 0.1  # how often the writer looks for quiet while traces wait …
+_REST_S = 1.0  # … and for new traces while none do (fewer wake-ups beside llama.cpp)
 # Rankings and documents are handed to the writer as plain Python objects ("extras"):
 # 150 values per search turned into attributes on the answering path would cost more than
 # the search's own fusion. The writer turns them into the stored attributes.
@@ -273,37 +275,53 @@ class _Sink:
         self.store = store
         self.idle_for = idle_for
         self.pipeline = pipeline
-        self.queue: queue.Queue[list[RecordingSpan] | None] = queue.Queue()
+        # finished traces; appending wakes nobody (a wake-up would land on the answering
+        # path): the writer looks every _POLL_S or _REST_S
+        self.pending: deque[list[RecordingSpan]] = deque()
         self.urgent = threading.Event()
+        self._drained = threading.Condition()
+        self._busy = False
+        self._stopping = False
         self._written = 0
         self._thread = threading.Thread(target=self._run, name="ragtui-traces", daemon=True)
         self._thread.start()
 
+    def _due(self, since: float) -> bool:
+        return (self.urgent.is_set() or len(self.pending) >= _MAX_WAITING
+                or time.monotonic() - since >= _MAX_DELAY_S or self.idle_for() >= _IDLE_S)
+
     def _run(self) -> None:
+        since: float | None = None  # when the oldest waiting trace arrived (about)
         while True:
-            first = self.queue.get()
-            waited = time.monotonic() + _MAX_DELAY_S
-            while (first is not None and not self.urgent.is_set()
-                   and self.queue.qsize() < _MAX_WAITING and time.monotonic() < waited
-                   and self.idle_for() < _IDLE_S):
-                self.urgent.wait(_IDLE_S / 2)
-            batch = [first]
-            while len(batch) < _BATCH:
-                try:
-                    batch.append(self.queue.get_nowait())
-                except queue.Empty:
-                    break
-            stop = None in batch
-            try:
-                self._store([spans for spans in batch if spans is not None])
-            except Exception as exc:  # a trace must never take the app down
-                log.warning("could not store traces: %s", exc)
-            finally:
-                for _ in batch:
-                    self.queue.task_done()
-            if stop:
-                self.store.close()
-                return
+            if self.pending:
+                since = since or time.monotonic()
+                if self._due(since):
+                    self._write_batch()
+                    if not self.pending:
+                        since = None
+                    continue
+            else:
+                since = None
+                with self._drained:
+                    self._drained.notify_all()
+                if self._stopping:
+                    self.store.close()
+                    return
+            self.urgent.wait(_POLL_S if self.pending else _REST_S)
+
+    def _write_batch(self) -> None:
+        self._busy = True
+        try:
+            batch = [self.pending.popleft() for _ in range(min(_BATCH, len(self.pending)))]
+            self._store(batch)
+        except Exception as exc:  # a trace must never take the app down
+            log.warning("could not store traces: %s", exc)
+        finally:
+            self._busy = False
+
+    def put(self, spans: list[RecordingSpan]) -> None:
+        """Queue a finished trace for storing."""
+        self.pending.append(spans)
 
     def _store(self, batch: list[list[RecordingSpan]]) -> None:
         if not batch:
@@ -336,14 +354,16 @@ class _Sink:
         """Store every queued trace now and wait for it."""
         self.urgent.set()
         try:
-            self.queue.join()
+            with self._drained:
+                self._drained.wait_for(lambda: not self.pending and not self._busy,
+                                       timeout=60)
         finally:
             self.urgent.clear()
 
     def stop(self) -> None:
         """Store what is queued, then end the thread."""
+        self._stopping = True
         self.urgent.set()
-        self.queue.put(None)
         self._thread.join(timeout=10)
 
 
@@ -464,7 +484,7 @@ class Tracing:
         sink = self._sink
         spans = root.trace.spans
         if sink is not None and _keep(self.settings, root, spans):
-            sink.queue.put(spans)
+            sink.put(spans)
         else:
             spans.clear()
 
