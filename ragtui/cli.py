@@ -20,6 +20,7 @@ from ragtui.cli_traces import stats, traces_app
 
 if TYPE_CHECKING:
     from ragtui.core.index.indexer import IndexReport
+    from ragtui.core.models import Citation
 
 app = typer.Typer(
     name="ragtui", help="Private, offline answers from your own documents.",
@@ -277,13 +278,14 @@ def ask(
 
         answer = engine.ask(question, k=k, use_cache=not no_cache, on_token=show)
     if as_json:
+        def cited(citations: tuple[Citation, ...]) -> list[dict[str, Any]]:
+            return [{"n": c.n, "path": c.path, "location": c.location.label(),
+                     "snippet": c.snippet, "inferred": c.inferred} for c in citations]
+
         _print_json({
             "answer": answer.answer,
-            "citations": [
-                {"n": c.n, "path": c.path, "location": c.location.label(), "snippet": c.snippet,
-                 "inferred": c.inferred}
-                for c in answer.citations
-            ],
+            "citations": cited(answer.citations),
+            "closest": cited(answer.closest),
             "cached": answer.cached, "fallback": answer.fallback, "abstained": answer.abstained,
             "refocused": answer.refocused,
             "unsupported": list(answer.unsupported),
@@ -313,6 +315,12 @@ def ask(
         where = f" · {c.location.label()}" if c.location.label() else ""
         kind = " (inferred)" if c.inferred else ""
         typer.secho(f"[{c.n}]{kind} {c.path}{where}", fg=typer.colors.CYAN)
+    if answer.closest:
+        typer.secho("nearest passages (below answer.min_relevance, not used):",
+                    fg=typer.colors.YELLOW)
+    for c in answer.closest:
+        where = f" · {c.location.label()}" if c.location.label() else ""
+        typer.secho(f"  {c.path}{where}", fg=typer.colors.CYAN)
     for sentence in answer.unsupported:
         typer.secho(f"unsupported by the passages: {sentence}", fg=typer.colors.YELLOW, err=True)
     t = answer.timings_ms

@@ -184,6 +184,7 @@ def top_similarity(hits: Sequence[Hit]) -> float | None:
 
 
 _PIECE = re.compile(r"(?<=[.!?])\s+|\n+")
+_CLOSEST = 2  # passages shown with a declined answer, for the user to check
 _MIN_PIECE_CHARS = 13
 
 
@@ -389,8 +390,10 @@ class AnswerPipeline:
                 return done(cached.model_copy(update={"timings_ms": base["timings_ms"],
                                                       "tokens": base["tokens"]}))
         if cfg.abstain and self._irrelevant(question, hits):
+            closest = tuple(_citation(n, hit, inferred=True)
+                            for n, hit in enumerate(hits[:_CLOSEST], 1))
             return done(Answer(question=question, answer=NOT_FOUND, citations=(),
-                               abstained=True, **base))
+                               abstained=True, closest=closest, **base))
         if backend is None:
             return done(extractive(question, hits, problem, base))
         reason = self.breaker.open_reason()

@@ -78,6 +78,7 @@ class Answer(_Frozen):
     abstained: bool = False
     refocused: bool = False  # re-asked over the best-matching line; differs from the stream
     unsupported: tuple[str, ...] = ()
+    closest: tuple[Citation, ...] = ()  # when declined: the nearest passages, not sources
     dropped_citations: int = 0
     packed: tuple[str, ...] = ()
     dropped_chunks: tuple[str, ...] = ()

@@ -87,6 +87,14 @@ def test_index_and_search_json(tmp_path: Path) -> None:
     assert code == 0 and "oncall-runbook.html" in out
     code, out, _ = _run("index")
     assert code == 0 and "added 0 · updated 0 · removed 0" in out
+    # an on-topic question the notes cannot answer: declined before the model, with the
+    # nearest passages to check
+    code, out, _ = _run("ask", "What colour is the Kestrel?", "--json")
+    declined = json.loads(out)
+    assert code == 0 and declined["abstained"] and declined["citations"] == []
+    assert declined["closest"][0]["path"].endswith("car-maintenance.md")
+    code, out, _ = _run("ask", "What colour is the Kestrel?")
+    assert "nearest passages" in out and "car-maintenance.md" in out
 
 
 @pytest.mark.slow

@@ -97,6 +97,8 @@ def test_abstains_on_topic_when_no_sentence_is_near_the_question(engine: Engine)
     _use(engine, backend)
     answer = engine.ask("What colour is the Kestrel?")  # the car notes never say
     assert answer.abstained and backend.calls == 0
+    assert answer.citations == () and answer.closest
+    assert answer.closest[0].path.endswith("car-maintenance.md")
     engine.tracing.flush()
     relevance = next(s for s in engine.last_trace("ask").spans if s.name == "answer.relevance")
     assert relevance.attributes["ragtui.answer.relevance"] < 0.58

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from textual.widgets import DataTable, Markdown, OptionList, Static
 
+from ragtui.core.models import Answer
 from ragtui.tui.app import RagtuiApp, create_app
 from ragtui.tui.screens.ask import AskScreen
 from ragtui.tui.screens.conversations import ConversationsScreen
@@ -92,6 +93,22 @@ async def test_labels_for_cached_fallback_and_abstained(fixed_engine: FixedEngin
         assert "cached (exact)" in labels[0]
         assert "extractive fallback" in labels[1]
         assert "not found in your documents" in labels[2]
+
+
+async def test_a_declined_answer_lists_the_nearest_passages_to_check(
+        fixed_engine: FixedEngine, demo_docs: Path) -> None:
+    def declined(question: str) -> Answer:
+        found = fixed_answer(question, demo_docs)
+        return found.model_copy(update={"answer": "Not in your documents.", "abstained": True,
+                                        "citations": (), "closest": found.citations})
+
+    fixed_engine._answer = declined
+    app = create_app(fixed_engine, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await _ask(app, pilot, "What colour is the Kestrel?")
+        sources = app.screen.query_one("#sources", SourceList)
+        assert len(sources.citations) == 2
+        assert "nearest, not used" in str(sources.get_option_at_index(0).prompt)
 
 
 async def test_history_and_stop(fixed_engine: FixedEngine) -> None:

@@ -187,8 +187,11 @@ class AskScreen(MainScreen):
         for other in self.query(TurnView):
             other.set_class(other is turn, "selected")
         self.selected = turn
-        citations = turn.answer.citations if turn.answer is not None else ()
-        self.query_one("#sources", SourceList).show(citations)
+        answer, sources = turn.answer, self.query_one("#sources", SourceList)
+        if answer is not None and answer.closest and not answer.citations:
+            sources.show(answer.closest, "nearest, not used")  # declined: where to look
+        else:
+            sources.show(answer.citations if answer is not None else ())
 
     def on_click(self, event: Click) -> None:
         node = event.widget

@@ -11,14 +11,14 @@ from textual.widgets.option_list import Option
 from ragtui.core.models import Citation
 
 
-def citation_label(citation: Citation) -> Content:
+def citation_label(citation: Citation, note: str = "") -> Content:
     """``[n] name`` on the first line, where in the file on the second."""
     where = citation.location.label()
     parts: list[tuple[str, str] | str] = [
         (f"[{citation.n}]", "bold $accent"), " ", (Path(citation.path).name, "bold"),
     ]
-    if citation.inferred:
-        parts.append((" inferred", "italic $text-muted"))
+    if note or citation.inferred:
+        parts.append((f" {note or 'inferred'}", "italic $text-muted"))
     if where:
         parts += ["\n", (where, "$text-muted")]
     return Content.assemble(*parts)
@@ -31,11 +31,12 @@ class SourceList(OptionList):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.citations: tuple[Citation, ...] = ()
 
-    def show(self, citations: tuple[Citation, ...]) -> None:
-        """Replace the list with these citations."""
+    def show(self, citations: tuple[Citation, ...], note: str = "") -> None:
+        """Replace the list with these citations (``note`` marks each, e.g. "nearest")."""
         self.citations = citations
         self.clear_options()
-        self.add_options([Option(citation_label(c), id=f"cite-{c.n}") for c in citations])
+        self.add_options([Option(citation_label(c, note), id=f"cite-{c.n}")
+                          for c in citations])
         if citations:
             self.highlighted = 0
         self.border_subtitle = f"{len(citations)}" if citations else ""
