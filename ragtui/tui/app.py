@@ -221,6 +221,10 @@ class RagtuiApp(App[None]):
         if self._service_worker is not None:
             self.service.finished.wait(timeout)
 
+    def on_unmount(self) -> None:
+        """However the app ends (a key, an error, a failing test), end its worker thread."""
+        self.service.quit()
+
     async def action_quit(self) -> None:
         self.service.quit()
         self.exit()

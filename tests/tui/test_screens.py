@@ -303,3 +303,12 @@ async def test_evals_errors_are_notifications(fixed_engine: FixedEngine,
         await pilot.pause()
         assert not screen.running
         assert any("does not exist" in str(n.message) for n in app._notifications)
+
+
+async def test_the_indexing_thread_ends_however_the_app_ends(fixed_engine: FixedEngine) -> None:
+    app = create_app(fixed_engine, watch=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.service_started
+    # no quit action, no shutdown_background: the app just went away (as when a test fails)
+    assert app.service.finished.wait(10)
