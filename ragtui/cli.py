@@ -261,6 +261,8 @@ def ask(
     as_json: JsonOpt = False,
 ) -> None:
     """Answer a question from the indexed documents, with citations."""
+    from ragtui.core.conversations import answer_labels
+
     overrides: dict[str, Any] = {}
     if model is not None:
         if not model.is_file():
@@ -302,13 +304,7 @@ def ask(
                     fg=typer.colors.YELLOW)
         typer.echo(answer.answer, nl=False)
     typer.echo("")
-    labels = []
-    if answer.cached:
-        labels.append(f"cached ({answer.cached})")
-    if answer.fallback:
-        labels.append("extractive fallback")
-    if answer.abstained:
-        labels.append("not found in your documents")
+    labels = answer_labels(answer)
     if labels:
         typer.secho("[" + ", ".join(labels) + "]", fg=typer.colors.YELLOW)
     for c in answer.citations:
