@@ -9,7 +9,6 @@ deleted and exported as Markdown.
 from __future__ import annotations
 
 import sqlite3
-import threading
 import time
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from pydantic import ValidationError
 
 from ragtui.core.errors import PathProblem
 from ragtui.core.models import Answer, ConversationInfo, Turn
+from ragtui.core.sqlite_threads import ThreadConnections
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations(
@@ -44,29 +44,22 @@ def default_title(question: str) -> str:
     return text if len(text) <= _TITLE_CHARS else text[: _TITLE_CHARS - 1] + "…"
 
 
+def _setup(db: sqlite3.Connection) -> None:
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA foreign_keys=ON")
+    db.executescript(_SCHEMA)
+
+
 class ConversationStore:
     """SQLite store of conversations (one connection per thread, WAL)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
-        self._guard = threading.Lock()
+        self._connections = ThreadConnections(path, _setup, timeout=30)
 
     @property
     def _db(self) -> sqlite3.Connection:
-        db: sqlite3.Connection | None = getattr(self._local, "db", None)
-        if db is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None,
-                                 check_same_thread=False)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA foreign_keys=ON")
-            db.executescript(_SCHEMA)
-            self._local.db = db
-            with self._guard:
-                self._connections.append(db)
-        return db
+        return self._connections.get()
 
     def create(self, title: str = "New conversation") -> int:
         """A new, empty conversation; returns its id."""
@@ -189,11 +182,7 @@ class ConversationStore:
 
     def close(self) -> None:
         """Close every thread's connection."""
-        with self._guard:
-            for db in self._connections:
-                db.close()
-            self._connections.clear()
-        self._local = threading.local()
+        self._connections.close()
 
 
 def answer_labels(answer: Answer) -> list[str]:

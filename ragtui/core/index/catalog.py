@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from ragtui.core.sqlite_threads import ThreadConnections
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -84,40 +85,30 @@ class ChunkRow:
         return f"{self.context}\n\n{self.text}" if self.context else self.text
 
 
+def _setup(db: sqlite3.Connection) -> None:
+    db.execute("PRAGMA auto_vacuum=INCREMENTAL")  # takes effect on a new file
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("PRAGMA busy_timeout=10000")
+
+
 class Catalog:
     """SQLite catalog in WAL mode, with one connection per thread (the TUI and the watcher
     read and write from worker threads while the UI thread searches)."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
-        self._guard = threading.Lock()
+        self._connections = ThreadConnections(path, _setup)
         self._db.executescript(_SCHEMA)
 
     @property
     def _db(self) -> sqlite3.Connection:
         """This thread's connection."""
-        db: sqlite3.Connection | None = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-            db.execute("PRAGMA auto_vacuum=INCREMENTAL")  # takes effect on a new file
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.execute("PRAGMA busy_timeout=10000")
-            self._local.db = db
-            with self._guard:
-                self._connections.append(db)
-        return db
+        return self._connections.get()
 
     def close(self) -> None:
         """Close every thread's connection."""
-        with self._guard:
-            for db in self._connections:
-                db.close()
-            self._connections.clear()
-        self._local = threading.local()
+        self._connections.close()
 
     def compact(self) -> None:
         """Return free pages to the file system and fold the WAL back into the database."""
