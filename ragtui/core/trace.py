@@ -402,6 +402,8 @@ class _Pipeline:
         from opentelemetry.trace import SpanContext, Status, StatusCode, TraceFlags
 
         self.provider()
+        processors = self._processors
+        assert processors is not None  # made by provider()
         sampled = TraceFlags(TraceFlags.SAMPLED)
         readables = []
         for span in spans:
@@ -417,8 +419,7 @@ class _Pipeline:
                 status=status, start_time=span.start_ns, end_time=span.end_ns,
                 instrumentation_scope=self._scope,
             )
-            assert self._processors is not None
-            self._processors.on_end(readable)
+            processors.on_end(readable)
             readables.append(readable)
         return readables
 
