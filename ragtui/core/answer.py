@@ -20,7 +20,7 @@ import psutil
 
 from ragtui.config import Settings
 from ragtui.core import citations, prompts
-from ragtui.core.cache import AnswerCache, answer_key, chunk_set_key
+from ragtui.core.cache import AnswerCache, answer_key, semantic_scope
 from ragtui.core.errors import Cancelled, RagtuiError
 from ragtui.core.generate import Backend, Generation, GenerationError
 from ragtui.core.models import Answer, Citation, Hit
@@ -382,7 +382,7 @@ class AnswerPipeline:
                   "min_relevance": cfg.min_relevance if cfg.abstain else None}
         ids = [h.chunk_id for h in hits]
         key = answer_key(question, base["model"], template.id, params, ids)
-        chunk_set = chunk_set_key(ids)
+        chunk_set = semantic_scope(base["model"], template.id, params, ids)
         caching = use_cache and cfg.cache and self.cache is not None
         if caching:
             cached = self._lookup(key, question, chunk_set)

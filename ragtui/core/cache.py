@@ -67,9 +67,12 @@ def answer_key(question: str, model: str, prompt_id: str, params: dict[str, Any]
     return "answer:" + hashlib.sha256(blob.encode()).hexdigest()
 
 
-def chunk_set_key(chunk_ids: Sequence[str]) -> str:
-    """Identity of a retrieved chunk set, order-free."""
-    return hashlib.sha256("\n".join(sorted(chunk_ids)).encode()).hexdigest()
+def semantic_scope(model: str, prompt_id: str, params: dict[str, Any],
+                   chunk_ids: Sequence[str]) -> str:
+    """What a semantic hit must share with the stored answer: model, prompt, generation
+    params and the retrieved chunk set (order-free); only the wording may differ."""
+    blob = json.dumps([model, prompt_id, params, sorted(chunk_ids)], sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()
 
 
 class AnswerCache:

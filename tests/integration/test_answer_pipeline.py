@@ -159,6 +159,22 @@ def test_exact_and_semantic_cache_and_stale_entries(engine: Engine) -> None:
     assert backend.calls >= 3  # asked again (twice: the scripted 45,000 no longer matches)
 
 
+def test_semantic_cache_never_answers_for_another_model_or_setting(engine: Engine) -> None:
+    from ragtui.config import load_settings
+
+    _use(engine, Scripted("The timing belt is replaced at 45,000 miles [1]."))
+    engine.ask("At what mileage is the timing belt replaced?")
+    reworded = "At what mileage is the timing belt replaced ?"
+    assert engine.ask(reworded).cached in ("exact", "semantic")
+    other = Scripted("45,000 miles [1].")
+    other.model_id = "other"
+    _use(engine, other)
+    assert engine.ask(reworded).cached is False and other.calls == 1
+    longer = create_engine(load_settings(llm={"max_tokens": 50}), engine.data_dir)
+    _use(longer, other)
+    assert longer.ask(reworded).cached is False and other.calls == 2
+
+
 def test_answer_from_a_distractor_line_is_asked_again(engine: Engine) -> None:
     backend = Scripted("192.168.8.20.")
     _use(engine, backend)
