@@ -140,6 +140,12 @@ class AnswerSettings(_Section):
         description="Abstain when no sentence of the retrieved passages reaches this cosine "
         "similarity to the question.",
     )
+    passage_margin: float = Field(
+        2.0, ge=0,
+        description="Leave out a retrieved passage whose best sentence is this much less "
+        "similar to the question than the best passage's: less to prefill and fewer wrong "
+        "places to copy from. 2 keeps all k; 0.2 is about a fifth faster (see README).",
+    )
     support_floor: float = Field(
         0.45, description="Least similarity for a passage to count as supporting a sentence."
     )

@@ -177,32 +177,58 @@ class Breaker:
         self.path.unlink(missing_ok=True)
 
 
-def top_similarity(hits: Sequence[Hit]) -> float | None:
-    """Best dense (cosine) score among the hits, or None without vectors."""
-    dense = [h.scores["dense"] for h in hits if "dense" in h.scores]
-    return max(dense) if dense else None
-
-
 _PIECE = re.compile(r"(?<=[.!?])\s+|\n+")
 _CLOSEST = 2  # passages shown with a declined answer, for the user to check
+_KEEP_ALL = 2.0  # a passage_margin no cosine gap reaches
 _MIN_PIECE_CHARS = 13
 
 
-def relevance(question_vec: Any, hits: Sequence[Hit],
-              embed: Callable[[Sequence[str]], Any]) -> float | None:
-    """Cosine between the question and the best single sentence (or line) of the hits.
+def passage_relevance(question_vec: Any, hits: Sequence[Hit],
+                      embed: Callable[[Sequence[str]], Any]) -> list[float | None]:
+    """Per hit, the cosine between the question and its best single sentence (or line);
+    its dense score when it has no sentence long enough, None without either.
 
     A passage on the right topic that lacks the answer matches as a whole about as well as
     one that has it; the sentence that would hold the answer is what tells them apart.
     """
-    pieces = [p.strip() for h in hits for p in _PIECE.split(h.text)
-              if len(p.strip()) >= _MIN_PIECE_CHARS]
-    if not pieces:
-        return top_similarity(hits)
-    import numpy as np
+    pieces: list[str] = []
+    owners: list[int] = []
+    for i, hit in enumerate(hits):
+        for piece in _PIECE.split(hit.text):
+            if len(piece.strip()) >= _MIN_PIECE_CHARS:
+                pieces.append(piece.strip())
+                owners.append(i)
+    best: list[float | None] = [h.scores.get("dense") for h in hits]
+    if pieces:
+        import numpy as np
 
-    scores = np.asarray(embed(pieces)) @ np.asarray(question_vec).ravel()
-    return float(scores.max())
+        scores = np.asarray(embed(pieces)) @ np.asarray(question_vec).ravel()
+        found: dict[int, float] = {}
+        for owner, score in zip(owners, scores.tolist(), strict=True):
+            found[owner] = max(found.get(owner, -2.0), score)
+        best = [found.get(i, b) for i, b in enumerate(best)]
+    return best
+
+
+def relevance(question_vec: Any, hits: Sequence[Hit],
+              embed: Callable[[Sequence[str]], Any]) -> float | None:
+    """The best :func:`passage_relevance` among the hits (what abstention looks at)."""
+    known = [s for s in passage_relevance(question_vec, hits, embed) if s is not None]
+    return max(known) if known else None
+
+
+def focus(hits: Sequence[Hit], scores: Sequence[float | None],
+          margin: float) -> tuple[list[Hit], list[Hit]]:
+    """(hits to pack, hits left out): a hit whose best sentence is more than ``margin`` below
+    the best hit's is left out. Hits without a score stay.
+    """
+    known = [s for s in scores if s is not None]
+    if not known:
+        return list(hits), []
+    floor = max(known) - margin
+    kept = [h for h, s in zip(hits, scores, strict=True) if s is None or s >= floor]
+    weak = [h for h, s in zip(hits, scores, strict=True) if s is not None and s < floor]
+    return kept, weak
 
 
 def extractive(question: str, hits: Sequence[Hit], reason: str, base: dict[str, Any]) -> Answer:
@@ -379,7 +405,8 @@ class AnswerPipeline:
         params = {"max_tokens": llm_cfg.max_tokens, "temperature": llm_cfg.temperature,
                   "n_ctx": llm_cfg.n_ctx, "context_tokens": cfg.context_tokens,
                   "support_floor": cfg.support_floor,
-                  "min_relevance": cfg.min_relevance if cfg.abstain else None}
+                  "min_relevance": cfg.min_relevance if cfg.abstain else None,
+                  "passage_margin": cfg.passage_margin}
         ids = [h.chunk_id for h in hits]
         key = answer_key(question, base["model"], template.id, params, ids)
         chunk_set = semantic_scope(base["model"], template.id, params, ids)
@@ -389,11 +416,16 @@ class AnswerPipeline:
             if cached is not None:  # what this answer cost now, not what the first one did
                 return done(cached.model_copy(update={"timings_ms": base["timings_ms"],
                                                       "tokens": base["tokens"]}))
-        if cfg.abstain and self._irrelevant(question, hits):
+        weighing = cfg.abstain or cfg.passage_margin < _KEEP_ALL
+        scores = self._relevance(question, hits) if weighing else [None] * len(hits)
+        known = [s for s in scores if s is not None]
+        if cfg.abstain and known and max(known) < cfg.min_relevance:
             closest = tuple(_citation(n, hit, inferred=True)
                             for n, hit in enumerate(hits[:_CLOSEST], 1))
             return done(Answer(question=question, answer=NOT_FOUND, citations=(),
                                abstained=True, closest=closest, **base))
+        kept, weak = focus(hits, scores, cfg.passage_margin)
+        base["weak_chunks"] = tuple(h.chunk_id for h in weak)
         if backend is None:
             return done(extractive(question, hits, problem, base))
         reason = self.breaker.open_reason()
@@ -404,8 +436,9 @@ class AnswerPipeline:
                 budget = min(cfg.context_tokens,
                              llm_cfg.n_ctx - llm_cfg.max_tokens - backend.count_tokens(
                                  template.prefix + template.render_suffix(question)) - 16)
-                packed = pack(hits, template, backend.count_tokens, max(budget, 0))
+                packed = pack(kept, template, backend.count_tokens, max(budget, 0))
                 span.set_attributes(_packed_attributes(packed, budget))
+                span.set_attribute("ragtui.context.weak", list(base["weak_chunks"]))
             deadline = time.perf_counter() + llm_cfg.timeout_s
             generation = self._generate(backend, template, packed, question, on_token, deadline)
         except (GenerationError, RagtuiError) as exc:
@@ -441,14 +474,18 @@ class AnswerPipeline:
                                chunk_set)
         return done(answer)
 
-    def _irrelevant(self, question: str, hits: Sequence[Hit]) -> bool:
-        """True when no sentence of the hits comes near the question (answer.min_relevance)."""
+    def _relevance(self, question: str, hits: Sequence[Hit]) -> list[float | None]:
+        """How near each hit's best sentence comes to the question (see passage_relevance)."""
         with self.tracing.span("answer.relevance") as span:
-            best = relevance(self.embed_query(question), hits, self.embed)
-            span.set_attributes({"ragtui.answer.relevance": best if best is not None else -1.0,
-                                 "ragtui.answer.min_relevance":
-                                     self.settings.answer.min_relevance})
-            return best is not None and best < self.settings.answer.min_relevance
+            scores = passage_relevance(self.embed_query(question), hits, self.embed)
+            known = [s for s in scores if s is not None]
+            span.set_attributes({
+                "ragtui.answer.relevance": max(known) if known else -1.0,
+                "ragtui.answer.passage_relevance": [-1.0 if s is None else s for s in scores],
+                "ragtui.answer.min_relevance": self.settings.answer.min_relevance,
+                "ragtui.answer.passage_margin": self.settings.answer.passage_margin,
+            })
+            return scores
 
     def _lookup(self, key: str, question: str, chunk_set: str) -> Answer | None:
         """An exact, then a semantic, cache hit (marked as such), or None."""
@@ -509,6 +546,7 @@ def _answer_attributes(answer: Answer) -> dict[str, Any]:
         "ragtui.context.packed": list(answer.packed),
         "ragtui.context.dropped": list(answer.dropped_chunks),
         "ragtui.context.truncated": list(answer.truncated_chunks),
+        "ragtui.context.weak": list(answer.weak_chunks),
     }
     if answer.error:
         attributes["ragtui.error"] = answer.error

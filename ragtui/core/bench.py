@@ -280,7 +280,7 @@ def _raw_stream(llm: Any, prompt: str, max_tokens: int, stop: list[str]) -> tupl
 def run_llm_bench(engine: Engine, questions: list[str], rounds: int = 2) -> dict[str, Any]:
     """TTFT and decode speed against raw llama-cpp-python, prefix-state reuse, cache hits."""
     from ragtui.core import prompts
-    from ragtui.core.answer import pack, render
+    from ragtui.core.answer import focus, pack, passage_relevance, render
     from ragtui.core.generate import LlamaCppBackend
 
     try:
@@ -302,7 +302,10 @@ def run_llm_bench(engine: Engine, questions: list[str], rounds: int = 2) -> dict
     states = backend.state_cache
     for question in questions:
         hits = engine.search(question, k=cfg.answer.k).hits
-        packed = pack(hits, template, backend.count_tokens, cfg.answer.context_tokens)
+        scores = passage_relevance(engine.embedder.embed_query(question), hits,
+                                   engine.embedder.embed_passages)
+        kept, _ = focus(hits, scores, cfg.answer.passage_margin)
+        packed = pack(kept, template, backend.count_tokens, cfg.answer.context_tokens)
         prefix, rest = render(template, packed, question)
         ttft, pieces, total = _raw_stream(llm, prefix + rest, max_tokens, list(template.stop))
         raw_ttft.append(ttft * 1000)

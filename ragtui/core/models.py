@@ -83,6 +83,7 @@ class Answer(_Frozen):
     packed: tuple[str, ...] = ()
     dropped_chunks: tuple[str, ...] = ()
     truncated_chunks: tuple[str, ...] = ()
+    weak_chunks: tuple[str, ...] = ()  # retrieved, left out: far less relevant than the best
     timings_ms: dict[str, float]
     tokens: dict[str, int]
     model: str

@@ -106,6 +106,29 @@ def test_abstains_on_topic_when_no_sentence_is_near_the_question(engine: Engine)
     assert not answered.abstained and backend.calls >= 1
 
 
+def test_passage_margin_leaves_weak_passages_out_of_the_prompt(engine: Engine) -> None:
+    from ragtui.config import load_settings
+
+    question = "How often should I change the oil in the Kestrel?"
+    backend = Scripted("Every 7,500 miles.")
+    _use(engine, backend)
+    whole = engine.ask(question)
+    assert len(whole.packed) == 3 and whole.weak_chunks == (), "by default all k are packed"
+    focused = create_engine(load_settings(answer={"passage_margin": 0.2}), engine.data_dir)
+    _use(focused, backend)
+    answer = focused.ask(question)
+    assert answer.weak_chunks and set(answer.packed) | set(answer.weak_chunks) == set(
+        whole.packed)
+    assert answer.citations[0].path.endswith("car-maintenance.md")
+    assert "Change the engine oil every 7,500 miles" in backend.prompts[-1]
+    assert len(backend.prompts[-1]) < len(backend.prompts[0])
+    focused.tracing.flush()
+    spans = {s.name: s for s in focused.last_trace("ask").spans}
+    scores = spans["answer.relevance"].attributes["ragtui.answer.passage_relevance"]
+    assert len(scores) == 3 and max(scores) - min(scores) > 0.2
+    assert spans["context.pack"].attributes["ragtui.context.weak"] == list(answer.weak_chunks)
+
+
 def test_fallback_on_mid_stream_failure_and_breaker(engine: Engine) -> None:
     backend = Scripted("The belt is replaced at 45,000 miles [1].", fail_after=2)
     _use(engine, backend)

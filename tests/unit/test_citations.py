@@ -102,3 +102,30 @@ def test_relevance_without_sentences_falls_back_to_the_dense_score() -> None:
 
     short = _text_hit("Belt.").model_copy(update={"scores": {"dense": 0.42}})
     assert relevance(_fake_embed(["belt"])[0], [short], _fake_embed) == 0.42
+
+
+def test_passage_relevance_scores_each_hit_by_its_own_best_sentence() -> None:
+    from ragtui.core.answer import passage_relevance
+
+    belt = _text_hit("Oil for the engine.\nBelt is checked at 45,000 miles.")
+    bread = _text_hit("Bake the bread in the oven.")
+    bare = _text_hit("Belt.").model_copy(update={"scores": {"dense": 0.3}})
+    question = _fake_embed(["belt miles"])[0]
+    scores = passage_relevance(question, [belt, bread, bare], _fake_embed)
+    assert scores[0] == pytest.approx(
+        float(_fake_embed(["Belt is checked at 45,000 miles."])[0] @ question))
+    assert scores[1] == pytest.approx(float(_fake_embed(["Bake the bread in the oven."])[0]
+                                            @ question))
+    assert scores[2] == 0.3, "no sentence long enough: the dense score stands in"
+    assert passage_relevance(question, [_text_hit("Belt.")], _fake_embed) == [None]
+
+
+def test_focus_leaves_out_only_passages_far_below_the_best() -> None:
+    from ragtui.core.answer import focus
+
+    hits = [_hit(i, 3) for i in range(4)]
+    kept, weak = focus(hits, [0.7, 0.55, 0.45, None], margin=0.2)
+    assert [h.chunk_id for h in kept] == ["c0", "c1", "c3"], "rank order kept; unscored stay"
+    assert [h.chunk_id for h in weak] == ["c2"]
+    assert focus(hits, [0.7, 0.55, 0.45, None], margin=2.0) == (hits, [])
+    assert focus(hits, [None] * 4, margin=0.0) == (hits, [])
