@@ -255,6 +255,7 @@ def _generation_attributes(generation: Generation) -> dict[str, Any]:
         "ragtui.llm.ttft_ms": generation.ttft_ms,
         "ragtui.llm.generate_ms": generation.generate_ms,
         "ragtui.llm.prefix_tokens": generation.prefix_tokens,
+        "ragtui.llm.stopped_repeating": generation.stopped_repeating,
         "ragtui.llm.prefix_reused": generation.prefix_reused,
         "ragtui.llm.prefill_tokens": prefilled,
         "ragtui.llm.prefill_tps": prefilled / (generation.ttft_ms / 1000)

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 from ragtui.config import LLMSettings
 from ragtui.core.errors import Cancelled, ModelInvalid, ModelMissing, RagtuiError
+from ragtui.core.repetition import RepetitionGuard
 from ragtui.core.trace import current_span
 
 TokenFn = Callable[[str], None]
@@ -44,6 +45,7 @@ class Generation:
     generate_ms: float
     prefix_tokens: int = 0
     prefix_reused: bool = False
+    stopped_repeating: bool = False  # cut where the model began to repeat itself
 
 
 class Backend(Protocol):
@@ -242,7 +244,9 @@ def _consume(
     pieces: Iterator[str], started: float, on_token: TokenFn | None, deadline: float,
     prompt_tokens: int, prefix_tokens: int, reused: bool,
 ) -> Generation:
-    text: list[str] = []
+    """Stream ``pieces`` to ``on_token`` until they end or start repeating themselves."""
+    guard = RepetitionGuard()
+    generated = 0
     first: float | None = None
     try:
         for piece in pieces:
@@ -250,23 +254,32 @@ def _consume(
                 continue
             if first is None:
                 first = time.perf_counter()
-            text.append(piece)
-            if on_token is not None:
-                on_token(piece)
+            generated += 1
+            shown = guard.feed(piece)
+            if shown and on_token is not None:
+                on_token(shown)
+            if guard.stopped:
+                break
             if time.perf_counter() > deadline:
                 raise GenerationError("The model took longer than llm.timeout_s to answer.")
+        rest = guard.finish()
+        if rest and on_token is not None:
+            on_token(rest)
     except (GenerationError, Cancelled):
         raise
     except Exception as exc:
         raise GenerationError(f"The model failed mid-answer ({type(exc).__name__}: {exc}).") \
             from None
+    finally:
+        close = getattr(pieces, "close", None)
+        if close is not None:
+            close()  # a stopped stream ends generation now, not when collected
     done = time.perf_counter()
-    answer = "".join(text)
     return Generation(
-        text=answer, prompt_tokens=prompt_tokens,
-        completion_tokens=len(text),  # one streamed piece per generated token
+        text=guard.text, prompt_tokens=prompt_tokens,
+        completion_tokens=generated,  # one streamed piece per generated token
         ttft_ms=((first or done) - started) * 1000, generate_ms=(done - started) * 1000,
-        prefix_tokens=prefix_tokens, prefix_reused=reused,
+        prefix_tokens=prefix_tokens, prefix_reused=reused, stopped_repeating=guard.stopped,
     )
 
 

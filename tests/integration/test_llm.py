@@ -92,6 +92,19 @@ def test_prefix_state_reused_across_processes(engine: Engine) -> None:
     assert result.text.strip() == first.answer.split(" [")[0].strip() or "55" in result.text
 
 
+def test_a_looping_answer_stops_at_the_first_repeat(engine: Engine) -> None:
+    backend = engine.backend()
+    shown: list[str] = []
+    days = ("List the days of the week, once each.\nMonday is a day of the week. "
+            "Tuesday is a day of the week. Wednesday is a day of the week.")
+    made = backend.generate("", days, max_tokens=120, temperature=0.0, stop=["\n\n"],
+                            on_token=shown.append, deadline=time.perf_counter() + 120)
+    assert made.stopped_repeating and made.completion_tokens < 120
+    assert "".join(shown) == made.text, "the repeat is never streamed"
+    sentences = [s.strip() for s in made.text.split(".") if s.strip()]
+    assert sentences and len(sentences) == len(set(sentences))
+
+
 def test_timeout_falls_back_to_passages(engine: Engine) -> None:
     slow = Engine(load_settings(llm={"timeout_s": 0.001}), engine.data_dir)
     answer = slow.ask("How long does the banana bread need in the oven?", use_cache=False)
