@@ -144,7 +144,7 @@ class AnswerSettings(_Section):
         2.0, ge=0,
         description="Leave out a retrieved passage whose best sentence is this much less "
         "similar to the question than the best passage's: less to prefill and fewer wrong "
-        "places to copy from. 2 keeps all k; 0.2 is about a fifth faster (see README).",
+        "places to copy from. 2 keeps all k; see the README for 0.2.",
     )
     support_floor: float = Field(
         0.45, description="Least similarity for a passage to count as supporting a sentence."
