@@ -210,13 +210,6 @@ def passage_relevance(question_vec: Any, hits: Sequence[Hit],
     return best
 
 
-def relevance(question_vec: Any, hits: Sequence[Hit],
-              embed: Callable[[Sequence[str]], Any]) -> float | None:
-    """The best :func:`passage_relevance` among the hits (what abstention looks at)."""
-    known = [s for s in passage_relevance(question_vec, hits, embed) if s is not None]
-    return max(known) if known else None
-
-
 def focus(hits: Sequence[Hit], scores: Sequence[float | None],
           margin: float) -> tuple[list[Hit], list[Hit]]:
     """(hits to pack, hits left out): a hit whose best sentence is more than ``margin`` below

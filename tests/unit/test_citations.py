@@ -84,24 +84,26 @@ def _text_hit(text: str) -> Hit:
     return _hit(0, 1).model_copy(update={"text": text})
 
 
-def test_relevance_is_the_best_single_sentence_not_the_whole_passage() -> None:
-    from ragtui.core.answer import relevance
+def _relevance(question: np.ndarray, hits: list[Hit]) -> float:
+    """What abstention compares with answer.min_relevance: the best passage's score."""
+    from ragtui.core.answer import passage_relevance
 
+    return max(s for s in passage_relevance(question, hits, _fake_embed) if s is not None)
+
+
+def test_relevance_is_the_best_single_sentence_not_the_whole_passage() -> None:
     on_topic = _text_hit("Oil for the engine. Oil filter brand. Oil type.\n"
                          "Belt is checked at 45,000 miles.")
     vague = _text_hit("Oil bread oven oil bread oven. Miles of oil bread oven.")
     question = _fake_embed(["belt miles"])[0]
-    assert relevance(question, [on_topic], _fake_embed) == pytest.approx(
+    assert _relevance(question, [on_topic]) == pytest.approx(
         float(_fake_embed(["Belt is checked at 45,000 miles."])[0] @ question))
-    assert relevance(question, [vague], _fake_embed) < relevance(question, [on_topic],
-                                                                 _fake_embed)
+    assert _relevance(question, [vague]) < _relevance(question, [on_topic])
 
 
 def test_relevance_without_sentences_falls_back_to_the_dense_score() -> None:
-    from ragtui.core.answer import relevance
-
     short = _text_hit("Belt.").model_copy(update={"scores": {"dense": 0.42}})
-    assert relevance(_fake_embed(["belt"])[0], [short], _fake_embed) == 0.42
+    assert _relevance(_fake_embed(["belt"])[0], [short]) == 0.42
 
 
 def test_passage_relevance_scores_each_hit_by_its_own_best_sentence() -> None:
