@@ -4,7 +4,8 @@ Small models fall into loops ("The falls are in Marble Falls, Texas. The falls a
 Marble Falls, Texas. …") and then decode until ``llm.max_tokens``: seconds of wasted
 time and a wall of text. The streamed text is split into clauses at ``. ! ? ; ,`` and new
 lines; the answer ends before a clause of :data:`MIN_CLAUSE_CHARS` or more that repeats
-any earlier clause, or before a short clause that repeats the one just before it.
+any earlier clause, or before a short clause that repeats the one just before it. Inside a
+fenced code block nothing counts as a repeat.
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ class RepetitionGuard:
                 continue
             clause = _normal(self._clause)
             self._clause = ""
+            if (self.text + self._held).count("```") % 2:
+                released.append(self._release())  # code repeats lines for good reasons
+                continue
             if self._repeats(clause):
                 self.stopped = True
                 self._held = ""

@@ -61,3 +61,9 @@ def test_consume_stops_the_stream_and_counts_what_was_generated() -> None:
     made = _consume(pieces(), 0.0, shown.append, float("inf"), 10, 0, False)
     assert made.stopped_repeating and made.text == "Tea is hot." == "".join(shown)
     assert made.completion_tokens == len(pulled) == 4, "generation ends at the repeat"
+
+
+def test_lines_repeated_inside_a_code_block_are_kept() -> None:
+    code = ("Use this:\n```python\nif ready:\n    return value_of(x)\nif late:\n"
+            "    return value_of(x)\n```\nThat is all.")
+    assert _stream(code) == (code, code, False)
