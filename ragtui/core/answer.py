@@ -12,7 +12,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,7 @@ class Packed:
     dropped: list[str]
     truncated: list[str]
     tokens: int
+    weak: list[str] = field(default_factory=list)  # left out by answer.passage_margin
 
 
 def pack(hits: Sequence[Hit], template: prompts.PromptTemplate, count: Callable[[str], int],
@@ -222,6 +223,20 @@ def focus(hits: Sequence[Hit], scores: Sequence[float | None],
     kept = [h for h, s in zip(hits, scores, strict=True) if s is None or s >= floor]
     weak = [h for h, s in zip(hits, scores, strict=True) if s is not None and s < floor]
     return kept, weak
+
+
+def prompt_context(question: str, hits: Sequence[Hit], scores: Sequence[float | None],
+                   template: prompts.PromptTemplate, backend: Backend,
+                   settings: Settings) -> tuple[Packed, int]:
+    """The passages a prompt holds and its token budget: the hits :func:`focus` keeps,
+    packed into what the model's context leaves after the fixed text and the answer."""
+    cfg, llm_cfg = settings.answer, settings.llm
+    kept, weak = focus(hits, scores, cfg.passage_margin)
+    fixed = backend.count_tokens(template.prefix + template.render_suffix(question))
+    budget = min(cfg.context_tokens, llm_cfg.n_ctx - llm_cfg.max_tokens - fixed - 16)
+    packed = pack(kept, template, backend.count_tokens, max(budget, 0))
+    packed.weak = [h.chunk_id for h in weak]
+    return packed, budget
 
 
 def extractive(question: str, hits: Sequence[Hit], reason: str, base: dict[str, Any]) -> Answer:
@@ -418,8 +433,6 @@ class AnswerPipeline:
                             for n, hit in enumerate(hits[:_CLOSEST], 1))
             return done(Answer(question=question, answer=NOT_FOUND, citations=(),
                                abstained=True, closest=closest, **base))
-        kept, weak = focus(hits, scores, cfg.passage_margin)
-        base["weak_chunks"] = tuple(h.chunk_id for h in weak)
         if backend is None:
             return done(extractive(question, hits, problem, base))
         reason = self.breaker.open_reason()
@@ -427,12 +440,9 @@ class AnswerPipeline:
             return done(extractive(question, hits, f"skipped for now: {reason}", base))
         try:
             with self.tracing.span("context.pack") as span:
-                budget = min(cfg.context_tokens,
-                             llm_cfg.n_ctx - llm_cfg.max_tokens - backend.count_tokens(
-                                 template.prefix + template.render_suffix(question)) - 16)
-                packed = pack(kept, template, backend.count_tokens, max(budget, 0))
+                packed, budget = prompt_context(question, hits, scores, template, backend,
+                                                self.settings)
                 span.set_attributes(_packed_attributes(packed, budget))
-                span.set_attribute("ragtui.context.weak", list(base["weak_chunks"]))
             deadline = time.perf_counter() + llm_cfg.timeout_s
             generation = self._generate(backend, template, packed, question, on_token, deadline)
         except (GenerationError, RagtuiError) as exc:
@@ -461,6 +471,7 @@ class AnswerPipeline:
             "packed": tuple(h.chunk_id for h in packed.hits),
             "dropped_chunks": tuple(packed.dropped),
             "truncated_chunks": tuple(packed.truncated),
+            "weak_chunks": tuple(packed.weak),
         })
         if caching and self.cache is not None and not answer.fallback:
             with self.tracing.span("cache.store"):
@@ -551,4 +562,5 @@ def _packed_attributes(packed: Packed, budget: int) -> dict[str, Any]:
     return {"ragtui.context.budget_tokens": budget, "ragtui.context.tokens": packed.tokens,
             "ragtui.context.packed": [h.chunk_id for h in packed.hits],
             "ragtui.context.dropped": packed.dropped,
-            "ragtui.context.truncated": packed.truncated}
+            "ragtui.context.truncated": packed.truncated,
+            "ragtui.context.weak": packed.weak}

@@ -280,7 +280,7 @@ def _raw_stream(llm: Any, prompt: str, max_tokens: int, stop: list[str]) -> tupl
 def run_llm_bench(engine: Engine, questions: list[str], rounds: int = 2) -> dict[str, Any]:
     """TTFT and decode speed against raw llama-cpp-python, prefix-state reuse, cache hits."""
     from ragtui.core import prompts
-    from ragtui.core.answer import focus, pack, passage_relevance, render
+    from ragtui.core.answer import passage_relevance, prompt_context, render
     from ragtui.core.generate import LlamaCppBackend
 
     try:
@@ -304,8 +304,7 @@ def run_llm_bench(engine: Engine, questions: list[str], rounds: int = 2) -> dict
         hits = engine.search(question, k=cfg.answer.k).hits
         scores = passage_relevance(engine.embedder.embed_query(question), hits,
                                    engine.embedder.embed_passages)
-        kept, _ = focus(hits, scores, cfg.answer.passage_margin)
-        packed = pack(kept, template, backend.count_tokens, cfg.answer.context_tokens)
+        packed, _ = prompt_context(question, hits, scores, template, backend, cfg)
         prefix, rest = render(template, packed, question)
         ttft, pieces, total = _raw_stream(llm, prefix + rest, max_tokens, list(template.stop))
         raw_ttft.append(ttft * 1000)
