@@ -307,16 +307,17 @@ def ask(
     labels = answer_labels(answer)
     if labels:
         typer.secho("[" + ", ".join(labels) + "]", fg=typer.colors.YELLOW)
+    def where(c: Citation) -> str:
+        return f"{c.path} · {c.location.label()}" if c.location.label() else c.path
+
     for c in answer.citations:
-        where = f" · {c.location.label()}" if c.location.label() else ""
         kind = " (inferred)" if c.inferred else ""
-        typer.secho(f"[{c.n}]{kind} {c.path}{where}", fg=typer.colors.CYAN)
+        typer.secho(f"[{c.n}]{kind} {where(c)}", fg=typer.colors.CYAN)
     if answer.closest:
         typer.secho("nearest passages (below answer.min_relevance, not used):",
                     fg=typer.colors.YELLOW)
     for c in answer.closest:
-        where = f" · {c.location.label()}" if c.location.label() else ""
-        typer.secho(f"  {c.path}{where}", fg=typer.colors.CYAN)
+        typer.secho(f"  {where(c)}", fg=typer.colors.CYAN)
     for sentence in answer.unsupported:
         typer.secho(f"unsupported by the passages: {sentence}", fg=typer.colors.YELLOW, err=True)
     t = answer.timings_ms
