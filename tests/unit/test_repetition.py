@@ -67,3 +67,33 @@ def test_lines_repeated_inside_a_code_block_are_kept() -> None:
     code = ("Use this:\n```python\nif ready:\n    return value_of(x)\nif late:\n"
             "    return value_of(x)\n```\nThat is all.")
     assert _stream(code) == (code, code, False)
+
+
+TROUT_LOOP = ("A leather mouthed fish, which is a good choice for a fish that is a good choice "
+              "for a fish that is a good choice for a fish that is a good choice for a fish")
+
+
+def test_a_loop_without_punctuation_ends_at_its_first_repeated_words() -> None:
+    for step in (1, 3, 7, 40):
+        shown, text, stopped = _stream(TROUT_LOOP, step)
+        assert stopped and shown == text
+        assert text.rstrip() == "A leather mouthed fish, which is a good choice for a fish that"
+
+
+def test_a_single_word_loop_ends() -> None:
+    _shown, text, stopped = _stream("The answer is " + "very " * 40)
+    assert stopped and text.count("very") < 8
+
+
+def test_repeated_words_are_held_back_until_they_differ() -> None:
+    guard = RepetitionGuard()
+    shown = guard.feed("Use a good rod for a fish that bites. Then use a good rod")
+    assert shown.endswith("Then "), "words that may start a repeat are held back"
+    assert guard.feed(" in spring.") == "use a good rod in spring."
+    assert not guard.stopped
+
+
+def test_words_repeated_inside_a_code_block_are_kept() -> None:
+    code = ("Run:\n```\ncargo new hello cargo new hello cargo new hello cargo new hello\n```\n"
+            "Done.")
+    assert _stream(code) == (code, code, False)
