@@ -149,7 +149,7 @@ FRENCH = (
 
 
 def test_utf8_text_blocks_and_line_ranges(tmp_path: Path) -> None:
-    paragraphs = [f"Paragraph {n}:" + " word" * (40 + n) for n in range(60)]
+    paragraphs = [f"Paragraph {n} says" + " word" * (40 + n) for n in range(60)]
     source = "\n\n".join(paragraphs) + "\n"
     doc = load_file(write(tmp_path, "notes.txt", source))
     assert doc.loader == "text" and doc.encoding == "utf-8"

@@ -94,7 +94,8 @@ def _context(doc: LoadedDocument, heading: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _merge_small(sections: list[Section], limit: int) -> list[Section]:
-    """Join consecutive small sections of one page so tiny headings don't make tiny chunks."""
+    """Join consecutive small sections of one page so tiny headings don't make tiny chunks
+    (entries of a dictionary or FAQ stay one chunk each)."""
     merged: list[Section] = []
     for sec in sections:
         if not sec.text.strip():
@@ -103,7 +104,7 @@ def _merge_small(sections: list[Section], limit: int) -> list[Section]:
         if (
             prev is not None
             and prev.page == sec.page
-            and prev.kind == sec.kind
+            and prev.kind == sec.kind != "entry"
             and estimate_tokens(prev.text) + estimate_tokens(sec.text) <= limit
         ):
             common = tuple(

@@ -6,6 +6,7 @@ import re
 from html.parser import HTMLParser
 
 from ragtui.core.ingest.document import LoadedDocument, LoaderError, Section
+from ragtui.core.ingest.entries import split_entries
 from ragtui.core.ingest.loaders._decode import decode_text
 from ragtui.core.ingest.loaders._errors import detail
 
@@ -203,6 +204,5 @@ def parse_bytes(data: bytes, name: str) -> LoadedDocument:
     except Exception as exc:  # HTMLParser is lenient, but never let a bad file escape
         raise LoaderError(f"{name} is not readable HTML ({detail(exc)}): re-save it.") from exc
     parser.finish()
-    return LoadedDocument(
-        loader=NAME, sections=parser.sections, title=parser.title, encoding=encoding
-    )
+    sections = [part for section in parser.sections for part in split_entries(section)]
+    return LoadedDocument(loader=NAME, sections=sections, title=parser.title, encoding=encoding)

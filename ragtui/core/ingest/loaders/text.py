@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from ragtui.core.ingest.document import LoadedDocument
+from ragtui.core.ingest.entries import entry_sections
 from ragtui.core.ingest.loaders._decode import decode_text
 from ragtui.core.ingest.loaders._sections import pack_blocks, split_lines
 
@@ -39,7 +40,10 @@ def is_text_name(file_name: str) -> bool:
 
 
 def parse_bytes(data: bytes, name: str) -> LoadedDocument:
-    """Decode ``data`` and cut it into blocks of roughly 4,000 characters at blank lines."""
+    """Decode ``data`` and cut it into entries (a dictionary, a glossary, a FAQ) or else
+    into blocks of roughly 4,000 characters at blank lines."""
     text, encoding = decode_text(data, name)
-    sections = pack_blocks(split_lines(text), limit=BLOCK_CHARS)
+    lines = split_lines(text)
+    sections = (entry_sections(lines, limit=BLOCK_CHARS)
+                or pack_blocks(lines, limit=BLOCK_CHARS))
     return LoadedDocument(loader=NAME, sections=sections, encoding=encoding)
