@@ -40,6 +40,7 @@ if TYPE_CHECKING:  # the modules below load numpy, the loaders and the indexes: 
 
 _MODEL_KEY, _DIM_KEY = "embed_model", "embed_dim"
 _KEYWORD_REBUILD_RATIO = 0.25  # deleted chunks per live chunk before a keyword rebuild
+_DUPLICATE_ROOM = 3  # candidates per wanted hit, so that collapsing copies still leaves k
 
 
 class Engine:
@@ -431,17 +432,22 @@ class Engine:
         rankings: dict[str, list[tuple[str, float]]], k: int, path_glob: str | None,
         file_types: Sequence[str], diversify: bool, query_vec: object,
     ) -> list[Hit]:
-        from ragtui.core.retrieve import mmr, path_matches, snippet
+        from ragtui.core.retrieve import collapse_duplicates, mmr, path_matches, snippet
 
         wanted = k * 4 if diversify else k
-        fetch = wanted * 10 if (path_glob or file_types) else wanted  # filters discard many
+        fetch = wanted * _DUPLICATE_ROOM * (10 if (path_glob or file_types) else 1)
         chunks = self.catalog.chunks([cid for cid, _ in fused[:fetch]])
         paths = self.catalog.paths_for_hashes(c.hash for c in chunks.values())
         order = [
             (cid, score) for cid, score in fused
             if cid in chunks and paths.get(chunks[cid].hash)
             and path_matches(paths[chunks[cid].hash], path_glob, file_types)
-        ][:wanted]
+        ][:wanted * _DUPLICATE_ROOM]
+        groups = collapse_duplicates([cid for cid, _ in order],
+                                     {cid: chunks[cid].text for cid, _ in order})
+        copies = {cid: [p for dup in absorbed for p in paths[chunks[dup].hash]]
+                  for cid, absorbed in groups.items()}
+        order = [(cid, score) for cid, score in order if cid in groups][:wanted]
         if diversify and query_vec is not None and len(order) > k:
             with self.tracing.span("retrieve.mmr") as span:
                 vecs = self.vectors.vectors_for([cid for cid, _ in order])
@@ -456,9 +462,11 @@ class Engine:
         for cid, score in order[:k]:
             chunk = chunks[cid]
             where = paths[chunk.hash]
+            also = [p for p in dict.fromkeys([*where[1:], *copies.get(cid, [])])
+                    if p != where[0]]
             hits.append(
                 Hit(
-                    chunk_id=cid, path=where[0], also_at=tuple(where[1:]),
+                    chunk_id=cid, path=where[0], also_at=tuple(also),
                     location=Location(page=chunk.page, heading=chunk.heading,
                                       line_start=chunk.line_start, line_end=chunk.line_end),
                     score=score,

@@ -112,3 +112,42 @@ def snippet(text: str, query: str, width: int = 220) -> str:
             best, best_at = hits, start
     cut = flat[best_at : best_at + width]
     return ("…" if best_at else "") + cut + ("…" if best_at + width < len(flat) else "")
+
+
+_SHINGLE_WORDS = 5
+NEAR_DUPLICATE = 0.5  # share of the shorter text's word 5-grams the longer one also has
+
+
+def _shingles(text: str) -> frozenset[tuple[str, ...]] | str:
+    words = _WORD.findall(text.lower())
+    if len(words) < _SHINGLE_WORDS:
+        return " ".join(words)
+    return frozenset(tuple(words[i : i + _SHINGLE_WORDS])
+                     for i in range(len(words) - _SHINGLE_WORDS + 1))
+
+
+def _near(a: frozenset[tuple[str, ...]] | str, b: frozenset[tuple[str, ...]] | str) -> bool:
+    if isinstance(a, str) or isinstance(b, str):
+        return a == b
+    return len(a & b) >= NEAR_DUPLICATE * min(len(a), len(b))
+
+
+def collapse_duplicates(ranked: Sequence[str], texts: Mapping[str, str]) -> dict[str, list[str]]:
+    """Group ranked chunk ids whose texts are identical or nearly so (the same book in two
+    files, a chapter in two editions): each group's best-ranked id maps to the ids it
+    absorbed, in rank order. Ids without a text stand alone."""
+    kept: dict[str, list[str]] = {}
+    shapes: list[tuple[str, frozenset[tuple[str, ...]] | str]] = []
+    for cid in ranked:
+        text = texts.get(cid)
+        if text is None:
+            kept[cid] = []
+            continue
+        shape = _shingles(text)
+        owner = next((k for k, s in shapes if _near(shape, s)), None)
+        if owner is None:
+            kept[cid] = []
+            shapes.append((cid, shape))
+        else:
+            kept[owner].append(cid)
+    return kept
