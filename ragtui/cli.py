@@ -242,6 +242,8 @@ def search(
             where = f" · {hit.location.label()}" if hit.location.label() else ""
             typer.secho(f"{n:>2}. {hit.path}{where}", bold=True)
             typer.echo(f"    score {hit.score:.4f}  {hit.snippet}")
+            if hit.also_at:
+                typer.secho(f"    also in {', '.join(hit.also_at)}", dim=True)
         if result.embedded_fraction < 1.0:
             typer.secho(
                 f"note: {result.embedded_fraction:.0%} of the index has vectors so far; "
@@ -282,14 +284,17 @@ def ask(
     if as_json:
         def cited(citations: tuple[Citation, ...]) -> list[dict[str, Any]]:
             return [{"n": c.n, "path": c.path, "location": c.location.label(),
-                     "snippet": c.snippet, "inferred": c.inferred} for c in citations]
+                     "snippet": c.snippet, "inferred": c.inferred, "also_at": list(c.also_at)}
+                    for c in citations]
 
         _print_json({
             "answer": answer.answer,
             "citations": cited(answer.citations),
             "closest": cited(answer.closest),
             "cached": answer.cached, "fallback": answer.fallback, "abstained": answer.abstained,
-            "refocused": answer.refocused,
+            "refocused": answer.refocused, "quoted": answer.quoted,
+            "evidence": [{"text": e.text, "path": e.path, "location": e.location.label(),
+                          "score": e.score} for e in answer.evidence],
             "unsupported": list(answer.unsupported),
             "dropped_citations": answer.dropped_citations,
             "timings_ms": {key: round(v, 1) for key, v in answer.timings_ms.items()},
@@ -298,6 +303,10 @@ def ask(
         })
         return
     if not streamed:
+        typer.echo(answer.answer, nl=False)
+    elif answer.quoted:
+        typer.secho(f"\n{answer.error or 'the answer failed its checks'}; from the passages:",
+                    fg=typer.colors.YELLOW)
         typer.echo(answer.answer, nl=False)
     elif answer.refocused:
         typer.secho("\nre-checked against the passage that matches the question:",
@@ -310,9 +319,16 @@ def ask(
     def where(c: Citation) -> str:
         return f"{c.path} · {c.location.label()}" if c.location.label() else c.path
 
+    if answer.evidence and not answer.quoted:
+        typer.secho("evidence:", dim=True)
+        for e in answer.evidence:
+            place = f"{e.path} · {e.location.label()}" if e.location.label() else e.path
+            typer.echo(f"  “{e.text}” — {place}")
     for c in answer.citations:
         kind = " (inferred)" if c.inferred else ""
         typer.secho(f"[{c.n}]{kind} {where(c)}", fg=typer.colors.CYAN)
+        if c.also_at:
+            typer.secho(f"    also in {', '.join(c.also_at)}", dim=True)
     if answer.closest:
         typer.secho("nearest passages (below answer.min_relevance, not used):",
                     fg=typer.colors.YELLOW)
@@ -321,9 +337,10 @@ def ask(
     for sentence in answer.unsupported:
         typer.secho(f"unsupported by the passages: {sentence}", fg=typer.colors.YELLOW, err=True)
     t = answer.timings_ms
+    first = f"first token {t['ttft']:.0f} ms · " if t.get("ttft") else ""
     typer.secho(
         f"{answer.model} · {answer.prompt_version} · retrieve {t['retrieve']:.0f} ms · "
-        f"first token {t['ttft']:.0f} ms · total {t['total']:.0f} ms", dim=True, err=True,
+        f"{first}total {t['total']:.0f} ms", dim=True, err=True,
     )
 
 

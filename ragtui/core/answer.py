@@ -19,7 +19,7 @@ from typing import Any
 import psutil
 
 from ragtui.config import Settings
-from ragtui.core import citations, prompts
+from ragtui.core import citations, evidence, prompts
 from ragtui.core.cache import AnswerCache, answer_key, semantic_scope
 from ragtui.core.errors import Cancelled, RagtuiError
 from ragtui.core.generate import Backend, Generation, GenerationError
@@ -147,6 +147,44 @@ def focus_line(question: str, answer: str, packed: Packed) -> tuple[int, str] | 
     return best[1], focus
 
 
+_MIN_ANSWER_WORDS = 1
+
+
+def answer_flaw(answer: Answer, generation: Generation, question: str) -> str | None:
+    """Why the model's answer cannot be shown as it is, or None when it can: cut off by
+    the loop guard, empty or only echoing the question, or supported by no passage."""
+    if answer.abstained:
+        return None
+    if generation.stopped_repeating:
+        return "the model started repeating itself"
+    words = [w for w in _WORDS.findall(citations.strip_markers(answer.answer).lower())]
+    if len(words) < _MIN_ANSWER_WORDS:
+        return "the model's answer was empty"
+    asked = set(_WORDS.findall(question.lower()))
+    if all(w in asked or w in _COMMON for w in words):
+        return "the model only repeated the question"
+    if answer.unsupported and len(answer.unsupported) >= len(citations.sentences(
+            citations.strip_markers(answer.answer))):
+        return "no passage supports the model's answer"
+    return None
+
+
+def quote(answer: Answer, hits: Sequence[Hit], flaw: str) -> Answer:
+    """The answer replaced by its evidence, quoted with its citation."""
+    order: list[str] = []
+    for item in answer.evidence:
+        if item.chunk_id not in order:
+            order.append(item.chunk_id)
+    by_id = {h.chunk_id: h for h in hits}
+    lines = [f"“{item.text}” [{order.index(item.chunk_id) + 1}]" for item in answer.evidence]
+    cites = tuple(_citation(n, by_id[cid], inferred=False)
+                  for n, cid in enumerate(order, 1) if cid in by_id)
+    return answer.model_copy(update={
+        "answer": "\n".join(lines), "citations": cites, "quoted": True, "unsupported": (),
+        "error": flaw,
+    })
+
+
 class Breaker:
     """Remembers (on disk, across processes) that the model failed, for a while."""
 
@@ -178,10 +216,8 @@ class Breaker:
         self.path.unlink(missing_ok=True)
 
 
-_PIECE = re.compile(r"(?<=[.!?])\s+|\n+")
 _CLOSEST = 2  # passages shown with a declined answer, for the user to check
 _KEEP_ALL = 2.0  # a passage_margin no cosine gap reaches
-_MIN_PIECE_CHARS = 13
 
 
 def passage_relevance(question_vec: Any, hits: Sequence[Hit],
@@ -192,23 +228,7 @@ def passage_relevance(question_vec: Any, hits: Sequence[Hit],
     A passage on the right topic that lacks the answer matches as a whole about as well as
     one that has it; the sentence that would hold the answer is what tells them apart.
     """
-    pieces: list[str] = []
-    owners: list[int] = []
-    for i, hit in enumerate(hits):
-        for piece in _PIECE.split(hit.text):
-            if len(piece.strip()) >= _MIN_PIECE_CHARS:
-                pieces.append(piece.strip())
-                owners.append(i)
-    best: list[float | None] = [h.scores.get("dense") for h in hits]
-    if pieces:
-        import numpy as np
-
-        scores = np.asarray(embed(pieces)) @ np.asarray(question_vec).ravel()
-        found: dict[int, float] = {}
-        for owner, score in zip(owners, scores.tolist(), strict=True):
-            found[owner] = max(found.get(owner, -2.0), score)
-        best = [found.get(i, b) for i, b in enumerate(best)]
-    return best
+    return evidence.best_per_hit(hits, evidence.score_sentences(question_vec, hits, embed))
 
 
 def focus(hits: Sequence[Hit], scores: Sequence[float | None],
@@ -275,7 +295,7 @@ def _generation_attributes(generation: Generation) -> dict[str, Any]:
 
 def _citation(n: int, hit: Hit, inferred: bool) -> Citation:
     return Citation(n=n, chunk_id=hit.chunk_id, path=hit.path, location=hit.location,
-                    snippet=hit.snippet, inferred=inferred)
+                    snippet=hit.snippet, inferred=inferred, also_at=hit.also_at)
 
 
 def finish(question: str, generation: Generation, packed: Packed,
@@ -425,14 +445,15 @@ class AnswerPipeline:
             if cached is not None:  # what this answer cost now, not what the first one did
                 return done(cached.model_copy(update={"timings_ms": base["timings_ms"],
                                                       "tokens": base["tokens"]}))
-        weighing = cfg.abstain or cfg.passage_margin < _KEEP_ALL
-        scores = self._relevance(question, hits) if weighing else [None] * len(hits)
+        scored = self._relevance(question, hits)
+        scores = evidence.best_per_hit(hits, scored)
         known = [s for s in scores if s is not None]
         if cfg.abstain and known and max(known) < cfg.min_relevance:
             closest = tuple(_citation(n, hit, inferred=True)
                             for n, hit in enumerate(hits[:_CLOSEST], 1))
             return done(Answer(question=question, answer=NOT_FOUND, citations=(),
                                abstained=True, closest=closest, **base))
+        base["evidence"] = evidence.select(question, hits, scored)
         if backend is None:
             return done(extractive(question, hits, problem, base))
         reason = self.breaker.open_reason()
@@ -473,24 +494,30 @@ class AnswerPipeline:
             "truncated_chunks": tuple(packed.truncated),
             "weak_chunks": tuple(packed.weak),
         })
-        if caching and self.cache is not None and not answer.fallback:
+        flaw = answer_flaw(answer, generation, question)
+        if flaw is not None and answer.evidence:
+            answer = quote(answer, hits, flaw)
+        if caching and self.cache is not None and flaw is None and not answer.fallback:
             with self.tracing.span("cache.store"):
                 self.cache.put(key, answer.model_dump(mode="json"), self.embed_query(question),
                                chunk_set)
         return done(answer)
 
-    def _relevance(self, question: str, hits: Sequence[Hit]) -> list[float | None]:
-        """How near each hit's best sentence comes to the question (see passage_relevance)."""
+    def _relevance(self, question: str, hits: Sequence[Hit]) -> list[evidence.Sentence]:
+        """The hits' sentences scored against the question (best first); each hit's best
+        one says how relevant it is (see passage_relevance)."""
         with self.tracing.span("answer.relevance") as span:
-            scores = passage_relevance(self.embed_query(question), hits, self.embed)
+            scored = evidence.score_sentences(self.embed_query(question), hits, self.embed)
+            scores = evidence.best_per_hit(hits, scored)
             known = [s for s in scores if s is not None]
             span.set_attributes({
                 "ragtui.answer.relevance": max(known) if known else -1.0,
                 "ragtui.answer.passage_relevance": [-1.0 if s is None else s for s in scores],
                 "ragtui.answer.min_relevance": self.settings.answer.min_relevance,
                 "ragtui.answer.passage_margin": self.settings.answer.passage_margin,
+                "ragtui.answer.sentences": len(scored),
             })
-            return scores
+            return scored
 
     def _lookup(self, key: str, question: str, chunk_set: str) -> Answer | None:
         """An exact, then a semantic, cache hit (marked as such), or None."""

@@ -53,6 +53,11 @@ def check_markers(answer: str, passages: int) -> Markers:
     return Markers(text.strip(), cited, dropped)
 
 
+def strip_markers(text: str) -> str:
+    """``text`` without its ``[n]`` markers."""
+    return _MARKER.sub("", text)
+
+
 def sentences(text: str) -> list[str]:
     """Split an answer into sentences (markers stay with their sentence)."""
     return [s.strip() for s in _SENTENCE.split(text.strip()) if s.strip()]

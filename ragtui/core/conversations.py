@@ -196,6 +196,8 @@ def answer_labels(answer: Answer) -> list[str]:
         labels.append("not found in your documents")
     if answer.refocused:
         labels.append("re-checked against the passage that matches the question")
+    if answer.quoted:
+        labels.append(f"quoted from the passages: {answer.error or 'the answer failed its checks'}")
     if answer.unsupported:
         n = len(answer.unsupported)
         labels.append(f"{n} sentence{'s' if n > 1 else ''} not supported by the passages")

@@ -36,7 +36,7 @@ class Hit(_Frozen):
 
     chunk_id: str
     path: str
-    also_at: tuple[str, ...] = ()
+    also_at: tuple[str, ...] = ()  # the same or nearly the same text in other files
     location: Location
     score: float
     scores: dict[str, float]
@@ -65,6 +65,17 @@ class Citation(_Frozen):
     location: Location
     snippet: str
     inferred: bool
+    also_at: tuple[str, ...] = ()  # the same text in other files
+
+
+class Evidence(_Frozen):
+    """A sentence (or a few lines) of a retrieved passage that best answers the question."""
+
+    text: str
+    chunk_id: str
+    path: str
+    location: Location  # narrowed to the sentence's own lines where the file has lines
+    score: float
 
 
 class Answer(_Frozen):
@@ -77,6 +88,8 @@ class Answer(_Frozen):
     fallback: bool = False
     abstained: bool = False
     refocused: bool = False  # re-asked over the best-matching line; differs from the stream
+    quoted: bool = False  # the model's answer failed its checks: the evidence is shown instead
+    evidence: tuple[Evidence, ...] = ()
     unsupported: tuple[str, ...] = ()
     closest: tuple[Citation, ...] = ()  # when declined: the nearest passages, not sources
     dropped_citations: int = 0

@@ -226,3 +226,55 @@ def test_cancel_stops_the_stream_without_tripping_the_breaker(engine: Engine) ->
     assert seen == ["The "], "no token after the cancel"
     answer = engine.ask("When is the timing belt replaced?", use_cache=False)
     assert not answer.fallback and "45,000" in answer.answer, "the breaker stayed closed"
+
+
+class Looping(Scripted):
+    """A backend whose pieces go through the real stream function and its loop guard."""
+
+    def generate(self, prefix: str, rest: str, *, max_tokens: int, temperature: float,
+                 stop: Sequence[str], on_token: object, deadline: float) -> Generation:
+        from ragtui.core.generate import _consume
+
+        self.calls += 1
+        self.prompts.append(prefix + rest)
+        pieces = iter([w + " " for w in self.text.split(" ")])
+        return _consume(pieces, time.perf_counter(), on_token,  # type: ignore[arg-type]
+                        deadline, len((prefix + rest).split()), 0, False)
+
+
+def test_every_answer_carries_located_evidence(engine: Engine) -> None:
+    _use(engine, Scripted("45,000 miles [1]."))
+    answer = engine.ask("At what mileage is the timing belt replaced?")
+    assert answer.evidence and not answer.quoted
+    best = answer.evidence[0]
+    assert "45,000" in best.text and best.path.endswith("car-maintenance.md")
+    lines = Path(best.path).read_text().splitlines()
+    assert best.location.line_start is not None and best.location.line_end is not None
+    cited = " ".join(lines[best.location.line_start - 1 : best.location.line_end])
+    assert "45,000" in cited, "the evidence's lines are where its sentence is"
+    assert sum(len(e.text.split()) for e in answer.evidence) <= 60
+
+
+def test_a_looping_answer_is_quoted_from_the_evidence_and_never_cached(engine: Engine) -> None:
+    loop = ("A leather mouthed fish, which is a good choice for a fish that is a good choice "
+            "for a fish that is a good choice for a fish that is")
+    backend = Looping(loop)
+    _use(engine, backend)
+    question = "At what mileage is the timing belt replaced?"
+    answer = engine.ask(question)
+    assert answer.quoted and answer.error == "the model started repeating itself"
+    assert "45,000" in answer.answer and answer.answer.startswith("“")
+    assert answer.citations[0].path.endswith("car-maintenance.md")
+    calls = backend.calls
+    again = engine.ask(question)
+    assert again.cached is False and backend.calls == 2 * calls, "a looping answer is not stored"
+
+
+def test_an_empty_answer_is_not_cached(engine: Engine) -> None:
+    backend = Scripted("[1]")
+    _use(engine, backend)
+    question = "How often should I change the oil?"
+    first = engine.ask(question)
+    assert first.quoted and "7,500" in first.answer
+    calls = backend.calls
+    assert engine.ask(question).cached is False and backend.calls == 2 * calls

@@ -312,3 +312,30 @@ async def test_the_indexing_thread_ends_however_the_app_ends(fixed_engine: Fixed
         assert app.service_started
     # no quit action, no shutdown_background: the app just went away (as when a test fails)
     assert app.service.finished.wait(10)
+
+
+async def test_the_evidence_is_highlighted_under_the_answer_and_a_quote_is_labelled(
+        fixed_engine: FixedEngine, demo_docs: Path) -> None:
+    from ragtui.core.models import Evidence, Location
+
+    proof = Evidence(text="The timing belt is replaced at 45,000 miles.", chunk_id="c1",
+                     path=str(demo_docs / "car-maintenance.md"),
+                     location=Location(heading=("Service schedule",), line_start=8,
+                                       line_end=8), score=0.81)
+    answers = iter([
+        fixed_answer("a?", demo_docs, evidence=(proof,)),
+        fixed_answer("b?", demo_docs, evidence=(proof,), quoted=True,
+                     error="the model started repeating itself"),
+    ])
+    fixed_engine._answer = lambda q: next(answers)
+    app = create_app(fixed_engine, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        turn = await _ask(app, pilot, "a?")
+        shown = turn.query_one(".evidence", Static)
+        assert shown.display
+        text = str(shown.render())
+        assert "45,000 miles" in text and "car-maintenance.md · Service schedule · line 8" in text
+        quoted = await _ask(app, pilot, "b?")
+        assert not quoted.query_one(".evidence", Static).display, "the quote is the answer"
+        label = str(quoted.query_one(".labels", Static).render())
+        assert "quoted from the passages: the model started repeating itself" in label

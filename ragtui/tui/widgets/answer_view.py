@@ -8,6 +8,7 @@ import re
 import threading
 import time
 from collections.abc import Iterable
+from pathlib import Path
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -38,6 +39,18 @@ def answer_markdown(answer: Answer) -> str:
     if answer.fallback:  # passages, one per line: keep them as lines
         text = text.replace("\n", "  \n")
     return link_citations(text, (c.n for c in answer.citations))
+
+
+def evidence_content(answer: Answer) -> Content:
+    """The answer's evidence: each sentence highlighted, with its file and lines."""
+    parts: list[tuple[str, str] | str] = []
+    for item in answer.evidence:
+        where = item.location.label()
+        place = f"{Path(item.path).name} · {where}" if where else Path(item.path).name
+        if parts:
+            parts.append("\n")
+        parts += [(f"“{item.text}”", "bold"), (f"  {place}", "$text-muted")]
+    return Content.assemble(*parts)
 
 
 def answer_meta(answer: Answer) -> str:
@@ -133,6 +146,7 @@ class TurnView(Vertical):
                      classes="question")
         yield Markdown(answer_markdown(self.answer) if self.answer else "", open_links=False,
                        classes="answer")
+        yield Static("", classes="evidence")
         yield Static("", classes="labels")
         yield Static("", classes="meta")
 
@@ -162,6 +176,9 @@ class TurnView(Vertical):
         self.query_one(".meta", Static).update("")
 
     def _show_labels(self, answer: Answer) -> None:
+        evidence = self.query_one(".evidence", Static)
+        evidence.update(evidence_content(answer))
+        evidence.display = bool(answer.evidence) and not answer.quoted
         labels = answer_labels(answer)
         label = self.query_one(".labels", Static)
         parts: list[tuple[str, str] | str] = []

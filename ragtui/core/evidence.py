@@ -1,0 +1,179 @@
+"""Sentence-level evidence: the sentences (or lines) of the retrieved passages nearest the
+question, each located in its file.
+
+Passages are cut into sentences, with hard-wrapped prose joined back into its sentences
+first and line-shaped text (code, lists, tables, commands) kept line by line. Each
+sentence is scored by the cosine of its embedding with the question's; the best of them
+is the answer's evidence, and each passage's best sentence says how relevant it is.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ragtui.core.models import Evidence, Hit, Location
+
+MIN_SENTENCE_CHARS = 13
+MAX_EVIDENCE_WORDS = 60
+MAX_EVIDENCE_ITEMS = 2
+_NEAR_BEST = 0.03  # a second sentence this close to the best one is shown too
+_WRAP_MIN = 40  # a line at least this long, not ending a sentence, continues on the next
+_LINE_SHAPED = re.compile(r"\s*(?:[-*+•|>$#]|\d+[.)]\s|`|\w+\s*=)|\s{4}|\t")
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
+_ABBREVIATION = re.compile(  # a period that ends no sentence: "CYNIC, n. A blackguard"
+    r"\b(?:[nvtia]|adj|adv|prep|pron|conj|interj|pl|vt|vi|e\.g|i\.e|etc|cf|viz|vs|approx|ca"
+    r"|pp?|ch|sec|fig|no|vol|ed|Mr|Mrs|Ms|Dr|St|Mt|No|Vol|Fig|[A-Z])\.[\"')\]]*$"
+)
+_WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """A sentence of hit ``owner``: characters ``start:end`` of its text, and its score."""
+
+    owner: int
+    start: int
+    end: int
+    text: str
+    score: float
+
+
+def _blocks(text: str) -> list[tuple[int, int]]:
+    """Character spans of paragraphs, with wrapped prose lines joined and line-shaped
+    lines (code, lists, commands, tables) kept apart."""
+    spans: list[tuple[int, int]] = []
+    start: int | None = None
+    offset = prev_end = 0
+    joins_next = False
+    lines = text.split("\n")
+    for number, line in enumerate(lines):
+        end = offset + len(line)
+        stripped = line.strip()
+        if not stripped:
+            if start is not None:
+                spans.append((start, prev_end))
+            start = None
+        else:
+            shaped = bool(_LINE_SHAPED.match(line))
+            if start is not None and (shaped or joins_next is False):
+                spans.append((start, prev_end))
+                start = None
+            if start is None:
+                start = offset + (len(line) - len(line.lstrip()))
+            nxt = lines[number + 1] if number + 1 < len(lines) else ""
+            joins_next = (not shaped and len(stripped) >= _WRAP_MIN
+                          and not stripped.endswith((".", "!", "?", ":"))
+                          and bool(nxt.strip()) and not _LINE_SHAPED.match(nxt))
+            prev_end = end
+        offset = end + 1
+    if start is not None:
+        spans.append((start, prev_end))
+    return spans
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    """Character spans of the sentences (or lines) of ``text``."""
+    spans = []
+    for begin, end in _blocks(text):
+        block = text[begin:end]
+        cut = 0
+        for match in _SENTENCE_END.finditer(block):
+            if _ABBREVIATION.search(block, 0, match.start()):
+                continue
+            spans.append((begin + cut, begin + match.start()))
+            cut = match.end()
+        spans.append((begin + cut, end))
+    return [(b, e) for b, e in spans if len(text[b:e].strip()) >= MIN_SENTENCE_CHARS]
+
+
+def score_sentences(question_vec: Any, hits: Sequence[Hit],
+                    embed: Callable[[Sequence[str]], Any]) -> list[Sentence]:
+    """Every sentence of every hit, scored by cosine with the question (best first)."""
+    found: list[tuple[int, int, int, str]] = []
+    for owner, hit in enumerate(hits):
+        for begin, end in sentences(hit.text):
+            found.append((owner, begin, end, " ".join(hit.text[begin:end].split())))
+    if not found:
+        return []
+    import numpy as np
+
+    scores = np.asarray(embed([f[3] for f in found])) @ np.asarray(question_vec).ravel()
+    scored = [Sentence(o, b, e, t, float(s))
+              for (o, b, e, t), s in zip(found, scores.tolist(), strict=True)]
+    return sorted(scored, key=lambda s: -s.score)
+
+
+def best_per_hit(hits: Sequence[Hit], scored: Sequence[Sentence]) -> list[float | None]:
+    """Per hit, its best sentence's score; its dense score when it has no sentence."""
+    best: list[float | None] = [h.scores.get("dense") for h in hits]
+    seen: set[int] = set()
+    for sentence in scored:  # best first
+        if sentence.owner not in seen:
+            seen.add(sentence.owner)
+            best[sentence.owner] = sentence.score
+    return best
+
+
+def _located(hit: Hit, sentence: Sentence, text: str) -> Evidence:
+    """``text`` of ``sentence`` as evidence, with the lines it spans where the file has
+    lines."""
+    where = hit.location
+    if where.line_start is not None:
+        first = where.line_start + hit.text.count("\n", 0, sentence.start)
+        last = where.line_start + hit.text.count("\n", 0, max(sentence.start,
+                                                               sentence.end - 1))
+        where = where.model_copy(update={"line_start": first, "line_end": last})
+    return Evidence(text=text, chunk_id=hit.chunk_id, path=hit.path,
+                    location=Location.model_validate(where.model_dump()),
+                    score=round(sentence.score, 4))
+
+
+def _trim(text: str, question: str, words: int) -> str:
+    """At most ``words`` words of ``text``: the window with the most question words."""
+    parts = text.split()
+    if len(parts) <= words:
+        return text
+    wanted = {w.lower() for w in _WORD.findall(question) if len(w) > 2}
+    best, best_at = -1, 0
+    for start in range(0, len(parts) - words + 1):
+        window = parts[start : start + words]
+        count = sum(1 for w in window if w.strip(".,;:!?()\"'").lower() in wanted)
+        if count > best:
+            best, best_at = count, start
+    cut = " ".join(parts[best_at : best_at + words])
+    return ("… " if best_at else "") + cut + (" …" if best_at + words < len(parts) else "")
+
+
+def select(question: str, hits: Sequence[Hit], scored: Sequence[Sentence],
+           ) -> tuple[Evidence, ...]:
+    """The one or two sentences that best answer the question (≤ 60 words in all).
+
+    The best sentence, then the one right after it when the best one introduces it
+    (ends with a colon, as a command or list follows) or a second sentence scoring
+    within a hair of the best.
+    """
+    if not scored:
+        return ()
+    best = scored[0]
+    hit = hits[best.owner]
+    chosen = [best]
+    if best.text.rstrip().endswith(":"):
+        after = sorted((s for s in scored if s.owner == best.owner and s.start >= best.end),
+                       key=lambda s: s.start)
+        if after:
+            chosen.append(after[0])
+    elif len(scored) > 1 and scored[1].score >= best.score - _NEAR_BEST:
+        chosen.append(scored[1])
+    items: list[Evidence] = []
+    budget = MAX_EVIDENCE_WORDS
+    for sentence in chosen[:MAX_EVIDENCE_ITEMS]:
+        if budget <= 0:
+            break
+        text = _trim(sentence.text, question, budget)
+        budget -= len(text.split())
+        hit = hits[sentence.owner]
+        items.append(_located(hit, sentence, text))
+    return tuple(items)

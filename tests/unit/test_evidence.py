@@ -1,0 +1,125 @@
+"""Evidence sentences: splitting wrapped prose and lines, scoring, locating, quoting."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ragtui.core import evidence
+from ragtui.core.answer import answer_flaw, quote
+from ragtui.core.generate import Generation
+from ragtui.core.models import Answer, Hit, Location
+
+VOCAB = ["cynic", "blackguard", "vision", "cargo", "project", "mutable", "reference"]
+
+
+def _embed(texts: list[str]) -> np.ndarray:
+    rows = []
+    for text in texts:
+        v = np.array([text.lower().count(w) for w in VOCAB], dtype=np.float32) + 1e-3
+        rows.append(v / np.linalg.norm(v))
+    return np.stack(rows)
+
+
+def _hit(cid: str, text: str, line_start: int | None = 10) -> Hit:
+    return Hit(chunk_id=cid, path=f"/docs/{cid}.txt",
+               location=Location(heading=("C",), line_start=line_start,
+                                 line_end=None if line_start is None
+                                 else line_start + text.count("\n")),
+               score=1.0, scores={}, ranks={}, snippet="", text=text, context="")
+
+
+WRAPPED = ("CYNIC, n.  A blackguard whose faulty vision sees things as they are,\n"
+           "not as they ought to be.  Hence the custom among the Scythians of\n"
+           "plucking out a cynic's eyes to improve his vision.")
+
+
+def test_wrapped_prose_is_joined_into_sentences_and_abbreviations_do_not_split() -> None:
+    spans = evidence.sentences(WRAPPED)
+    texts = [" ".join(WRAPPED[b:e].split()) for b, e in spans]
+    assert texts == [
+        "CYNIC, n. A blackguard whose faulty vision sees things as they are, not as they "
+        "ought to be.",
+        "Hence the custom among the Scythians of plucking out a cynic's eyes to improve "
+        "his vision.",
+    ]
+
+
+def test_commands_code_and_list_lines_stay_lines() -> None:
+    text = ("To start a new project, run the following command:\n"
+            "$ cargo new hello_cargo\n$ cd hello_cargo\n- a list item that is long enough\n"
+            "- another list item long enough")
+    texts = [text[b:e] for b, e in evidence.sentences(text)]
+    assert texts == ["To start a new project, run the following command:",
+                     "$ cargo new hello_cargo", "$ cd hello_cargo",
+                     "- a list item that is long enough", "- another list item long enough"]
+
+
+def test_evidence_is_the_best_sentence_located_on_its_own_lines() -> None:
+    hits = [_hit("preface", "The cynic's word book was begun in a weekly paper in 1881."),
+            _hit("entry", WRAPPED, line_start=1435)]
+    scored = evidence.score_sentences(_embed(["cynic blackguard vision"])[0], hits, _embed)
+    found = evidence.select("How does it define a cynic?", hits, scored)
+    assert found and found[0].chunk_id == "entry"
+    assert found[0].text.startswith("CYNIC, n. A blackguard")
+    assert (found[0].location.line_start, found[0].location.line_end) == (1435, 1436)
+    assert sum(len(e.text.split()) for e in found) <= evidence.MAX_EVIDENCE_WORDS
+    assert evidence.best_per_hit(hits, scored)[1] == max(s.score for s in scored)
+
+
+def test_a_sentence_that_introduces_a_command_brings_the_command() -> None:
+    text = ("Some words about cargo first.\n\nCreate a project with cargo like this:\n"
+            "$ cargo new hello_cargo\n\nThen build it.")
+    hits = [_hit("book", text, line_start=30)]
+    scored = evidence.score_sentences(_embed(["cargo project"])[0], hits, _embed)
+    found = evidence.select("What command creates a cargo project?", hits, scored)
+    assert [e.text for e in found] == ["Create a project with cargo like this:",
+                                       "$ cargo new hello_cargo"]
+    assert found[1].location.line_start == 33
+
+
+def test_long_sentences_are_trimmed_to_the_words_near_the_question() -> None:
+    long = "filler " * 80 + "the cynic is a blackguard " + "filler " * 80 + "end."
+    hits = [_hit("long", long, line_start=None)]
+    scored = evidence.score_sentences(_embed(["cynic"])[0], hits, _embed)
+    found = evidence.select("cynic blackguard", hits, scored)
+    assert len(found[0].text.split()) <= evidence.MAX_EVIDENCE_WORDS + 2
+    assert "cynic is a blackguard" in found[0].text
+    assert found[0].location.line_start is None
+
+
+def _generation(text: str, repeating: bool = False) -> Generation:
+    return Generation(text=text, prompt_tokens=10, completion_tokens=5, ttft_ms=1.0,
+                      generate_ms=2.0, prefix_tokens=0, prefix_reused=False,
+                      stopped_repeating=repeating)
+
+
+def _answer(text: str, unsupported: tuple[str, ...] = ()) -> Answer:
+    hit = _hit("entry", WRAPPED, line_start=1435)
+    scored = evidence.score_sentences(_embed(["cynic blackguard"])[0], [hit], _embed)
+    return Answer(question="What is a cynic?", answer=text, citations=(),
+                  unsupported=unsupported, timings_ms={}, tokens={}, model="m",
+                  prompt_version="qa@1",
+                  evidence=evidence.select("What is a cynic?", [hit], scored))
+
+
+def test_flawed_answers_are_named_and_sound_ones_pass() -> None:
+    question = "What is a cynic?"
+    good = _answer("A blackguard who sees things as they are [1].")
+    assert answer_flaw(good, _generation(good.answer), question) is None
+    assert answer_flaw(good, _generation(good.answer, repeating=True), question) \
+        == "the model started repeating itself"
+    assert answer_flaw(_answer(" [1] "), _generation(""), question) \
+        == "the model's answer was empty"
+    assert answer_flaw(_answer("A cynic?"), _generation("A cynic?"), question) \
+        == "the model only repeated the question"
+    made_up = _answer("It is a kind of fish.", unsupported=("It is a kind of fish.",))
+    assert answer_flaw(made_up, _generation(made_up.answer), question) \
+        == "no passage supports the model's answer"
+
+
+def test_a_flawed_answer_is_replaced_by_its_evidence_quoted_and_cited() -> None:
+    hit = _hit("entry", WRAPPED, line_start=1435)
+    quoted = quote(_answer("a fish that is a fish that is"), [hit], "looped")
+    assert quoted.quoted and quoted.error == "looped"
+    assert quoted.answer.startswith("“CYNIC, n. A blackguard") and quoted.answer.endswith("[1]")
+    assert [c.chunk_id for c in quoted.citations] == ["entry"]
