@@ -14,6 +14,7 @@ import typer
 
 from ragtui.config import ConfigError, load_settings
 from ragtui.core.errors import RagtuiError
+from ragtui.core.text import printable, printable_json
 
 if TYPE_CHECKING:
     from ragtui.core.engine import Engine
@@ -44,7 +45,7 @@ def _engine(overrides: dict[str, Any] | None = None) -> Iterator[Engine]:
 
 
 def _print_json(data: object) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=None))
+    typer.echo(printable_json(json.dumps(data, ensure_ascii=False, indent=None)))
 
 
 @contextmanager
@@ -58,7 +59,7 @@ def _progress(enabled: bool) -> Iterator[Callable[[Progress], None] | None]:
 
     with Bar(
         TextColumn("{task.description:<8}"), BarColumn(), MofNCompleteColumn(),
-        TimeRemainingColumn(), TextColumn("{task.fields[item]}", style="dim"),
+        TimeRemainingColumn(), TextColumn("{task.fields[item]}", style="dim", markup=False),
         transient=True, console=None,
     ) as bar:
         tasks: dict[str, Any] = {}
@@ -66,7 +67,7 @@ def _progress(enabled: bool) -> Iterator[Callable[[Progress], None] | None]:
         def update(p: Progress) -> None:
             if p.phase not in tasks:
                 tasks[p.phase] = bar.add_task(p.phase, total=p.total or None, item="")
-            item = p.item if len(p.item) < 50 else "…" + p.item[-49:]
+            item = printable(p.item if len(p.item) < 50 else "…" + p.item[-49:])
             bar.update(tasks[p.phase], completed=p.done, total=p.total or None, item=item)
 
         yield update

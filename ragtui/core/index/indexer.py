@@ -163,7 +163,10 @@ class Indexer:
                 if cancel is not None and cancel.is_set():
                     report.cancelled = True
                     break
-                self._examine(entry, row, batch, report)
+                try:
+                    self._examine(entry, row, batch, report)
+                except Exception as exc:  # one bad file never stops a run
+                    _fail_file(entry, exc, batch, report)
                 if progress is not None:
                     progress(Progress("parse", done, len(changed), entry.path))
                 if batch.size() >= _FLUSH_FILES or batch.chunk_count() >= _FLUSH_CHUNKS:
@@ -370,6 +373,16 @@ class Indexer:
             with self.catalog.transaction() as db:
                 self.catalog.clear_released(db, released)
                 self.catalog.set_meta(VECTORS_DIRTY, "0", db)
+
+
+def _fail_file(entry: ScanEntry, exc: Exception, batch: _Batch, report: IndexReport) -> None:
+    """Record a file that broke its loader or the indexer in a way no loader reports."""
+    error = f"{entry.path} could not be read ({type(exc).__name__}: {exc})."
+    batch.files.append(
+        FileRow(entry.path, entry.size, entry.mtime_ns, None, FAILED, None, error, time.time())
+    )
+    report.failed += 1
+    report.errors.append((entry.path, error))
 
 
 def _forget_rows(rows: dict[str, FileRow], batch: _Batch, report: IndexReport) -> None:
