@@ -11,7 +11,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ragtui import __version__
-from ragtui.cli_common import JsonOpt, _cancel_on_interrupt, _engine, _fail, _print_json, _progress
+from ragtui.cli_common import (
+    JsonOpt,
+    _cancel_on_interrupt,
+    _engine,
+    _fail,
+    _print_json,
+    _progress,
+    echo,
+)
 from ragtui.cli_doctor import doctor
 from ragtui.cli_eval import EVAL_COMMANDS
 from ragtui.cli_help import help_topic
@@ -39,7 +47,7 @@ app.command("help")(help_topic)
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"ragtui {__version__}")
+        echo(f"ragtui {__version__}")
         raise typer.Exit()
 
 
@@ -82,8 +90,8 @@ def add(paths: Annotated[list[Path], typer.Argument(help="Folders to register.")
     with _engine() as engine:
         for path in paths:
             folder, new = engine.add_folder(path)
-            typer.echo(f"{'added' if new else 'already registered'}: {folder}")
-        typer.echo("Run `ragtui index` to index them.")
+            echo(f"{'added' if new else 'already registered'}: {folder}")
+        echo("Run `ragtui index` to index them.")
 
 
 @app.command()
@@ -94,9 +102,9 @@ def folders(as_json: JsonOpt = False) -> None:
         if as_json:
             _print_json({"folders": registered})
         elif not registered:
-            typer.echo("No folders registered: `ragtui add PATH` adds one.")
+            echo("No folders registered: `ragtui add PATH` adds one.")
         else:
-            typer.echo("\n".join(registered))
+            echo("\n".join(registered))
 
 
 @app.command()
@@ -104,7 +112,7 @@ def remove(path: Annotated[Path, typer.Argument(help="A registered folder.")]) -
     """Unregister a folder and drop its files from the index."""
     with _engine() as engine:
         report = engine.remove_folder(path)
-        typer.echo(f"removed {path} ({report.removed} files dropped from the index)")
+        echo(f"removed {path} ({report.removed} files dropped from the index)")
 
 
 # indexing ----------------------------------------------------------------------
@@ -122,22 +130,22 @@ def _report_json(report: IndexReport) -> dict[str, object]:
 
 
 def _print_report(report: IndexReport) -> None:
-    typer.echo(
+    echo(
         f"added {report.added} · updated {report.updated} · removed {report.removed} · "
         f"unchanged {report.unchanged} · skipped {report.skipped} · failed {report.failed}"
     )
-    typer.echo(
+    echo(
         f"chunks {report.chunks} new, {report.embedded} embedded · "
         f"{report.embedded_fraction:.0%} of the index has vectors · {report.seconds:.2f} s"
     )
     for _path, error in report.errors[:20]:
-        typer.secho(f"  failed: {error}", fg=typer.colors.YELLOW, err=True)
+        echo(f"  failed: {error}", fg=typer.colors.YELLOW, err=True)
     if len(report.errors) > 20:
-        typer.secho(f"  … and {len(report.errors) - 20} more failures", err=True)
+        echo(f"  … and {len(report.errors) - 20} more failures", err=True)
     for warning in report.warnings:
-        typer.secho(f"warning: {warning}", fg=typer.colors.YELLOW, err=True)
+        echo(f"warning: {warning}", fg=typer.colors.YELLOW, err=True)
     if report.cancelled:
-        typer.echo("Stopped early; run `ragtui index` again to continue where it stopped.")
+        echo("Stopped early; run `ragtui index` again to continue where it stopped.")
 
 
 @app.command()
@@ -177,7 +185,7 @@ def watch(
             for message in st.messages:
                 if message not in shown:
                     shown.add(message)
-                    typer.secho(("\n" if live else "") + message, fg=typer.colors.YELLOW, err=True)
+                    echo(("\n" if live else "") + message, fg=typer.colors.YELLOW, err=True)
             last = st.last_report
             line = (
                 f"{st.state:<11} {st.folders} folders · {st.batches} batches · "
@@ -185,14 +193,15 @@ def watch(
                 + (f" · last batch {last.seconds:.2f} s" if last is not None else "")
             )
             if live:
-                typer.echo("\r\033[K" + line, nl=False, err=True)
+                typer.echo("\r\033[K", nl=False, err=True)  # noqa: TID251 - our own line reset
+                echo(line, nl=False, err=True)
             elif st.state in ("watching", "stopped"):
-                typer.echo(line, err=True)
+                echo(line, err=True)
 
         with _cancel_on_interrupt() as cancel:
             Watcher(engine, debounce_s=debounce, on_status=status).run(cancel)
         if live:
-            typer.echo("", err=True)
+            echo("", err=True)
 
 
 app.command()(doctor)  # ragtui/cli_doctor.py
@@ -236,14 +245,14 @@ def search(
             return
         if not result.hits:
             empty = not engine.counts()["chunks"]
-            typer.echo("Nothing is indexed yet: run `ragtui add PATH` and `ragtui index` first."
+            echo("Nothing is indexed yet: run `ragtui add PATH` and `ragtui index` first."
                        if empty else "No matches.")
         for n, hit in enumerate(result.hits, 1):
             where = f" · {hit.location.label()}" if hit.location.label() else ""
-            typer.secho(f"{n:>2}. {hit.path}{where}", bold=True)
-            typer.echo(f"    score {hit.score:.4f}  {hit.snippet}")
+            echo(f"{n:>2}. {hit.path}{where}", bold=True)
+            echo(f"    score {hit.score:.4f}  {hit.snippet}")
         if result.embedded_fraction < 1.0:
-            typer.secho(
+            echo(
                 f"note: {result.embedded_fraction:.0%} of the index has vectors so far; "
                 "`ragtui index` finishes embedding.", fg=typer.colors.YELLOW, err=True,
             )
@@ -276,7 +285,7 @@ def ask(
                 piece = piece.lstrip()
             streamed.append(piece)
             if not as_json:
-                typer.echo(piece, nl=False)
+                echo(piece, nl=False)
 
         answer = engine.ask(question, k=k, use_cache=not no_cache, on_token=show)
     if as_json:
@@ -298,30 +307,30 @@ def ask(
         })
         return
     if not streamed:
-        typer.echo(answer.answer, nl=False)
+        echo(answer.answer, nl=False)
     elif answer.refocused:
-        typer.secho("\nre-checked against the passage that matches the question:",
+        echo("\nre-checked against the passage that matches the question:",
                     fg=typer.colors.YELLOW)
-        typer.echo(answer.answer, nl=False)
-    typer.echo("")
+        echo(answer.answer, nl=False)
+    echo("")
     labels = answer_labels(answer)
     if labels:
-        typer.secho("[" + ", ".join(labels) + "]", fg=typer.colors.YELLOW)
+        echo("[" + ", ".join(labels) + "]", fg=typer.colors.YELLOW)
     def where(c: Citation) -> str:
         return f"{c.path} · {c.location.label()}" if c.location.label() else c.path
 
     for c in answer.citations:
         kind = " (inferred)" if c.inferred else ""
-        typer.secho(f"[{c.n}]{kind} {where(c)}", fg=typer.colors.CYAN)
+        echo(f"[{c.n}]{kind} {where(c)}", fg=typer.colors.CYAN)
     if answer.closest:
-        typer.secho("nearest passages (below answer.min_relevance, not used):",
+        echo("nearest passages (below answer.min_relevance, not used):",
                     fg=typer.colors.YELLOW)
     for c in answer.closest:
-        typer.secho(f"  {where(c)}", fg=typer.colors.CYAN)
+        echo(f"  {where(c)}", fg=typer.colors.CYAN)
     for sentence in answer.unsupported:
-        typer.secho(f"unsupported by the passages: {sentence}", fg=typer.colors.YELLOW, err=True)
+        echo(f"unsupported by the passages: {sentence}", fg=typer.colors.YELLOW, err=True)
     t = answer.timings_ms
-    typer.secho(
+    echo(
         f"{answer.model} · {answer.prompt_version} · retrieve {t['retrieve']:.0f} ms · "
         f"first token {t['ttft']:.0f} ms · total {t['total']:.0f} ms", dim=True, err=True,
     )
@@ -360,11 +369,11 @@ def eval_beir(
         if as_json:
             _print_json(scores.as_json() | {"index_seconds": round(report.seconds, 2)})
             return
-        typer.echo(f"{folder} · split {split} · mode {mode} · {scores.queries} queries")
-        typer.echo(f"nDCG@10    {scores.ndcg_at_10:.4f}")
-        typer.echo(f"Recall@100 {scores.recall_at_100:.4f}")
-        typer.echo(f"MRR@10     {scores.mrr_at_10:.4f}")
-        typer.echo(
+        echo(f"{folder} · split {split} · mode {mode} · {scores.queries} queries")
+        echo(f"nDCG@10    {scores.ndcg_at_10:.4f}")
+        echo(f"Recall@100 {scores.recall_at_100:.4f}")
+        echo(f"MRR@10     {scores.mrr_at_10:.4f}")
+        echo(
             f"latency    p50 {scores.latency_ms_p50:.1f} ms · p95 {scores.latency_ms_p95:.1f} ms"
         )
 
@@ -423,7 +432,7 @@ def bench(
         _print_json(figures)
         return
     for key, value in figures.items():
-        typer.echo(f"{key:<26} {value}")
+        echo(f"{key:<26} {value}")
 
 
 def _questions(path: Path) -> list[str]:

@@ -23,8 +23,14 @@ if TYPE_CHECKING:
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 
 
+def echo(message: object = "", *, nl: bool = True, err: bool = False, **style: Any) -> None:
+    """Every line the CLI prints goes through here: text from documents, models and file
+    names cannot drive the terminal (its control characters are shown, not obeyed)."""
+    typer.secho(printable(str(message)), nl=nl, err=err, **style)
+
+
 def _fail(message: str) -> NoReturn:
-    typer.secho(f"ragtui: {message}", err=True, fg=typer.colors.RED)
+    echo(f"ragtui: {message}", err=True, fg=typer.colors.RED)
     raise typer.Exit(1)
 
 
@@ -83,7 +89,7 @@ def _cancel_on_interrupt() -> Iterator[threading.Event]:
             raise KeyboardInterrupt
         cancel.set()
         lead = "\n" if sys.stderr.isatty() else ""
-        typer.secho(lead + "stopping after the current batch (Ctrl-C again to abort)…", err=True)
+        echo(lead + "stopping after the current batch (Ctrl-C again to abort)…", err=True)
 
     previous = signal.signal(signal.SIGINT, handler)
     try:
