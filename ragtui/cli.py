@@ -63,6 +63,9 @@ def main_options(
     ] = False,
 ) -> None:
     """Private, offline answers from your own documents. With no command: the terminal app."""
+    from ragtui.core.privacy import private_umask
+
+    private_umask()  # config, data, logs and exports: readable by this user only
     if home is not None:
         os.environ["RAGTUI_HOME"] = str(home.expanduser().resolve())
     if ctx.invoked_subcommand is None:

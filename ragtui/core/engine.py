@@ -869,5 +869,12 @@ def _ms(start: float) -> float:
 
 
 def create_engine(settings: Settings | None = None, data_dir: Path | None = None) -> Engine:
-    """The one factory shells and tests use to build an Engine."""
-    return Engine(settings or load_settings(), data_dir or paths.data_dir())
+    """The one factory shells and tests use to build an Engine (over a data dir, and a
+    config dir if there is one, readable by this user only)."""
+    from ragtui.core import privacy
+
+    data_dir = data_dir or paths.data_dir()
+    privacy.open_private(data_dir)
+    if paths.config_dir().is_dir():
+        privacy.open_private(paths.config_dir(), "The config dir")
+    return Engine(settings or load_settings(), data_dir)
