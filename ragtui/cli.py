@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -19,6 +20,7 @@ from ragtui.cli_common import (
     _print_json,
     _progress,
     echo,
+    exit_if_disk_full,
 )
 from ragtui.cli_doctor import doctor
 from ragtui.cli_eval import EVAL_COMMANDS
@@ -445,5 +447,9 @@ def _questions(path: Path) -> list[str]:
 
 
 def main() -> None:
-    """Entry point."""
-    app()
+    """Entry point; a full disk ends in one sentence wherever it is hit."""
+    try:
+        app()
+    except (OSError, sqlite3.OperationalError) as exc:
+        exit_if_disk_full(exc)
+        raise

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import signal
+import sqlite3
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -45,9 +47,32 @@ def _engine(overrides: dict[str, Any] | None = None) -> Iterator[Engine]:
         yield engine
     except (RagtuiError, ConfigError) as exc:
         _fail(str(exc))
+    except (OSError, sqlite3.OperationalError) as exc:
+        if not disk_full(exc):
+            raise
+        _fail(_DISK_FULL)
     finally:
         if engine is not None:
             engine.close()
+
+
+_DISK_FULL = ("The disk holding ragtui's data dir is full: free some space (or point "
+              "RAGTUI_HOME at a bigger disk) and run the command again.")
+
+
+def disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` says the disk (or the user's quota) ran out."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    return isinstance(exc, sqlite3.OperationalError) and "disk is full" in str(exc)
+
+
+def exit_if_disk_full(exc: BaseException) -> None:
+    """Outside a command (no typer to catch its Exit): a full disk is one sentence and
+    exit status 1."""
+    if disk_full(exc):
+        echo(f"ragtui: {_DISK_FULL}", err=True, fg=typer.colors.RED)
+        raise SystemExit(1) from None
 
 
 def _print_json(data: object) -> None:

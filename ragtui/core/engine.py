@@ -334,6 +334,7 @@ class Engine:
     ) -> SearchResult:
         """Rank chunks for ``query`` with dense, BM25 or hybrid retrieval."""
         cfg = self.settings.retrieval
+        query = _request(query, k, "query", "search for something")
         k = k or cfg.k
         mode = mode or cfg.mode
         diversify = cfg.mmr if diversify is None else diversify
@@ -554,8 +555,7 @@ class Engine:
         Setting ``cancel`` stops the stream at the next token and raises
         :class:`~ragtui.core.errors.Cancelled`.
         """
-        if not question.strip():
-            raise PathProblem("The question is empty: ask something about your documents.")
+        question = _request(question, k, "question", "ask something about your documents")
         if not self.catalog.chunk_counts()[0]:
             raise EmptyIndex(
                 "Nothing is indexed yet: run `ragtui add PATH` and `ragtui index` first."
@@ -842,6 +842,22 @@ class Engine:
         self.catalog.close()
         if self._conversations is not None:
             self._conversations.close()
+
+
+MAX_K = 200
+
+
+def _request(text: str, k: int | None, what: str, fix: str) -> str:
+    """A query or question fit to run: undecodable bytes (from a terminal argument) become
+    U+FFFD; an empty text or a ``k`` out of range is one sentence."""
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    if not text.strip():
+        raise PathProblem(f"The {what} is empty: {fix}.")
+    if k is not None and not 1 <= k <= MAX_K:
+        raise PathProblem(
+            f"k must be from 1 to {MAX_K}, not {k}: pick a number of results in that range."
+        )
+    return text
 
 
 def _report_attributes(report: IndexReport) -> dict[str, Any]:
