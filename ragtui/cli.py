@@ -130,6 +130,7 @@ def _report_json(report: IndexReport) -> dict[str, object]:
         "embedded_fraction": round(report.embedded_fraction, 4),
         "cancelled": report.cancelled,
         "errors": [{"path": p, "error": e} for p, e in report.errors],
+        "skips": [{"path": p, "reason": r} for p, r in report.skips],
         "warnings": report.warnings,
     }
 
@@ -147,6 +148,10 @@ def _print_report(report: IndexReport) -> None:
         echo(f"  failed: {error}", fg=typer.colors.YELLOW, err=True)
     if len(report.errors) > 20:
         echo(f"  … and {len(report.errors) - 20} more failures", err=True)
+    for path, reason in report.skips[:20]:
+        echo(f"  skipped {path}: {reason}", err=True)
+    if len(report.skips) > 20:
+        echo(f"  … and {len(report.skips) - 20} more skipped", err=True)
     for warning in report.warnings:
         echo(f"warning: {warning}", fg=typer.colors.YELLOW, err=True)
     if report.cancelled:

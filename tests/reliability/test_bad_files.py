@@ -82,3 +82,64 @@ def test_a_file_that_breaks_its_loader_is_failed_and_the_run_goes_on(
     statuses = {Path(f.path).name: f.status for f in engine.files()}
     assert statuses == {"a.md": "indexed", "boom.md": "failed", "c.md": "indexed"}
     engine.close()
+
+
+def test_a_symlink_out_of_the_folder_is_not_followed_when_links_are_off(tmp_path: Path) -> None:
+    from ragtui.config import load_settings
+
+    secret = tmp_path / "outside" / "passwd.txt"
+    secret.parent.mkdir()
+    secret.write_text("root:x:0:0:secret wallaby\n")
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "inside.txt").write_text("an inside note\n")
+    (docs / "passwd.txt").symlink_to(secret)
+    (docs / "again.txt").symlink_to(docs / "inside.txt")
+    engine = create_engine(load_settings(ingest={"follow_symlinks": False}))
+    report = engine.index([docs], embed=False)
+    assert not engine.search("wallaby", mode="bm25").hits
+    assert [(Path(p).name, "outside its folder" in why) for p, why in report.skips] == [
+        ("passwd.txt", True)]
+    assert report.added == 2  # a link that stays inside the folder is fine
+    engine.close()
+
+
+def test_unreadable_folders_are_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    docs = tmp_path / "docs"
+    (docs / "locked").mkdir(parents=True)
+    (docs / "locked" / "x.md").write_text("# X\n\nhidden\n")
+    (docs / "open.md").write_text("# Open\n\nvisible\n")
+    real = os.scandir
+
+    def scandir(path: str | os.PathLike[str]) -> object:
+        if Path(path).name == "locked":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    engine = create_engine()
+    report = engine.index([docs], embed=False)
+    assert report.added == 1 and report.skipped == 1
+    path, why = report.skips[0]
+    assert path.endswith("locked") and "Permission denied" in why and "ingest.ignore" in why
+    engine.close()
+
+
+def test_binary_files_are_skipped_with_reasons_on_every_run(tmp_path: Path,
+                                                           ragtui_home: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "photo.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
+    (docs / "blob.txt").write_bytes(b"\x00\x01\x02binary\x00" * 50)
+    _keyword_only(ragtui_home, tmp_path)
+    runner = CliRunner()
+    assert runner.invoke(app, ["add", str(docs)]).exit_code == 0
+    first = runner.invoke(app, ["index"])
+    second = runner.invoke(app, ["index"])
+    for result in (first, second):
+        assert result.exit_code == 0 and "skipped 2" in result.stdout
+        assert "photo.png: not a document type" in result.stderr
+        assert "blob.txt: " in result.stderr
+    report = json.loads(runner.invoke(app, ["index", "--json"]).stdout)
+    assert report["skipped"] == 2 and {Path(s["path"]).name for s in report["skips"]} == {
+        "photo.png", "blob.txt"}
