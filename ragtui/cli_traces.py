@@ -174,10 +174,12 @@ def stats(
     answers, cache, cost = figures["answers"], figures["cache"], figures["cost"]
     echo(f"Since {since}: {figures['traces']} traces "
          f"({', '.join(f'{n} {k}' for k, n in figures['by_kind'].items()) or 'none'})")
-    echo("\nStage latency (ms)            n      p50      p95      p99")
-    for name, s in figures["stages"].items():
-        echo(f"  {name:<24}{s['count']:>7}{_fmt(s['p50']):>9}{_fmt(s['p95']):>9}"
-             f"{_fmt(s['p99']):>9}")
+    echo("\nStage latency (ms)")
+    for line in _columns([["", "n", "p50", "p95", "p99"]] + [
+        [name, f"{s['count']:,}", _fmt(s["p50"]), _fmt(s["p95"]), _fmt(s["p99"])]
+        for name, s in figures["stages"].items()
+    ]):
+        echo("  " + line)
     echo(f"\nAnswers: {answers['count']} ({answers['generated']} generated)  "
          f"first token p50 {_fmt(answers['ttft_ms']['p50'], ' ms', 0)}  "
          f"prefill {_fmt(answers['prefill_tokens_per_s']['p50'], ' tok/s', 0)}  "
@@ -206,6 +208,15 @@ def stats(
          f"{_size(index['bytes_on_disk'])} on disk")
     for warning in figures["warnings"]:
         echo(f"warning: {warning}", fg=typer.colors.YELLOW, err=True)
+
+
+def _columns(rows: list[list[str]]) -> list[str]:
+    """Rows as aligned text: the first column left, the others right, each as wide as its
+    widest cell and two spaces apart (large figures never run into each other)."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w)
+                      for i, (cell, w) in enumerate(zip(row, widths, strict=True))).rstrip()
+            for row in rows]
 
 
 def _pct(rate: float | None) -> float | None:
