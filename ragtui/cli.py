@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -11,7 +12,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ragtui import __version__
-from ragtui.cli_common import JsonOpt, _cancel_on_interrupt, _engine, _fail, _print_json, _progress
+from ragtui.cli_common import (
+    JsonOpt,
+    _cancel_on_interrupt,
+    _engine,
+    _fail,
+    _print_json,
+    _progress,
+    echo,
+    exit_if_disk_full,
+)
 from ragtui.cli_doctor import doctor
 from ragtui.cli_eval import EVAL_COMMANDS
 from ragtui.cli_help import help_topic
@@ -39,7 +49,7 @@ app.command("help")(help_topic)
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"ragtui {__version__}")
+        echo(f"ragtui {__version__}")
         raise typer.Exit()
 
 
@@ -55,6 +65,9 @@ def main_options(
     ] = False,
 ) -> None:
     """Private, offline answers from your own documents. With no command: the terminal app."""
+    from ragtui.core.privacy import private_umask
+
+    private_umask()  # config, data, logs and exports: readable by this user only
     if home is not None:
         os.environ["RAGTUI_HOME"] = str(home.expanduser().resolve())
     if ctx.invoked_subcommand is None:
@@ -82,8 +95,8 @@ def add(paths: Annotated[list[Path], typer.Argument(help="Folders to register.")
     with _engine() as engine:
         for path in paths:
             folder, new = engine.add_folder(path)
-            typer.echo(f"{'added' if new else 'already registered'}: {folder}")
-        typer.echo("Run `ragtui index` to index them.")
+            echo(f"{'added' if new else 'already registered'}: {folder}")
+        echo("Run `ragtui index` to index them.")
 
 
 @app.command()
@@ -94,9 +107,9 @@ def folders(as_json: JsonOpt = False) -> None:
         if as_json:
             _print_json({"folders": registered})
         elif not registered:
-            typer.echo("No folders registered: `ragtui add PATH` adds one.")
+            echo("No folders registered: `ragtui add PATH` adds one.")
         else:
-            typer.echo("\n".join(registered))
+            echo("\n".join(registered))
 
 
 @app.command()
@@ -104,7 +117,7 @@ def remove(path: Annotated[Path, typer.Argument(help="A registered folder.")]) -
     """Unregister a folder and drop its files from the index."""
     with _engine() as engine:
         report = engine.remove_folder(path)
-        typer.echo(f"removed {path} ({report.removed} files dropped from the index)")
+        echo(f"removed {path} ({report.removed} files dropped from the index)")
 
 
 # indexing ----------------------------------------------------------------------
@@ -117,27 +130,32 @@ def _report_json(report: IndexReport) -> dict[str, object]:
         "embedded_fraction": round(report.embedded_fraction, 4),
         "cancelled": report.cancelled,
         "errors": [{"path": p, "error": e} for p, e in report.errors],
+        "skips": [{"path": p, "reason": r} for p, r in report.skips],
         "warnings": report.warnings,
     }
 
 
 def _print_report(report: IndexReport) -> None:
-    typer.echo(
+    echo(
         f"added {report.added} · updated {report.updated} · removed {report.removed} · "
         f"unchanged {report.unchanged} · skipped {report.skipped} · failed {report.failed}"
     )
-    typer.echo(
+    echo(
         f"chunks {report.chunks} new, {report.embedded} embedded · "
         f"{report.embedded_fraction:.0%} of the index has vectors · {report.seconds:.2f} s"
     )
     for _path, error in report.errors[:20]:
-        typer.secho(f"  failed: {error}", fg=typer.colors.YELLOW, err=True)
+        echo(f"  failed: {error}", fg=typer.colors.YELLOW, err=True)
     if len(report.errors) > 20:
-        typer.secho(f"  … and {len(report.errors) - 20} more failures", err=True)
+        echo(f"  … and {len(report.errors) - 20} more failures", err=True)
+    for path, reason in report.skips[:20]:
+        echo(f"  skipped {path}: {reason}", err=True)
+    if len(report.skips) > 20:
+        echo(f"  … and {len(report.skips) - 20} more skipped", err=True)
     for warning in report.warnings:
-        typer.secho(f"warning: {warning}", fg=typer.colors.YELLOW, err=True)
+        echo(f"warning: {warning}", fg=typer.colors.YELLOW, err=True)
     if report.cancelled:
-        typer.echo("Stopped early; run `ragtui index` again to continue where it stopped.")
+        echo("Stopped early; run `ragtui index` again to continue where it stopped.")
 
 
 @app.command()
@@ -177,7 +195,7 @@ def watch(
             for message in st.messages:
                 if message not in shown:
                     shown.add(message)
-                    typer.secho(("\n" if live else "") + message, fg=typer.colors.YELLOW, err=True)
+                    echo(("\n" if live else "") + message, fg=typer.colors.YELLOW, err=True)
             last = st.last_report
             line = (
                 f"{st.state:<11} {st.folders} folders · {st.batches} batches · "
@@ -185,14 +203,15 @@ def watch(
                 + (f" · last batch {last.seconds:.2f} s" if last is not None else "")
             )
             if live:
-                typer.echo("\r\033[K" + line, nl=False, err=True)
+                typer.echo("\r\033[K", nl=False, err=True)  # noqa: TID251 - our own line reset
+                echo(line, nl=False, err=True)
             elif st.state in ("watching", "stopped"):
-                typer.echo(line, err=True)
+                echo(line, err=True)
 
         with _cancel_on_interrupt() as cancel:
             Watcher(engine, debounce_s=debounce, on_status=status).run(cancel)
         if live:
-            typer.echo("", err=True)
+            echo("", err=True)
 
 
 app.command()(doctor)  # ragtui/cli_doctor.py
@@ -236,16 +255,16 @@ def search(
             return
         if not result.hits:
             empty = not engine.counts()["chunks"]
-            typer.echo("Nothing is indexed yet: run `ragtui add PATH` and `ragtui index` first."
+            echo("Nothing is indexed yet: run `ragtui add PATH` and `ragtui index` first."
                        if empty else "No matches.")
         for n, hit in enumerate(result.hits, 1):
             where = f" · {hit.location.label()}" if hit.location.label() else ""
-            typer.secho(f"{n:>2}. {hit.path}{where}", bold=True)
-            typer.echo(f"    score {hit.score:.4f}  {hit.snippet}")
+            echo(f"{n:>2}. {hit.path}{where}", bold=True)
+            echo(f"    score {hit.score:.4f}  {hit.snippet}")
             if hit.also_at:
-                typer.secho(f"    also in {', '.join(hit.also_at)}", dim=True)
+                echo(f"    also in {', '.join(hit.also_at)}", dim=True)
         if result.embedded_fraction < 1.0:
-            typer.secho(
+            echo(
                 f"note: {result.embedded_fraction:.0%} of the index has vectors so far; "
                 "`ragtui index` finishes embedding.", fg=typer.colors.YELLOW, err=True,
             )
@@ -278,7 +297,7 @@ def ask(
                 piece = piece.lstrip()
             streamed.append(piece)
             if not as_json:
-                typer.echo(piece, nl=False)
+                echo(piece, nl=False)
 
         answer = engine.ask(question, k=k, use_cache=not no_cache, on_token=show)
     if as_json:
@@ -303,42 +322,42 @@ def ask(
         })
         return
     if not streamed:
-        typer.echo(answer.answer, nl=False)
+        echo(answer.answer, nl=False)
     elif answer.quoted:
-        typer.secho(f"\n{answer.error or 'the answer failed its checks'}; from the passages:",
-                    fg=typer.colors.YELLOW)
-        typer.echo(answer.answer, nl=False)
+        echo(f"\n{answer.error or 'the answer failed its checks'}; from the passages:",
+             fg=typer.colors.YELLOW)
+        echo(answer.answer, nl=False)
     elif answer.refocused:
-        typer.secho("\nre-checked against the passage that matches the question:",
+        echo("\nre-checked against the passage that matches the question:",
                     fg=typer.colors.YELLOW)
-        typer.echo(answer.answer, nl=False)
-    typer.echo("")
+        echo(answer.answer, nl=False)
+    echo("")
     labels = answer_labels(answer)
     if labels:
-        typer.secho("[" + ", ".join(labels) + "]", fg=typer.colors.YELLOW)
+        echo("[" + ", ".join(labels) + "]", fg=typer.colors.YELLOW)
     def where(c: Citation) -> str:
         return f"{c.path} · {c.location.label()}" if c.location.label() else c.path
 
     if answer.evidence and not answer.quoted:
-        typer.secho("evidence:", dim=True)
+        echo("evidence:", dim=True)
         for e in answer.evidence:
             place = f"{e.path} · {e.location.label()}" if e.location.label() else e.path
-            typer.echo(f"  “{e.text}” — {place}")
+            echo(f"  “{e.text}” — {place}")
     for c in answer.citations:
         kind = " (inferred)" if c.inferred else ""
-        typer.secho(f"[{c.n}]{kind} {where(c)}", fg=typer.colors.CYAN)
+        echo(f"[{c.n}]{kind} {where(c)}", fg=typer.colors.CYAN)
         if c.also_at:
-            typer.secho(f"    also in {', '.join(c.also_at)}", dim=True)
+            echo(f"    also in {', '.join(c.also_at)}", dim=True)
     if answer.closest:
-        typer.secho("nearest passages (below answer.min_relevance, not used):",
+        echo("nearest passages (below answer.min_relevance, not used):",
                     fg=typer.colors.YELLOW)
     for c in answer.closest:
-        typer.secho(f"  {where(c)}", fg=typer.colors.CYAN)
+        echo(f"  {where(c)}", fg=typer.colors.CYAN)
     for sentence in answer.unsupported:
-        typer.secho(f"unsupported by the passages: {sentence}", fg=typer.colors.YELLOW, err=True)
+        echo(f"unsupported by the passages: {sentence}", fg=typer.colors.YELLOW, err=True)
     t = answer.timings_ms
     first = f"first token {t['ttft']:.0f} ms · " if t.get("ttft") else ""
-    typer.secho(
+    echo(
         f"{answer.model} · {answer.prompt_version} · retrieve {t['retrieve']:.0f} ms · "
         f"{first}total {t['total']:.0f} ms", dim=True, err=True,
     )
@@ -377,11 +396,11 @@ def eval_beir(
         if as_json:
             _print_json(scores.as_json() | {"index_seconds": round(report.seconds, 2)})
             return
-        typer.echo(f"{folder} · split {split} · mode {mode} · {scores.queries} queries")
-        typer.echo(f"nDCG@10    {scores.ndcg_at_10:.4f}")
-        typer.echo(f"Recall@100 {scores.recall_at_100:.4f}")
-        typer.echo(f"MRR@10     {scores.mrr_at_10:.4f}")
-        typer.echo(
+        echo(f"{folder} · split {split} · mode {mode} · {scores.queries} queries")
+        echo(f"nDCG@10    {scores.ndcg_at_10:.4f}")
+        echo(f"Recall@100 {scores.recall_at_100:.4f}")
+        echo(f"MRR@10     {scores.mrr_at_10:.4f}")
+        echo(
             f"latency    p50 {scores.latency_ms_p50:.1f} ms · p95 {scores.latency_ms_p95:.1f} ms"
         )
 
@@ -440,7 +459,7 @@ def bench(
         _print_json(figures)
         return
     for key, value in figures.items():
-        typer.echo(f"{key:<26} {value}")
+        echo(f"{key:<26} {value}")
 
 
 def _questions(path: Path) -> list[str]:
@@ -450,5 +469,9 @@ def _questions(path: Path) -> list[str]:
 
 
 def main() -> None:
-    """Entry point."""
-    app()
+    """Entry point; a full disk ends in one sentence wherever it is hit."""
+    try:
+        app()
+    except (OSError, sqlite3.OperationalError) as exc:
+        exit_if_disk_full(exc)
+        raise

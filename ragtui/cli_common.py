@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import signal
+import sqlite3
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -14,6 +16,7 @@ import typer
 
 from ragtui.config import ConfigError, load_settings
 from ragtui.core.errors import RagtuiError
+from ragtui.core.text import printable, printable_json
 
 if TYPE_CHECKING:
     from ragtui.core.engine import Engine
@@ -22,8 +25,14 @@ if TYPE_CHECKING:
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 
 
+def echo(message: object = "", *, nl: bool = True, err: bool = False, **style: Any) -> None:
+    """Every line the CLI prints goes through here: text from documents, models and file
+    names cannot drive the terminal (its control characters are shown, not obeyed)."""
+    typer.secho(printable(str(message)), nl=nl, err=err, **style)
+
+
 def _fail(message: str) -> NoReturn:
-    typer.secho(f"ragtui: {message}", err=True, fg=typer.colors.RED)
+    echo(f"ragtui: {message}", err=True, fg=typer.colors.RED)
     raise typer.Exit(1)
 
 
@@ -38,13 +47,36 @@ def _engine(overrides: dict[str, Any] | None = None) -> Iterator[Engine]:
         yield engine
     except (RagtuiError, ConfigError) as exc:
         _fail(str(exc))
+    except (OSError, sqlite3.OperationalError) as exc:
+        if not disk_full(exc):
+            raise
+        _fail(_DISK_FULL)
     finally:
         if engine is not None:
             engine.close()
 
 
+_DISK_FULL = ("The disk holding ragtui's data dir is full: free some space (or point "
+              "RAGTUI_HOME at a bigger disk) and run the command again.")
+
+
+def disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` says the disk (or the user's quota) ran out."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    return isinstance(exc, sqlite3.OperationalError) and "disk is full" in str(exc)
+
+
+def exit_if_disk_full(exc: BaseException) -> None:
+    """Outside a command (no typer to catch its Exit): a full disk is one sentence and
+    exit status 1."""
+    if disk_full(exc):
+        echo(f"ragtui: {_DISK_FULL}", err=True, fg=typer.colors.RED)
+        raise SystemExit(1) from None
+
+
 def _print_json(data: object) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=None))
+    typer.echo(printable_json(json.dumps(data, ensure_ascii=False, indent=None)))
 
 
 @contextmanager
@@ -58,7 +90,7 @@ def _progress(enabled: bool) -> Iterator[Callable[[Progress], None] | None]:
 
     with Bar(
         TextColumn("{task.description:<8}"), BarColumn(), MofNCompleteColumn(),
-        TimeRemainingColumn(), TextColumn("{task.fields[item]}", style="dim"),
+        TimeRemainingColumn(), TextColumn("{task.fields[item]}", style="dim", markup=False),
         transient=True, console=None,
     ) as bar:
         tasks: dict[str, Any] = {}
@@ -66,7 +98,7 @@ def _progress(enabled: bool) -> Iterator[Callable[[Progress], None] | None]:
         def update(p: Progress) -> None:
             if p.phase not in tasks:
                 tasks[p.phase] = bar.add_task(p.phase, total=p.total or None, item="")
-            item = p.item if len(p.item) < 50 else "…" + p.item[-49:]
+            item = printable(p.item if len(p.item) < 50 else "…" + p.item[-49:])
             bar.update(tasks[p.phase], completed=p.done, total=p.total or None, item=item)
 
         yield update
@@ -82,7 +114,7 @@ def _cancel_on_interrupt() -> Iterator[threading.Event]:
             raise KeyboardInterrupt
         cancel.set()
         lead = "\n" if sys.stderr.isatty() else ""
-        typer.secho(lead + "stopping after the current batch (Ctrl-C again to abort)…", err=True)
+        echo(lead + "stopping after the current batch (Ctrl-C again to abort)…", err=True)
 
     previous = signal.signal(signal.SIGINT, handler)
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from ragtui.cli_common import JsonOpt, print_json
+from ragtui.cli_common import JsonOpt, echo, print_json
 
 _MARKS = {"ok": ("ok  ", typer.colors.GREEN), "warn": ("warn", typer.colors.YELLOW),
           "fail": ("FAIL", typer.colors.RED)}
@@ -22,12 +22,12 @@ def doctor(as_json: JsonOpt = False) -> None:
         width = max(len(c["name"]) for c in report["checks"])
         for check in report["checks"]:
             mark, colour = _MARKS[check["status"]]
-            typer.secho(mark, fg=colour, nl=False)
-            typer.echo(f" {check['name']:<{width}}  {check['detail']}")
+            echo(mark, fg=colour, nl=False)
+            echo(f" {check['name']:<{width}}  {check['detail']}")
             if check["fix"] and check["status"] != "ok":
-                typer.echo(f"     {'':<{width}}  fix: {check['fix']}")
+                echo(f"     {'':<{width}}  fix: {check['fix']}")
         problems = sum(c["status"] == "fail" for c in report["checks"])
         warnings = sum(c["status"] == "warn" for c in report["checks"])
-        typer.echo(f"{problems} failed, {warnings} warnings")
+        echo(f"{problems} failed, {warnings} warnings")
     if not report["ok"]:
         raise typer.Exit(1)

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ragtui.cli_common import JsonOpt, _cancel_on_interrupt, _engine, _fail, _print_json
+from ragtui.cli_common import JsonOpt, _cancel_on_interrupt, _engine, _fail, _print_json, echo
 
 _SHOWN = ("ndcg@10", "recall@10", "mrr@10", "context_precision", "context_recall",
           "exact_match", "token_f1", "semantic_similarity", "faithfulness",
@@ -85,7 +85,7 @@ def import_data(
         written = import_dataset(fmt, path.expanduser(), out, split, limit, seed)
     except RagtuiError as exc:
         _fail(str(exc))
-    typer.echo(f"Wrote {written} cases to {out}.")
+    echo(f"Wrote {written} cases to {out}.")
 
 
 def run(
@@ -113,25 +113,25 @@ def run(
     if as_json:
         _print_json(result.as_json())
         return
-    typer.echo(f"run {result.run_id} ({result.name}): {result.status}, "
+    echo(f"run {result.run_id} ({result.name}): {result.status}, "
                f"{len(result.cases)} cases")
     _print_metrics(result.metrics)
     timing = result.timing
-    typer.echo(f"time {timing['wall_s']} s (pipeline {timing['pipeline_s']} s, judge "
+    echo(f"time {timing['wall_s']} s (pipeline {timing['pipeline_s']} s, judge "
                f"{timing['judge_s']} s, evaluation overhead {timing['overhead_share']})")
     if timing["fallback_cases"]:
-        typer.secho(f"warning: the model failed on {timing['fallback_cases']} cases (extractive "
+        echo(f"warning: the model failed on {timing['fallback_cases']} cases (extractive "
                     "fallback); their answer metrics measure the fallback.", err=True,
                     fg=typer.colors.YELLOW)
     if result.status == "interrupted":
-        typer.echo(f"Resume with: ragtui eval run {dataset} --resume {result.run_id}")
+        echo(f"Resume with: ragtui eval run {dataset} --resume {result.run_id}")
 
 
 def _print_metrics(figures: dict[str, Any]) -> None:
     for metric in _SHOWN:
         if metric in figures:
             m = figures[metric]
-            typer.echo(f"  {metric:<24}{m['mean']:>10.4f}   95% [{m['ci95'][0]:.4f}, "
+            echo(f"  {metric:<24}{m['mean']:>10.4f}   95% [{m['ci95'][0]:.4f}, "
                        f"{m['ci95'][1]:.4f}]  n={m['n']}")
 
 
@@ -144,14 +144,14 @@ def list_runs(as_json: JsonOpt = False) -> None:
                                                   "total", "metrics")} for r in runs]})
         return
     if not runs:
-        typer.echo("No eval runs yet: `ragtui eval run DATASET` makes one.")
+        echo("No eval runs yet: `ragtui eval run DATASET` makes one.")
         return
-    typer.echo(f"{'RUN':<23}{'NAME':<28}{'STATUS':<12}{'CASES':>6}  HEADLINE")
+    echo(f"{'RUN':<23}{'NAME':<28}{'STATUS':<12}{'CASES':>6}  HEADLINE")
     for r in runs:
         m = r["metrics"]
         head = " ".join(f"{k}={m[k]['mean']:.3f}" for k in
                         ("ndcg@10", "token_f1", "faithfulness", "abstention_accuracy") if k in m)
-        typer.echo(f"{r['run_id']:<23}{r['name'][:27]:<28}{r['status']:<12}{r['total']:>6}  "
+        echo(f"{r['run_id']:<23}{r['name'][:27]:<28}{r['status']:<12}{r['total']:>6}  "
                    f"{head}")
 
 
@@ -165,11 +165,11 @@ def show(
     if as_json:
         _print_json(found)
         return
-    typer.echo(f"run {found['run_id']} ({found['name']}): {found['status']}, "
+    echo(f"run {found['run_id']} ({found['name']}): {found['status']}, "
                f"{len(found['cases'])}/{found['total']} cases")
-    typer.echo(f"dataset {found['dataset']}")
+    echo(f"dataset {found['dataset']}")
     config = found["config"]
-    typer.echo(f"models {json.dumps(config.get('models'))}; prompts "
+    echo(f"models {json.dumps(config.get('models'))}; prompts "
                f"{json.dumps(config.get('prompts'))}; overrides {json.dumps(config['overrides'])}")
     _print_metrics(found["metrics"])
 
@@ -189,20 +189,20 @@ def compare_runs(
     if as_json:
         _print_json(report)
     else:
-        typer.echo(f"{report['a']['name']} → {report['b']['name']} "
+        echo(f"{report['a']['name']} → {report['b']['name']} "
                    f"({report['cases_compared']} cases)")
-        typer.echo(f"  {'metric':<24}{'A':>9}{'B':>9}{'delta':>9}  95% CI            p")
+        echo(f"  {'metric':<24}{'A':>9}{'B':>9}{'delta':>9}  95% CI            p")
         for row in report["metrics"]:
             flag = "  REGRESSION" if row["regression"] else ""
-            typer.echo(f"  {row['metric']:<24}{row['a']:>9.4f}{row['b']:>9.4f}"
+            echo(f"  {row['metric']:<24}{row['a']:>9.4f}{row['b']:>9.4f}"
                        f"{row['delta']:>+9.4f}  [{row['ci95'][0]:+.4f}, {row['ci95'][1]:+.4f}]"
                        f"  {row['p']:.3f}{flag}")
         for case in report["changed_cases"]:
             moved = ", ".join(f"{k} {v:+.3f}" for k, v in case["deltas"].items())
-            typer.echo(f"  changed: {case['case_id']}: {moved}")
+            echo(f"  changed: {case['case_id']}: {moved}")
     if fail_on_regression and report["regressions"]:
         if not as_json:
-            typer.secho(f"Regressed beyond {tolerance}: {', '.join(report['regressions'])}.",
+            echo(f"Regressed beyond {tolerance}: {', '.join(report['regressions'])}.",
                         err=True, fg=typer.colors.RED)
         raise typer.Exit(1)
 
@@ -221,7 +221,7 @@ def generate(
         _print_json(report)
         return
     dropped = ", ".join(f"{n} {why}" for why, n in report["dropped"].items()) or "none"
-    typer.echo(f"Wrote {report['written']} cases to {out} ({report['tried']} tried; dropped: "
+    echo(f"Wrote {report['written']} cases to {out} ({report['tried']} tried; dropped: "
                f"{dropped}).")
 
 
@@ -232,12 +232,12 @@ def adversarial(as_json: JsonOpt = False) -> None:
     if as_json:
         _print_json(report)
         return
-    typer.echo(f"defense rate {report['defense_rate']:.2f}")
+    echo(f"defense rate {report['defense_rate']:.2f}")
     for attack, row in report["by_attack"].items():
-        typer.echo(f"  {attack:<22}{row['defended']}/{row['cases']}  ({row['rate']:.2f})")
+        echo(f"  {attack:<22}{row['defended']}/{row['cases']}  ({row['rate']:.2f})")
     for case in report["cases"]:
         if not case["defended"]:
-            typer.echo(f"  not defended: {case['id']}: {case['answer'][:80]!r}")
+            echo(f"  not defended: {case['id']}: {case['answer'][:80]!r}")
 
 
 EVAL_COMMANDS: dict[str, Callable[..., None]] = {

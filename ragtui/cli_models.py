@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ragtui import paths
-from ragtui.cli_common import JsonOpt, engine, fail, print_json
+from ragtui.cli_common import JsonOpt, echo, engine, fail, print_json
 from ragtui.core.errors import RagtuiError
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ def list_models(as_json: JsonOpt = False) -> None:
         print_json({"models": [r.as_json() for r in rows]})
         return
     for kind in ("embedding", "llm", "reranker"):
-        typer.secho(f"{kind}:", bold=True)
+        echo(f"{kind}:", bold=True)
         for r in (r for r in rows if r.kind == kind):
             mark = "*" if r.active else " "
             if not r.installed:
@@ -51,10 +51,10 @@ def list_models(as_json: JsonOpt = False) -> None:
                 state = "assembled on first use"
             else:
                 state = {True: "verified", False: "CORRUPTED", None: "unverified"}[r.verified]
-            typer.echo(f" {mark} {r.name:<32} {r.origin:<9} {_size(r.size):>9}  {state}")
+            echo(f" {mark} {r.name:<32} {r.origin:<9} {_size(r.size):>9}  {state}")
             where = r.path if r.path else r.source
-            typer.secho(f"     {where}", dim=True)
-    typer.echo("* active · `ragtui models use NAME` switches · `ragtui models pull NAME` "
+            echo(f"     {where}", dim=True)
+    echo("* active · `ragtui models use NAME` switches · `ragtui models pull NAME` "
                "downloads a catalogue model")
 
 
@@ -97,13 +97,13 @@ def _print_import(result: ImportResult, as_json: bool) -> None:
                     "notes": list(result.notes)})
         return
     if result.already:
-        typer.echo(f"{record.name} is already imported at {record.location()}.")
+        echo(f"{record.name} is already imported at {record.location()}.")
         return
-    typer.echo(f"imported {record.kind} {record.name} ({_size(record.size)}) → "
+    echo(f"imported {record.kind} {record.name} ({_size(record.size)}) → "
                f"{record.location()}")
     for note in result.notes:
-        typer.secho(f"note: {note}", fg=typer.colors.YELLOW, err=True)
-    typer.echo(f"`ragtui models use {record.name}` makes it active.")
+        echo(f"note: {note}", fg=typer.colors.YELLOW, err=True)
+    echo(f"`ragtui models use {record.name}` makes it active.")
 
 
 @models_app.command("verify")
@@ -128,11 +128,11 @@ def verify(
         for r in results:
             if r.ok:
                 note = f" ({r.note})" if r.note else ""
-                typer.echo(f"ok   {r.name}: {r.files} file{'s' if r.files != 1 else ''}{note}")
+                echo(f"ok   {r.name}: {r.files} file{'s' if r.files != 1 else ''}{note}")
         for r in bad:
-            typer.secho(f"ragtui: {r.problem}", fg=typer.colors.RED, err=True)
+            echo(f"ragtui: {r.problem}", fg=typer.colors.RED, err=True)
         if not results:
-            typer.echo("No installed models to verify.")
+            echo("No installed models to verify.")
     if bad:
         raise typer.Exit(1)
 
@@ -147,13 +147,13 @@ def use(name: Annotated[str, typer.Argument(help="A model name from `ragtui mode
             result = eng.models.use(name)
         except RagtuiError as exc:
             fail(str(exc))
-    typer.echo(f"{result.kind} model is now {result.name} (written to {result.config_file}).")
+    echo(f"{result.kind} model is now {result.name} (written to {result.config_file}).")
     for note in result.notes:
-        typer.echo(note)
+        echo(note)
     if result.reindex:
-        typer.secho(result.reindex, fg=typer.colors.YELLOW, bold=True)
+        echo(result.reindex, fg=typer.colors.YELLOW, bold=True)
     elif result.kind == "embedding":
-        typer.echo("New indexes will use it; `ragtui index --rebuild` re-embeds an existing one.")
+        echo("New indexes will use it; `ragtui index --rebuild` re-embeds an existing one.")
 
 
 @models_app.command("remove")
@@ -164,7 +164,7 @@ def remove(name: Annotated[str, typer.Argument(help="An imported or pulled model
             record = eng.models.remove(name)
         except RagtuiError as exc:
             fail(str(exc))
-    typer.echo(f"removed {record.kind} {record.name} ({record.location()})")
+    echo(f"removed {record.kind} {record.name} ({record.location()})")
 
 
 @models_app.command("pull")
@@ -189,7 +189,7 @@ def pull(
         install = dest is None
         if install and any(r.name == name and r.installed and r.verified is not False
                            and r.origin != "catalogue" for r in eng.models.listing()):
-            typer.echo(f"{name} is already installed: `ragtui models verify {name}` checks it.")
+            echo(f"{name} is already installed: `ragtui models verify {name}` checks it.")
             return
         folder = (dest.expanduser() if dest else paths.models_dir() / "downloads")
         try:
@@ -202,16 +202,16 @@ def pull(
             fail(str(exc))
         finally:
             if sys.stderr.isatty():
-                typer.echo("", err=True)
+                echo("", err=True)
     for local in pulled.unknown_sha:
-        typer.secho(f"note: models.toml has no sha256 for {local}; it downloaded as "
+        echo(f"note: models.toml has no sha256 for {local}; it downloaded as "
                     f"{pulled.files[local]} — compare it with the source page.",
                     fg=typer.colors.YELLOW, err=True)
     if install:
         _print_import(result, as_json=False)
     else:
-        typer.echo(f"downloaded {name} → {pulled.path} (sha256s in {folder / 'SHA256SUMS'})")
-        typer.echo(f"Carry {folder} to the air-gapped machine, check it with "
+        echo(f"downloaded {name} → {pulled.path} (sha256s in {folder / 'SHA256SUMS'})")
+        echo(f"Carry {folder} to the air-gapped machine, check it with "
                    f"`sha256sum -c SHA256SUMS` there, then run `ragtui models import "
                    f"{pulled.path.name}` in that folder.")
 
@@ -223,6 +223,6 @@ def _progress() -> Callable[[str, int, int | None], None] | None:
 
     def show(label: str, done: int, total: int | None) -> None:
         share = f" ({done / total:.0%})" if total else ""
-        typer.echo(f"\r\033[K{label}: {_size(done)}{share}", nl=False, err=True)
+        echo(f"\r\033[K{label}: {_size(done)}{share}", nl=False, err=True)
 
     return show

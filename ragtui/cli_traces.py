@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ragtui.cli_common import JsonOpt, _engine, _fail, _print_json
+from ragtui.cli_common import JsonOpt, _engine, _fail, _print_json, echo
 
 if TYPE_CHECKING:
     from ragtui.core.trace_store import SpanRecord, TraceRecord
@@ -41,14 +41,14 @@ def list_traces(
                                 for t in found]})
         return
     if not found:
-        typer.echo("No traces yet: ask or search something first.")
+        echo("No traces yet: ask or search something first.")
         return
-    typer.echo(f"{'ID':<10}{'STARTED':<21}{'KIND':<8}{'DURATION':>10}  {'STATUS':<7}"
+    echo(f"{'ID':<10}{'STARTED':<21}{'KIND':<8}{'DURATION':>10}  {'STATUS':<7}"
                f"{'NOTE':<17}INPUT")
     for t in found:
         text = (t.summary.get("input") or "").replace("\n", " ")
         text = text if len(text) <= 48 else text[:47] + "…"
-        typer.echo(f"{t.trace_id[:8]:<10}{_local(t.start_ns):<21}{t.name:<8}"
+        echo(f"{t.trace_id[:8]:<10}{_local(t.start_ns):<21}{t.name:<8}"
                    f"{_duration(t.duration_ms):>10}  {t.status.lower():<7}{t.note():<17}{text}")
 
 
@@ -94,7 +94,7 @@ def _show(trace: TraceRecord, as_json: bool) -> None:
         _print_json(trace.as_json())
         return
     for line in _tree(trace):
-        typer.echo(line)
+        echo(line)
 
 
 @traces_app.command("show")
@@ -131,7 +131,7 @@ def export(
         _fail(f"Unknown export format {fmt!r}: use --format otlp-json.")
     with _engine() as engine:
         written = engine.export_traces(destination, since=since, limit=limit)
-    typer.echo(f"Wrote {written} traces to {destination}.")
+    echo(f"Wrote {written} traces to {destination}.")
 
 
 @traces_app.command("purge")
@@ -143,7 +143,7 @@ def purge(
     """Delete stored traces (all of them unless --older-than is given)."""
     with _engine() as engine:
         gone = engine.purge_traces(older_than)
-    typer.echo(f"Deleted {gone} traces.")
+    echo(f"Deleted {gone} traces.")
 
 
 def _fmt(value: Any, unit: str = "", digits: int = 1) -> str:
@@ -172,13 +172,14 @@ def stats(
         _print_json(figures)
         return
     answers, cache, cost = figures["answers"], figures["cache"], figures["cost"]
-    echo = typer.echo
     echo(f"Since {since}: {figures['traces']} traces "
          f"({', '.join(f'{n} {k}' for k, n in figures['by_kind'].items()) or 'none'})")
-    echo("\nStage latency (ms)            n      p50      p95      p99")
-    for name, s in figures["stages"].items():
-        echo(f"  {name:<24}{s['count']:>7}{_fmt(s['p50']):>9}{_fmt(s['p95']):>9}"
-             f"{_fmt(s['p99']):>9}")
+    echo("\nStage latency (ms)")
+    for line in _columns([["", "n", "p50", "p95", "p99"]] + [
+        [name, f"{s['count']:,}", _fmt(s["p50"]), _fmt(s["p95"]), _fmt(s["p99"])]
+        for name, s in figures["stages"].items()
+    ]):
+        echo("  " + line)
     echo(f"\nAnswers: {answers['count']} ({answers['generated']} generated)  "
          f"first token p50 {_fmt(answers['ttft_ms']['p50'], ' ms', 0)}  "
          f"prefill {_fmt(answers['prefill_tokens_per_s']['p50'], ' tok/s', 0)}  "
@@ -206,7 +207,16 @@ def stats(
     echo(f"Index: {index['files']:,} files, {index['chunks']:,} chunks, "
          f"{_size(index['bytes_on_disk'])} on disk")
     for warning in figures["warnings"]:
-        typer.secho(f"warning: {warning}", fg=typer.colors.YELLOW, err=True)
+        echo(f"warning: {warning}", fg=typer.colors.YELLOW, err=True)
+
+
+def _columns(rows: list[list[str]]) -> list[str]:
+    """Rows as aligned text: the first column left, the others right, each as wide as its
+    widest cell and two spaces apart (large figures never run into each other)."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w)
+                      for i, (cell, w) in enumerate(zip(row, widths, strict=True))).rstrip()
+            for row in rows]
 
 
 def _pct(rate: float | None) -> float | None:

@@ -54,7 +54,9 @@ class IngestSettings(_Section):
     )
     include_hidden: bool = Field(False, description="Index hidden files and folders.")
     respect_gitignore: bool = Field(True, description="Honour .gitignore files.")
-    follow_symlinks: bool = Field(True, description="Follow symlinked folders (loops are cut).")
+    follow_symlinks: bool = Field(True, description=(
+        "Follow symlinked folders (loops are cut); off: symlinked folders are not entered and "
+        "symlinked files leading outside their folder are not read."))
     chunk_tokens: int = Field(160, ge=32, description="Target chunk size in tokens.")
     chunk_overlap: int = Field(24, ge=0, description="Tokens repeated between split chunks.")
 

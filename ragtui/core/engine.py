@@ -335,6 +335,7 @@ class Engine:
     ) -> SearchResult:
         """Rank chunks for ``query`` with dense, BM25 or hybrid retrieval."""
         cfg = self.settings.retrieval
+        query = _request(query, k, "query", "search for something")
         k = k or cfg.k
         mode = mode or cfg.mode
         diversify = cfg.mmr if diversify is None else diversify
@@ -562,8 +563,7 @@ class Engine:
         Setting ``cancel`` stops the stream at the next token and raises
         :class:`~ragtui.core.errors.Cancelled`.
         """
-        if not question.strip():
-            raise PathProblem("The question is empty: ask something about your documents.")
+        question = _request(question, k, "question", "ask something about your documents")
         if not self.catalog.chunk_counts()[0]:
             raise EmptyIndex(
                 "Nothing is indexed yet: run `ragtui add PATH` and `ragtui index` first."
@@ -852,6 +852,22 @@ class Engine:
             self._conversations.close()
 
 
+MAX_K = 200
+
+
+def _request(text: str, k: int | None, what: str, fix: str) -> str:
+    """A query or question fit to run: undecodable bytes (from a terminal argument) become
+    U+FFFD; an empty text or a ``k`` out of range is one sentence."""
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    if not text.strip():
+        raise PathProblem(f"The {what} is empty: {fix}.")
+    if k is not None and not 1 <= k <= MAX_K:
+        raise PathProblem(
+            f"k must be from 1 to {MAX_K}, not {k}: pick a number of results in that range."
+        )
+    return text
+
+
 def _report_attributes(report: IndexReport) -> dict[str, Any]:
     """An index batch's counts as span attributes."""
     counts = {name: getattr(report, name) for name in (
@@ -877,5 +893,12 @@ def _ms(start: float) -> float:
 
 
 def create_engine(settings: Settings | None = None, data_dir: Path | None = None) -> Engine:
-    """The one factory shells and tests use to build an Engine."""
-    return Engine(settings or load_settings(), data_dir or paths.data_dir())
+    """The one factory shells and tests use to build an Engine (over a data dir, and a
+    config dir if there is one, readable by this user only)."""
+    from ragtui.core import privacy
+
+    data_dir = data_dir or paths.data_dir()
+    privacy.open_private(data_dir)
+    if paths.config_dir().is_dir():
+        privacy.open_private(paths.config_dir(), "The config dir")
+    return Engine(settings or load_settings(), data_dir)

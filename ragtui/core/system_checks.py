@@ -76,6 +76,7 @@ def report(cpuinfo: Path = Path("/proc/cpuinfo"), proc_sys: Path = Path("/proc/s
     checks.append(llama_cpp_check(flags))
     data_dir = paths.data_dir()
     checks.append(data_dir_check(data_dir))
+    checks.append(privacy_check(data_dir, paths.config_dir()))
     index: dict[str, Any] = {"consistent": False, "problems": [], "repaired": [],
                              "data_dir": str(data_dir)}
     folders: list[str] = []
@@ -287,6 +288,24 @@ def data_dir_check(data_dir: Path) -> Check:
         return Check("data_dir", "warn", detail, "Free some disk space: an upgrade model "
                      "needs about 2 GB and indexes grow with your documents.")
     return Check("data_dir", "ok", detail)
+
+
+def privacy_check(*roots: Path) -> Check:
+    """Whether other users can read the data or config dir; group and other bits found are
+    taken away (the doctor's repair)."""
+    from ragtui.core import privacy
+
+    found = [path for root in roots if root.is_dir() for path in privacy.exposed(root)]
+    if not found:
+        return Check("privacy", "ok", "data and config dirs are readable by you only")
+    fixed = sum(privacy.make_private(root) for root in roots if root.is_dir())
+    left = [path for root in roots if root.is_dir() for path in privacy.exposed(root)]
+    if left:
+        return Check("privacy", "fail", f"{len(left)} paths under {left[0].parent} can be read "
+                     "by other users and could not be changed",
+                     f"Run `chmod -R go-rwx {left[0].parent}` as their owner.")
+    return Check("privacy", "warn", f"{fixed} files or folders were readable by other users; "
+                 "made them private", "Nothing more to do; ragtui keeps them private now.")
 
 
 def inotify_check(folders: Iterable[str], proc_sys: Path = Path("/proc/sys")) -> Check:

@@ -81,3 +81,13 @@ def test_stats(tmp_path: Path) -> None:
     assert code == 0 and "Stage latency" in out and "retrieve.dense" in out
     code, _, err = _run("stats", "--since", "yesterday")
     assert code == 1 and "24h" in err
+
+
+def test_stats_columns_stay_apart_with_large_numbers() -> None:
+    from ragtui.cli_traces import _columns
+
+    lines = _columns([["", "n", "p50", "p95"], ["index", "1,234", "11,296,645.4", "1,296,645.4"],
+                      ["search", "7", "3.1", "9.9"]])
+    assert lines[1].split() == ["index", "1,234", "11,296,645.4", "1,296,645.4"]
+    assert len({len(line) for line in lines}) == 1  # right-aligned columns end together
+    assert lines[2].endswith("9.9") and lines[2].split() == ["search", "7", "3.1", "9.9"]

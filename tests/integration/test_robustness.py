@@ -47,7 +47,8 @@ def test_bad_files_are_counted_and_never_stop_the_run(tmp_path: Path) -> None:
     assert statuses["broken.pdf"] == "failed" and statuses["empty.md"] == "empty"
     assert statuses["big.md"] == "skipped"
     again = engine.index([root], embed=False)
-    assert (again.failed, again.skipped, again.added, again.updated) == (0, 0, 0, 0)
+    assert (again.failed, again.skipped, again.added, again.updated) == (0, 3, 0, 0)
+    assert sorted(again.skips) == sorted(report.skips)
 
 
 def test_keyword_index_repaired_after_crash(tmp_path: Path) -> None:

@@ -85,7 +85,19 @@ class ChunkRow:
         return f"{self.context}\n\n{self.text}" if self.context else self.text
 
 
+def _path_key(path: str) -> bytes:
+    """A path as the bytes the file system uses, for ``CAST(? AS TEXT)``: file names that are
+    not valid UTF-8 (``surrogateescape`` in Python) are stored byte for byte."""
+    return path.encode("utf-8", "surrogateescape")
+
+
+def _text(data: bytes) -> str:
+    """Read stored text back; raw file-name bytes come back as ``surrogateescape`` strings."""
+    return data.decode("utf-8", "surrogateescape")
+
+
 def _setup(db: sqlite3.Connection) -> None:
+    db.text_factory = _text
     db.execute("PRAGMA auto_vacuum=INCREMENTAL")  # takes effect on a new file
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
@@ -159,13 +171,16 @@ class Catalog:
     def add_folder(self, path: str) -> bool:
         """Register a folder; False if it already was."""
         cur = self._db.execute(
-            "INSERT OR IGNORE INTO folders(path, added_at) VALUES (?, ?)", (path, time.time())
+            "INSERT OR IGNORE INTO folders(path, added_at) VALUES (CAST(? AS TEXT), ?)",
+            (_path_key(path), time.time()),
         )
         return cur.rowcount > 0
 
     def remove_folder(self, path: str) -> bool:
         """Unregister a folder; False if it was not registered."""
-        return self._db.execute("DELETE FROM folders WHERE path = ?", (path,)).rowcount > 0
+        return self._db.execute(
+            "DELETE FROM folders WHERE path = CAST(? AS TEXT)", (_path_key(path),)
+        ).rowcount > 0
 
     # files ----------------------------------------------------------------
     def files_under(self, root: str) -> dict[str, FileRow]:
@@ -173,8 +188,9 @@ class Catalog:
         prefix = root.rstrip("/") + "/"
         rows = self._db.execute(
             "SELECT path, size, mtime_ns, hash, status, loader, error, indexed_at FROM files "
-            "WHERE path = ? OR (path >= ? AND path < ?)",
-            (root, prefix, prefix[:-1] + "0"),
+            "WHERE path = CAST(? AS TEXT) "
+            "OR (path >= CAST(? AS TEXT) AND path < CAST(? AS TEXT))",
+            (_path_key(root), _path_key(prefix), _path_key(prefix[:-1] + "0")),
         )
         return {r[0]: FileRow(*r) for r in rows}
 
@@ -198,14 +214,14 @@ class Catalog:
     def upsert_file(self, db: sqlite3.Connection, row: FileRow) -> None:
         """Insert or replace a file row."""
         db.execute(
-            "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (row.path, row.size, row.mtime_ns, row.hash, row.status, row.loader, row.error,
-             row.indexed_at),
+            "INSERT OR REPLACE INTO files VALUES (CAST(? AS TEXT), ?, ?, ?, ?, ?, ?, ?)",
+            (_path_key(row.path), row.size, row.mtime_ns, row.hash, row.status, row.loader,
+             row.error, row.indexed_at),
         )
 
     def delete_file(self, db: sqlite3.Connection, path: str) -> None:
         """Forget a path."""
-        db.execute("DELETE FROM files WHERE path = ?", (path,))
+        db.execute("DELETE FROM files WHERE path = CAST(? AS TEXT)", (_path_key(path),))
 
     def hash_in_use(self, db: sqlite3.Connection, content_hash: str) -> bool:
         """Whether any path still holds this content."""

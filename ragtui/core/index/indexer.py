@@ -75,7 +75,13 @@ class IndexReport:
     embedded_fraction: float = 1.0
     cancelled: bool = False
     errors: list[tuple[str, str]] = field(default_factory=list)
+    skips: list[tuple[str, str]] = field(default_factory=list)  # (path, why), every run
     warnings: list[str] = field(default_factory=list)
+
+    def skip(self, path: str, reason: str) -> None:
+        """Count a file (or folder) left out, with why."""
+        self.skipped += 1
+        self.skips.append((path, reason))
 
 
 def chunk_id(content_hash: str, ordinal: int, text: str) -> str:
@@ -146,7 +152,7 @@ class Indexer:
                 return
             known = self.catalog.files_under(str(root))
             seen: list[ScanEntry] = []
-            for entry in scan(root, self.settings, self.exclude, base):
+            for entry in scan(root, self.settings, self.exclude, base, report.skip):
                 seen.append(entry)
                 if progress is not None and len(seen) % 500 == 0:
                     progress(Progress("scan", len(seen), 0, entry.path))
@@ -154,7 +160,10 @@ class Indexer:
             for entry in seen:
                 row = known.pop(entry.path, None)
                 if row is not None and row.size == entry.size and row.mtime_ns == entry.mtime_ns:
-                    report.unchanged += 1
+                    if row.status == SKIPPED:  # told again each run, not "unchanged"
+                        report.skip(entry.path, row.error or "skipped")
+                    else:
+                        report.unchanged += 1
                 else:
                     changed.append((entry, row))
             batch = _Batch()
@@ -163,7 +172,10 @@ class Indexer:
                 if cancel is not None and cancel.is_set():
                     report.cancelled = True
                     break
-                self._examine(entry, row, batch, report)
+                try:
+                    self._examine(entry, row, batch, report)
+                except Exception as exc:  # one bad file never stops a run
+                    _fail_file(entry, exc, batch, report)
                 if progress is not None:
                     progress(Progress("parse", done, len(changed), entry.path))
                 if batch.size() >= _FLUSH_FILES or batch.chunk_count() >= _FLUSH_CHUNKS:
@@ -243,18 +255,18 @@ class Indexer:
         loader = loaders.loader_for(path)
         if loader is None:
             record(SKIPPED, None, None, "not a document type ragtui reads")
-            report.skipped += 1
+            report.skip(entry.path, "not a document type ragtui reads")
             return
         max_bytes = int(self.settings.max_file_mb * 1024 * 1024)
         if entry.size > max_bytes:
-            record(SKIPPED, None, loader,
-                   f"larger than ingest.max_file_mb ({self.settings.max_file_mb:g} MB)")
-            report.skipped += 1
+            too_big = f"larger than ingest.max_file_mb ({self.settings.max_file_mb:g} MB)"
+            record(SKIPPED, None, loader, too_big)
+            report.skip(entry.path, too_big)
             return
         def refuse(exc: Unsupported | LoaderError, content_hash: str | None) -> None:
             if isinstance(exc, Unsupported):
                 record(SKIPPED, content_hash, loader, str(exc))
-                report.skipped += 1
+                report.skip(entry.path, str(exc))
             else:
                 record(FAILED, content_hash, loader, str(exc))
                 report.failed += 1
@@ -268,7 +280,10 @@ class Indexer:
         content_hash = hashlib.sha256(data).hexdigest()
         if old is not None and old.hash == content_hash:
             record(old.status, content_hash, old.loader, old.error, counted=False)
-            report.unchanged += 1
+            if old.status == SKIPPED:
+                report.skip(entry.path, old.error or "skipped")
+            else:
+                report.unchanged += 1
             return
         status = self._known_status(content_hash, batch)
         if status is not None:
@@ -370,6 +385,16 @@ class Indexer:
             with self.catalog.transaction() as db:
                 self.catalog.clear_released(db, released)
                 self.catalog.set_meta(VECTORS_DIRTY, "0", db)
+
+
+def _fail_file(entry: ScanEntry, exc: Exception, batch: _Batch, report: IndexReport) -> None:
+    """Record a file that broke its loader or the indexer in a way no loader reports."""
+    error = f"{entry.path} could not be read ({type(exc).__name__}: {exc})."
+    batch.files.append(
+        FileRow(entry.path, entry.size, entry.mtime_ns, None, FAILED, None, error, time.time())
+    )
+    report.failed += 1
+    report.errors.append((entry.path, error))
 
 
 def _forget_rows(rows: dict[str, FileRow], batch: _Batch, report: IndexReport) -> None:

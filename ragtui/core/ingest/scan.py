@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pathspec
 
 from ragtui.config import IngestSettings
+
+SkipFn = Callable[[str, str], None]
+"""Told (path, reason) of what a walk could not or would not look at."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,14 +89,16 @@ class IgnoreRules:
 
 def scan(
     root: Path, settings: IngestSettings, exclude: tuple[Path, ...] = (),
-    base: Path | None = None,
+    base: Path | None = None, skipped: SkipFn | None = None,
 ) -> Iterator[ScanEntry]:
     """Every file under ``root`` (or ``root`` itself if it is a file) that ingest should see.
 
     ``base`` is the registered folder ``root`` lies in (default: ``root``); its
     ignore rules apply. Symlinked folders are followed once (loops cut by real
-    path); ``exclude`` folders (ragtui's own data dir) are never entered. A
-    missing root yields nothing.
+    path); ``exclude`` folders (ragtui's own data dir) are never entered. With
+    ``ingest.follow_symlinks`` off, a symlinked file that leads outside ``base`` is
+    not read. Unreadable folders and files are told to ``skipped`` with the reason.
+    A missing root yields nothing.
     """
     rules = IgnoreRules(base or root, settings)
     if base is not None and base != root and rules.ignored(root):
@@ -105,11 +110,11 @@ def scan(
         st = root.stat()
         yield ScanEntry(str(root), st.st_size, st.st_mtime_ns)
         return
-    yield from _walk(root, rules, set(), excluded)
+    yield from _walk(root, rules, set(), excluded, skipped or (lambda path, why: None))
 
 
 def _walk(
-    directory: Path, rules: IgnoreRules, seen: set[str], excluded: set[str]
+    directory: Path, rules: IgnoreRules, seen: set[str], excluded: set[str], skipped: SkipFn
 ) -> Iterator[ScanEntry]:
     real = os.path.realpath(directory)
     if real in seen or real in excluded:
@@ -117,7 +122,9 @@ def _walk(
     seen.add(real)
     try:
         entries = sorted(os.scandir(directory), key=lambda e: e.name)
-    except OSError:
+    except OSError as exc:
+        skipped(str(directory), f"folder cannot be read ({exc.strerror or exc}): check its "
+                "permissions or add it to ingest.ignore")
         return
     subdirs: list[Path] = []
     for entry in entries:
@@ -129,9 +136,17 @@ def _walk(
                 continue
             if not entry.is_file(follow_symlinks=True) or rules.excludes(path, False):
                 continue
+            if entry.is_symlink() and not rules.settings.follow_symlinks:
+                target = os.path.realpath(path)
+                if not target.startswith(os.path.realpath(rules.root) + os.sep):
+                    skipped(entry.path, f"links to {target}, outside its folder, and "
+                            "ingest.follow_symlinks is off")
+                    continue
             st = entry.stat(follow_symlinks=True)
-        except OSError:
+        except OSError as exc:
+            skipped(entry.path, f"cannot be read ({exc.strerror or exc}): check its "
+                    "permissions or add it to ingest.ignore")
             continue
         yield ScanEntry(entry.path, st.st_size, st.st_mtime_ns)
     for sub in subdirs:
-        yield from _walk(sub, rules, seen, excluded)
+        yield from _walk(sub, rules, seen, excluded, skipped)

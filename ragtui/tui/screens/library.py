@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -17,6 +18,7 @@ from textual.widgets.option_list import Option
 
 from ragtui.core.errors import IndexLocked, RagtuiError
 from ragtui.core.models import FileInfo
+from ragtui.core.text import printable
 from ragtui.tui.app import MainScreen
 from ragtui.tui.indexing import ProgressView
 from ragtui.tui.screens.dialogs import ConfirmDialog, PromptDialog
@@ -155,7 +157,8 @@ class LibraryScreen(MainScreen):
         highlighted = options.highlighted
         options.clear_options()
         if self.folder_list:
-            options.add_options([Option(folder, id=folder) for folder in self.folder_list])
+            options.add_options([Option(Content(printable(folder)), id=folder)
+                                 for folder in self.folder_list])
             if highlighted is not None:
                 options.highlighted = min(highlighted, len(self.folder_list) - 1)
         else:
@@ -291,8 +294,8 @@ class LibraryScreen(MainScreen):
         for f in shown:
             table.add_row(
                 Content.styled(f.status, _STATUS_STYLE.get(f.status, "")),
-                str(f.chunks), _when(f.indexed_at), self._short(f.path),
-                Content.styled(f.error or "", "$error"), key=f.path,
+                str(f.chunks), _when(f.indexed_at), Text(printable(self._short(f.path))),
+                Content.styled(printable(f.error or ""), "$error"), key=f.path,
             )
         if shown:
             table.move_cursor(row=min(cursor, len(shown) - 1))

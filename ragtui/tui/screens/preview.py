@@ -16,6 +16,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Label, Static
 
 from ragtui.core.models import Citation, Passage
+from ragtui.core.text import printable
 
 _AROUND = 8  # lines shown before and after the cited lines
 _MAX_READ = 4 * 2**20  # larger files show the stored chunk only
@@ -31,7 +32,7 @@ def _file_lines(path: Path) -> list[str] | None:
     try:
         if path.stat().st_size > _MAX_READ:
             return None
-        return path.read_text(encoding="utf-8", errors="replace").splitlines()
+        return printable(path.read_text(encoding="utf-8", errors="replace")).splitlines()
     except OSError:
         return None
 
@@ -62,11 +63,11 @@ def preview_content(citation: Citation, passage: Passage | None) -> tuple[Conten
     if passage is None:
         return Content.styled(
             "This passage is no longer in the index (the file changed or was removed): "
-            f"re-ask the question.\n\nSnippet: {citation.snippet}", "$warning"), None
+            f"re-ask the question.\n\nSnippet: {printable(citation.snippet)}", "$warning"), None
     parts = []
     if passage.context:
-        parts.append((passage.context + "\n\n", "italic $text-muted"))
-    parts.append((passage.text, "$text on $primary-muted"))
+        parts.append((printable(passage.context) + "\n\n", "italic $text-muted"))
+    parts.append((printable(passage.text), "$text on $primary-muted"))
     return Content.assemble(*parts), 0
 
 
@@ -95,11 +96,11 @@ class SourcePreview(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         c = self.citation
         with Vertical(id="preview", classes="dialog wide"):
-            yield Label(Content.assemble((f"[{c.n}] ", "bold $accent"), (c.path, "bold")),
-                        id="preview-path")
+            yield Label(Content.assemble((f"[{c.n}] ", "bold $accent"),
+                                         (printable(c.path), "bold")), id="preview-path")
             where = c.location.label() or "whole document"
             kind = " · inferred citation" if c.inferred else ""
-            yield Label(Content.styled(where + kind, "$text-muted"), id="preview-where")
+            yield Label(Content.styled(printable(where) + kind, "$text-muted"), id="preview-where")
             body, self._scroll_line = preview_content(c, self.passage)
             with VerticalScroll(id="preview-body"):
                 yield Static(body, id="preview-text")

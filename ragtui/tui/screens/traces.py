@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -17,6 +18,7 @@ from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from ragtui.core.errors import RagtuiError
 from ragtui.core.models import Passage
+from ragtui.core.text import printable
 from ragtui.core.trace_store import SpanRecord, TraceRecord
 from ragtui.tui.app import MainScreen
 from ragtui.tui.widgets.waterfall import Waterfall, duration_text
@@ -205,7 +207,7 @@ class TracesScreen(MainScreen):
         self.traces = traces
         table.clear()
         for t in traces:
-            text = (t.summary.get("input") or "").replace("\n", " ")
+            text = Text(printable(t.summary.get("input") or "").replace("\n", " "))
             status = Content.styled(t.status.lower(), "$error" if t.status == "ERROR" else "")
             table.add_row(time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t.start_ns / 1e9)),
                           t.name, duration_text(t.duration_ms), status,
@@ -264,12 +266,13 @@ class TracesScreen(MainScreen):
             mark = item["context"]
             table.add_row(final,
                           Content.styled(mark or "—", _CONTEXT_STYLE.get(mark, "$text-muted")),
-                          Path(path).name, _stage_cell(item["stages"].get("bm25")),
+                          Text(printable(Path(path).name)),
+                          _stage_cell(item["stages"].get("bm25")),
                           _stage_cell(item["stages"].get("dense")),
                           _stage_cell(item["stages"].get("fusion")), item["id"][:10])
         prompt = prompt_text(trace.spans, None)
         self.query_one("#span-prompt", Static).update(
-            Content(prompt) if prompt is not None else
+            Content(printable(prompt)) if prompt is not None else
             Content.styled("This trace rendered no prompt.", "$text-muted"))
 
     def on_waterfall_span_selected(self, event: Waterfall.SpanSelected) -> None:
@@ -277,4 +280,4 @@ class TracesScreen(MainScreen):
         if self.current is not None and event.span.name == "prompt.render":
             prompt = prompt_text(self.current.spans, event.span)
             if prompt is not None:
-                self.query_one("#span-prompt", Static).update(Content(prompt))
+                self.query_one("#span-prompt", Static).update(Content(printable(prompt)))

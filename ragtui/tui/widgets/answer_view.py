@@ -17,6 +17,7 @@ from textual.widgets import Markdown, Static
 
 from ragtui.core.conversations import answer_labels
 from ragtui.core.models import Answer
+from ragtui.core.text import printable
 
 _MARKER = re.compile(r"\[(\d+)\]")
 FRAME_S = 1 / 60  # the stream appends to the Markdown at most this often
@@ -35,7 +36,7 @@ def link_citations(text: str, numbers: Iterable[int]) -> str:
 
 def answer_markdown(answer: Answer) -> str:
     """The answer as the Markdown the view shows (citations linked)."""
-    text = answer.answer.strip()
+    text = printable(answer.answer.strip())
     if answer.fallback:  # passages, one per line: keep them as lines
         text = text.replace("\n", "  \n")
     return link_citations(text, (c.n for c in answer.citations))
@@ -49,7 +50,7 @@ def evidence_content(answer: Answer) -> Content:
         place = f"{Path(item.path).name} · {where}" if where else Path(item.path).name
         if parts:
             parts.append("\n")
-        parts += [(f"“{item.text}”", "bold"), (f"  {place}", "$text-muted")]
+        parts += [(printable(f"“{item.text}”"), "bold"), (printable(f"  {place}"), "$text-muted")]
     return Content.assemble(*parts)
 
 
@@ -93,6 +94,7 @@ class TokenStream:
     def put(self, token: str) -> None:
         """Queue a token (any thread)."""
         now = time.perf_counter()
+        token = printable(token)
         with self._lock:
             if not self._started:
                 token = token.lstrip()

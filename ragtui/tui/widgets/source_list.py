@@ -9,18 +9,19 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from ragtui.core.models import Citation
+from ragtui.core.text import printable
 
 
 def citation_label(citation: Citation, note: str = "") -> Content:
     """``[n] name`` on the first line, where in the file on the second."""
     where = citation.location.label()
     parts: list[tuple[str, str] | str] = [
-        (f"[{citation.n}]", "bold $accent"), " ", (Path(citation.path).name, "bold"),
+        (f"[{citation.n}]", "bold $accent"), " ", (printable(Path(citation.path).name), "bold"),
     ]
     if note or citation.inferred:
         parts.append((f" {note or 'inferred'}", "italic $text-muted"))
     if where:
-        parts += ["\n", (where, "$text-muted")]
+        parts += ["\n", (printable(where), "$text-muted")]
     return Content.assemble(*parts)
 
 

@@ -1,0 +1,89 @@
+"""When to say "not in your documents": several retrieval signals, one calibrated score.
+
+No single signal separates questions the passages answer from on-topic ones they don't: a
+passage on the right topic without the answer is as near the question as one with it. The
+signals below are combined by a logistic model fitted on CLAP NQ (answerable and
+unanswerable), SQuAD questions retrieved against the whole SQuAD dev set, and the
+real-documents set (``tests/bench/abstention.py`` gathers them and fits the weights); the
+answer is declined when the probability that it is there falls below
+``answer.min_confidence``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+from ragtui.core.evidence import Sentence
+from ragtui.core.models import Hit
+
+_WORD = re.compile(r"\w+")
+_QUESTION_WORDS = frozenset("""
+a an and are as at be by can could did do does for from has have how i if in into is it its
+me my of on or our should so than that the their them then there these they this to was we
+were what when where which who whom whose why will with would you your about according any
+many much some tell say said get got use used using make made way ways one kind
+""".split())  # noqa: SIM905 - a word list reads better as text
+_TOP = 5  # "both retrievers agree": a hit in the top 5 of the keyword and of the vector ranking
+
+FEATURES = ("sentence", "passage", "agreement", "coverage", "all_terms")
+#: Logistic weights over FEATURES, and the intercept (fitted by tests/bench/abstention.py).
+WEIGHTS = (9.0, 3.0, 0.5, 2.0, 0.5)
+INTERCEPT = -8.0
+
+
+@dataclass(frozen=True, slots=True)
+class Signals:
+    """What retrieval says about whether the passages hold the answer."""
+
+    sentence: float  # cosine of the question with the best sentence of the passages
+    passage: float  # the best passage's own cosine with the question (dense score)
+    agreement: float  # 1 when a passage is in the top 5 of both the keyword and vector ranks
+    coverage: float  # share of the question's content words in the best-covering passage
+    all_terms: float  # 1 when every content word of the question occurs in some passage
+
+    def as_dict(self) -> dict[str, float]:
+        """The signals by name (for traces and calibration)."""
+        return {k: round(v, 4) for k, v in asdict(self).items()}
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ing", "ed", "es", "s"):
+        if len(word) > len(suffix) + 3 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+def content_words(text: str) -> set[str]:
+    """The stems of ``text``'s words that carry its topic (no question or function words)."""
+    return {_stem(w) for w in _WORD.findall(text.lower())
+            if w not in _QUESTION_WORDS and (len(w) > 1 or w.isdigit())}
+
+
+def signals(question: str, hits: Sequence[Hit], scored: Sequence[Sentence]) -> Signals:
+    """The signals for ``question`` over its retrieved ``hits`` and their scored sentences."""
+    wanted = content_words(question)
+    per_hit = [content_words(f"{h.context} {h.text}") for h in hits]
+    coverage = max((len(wanted & words) / len(wanted) for words in per_hit), default=0.0) \
+        if wanted else 1.0
+    found = set().union(*per_hit) if per_hit else set()
+    dense = [h.scores["dense"] for h in hits if "dense" in h.scores]
+    agree = any(h.ranks.get("bm25", _TOP + 1) <= _TOP and h.ranks.get("dense", _TOP + 1) <= _TOP
+                for h in hits)
+    return Signals(
+        sentence=scored[0].score if scored else (max(dense) if dense else 0.0),
+        passage=max(dense) if dense else 0.0,
+        agreement=1.0 if agree else 0.0,
+        coverage=coverage,
+        all_terms=1.0 if wanted <= found else 0.0,
+    )
+
+
+def confidence(found: Signals, weights: Sequence[float] = WEIGHTS,
+               intercept: float = INTERCEPT) -> float:
+    """The calibrated probability that the passages answer the question."""
+    values = [getattr(found, name) for name in FEATURES]
+    z = intercept + sum(w * v for w, v in zip(weights, values, strict=True))
+    return 1.0 / (1.0 + math.exp(-z))
