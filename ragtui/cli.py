@@ -349,7 +349,7 @@ def ask(
         if c.also_at:
             echo(f"    also in {', '.join(c.also_at)}", dim=True)
     if answer.closest:
-        echo("nearest passages (below answer.min_relevance, not used):",
+        echo("nearest passages (below answer.min_confidence, not used):",
                     fg=typer.colors.YELLOW)
     for c in answer.closest:
         echo(f"  {where(c)}", fg=typer.colors.CYAN)

@@ -137,10 +137,11 @@ class AnswerSettings(_Section):
     abstain: bool = Field(
         True, description="Say the documents lack the answer when retrieval is weak."
     )
-    min_relevance: float = Field(
-        0.58,
-        description="Abstain when no sentence of the retrieved passages reaches this cosine "
-        "similarity to the question.",
+    min_confidence: float = Field(
+        0.45, ge=0, le=1,
+        description="Abstain when the calibrated probability that the retrieved passages "
+        "answer the question (from the best sentence's and passage's similarity, keyword and "
+        "vector agreement, and how many of the question's words they hold) is below this.",
     )
     passage_margin: float = Field(
         2.0, ge=0,

@@ -19,7 +19,7 @@ from typing import Any
 import psutil
 
 from ragtui.config import Settings
-from ragtui.core import citations, evidence, prompts
+from ragtui.core import abstain, citations, evidence, prompts
 from ragtui.core.cache import AnswerCache, answer_key, semantic_scope
 from ragtui.core.errors import Cancelled, RagtuiError
 from ragtui.core.generate import Backend, Generation, GenerationError
@@ -217,7 +217,6 @@ class Breaker:
 
 
 _CLOSEST = 2  # passages shown with a declined answer, for the user to check
-_KEEP_ALL = 2.0  # a passage_margin no cosine gap reaches
 
 
 def passage_relevance(question_vec: Any, hits: Sequence[Hit],
@@ -434,7 +433,7 @@ class AnswerPipeline:
         params = {"max_tokens": llm_cfg.max_tokens, "temperature": llm_cfg.temperature,
                   "n_ctx": llm_cfg.n_ctx, "context_tokens": cfg.context_tokens,
                   "support_floor": cfg.support_floor,
-                  "min_relevance": cfg.min_relevance if cfg.abstain else None,
+                  "min_confidence": cfg.min_confidence if cfg.abstain else None,
                   "passage_margin": cfg.passage_margin}
         ids = [h.chunk_id for h in hits]
         key = answer_key(question, base["model"], template.id, params, ids)
@@ -445,10 +444,9 @@ class AnswerPipeline:
             if cached is not None:  # what this answer cost now, not what the first one did
                 return done(cached.model_copy(update={"timings_ms": base["timings_ms"],
                                                       "tokens": base["tokens"]}))
-        scored = self._relevance(question, hits)
+        scored, confident = self._relevance(question, hits)
         scores = evidence.best_per_hit(hits, scored)
-        known = [s for s in scores if s is not None]
-        if cfg.abstain and known and max(known) < cfg.min_relevance:
+        if cfg.abstain and confident < cfg.min_confidence:
             closest = tuple(_citation(n, hit, inferred=True)
                             for n, hit in enumerate(hits[:_CLOSEST], 1))
             return done(Answer(question=question, answer=NOT_FOUND, citations=(),
@@ -503,21 +501,27 @@ class AnswerPipeline:
                                chunk_set)
         return done(answer)
 
-    def _relevance(self, question: str, hits: Sequence[Hit]) -> list[evidence.Sentence]:
-        """The hits' sentences scored against the question (best first); each hit's best
-        one says how relevant it is (see passage_relevance)."""
+    def _relevance(self, question: str, hits: Sequence[Hit],
+                   ) -> tuple[list[evidence.Sentence], float]:
+        """The hits' sentences scored against the question (best first; each hit's best one
+        says how relevant it is, see passage_relevance), and the calibrated confidence that
+        the hits answer the question (see :mod:`ragtui.core.abstain`)."""
         with self.tracing.span("answer.relevance") as span:
             scored = evidence.score_sentences(self.embed_query(question), hits, self.embed)
             scores = evidence.best_per_hit(hits, scored)
             known = [s for s in scores if s is not None]
+            found = abstain.signals(question, hits, scored)
+            confident = abstain.confidence(found)
             span.set_attributes({
                 "ragtui.answer.relevance": max(known) if known else -1.0,
                 "ragtui.answer.passage_relevance": [-1.0 if s is None else s for s in scores],
-                "ragtui.answer.min_relevance": self.settings.answer.min_relevance,
+                "ragtui.answer.confidence": confident,
+                "ragtui.answer.min_confidence": self.settings.answer.min_confidence,
                 "ragtui.answer.passage_margin": self.settings.answer.passage_margin,
                 "ragtui.answer.sentences": len(scored),
+                **{f"ragtui.answer.signal.{k}": v for k, v in found.as_dict().items()},
             })
-            return scored
+            return scored, confident
 
     def _lookup(self, key: str, question: str, chunk_set: str) -> Answer | None:
         """An exact, then a semantic, cache hit (marked as such), or None."""

@@ -85,7 +85,7 @@ def _text_hit(text: str) -> Hit:
 
 
 def _relevance(question: np.ndarray, hits: list[Hit]) -> float:
-    """What abstention compares with answer.min_relevance: the best passage's score."""
+    """The best passage's score (abstention's strongest signal)."""
     from ragtui.core.answer import passage_relevance
 
     return max(s for s in passage_relevance(question, hits, _fake_embed) if s is not None)

@@ -1,0 +1,46 @@
+"""Abstention signals and the calibrated confidence."""
+
+from __future__ import annotations
+
+from ragtui.core import abstain
+from ragtui.core.evidence import Sentence
+from ragtui.core.models import Hit, Location
+
+
+def _hit(text: str, dense: float, bm25_rank: int, dense_rank: int, context: str = "") -> Hit:
+    return Hit(chunk_id=text[:8], path="/d/x.md", location=Location(), score=1.0,
+               scores={"dense": dense}, ranks={"bm25": bm25_rank, "dense": dense_rank},
+               snippet="", text=text, context=context)
+
+
+def test_signals_read_sentence_passage_agreement_and_coverage() -> None:
+    hits = [_hit("Replace the timing belt at 45,000 miles.", 0.61, 1, 2, "Car > Service"),
+            _hit("Bake the bread for 40 minutes.", 0.2, 9, 30)]
+    scored = [Sentence(0, 0, 40, hits[0].text, 0.72), Sentence(1, 0, 30, hits[1].text, 0.1)]
+    found = abstain.signals("When is the timing belt of the car replaced?", hits, scored)
+    assert found.sentence == 0.72 and found.passage == 0.61 and found.agreement == 1.0
+    assert found.coverage == 1.0 and found.all_terms == 1.0  # "car" is in the heading
+    missing = abstain.signals("How do I configure pgbouncer for the timing belt?", hits, scored)
+    assert missing.all_terms == 0.0 and missing.coverage < 1.0
+
+
+def test_question_words_do_not_count_as_content() -> None:
+    assert abstain.content_words("How many mutable references can I have?") == {
+        "mutabl", "referenc"}
+    assert abstain.content_words("replaced") == abstain.content_words("Replace")
+
+
+def test_confidence_rises_with_every_signal() -> None:
+    low = abstain.Signals(0.3, 0.3, 0.0, 0.3, 0.0)
+    assert abstain.confidence(low) < 0.2
+    for name in abstain.FEATURES:
+        higher = abstain.Signals(**{**low.as_dict(), name: getattr(low, name) + 0.5})
+        assert abstain.confidence(higher) > abstain.confidence(low), name
+    assert abstain.confidence(abstain.Signals(0.8, 0.7, 1.0, 1.0, 1.0)) > 0.9
+
+
+def test_keyword_only_hits_use_the_sentence_for_the_passage() -> None:
+    hit = Hit(chunk_id="c", path="/d/x.md", location=Location(), score=1.0, scores={},
+              ranks={"bm25": 1}, snippet="", text="Belt at 45,000 miles.", context="")
+    found = abstain.signals("belt?", [hit], [Sentence(0, 0, 21, hit.text, 0.6)])
+    assert found.passage == found.sentence == 0.6
