@@ -339,3 +339,21 @@ async def test_the_evidence_is_highlighted_under_the_answer_and_a_quote_is_label
         assert not quoted.query_one(".evidence", Static).display, "the quote is the answer"
         label = str(quoted.query_one(".labels", Static).render())
         assert "quoted from the passages: the model started repeating itself" in label
+
+
+async def test_closing_a_preview_gives_the_keys_back_to_the_question(
+        fixed_engine: FixedEngine) -> None:
+    app = create_app(fixed_engine, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await _ask(app, pilot, "timing belt?")
+        screen = app.screen
+        screen.query_one(SourceList).focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, SourcePreview)
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press(*"why?")
+        await pilot.pause()
+        assert app.screen is screen, "'?' typed into the box, not the help screen"
+        assert screen.query_one("#question").value == "why?"  # type: ignore[attr-defined]
