@@ -430,3 +430,25 @@ async def test_library_escape_leaves_the_filter_and_a_short_screen_shows_the_fil
         assert screen.query_one("#file-filter", Input).value == "name-1"
         assert table.has_focus and screen.sort_column == "error"
 
+
+async def test_narrow_traces_keep_span_names_and_the_footer_has_no_stray_text(
+        fixed_engine: FixedEngine) -> None:
+    app = create_app(fixed_engine, watch=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f4")
+        await _settle(app, pilot)
+        await _settle(app, pilot)
+        waterfall = app.screen.query_one(Waterfall)
+        assert waterfall.rows
+        lines = str(waterfall.render()).splitlines()
+        assert any("retrieve.bm25 " in line for line in lines)
+        assert any("retrieve.fusion " in line for line in lines)
+        palette = next(k for k in app.screen.query(FooterKey) if "-command-palette" in k.classes)
+        assert palette.region.right == 80, "the palette key covers the footer's last column"
+
+
+async def test_the_palette_lists_keys_once(fixed_engine: FixedEngine) -> None:
+    app = create_app(fixed_engine, watch=False)
+    async with app.run_test(size=SIZE):
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert titles.count("Keys") == 1
