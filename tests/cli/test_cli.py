@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ragtui.cli import app
+from tests.cli.test_json_contracts import problems
 from tests.conftest import DEMO_CORPUS
 
 runner = CliRunner()
@@ -156,6 +157,7 @@ def test_bench_reports_its_figures(tmp_path: Path) -> None:
                           "--traces", "300", "--questions", str(questions))
     assert code == 0, err
     figures = json.loads(out)
+    assert problems("bench", figures) == []
     assert figures["chunks"] > 0 and figures["index_failed"] == 0
     assert figures["raw_embed_chunks_per_s"] > 0 and figures["index_chunks_per_s"] > 0
     assert figures["index_vs_raw_embed"] == pytest.approx(
