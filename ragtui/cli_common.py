@@ -22,6 +22,26 @@ if TYPE_CHECKING:
     from ragtui.core.engine import Engine
     from ragtui.core.index.indexer import Progress
 
+
+
+def _flags_take_no_value() -> None:
+    """Show flags in ``--help`` without a value placeholder (``--json``, not ``--json <bool>``).
+
+    typer 0.29 renders its rich help by asking every option for its type, flags included,
+    though its plain help and typer <= 0.28 skip flags and counters. Restore that.
+    """
+    option = getattr(getattr(typer, "core", None), "TyperOption", None)
+    shown = getattr(option, "display_type_rich", None)
+    if option is None or shown is None:
+        return
+
+    def display_type_rich(self: Any, ctx: Any) -> str | None:
+        return None if self.is_flag or self.count else shown(self, ctx)
+
+    setattr(option, "display_type_rich", display_type_rich)  # noqa: B010
+
+
+_flags_take_no_value()
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 
 

@@ -49,7 +49,9 @@ def check_markers(answer: str, passages: int) -> Markers:
             return ""
         return " [" + ", ".join(str(n) for n in valid) + "]"
 
-    text = _MARKER.sub(keep, answer)
+    text, before = _MARKER.sub(keep, answer), answer
+    while text != before:  # a removed marker can join "[" and "7]" into a new one
+        text, before = _MARKER.sub(keep, text), text
     return Markers(text.strip(), cited, dropped)
 
 

@@ -11,6 +11,7 @@ import numpy as np
 from ragtui.core.embed import Vectors
 
 Ranking = Sequence[tuple[str, float]]
+_TIE = 1e-6  # MMR scores this close are equal (float32 dot products)
 
 
 def rrf(rankings: Mapping[str, Ranking], weights: Mapping[str, float], k: float) -> list[
@@ -54,7 +55,11 @@ def mmr(
     query: Vectors, candidates: Sequence[str], vectors: Mapping[str, Vectors], k: int,
     lam: float,
 ) -> list[str]:
-    """Maximal marginal relevance over candidates that have vectors; others keep their order."""
+    """Maximal marginal relevance over candidates that have vectors; others keep their order.
+
+    Equal scores (the same passage in two files) go to the smaller id, so the pick does not
+    depend on the order the candidates came in.
+    """
     with_vec = [c for c in candidates if c in vectors]
     if len(with_vec) <= 1:
         return list(candidates[:k])
@@ -69,7 +74,8 @@ def mmr(
         else:
             redundancy = np.zeros(len(remaining))
         scores = lam * relevance[remaining] - (1 - lam) * redundancy
-        best = remaining[int(np.argmax(scores))]
+        tied = np.flatnonzero(scores >= scores.max() - _TIE)
+        best = min((remaining[i] for i in tied), key=lambda i: with_vec[i])
         chosen.append(best)
         remaining.remove(best)
     picked = [with_vec[i] for i in chosen]

@@ -202,7 +202,8 @@ class RagtuiApp(App[None]):
         self.service.stop()
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        # Textual's own "Keys" (its key panel) would be listed beside ragtui's help screen
+        yield from (c for c in super().get_system_commands(screen) if c.title != "Keys")
         for mode, title, key, _ in SCREENS:
             yield SystemCommand(f"Go to {title}", f"Switch to the {title} screen ({key.upper()})",
                                 lambda mode=mode: self.switch_mode(mode))

@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ragtui.cli import app
+from tests.cli.test_json_contracts import problems
 from tests.conftest import DEMO_CORPUS
 
 runner = CliRunner()
@@ -156,6 +157,7 @@ def test_bench_reports_its_figures(tmp_path: Path) -> None:
                           "--traces", "300", "--questions", str(questions))
     assert code == 0, err
     figures = json.loads(out)
+    assert problems("bench", figures) == []
     assert figures["chunks"] > 0 and figures["index_failed"] == 0
     assert figures["raw_embed_chunks_per_s"] > 0 and figures["index_chunks_per_s"] > 0
     assert figures["index_vs_raw_embed"] == pytest.approx(
@@ -181,3 +183,22 @@ def test_bare_command_opens_the_app_and_help_still_works(monkeypatch: pytest.Mon
     assert code == 0 and "Usage" in out and opened == [True]
     code, _, _ = _run("folders")
     assert code == 0 and opened == [True]
+
+
+def _help_line(help_text: str, option: str) -> str:
+    lines = [line for line in help_text.splitlines() if f"{option} " in line]
+    assert lines, f"{option} is not in the help"
+    return lines[0]
+
+
+def test_help_shows_flags_without_a_value() -> None:
+    code, out, _ = _run("ask", "--help")
+    assert code == 0
+    for flag in ("--json", "--no-cache", "--help"):
+        assert "<" not in _help_line(out, flag), f"{flag} takes no value"
+    assert "<int>" in _help_line(out, "-k"), "options with a value keep their type"
+    code, out, _ = _run("--help")
+    assert code == 0
+    for flag in ("--version", "--help"):
+        assert "<" not in _help_line(out, flag), f"{flag} takes no value"
+    assert "<path>" in _help_line(out, "--home")

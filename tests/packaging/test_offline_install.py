@@ -28,6 +28,8 @@ from pathlib import Path
 
 import pytest
 
+from ragtui import schemas
+from tests.cli.test_json_contracts import problems
 from tests.conftest import DEMO_CORPUS, REPO
 
 pytestmark = pytest.mark.slow
@@ -202,4 +204,8 @@ def test_air_gapped_install_answers_with_citations(
     assert all(isinstance(c["n"], int) and isinstance(c["snippet"], str)
                for c in answer["citations"])
     assert doctor["consistent"] is True, doctor
+    shipped, _ = offline.run(venv / "bin" / "python", "-c",
+                             "from ragtui import schemas; print(*schemas.names())")
+    assert set(shipped.split()) == set(schemas.names()), "the wheel ships every JSON Schema"
+    assert problems("ask", answer) == [] and problems("doctor", doctor) == []
     shutil.rmtree(venv)  # 1 GiB; the figures are in the report

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
-from textual.widgets import DataTable, Markdown, OptionList, Static
+import pytest
+from textual.widgets import DataTable, Input, Markdown, OptionList, Static
+from textual.widgets._footer import FooterKey
 
-from ragtui.core.models import Answer
+from ragtui import paths
+from ragtui.core.models import Answer, FileInfo
 from ragtui.tui.app import RagtuiApp, create_app
 from ragtui.tui.screens.ask import AskScreen
 from ragtui.tui.screens.conversations import ConversationsScreen
 from ragtui.tui.screens.evals import CaseScreen, CompareScreen, EvalsScreen, RunDialog
 from ragtui.tui.screens.help import HelpScreen
-from ragtui.tui.screens.library import LibraryScreen
+from ragtui.tui.screens.library import MAX_ROWS, LibraryScreen
 from ragtui.tui.screens.preview import SourcePreview
 from ragtui.tui.screens.stats import StatsScreen
 from ragtui.tui.screens.traces import TracesScreen
@@ -339,3 +343,112 @@ async def test_the_evidence_is_highlighted_under_the_answer_and_a_quote_is_label
         assert not quoted.query_one(".evidence", Static).display, "the quote is the answer"
         label = str(quoted.query_one(".labels", Static).render())
         assert "quoted from the passages: the model started repeating itself" in label
+
+
+async def test_closing_a_preview_gives_the_keys_back_to_the_question(
+        fixed_engine: FixedEngine) -> None:
+    app = create_app(fixed_engine, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await _ask(app, pilot, "timing belt?")
+        screen = app.screen
+        screen.query_one(SourceList).focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, SourcePreview)
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press(*"why?")
+        await pilot.pause()
+        assert app.screen is screen, "'?' typed into the box, not the help screen"
+        assert screen.query_one("#question").value == "why?"  # type: ignore[attr-defined]
+
+
+LONG = Path("/home/you/projects/2025-quarterly-engineering-reviews",
+            "infrastructure-and-platform-team")
+
+
+def _long_files(count: int) -> list[FileInfo]:
+    notes = LONG / "meeting-notes-archive"
+    files = [FileInfo(path=str(notes / f"weekly-sync-meeting-notes-with-a-long-name-{i}.txt"),
+                      status="indexed", size=100, chunks=1, embedded=1, indexed_at=0.0)
+             for i in range(count - 1)]
+    broken = str(notes / "broken-scanned-contract-agreement.pdf")
+    return [FileInfo(path=broken, status="failed", size=9, chunks=0, embedded=0,
+                     indexed_at=0.0, error=f"{broken} is not a readable PDF: re-save it."),
+            *files]
+
+
+@pytest.fixture
+def long_engine(ragtui_home: Path) -> Iterator[FixedEngine]:
+    engine = FixedEngine(LONG, paths.data_dir())
+    engine.files = lambda: _long_files(2500)  # type: ignore[method-assign]
+    yield engine
+    engine.close()
+
+
+async def test_library_fits_long_paths_and_many_files_at_120_columns(
+        long_engine: FixedEngine) -> None:
+    app = create_app(long_engine, watch=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("f3")
+        await _settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, LibraryScreen)
+        table = screen.query_one("#files", DataTable)
+        used = sum(c.get_render_width(table) for c in table.columns.values())
+        assert used <= table.scrollable_content_region.width, "the Error column is on screen"
+        failed = table.get_row_at(0)
+        assert str(failed[3]).endswith("broken-scanned-contract-agreement.pdf")
+        assert str(failed[4]).startswith("broken-scanned-contract-agree")  # not the folder
+        await pilot.press("enter")  # the whole error, for a row too narrow to show it
+        await pilot.pause()
+        assert any("is not a readable PDF: re-save it." in str(n.message)
+                   for n in app._notifications)
+        assert table.row_count == MAX_ROWS + 1
+        assert "500 more files" in str(table.get_row_at(MAX_ROWS)[3])
+        assert table.border_title == f"Files {MAX_ROWS} of 2500"
+        folders = screen.query_one("#folders", OptionList)
+        prompt = str(folders.get_option_at_index(0).prompt)
+        assert len(prompt) <= folders.scrollable_content_region.width
+        assert prompt.startswith("…") and prompt.endswith("/infrastructure-and-platform-team")
+
+
+async def test_library_escape_leaves_the_filter_and_a_short_screen_shows_the_files(
+        long_engine: FixedEngine) -> None:
+    long_engine.files = lambda: _long_files(30)  # type: ignore[method-assign]
+    app = create_app(long_engine, watch=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f3")
+        await _settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, LibraryScreen)
+        table = screen.query_one("#files", DataTable)
+        assert not screen.query_one("#events").display
+        assert table.scrollable_content_region.height - 1 >= 10, "ten file rows or more"
+        await pilot.press("slash", *"name-1", "escape", "s")
+        await pilot.pause()
+        assert screen.query_one("#file-filter", Input).value == "name-1"
+        assert table.has_focus and screen.sort_column == "error"
+
+
+async def test_narrow_traces_keep_span_names_and_the_footer_has_no_stray_text(
+        fixed_engine: FixedEngine) -> None:
+    app = create_app(fixed_engine, watch=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f4")
+        await _settle(app, pilot)
+        await _settle(app, pilot)
+        waterfall = app.screen.query_one(Waterfall)
+        assert waterfall.rows
+        lines = str(waterfall.render()).splitlines()
+        assert any("retrieve.bm25 " in line for line in lines)
+        assert any("retrieve.fusion " in line for line in lines)
+        palette = next(k for k in app.screen.query(FooterKey) if "-command-palette" in k.classes)
+        assert palette.region.right == 80, "the palette key covers the footer's last column"
+
+
+async def test_the_palette_lists_keys_once(fixed_engine: FixedEngine) -> None:
+    app = create_app(fixed_engine, watch=False)
+    async with app.run_test(size=SIZE):
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert titles.count("Keys") == 1

@@ -219,9 +219,10 @@ class AskScreen(MainScreen):
             self.open_source(sources.citations[event.option_index])
 
     def open_source(self, citation: Citation) -> None:
-        """Show the cited passage in its file."""
+        """Show the cited passage in its file; closing it returns to the question box."""
         passage = self.engine.passages([citation.chunk_id]).get(citation.chunk_id)
-        self.app.push_screen(SourcePreview(citation, passage))
+        self.app.push_screen(SourcePreview(citation, passage),
+                             lambda _closed: self.action_focus_question())
 
     # conversations -------------------------------------------------------------------
     async def action_new_conversation(self) -> None:

@@ -25,9 +25,10 @@ from ragtui.tui.screens.dialogs import ConfirmDialog, PromptDialog
 
 log = logging.getLogger(__name__)
 
-MAX_ROWS = 2000  # rows shown at once; the filter narrows bigger libraries
+MAX_ROWS = 2000  # rows shown at once; a last row says how many more the filter would show
 COLUMNS = (("status", "Status", 7), ("chunks", "Chunks", 6), ("indexed_at", "Indexed", 16),
            ("path", "File", None), ("error", "Error", None))
+MORE_ROW = "more"  # the key of the "N more files" row
 _STATUS_STYLE = {"indexed": "$success", "empty": "$text-muted", "skipped": "$text-muted",
                  "failed": "$error"}
 
@@ -78,6 +79,32 @@ def health_content(report: dict[str, Any] | None, size: dict[str, Any] | None,
     return Content.assemble(*parts)
 
 
+def fit_path(path: str, width: int) -> str:
+    """``path`` in at most ``width`` cells, keeping its end: ``…/folder/file.md``."""
+    if len(path) <= width:
+        return path
+    return "…" + path[len(path) - width + 1:] if width > 1 else "…"
+
+
+def clip(text: str, width: int) -> str:
+    """``text`` in at most ``width`` cells, cut with an ellipsis."""
+    return text if len(text) <= width else text[:max(0, width - 1)] + "…"
+
+
+def column_widths(available: int, paths: list[str], errors: list[str]) -> tuple[int, int]:
+    """The File and Error widths that fill ``available`` cells: File as wide as its longest
+    path, Error the rest, but at least 40% of the room when its messages need it."""
+    path_need = max((len(p) for p in paths), default=0)
+    error_need = max([len("Error"), *(len(e) for e in errors)])
+    error = max(min(error_need, available * 2 // 5), available - path_need, len("Error"))
+    return max(10, available - error), error
+
+
+def _error_text(f: FileInfo) -> str:
+    """The file's error with its full path (already in the File column) cut to its name."""
+    return printable((f.error or "").replace(f.path, Path(f.path).name))
+
+
 def _when(ts: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts)) if ts else ""
 
@@ -99,6 +126,8 @@ class LibraryScreen(MainScreen):
 
     TITLE_TEXT = "Library"
     MODE = "library"
+    # -short hides the Watcher box (Textual types this as an instance variable)
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (28, "-tall")]  # noqa: RUF012
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "add_folder", "Add folder"),
         Binding("r", "remove_folder", "Remove folder", show=False),
@@ -107,6 +136,7 @@ class LibraryScreen(MainScreen):
         Binding("s", "sort", "Sort by next column", show=False),
         Binding("S", "reverse", "Reverse the order", show=False),
         Binding("slash", "filter", "Filter files", show=False),
+        Binding("escape", "leave_filter", "Back to the files", show=False),
         Binding("h", "health", "Check index health", show=False),
     ]
 
@@ -120,6 +150,7 @@ class LibraryScreen(MainScreen):
         self._seen_files = -1
         self._last_files_load = 0.0
         self._shown: tuple[object, ...] = ()
+        self._widths: tuple[int, int] = (0, 0)
         self._was_busy = False
 
     def body(self) -> ComposeResult:
@@ -141,8 +172,6 @@ class LibraryScreen(MainScreen):
         self.query_one("#health").border_title = "Index health"
         self.query_one("#events").border_title = "Watcher"
         table = self.query_one("#files", DataTable)
-        for key, label, width in COLUMNS:
-            table.add_column(label, key=key, width=width)
         self._load_folders()
         self._refresh_state()
         self.load_files()
@@ -157,7 +186,8 @@ class LibraryScreen(MainScreen):
         highlighted = options.highlighted
         options.clear_options()
         if self.folder_list:
-            options.add_options([Option(Content(printable(folder)), id=folder)
+            width = max(8, options.scrollable_content_region.width - 2)
+            options.add_options([Option(Content(fit_path(printable(folder), width)), id=folder)
                                  for folder in self.folder_list])
             if highlighted is not None:
                 options.highlighted = min(highlighted, len(self.folder_list) - 1)
@@ -279,6 +309,29 @@ class LibraryScreen(MainScreen):
         self.files = files
         self._fill_table()
 
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._fit)
+
+    def _fit(self) -> None:
+        """Fit the folder names and the file table's columns to the new size."""
+        if self.folder_list:
+            self._load_folders()
+        self._fill_table()
+
+    def _set_columns(self, table: DataTable[Any], paths: list[str],
+                     errors: list[str]) -> tuple[int, int]:
+        """Size File and Error to fill the table's width (rebuilding the columns on change)."""
+        fixed = sum(width or 0 for _, _, width in COLUMNS) + 2 * table.cell_padding * len(COLUMNS)
+        available = table.scrollable_content_region.width - fixed
+        widths = column_widths(available, paths, errors) if available > 0 else (40, 20)
+        if widths != self._widths:
+            self._widths, self._shown = widths, ()
+            table.clear(columns=True)
+            sized = {"path": widths[0], "error": widths[1]}
+            for key, label, width in COLUMNS:
+                table.add_column(label, key=key, width=width or sized[key])
+        return widths
+
     def _fill_table(self) -> None:
         table = self.query_one("#files", DataTable)
         needle = self.query_one("#file-filter", Input).value.strip().lower()
@@ -286,17 +339,24 @@ class LibraryScreen(MainScreen):
                 or needle == f.status or needle in (f.error or "").lower()]
         rows.sort(key=_sort_key(self.sort_column), reverse=self.sort_reverse)
         shown = tuple(rows[:MAX_ROWS])
+        names = [printable(self._short(f.path)) for f in shown]
+        errors = {f.path: _error_text(f) for f in shown if f.error}
+        path_width, error_width = self._set_columns(table, names, list(errors.values()))
         if shown == self._shown:
             return
         self._shown = shown
         cursor = table.cursor_row
         table.clear()
-        for f in shown:
+        for f, name in zip(shown, names, strict=True):
             table.add_row(
                 Content.styled(f.status, _STATUS_STYLE.get(f.status, "")),
-                str(f.chunks), _when(f.indexed_at), Text(printable(self._short(f.path))),
-                Content.styled(printable(f.error or ""), "$error"), key=f.path,
+                str(f.chunks), _when(f.indexed_at), Text(fit_path(name, path_width)),
+                Content.styled(clip(errors.get(f.path, ""), error_width), "$error"), key=f.path,
             )
+        if len(rows) > len(shown):
+            table.add_row(Text("…", style="dim"), "", "", Text(
+                f"{len(rows) - len(shown):,} more files: press / and type to narrow",
+                style="dim italic"), "", key=MORE_ROW)
         if shown:
             table.move_cursor(row=min(cursor, len(shown) - 1))
         arrow = "↓" if not self.sort_reverse else "↑"
@@ -310,6 +370,15 @@ class LibraryScreen(MainScreen):
             if path.startswith(folder.rstrip("/") + "/"):
                 return Path(folder).name + "/" + path[len(folder.rstrip("/")) + 1:]
         return path
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on a file shows its whole path and error (the columns may cut them)."""
+        found = [f for f in self._shown if isinstance(f, FileInfo)
+                 and f.path == event.row_key.value]
+        if found:
+            f = found[0]
+            self.notify(printable(f.error or f.status), title=printable(f.path),
+                        severity="error" if f.error else "information", timeout=10)
 
     def action_sort(self) -> None:
         """Sort by the next column."""
@@ -333,6 +402,11 @@ class LibraryScreen(MainScreen):
 
     def action_filter(self) -> None:
         self.query_one("#file-filter", Input).focus()
+
+    def action_leave_filter(self) -> None:
+        """Leave the filter box (keeping the filter) for the file table."""
+        if self.query_one("#file-filter", Input).has_focus:
+            self.query_one("#files", DataTable).focus()
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "file-filter":

@@ -16,6 +16,7 @@ from textual.widget import Widget
 
 from ragtui.core.trace_store import SpanRecord
 
+_MIN_BAR = 8  # cells the bars keep however long the span names are
 _BAR_STYLE = {"OK": "$accent", "UNSET": "$accent", "ERROR": "$error"}
 
 
@@ -106,9 +107,9 @@ class Waterfall(Widget, can_focus=True):
         width = self.size.width or 80
         t0 = min(r.span.start_ns for r in self.rows)
         total = max(r.span.end_ns for r in self.rows) - t0
-        name_width = min(max(len(r.span.name) + 2 * r.depth for r in self.rows) + 1,
-                         max(16, width * 2 // 5))
         time_width = 9
+        name_width = min(max(len(r.span.name) + 2 * r.depth for r in self.rows) + 1,
+                         max(16, width - time_width - 1 - _MIN_BAR))
         bar_width = max(4, width - name_width - time_width - 1)
         lines = []
         for index, row in enumerate(self.rows):
