@@ -53,6 +53,8 @@ def _engine(overrides: dict[str, Any] | None = None) -> Iterator[Engine]:
         _fail(_DISK_FULL)
     finally:
         if engine is not None:
+            for warning in engine.warnings:
+                echo(f"warning: {warning}", fg=typer.colors.YELLOW, err=True)
             engine.close()
 
 

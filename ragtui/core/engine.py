@@ -18,8 +18,9 @@ from ragtui.core.errors import (
     ModelMissing,
     PathProblem,
 )
-from ragtui.core.index.catalog import KEYWORD_DELETES, VECTORS_DIRTY, Catalog
+from ragtui.core.index.catalog import KEYWORD_DELETES, VECTORS_DIRTY
 from ragtui.core.index.lock import writer_lock
+from ragtui.core.index.salvage import open_catalog
 from ragtui.core.models import Answer, FileInfo, Hit, Location, Passage, SearchResult
 from ragtui.core.trace import Tracing
 from ragtui.core.trace_store import TraceRecord
@@ -50,7 +51,8 @@ class Engine:
                  tracing: Tracing | None = None) -> None:
         self.settings = settings
         self.data_dir = data_dir
-        self.catalog = Catalog(data_dir / "catalog.sqlite")
+        self.catalog, salvaged = open_catalog(data_dir / "catalog.sqlite")
+        self.warnings: list[str] = [salvaged] if salvaged else []  # damaged stores mended
         self._keywords: KeywordIndex | None = None
         self._vectors: VectorIndex | None = None
         self._embedder: Embedder | None = None

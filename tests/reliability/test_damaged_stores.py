@@ -1,0 +1,91 @@
+"""A damaged store is found and mended: the catalog salvaged, derived indexes rebuilt,
+caches recreated, traces set aside. Each test indexes the demo corpus through the CLI,
+damages one store and runs the commands again."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+from typer.testing import CliRunner
+
+from ragtui.cli import app
+
+PAGE = 4096
+
+
+def _cli(*args: str) -> Result:
+    return CliRunner().invoke(app, list(args))
+
+
+def _keyword_only(home: Path, tmp_path: Path) -> None:
+    """No embedding model: indexing is fast and searches are BM25."""
+    config = home / "config" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text(f'[embedding]\nmodel_dir = "{tmp_path / "no-model"}"\n')
+
+
+def _indexed(home: Path, docs: Path, tmp_path: Path | None = None) -> Path:
+    """The demo corpus added and indexed (keyword only when ``tmp_path`` is given)."""
+    if tmp_path is not None:
+        _keyword_only(home, tmp_path)
+    assert _cli("add", str(docs)).exit_code == 0
+    result = _cli("index", "--json")
+    assert result.exit_code == 0, result.output
+    return home / "data"
+
+
+def _truncate(path: Path) -> None:
+    size = path.stat().st_size
+    with open(path, "r+b") as handle:
+        handle.truncate(size // 2)
+
+
+def _garble(path: Path, offset: int, length: int) -> None:
+    with open(path, "r+b") as handle:
+        handle.seek(offset)
+        handle.write(random.Random(15).randbytes(length))
+
+
+def _warnings(result: Result) -> list[str]:
+    return [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage in the middle"])
+def test_a_damaged_catalog_is_salvaged_and_keeps_its_folders(
+    damage: str, ragtui_home: Path, tmp_path: Path, demo_docs: Path
+) -> None:
+    data = _indexed(ragtui_home, demo_docs, tmp_path)
+    catalog = data / "catalog.sqlite"
+    if damage == "truncated":
+        _truncate(catalog)
+    else:
+        _garble(catalog, 5 * PAGE, 4 * PAGE)
+    folders = _cli("folders", "--json")
+    assert folders.exit_code == 0, folders.output
+    assert json.loads(folders.stdout)["folders"] == [str(demo_docs)]
+    warned = _warnings(folders)
+    assert len(warned) == 1 and "catalog.sqlite was damaged" in warned[0]
+    assert "kept 1 registered folder" in warned[0] and "lost " in warned[0]
+    assert list(data.glob("catalog.sqlite.corrupt-*"))
+    index = _cli("index", "--json")
+    assert index.exit_code == 0, index.output
+    search = _cli("search", "oil change", "--mode", "bm25", "--json")
+    assert search.exit_code == 0 and json.loads(search.stdout)["hits"]
+    assert _cli("index", "--rebuild").exit_code == 0
+    counts = _cli("index", "--json")
+    assert json.loads(counts.stdout)["unchanged"] == 9 and not _warnings(counts)
+
+
+def test_a_deleted_catalog_gets_its_folders_back_from_folders_json(
+    ragtui_home: Path, tmp_path: Path, demo_docs: Path
+) -> None:
+    data = _indexed(ragtui_home, demo_docs, tmp_path)
+    assert json.loads((data / "folders.json").read_text())["folders"] == [str(demo_docs)]
+    (data / "catalog.sqlite").unlink()
+    assert json.loads(_cli("folders", "--json").stdout)["folders"] == [str(demo_docs)]
+    assert _cli("remove", str(demo_docs)).exit_code == 0
+    assert json.loads((data / "folders.json").read_text())["folders"] == []
