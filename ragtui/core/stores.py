@@ -8,6 +8,7 @@ keeping for forensics (traces, moved aside). This module holds what they share.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import shutil
@@ -61,6 +62,12 @@ def record(data_dir: Path, message: str) -> None:
         pass  # a log line is not worth failing the repair for
 
 
+def brief(exc: BaseException) -> str:
+    """The first clause of a library's error, short enough for one sentence."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text.split(". ")[0][:160].rstrip(".:")
+
+
 def stamp() -> str:
     """A time stamp for a file set aside: ``20261206-184200``."""
     return time.strftime("%Y%m%d-%H%M%S")
@@ -84,3 +91,17 @@ def wipe(directory: Path) -> None:
     """Delete a derived or disposable store's folder and create it empty."""
     shutil.rmtree(directory, ignore_errors=True)
     directory.mkdir(parents=True, exist_ok=True)
+
+
+def files_signature(folder: Path) -> str:
+    """A digest of the names and sizes of every file under ``folder`` (cheap: no file is
+    read), to tell whether a store changed since it was last known good."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        try:
+            if path.is_file():
+                digest.update(f"{path.relative_to(folder)}\0{path.stat().st_size}\n".encode(
+                    "utf-8", "surrogateescape"))
+        except OSError:
+            digest.update(b"?")
+    return digest.hexdigest()

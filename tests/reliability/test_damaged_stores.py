@@ -89,3 +89,34 @@ def test_a_deleted_catalog_gets_its_folders_back_from_folders_json(
     assert json.loads(_cli("folders", "--json").stdout)["folders"] == [str(demo_docs)]
     assert _cli("remove", str(demo_docs)).exit_code == 0
     assert json.loads((data / "folders.json").read_text())["folders"] == []
+
+
+def _delete_fragments(data: Path) -> int:
+    fragments = list((data / "lancedb").glob("*.lance/data/*.lance"))
+    for fragment in fragments:
+        fragment.unlink()
+    return len(fragments)
+
+
+@pytest.mark.slow
+def test_a_deleted_vector_fragment_is_dropped_and_embedded_again(
+    ragtui_home: Path, demo_docs: Path
+) -> None:
+    data = _indexed(ragtui_home, demo_docs)
+    chunks = json.loads(_cli("index", "--json").stdout)
+    assert chunks["embedded_fraction"] == 1.0
+    assert _delete_fragments(data)
+    index = _cli("index", "--json")
+    assert index.exit_code == 0, index.output
+    report = json.loads(index.stdout)
+    assert report["embedded"] > 0 and report["embedded_fraction"] == 1.0
+    assert "vector index" in _warnings(index)[0] and "was damaged" in _warnings(index)[0]
+    assert _delete_fragments(data)
+    search = _cli("search", "oil change", "--json")
+    assert search.exit_code == 0, search.output
+    assert json.loads(search.stdout)["hits"]  # keyword search goes on
+    assert len(_warnings(search)) == 1
+    assert _cli("index").exit_code == 0
+    dense = _cli("search", "oil change", "--mode", "dense", "--json")
+    assert dense.exit_code == 0 and json.loads(dense.stdout)["hits"]
+

@@ -350,6 +350,16 @@ class Catalog:
         for r in cur:
             yield _chunk(r)
 
+    def forget_vectors(self) -> int:
+        """Queue every chunk for embedding again (the vector table is gone); returns how many
+        chunks there are."""
+        with self.transaction() as db:
+            queued = db.execute("UPDATE chunks SET embedded = 0").rowcount
+            db.execute("DELETE FROM released")
+            self.set_meta(VECTORS_DIRTY, "0", db)
+            self.set_meta(VECTOR_WRITES, "0", db)
+        return int(queued)
+
     def embedded_ids(self) -> set[str]:
         """Ids of chunks whose vectors are written."""
         return {r[0] for r in self._db.execute("SELECT chunk_id FROM chunks WHERE embedded = 1")}
