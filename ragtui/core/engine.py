@@ -73,12 +73,33 @@ class Engine:
         with self._lock:
             if self._keywords is None:
                 from ragtui.core.index import repair
-                from ragtui.core.index.keywords import KeywordIndex
+                from ragtui.core.index.keywords import KeywordIndex, KeywordsDamaged
 
-                self._keywords = KeywordIndex(self.data_dir / "tantivy")
+                try:
+                    self._keywords = KeywordIndex(self.data_dir / "tantivy")
+                except KeywordsDamaged as exc:
+                    self._keywords = self._mend_keywords(exc)
                 if repair.keywords_need_repair(self.catalog, self._keywords):
                     self._try_repair(self._repair_keywords)
             return self._keywords
+
+    def _mend_keywords(self, damage: Exception) -> KeywordIndex:
+        """Wipe a keyword index Tantivy cannot open and rebuild it from the catalog."""
+        from ragtui.core import stores
+        from ragtui.core.index import repair
+        from ragtui.core.index.keywords import KeywordIndex
+
+        folder = self.data_dir / "tantivy"
+        with writer_lock(self.data_dir):
+            stores.wipe(folder)
+            keywords = KeywordIndex(folder)
+            written = repair.repair_keywords(self.catalog, keywords)
+        sentence = (f"The keyword index in {folder} was damaged ({stores.brief(damage)}): it "
+                    f"was rebuilt from the catalog ({written} chunks).")
+        stores.record(self.data_dir, sentence)
+        self.warnings.append(sentence)
+        self._repairs.append(f"rebuilt the damaged keyword index ({written} chunks)")
+        return keywords
 
     def _repair_keywords(self) -> None:
         """Rebuild the keyword index if it still disagrees (a writer may have just finished)."""

@@ -120,3 +120,17 @@ def test_a_deleted_vector_fragment_is_dropped_and_embedded_again(
     dense = _cli("search", "oil change", "--mode", "dense", "--json")
     assert dense.exit_code == 0 and json.loads(dense.stdout)["hits"]
 
+
+@pytest.mark.parametrize("command", [["search", "oil change", "--mode", "bm25", "--json"],
+                                     ["index", "--rebuild", "--json"]])
+def test_a_garbled_keyword_index_is_wiped_and_rebuilt_from_the_catalog(
+    command: list[str], ragtui_home: Path, tmp_path: Path, demo_docs: Path
+) -> None:
+    data = _indexed(ragtui_home, demo_docs, tmp_path)
+    (data / "tantivy" / "meta.json").write_text("garbage{")
+    result = _cli(*command)
+    assert result.exit_code == 0, result.output
+    warned = _warnings(result)
+    assert any("keyword index" in w and "was damaged" in w for w in warned), warned
+    search = _cli("search", "oil change", "--mode", "bm25", "--json")
+    assert json.loads(search.stdout)["hits"] and not _warnings(search)
