@@ -620,13 +620,10 @@ class Engine:
                 )
             path = model_store.assemble_llm(entry)
             fmt = entry.prompt_format if fmt == "auto" else fmt
-        import diskcache
+        from ragtui.core.cache import DisposableCache
 
-        states = diskcache.Cache(
-            str(self.data_dir / "cache" / "llm-state"),
-            size_limit=self.settings.answer.cache_mb * 2**20,
-            eviction_policy="least-recently-used",
-        )
+        states = DisposableCache(self.data_dir / "cache" / "llm-state",
+                                 self.settings.answer.cache_mb)
         return LlamaCppBackend(path, cfg, fmt, states)
 
     def pipeline(self) -> AnswerPipeline:

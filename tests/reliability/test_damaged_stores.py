@@ -134,3 +134,38 @@ def test_a_garbled_keyword_index_is_wiped_and_rebuilt_from_the_catalog(
     assert any("keyword index" in w and "was damaged" in w for w in warned), warned
     search = _cli("search", "oil change", "--mode", "bm25", "--json")
     assert json.loads(search.stdout)["hits"] and not _warnings(search)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("where", ["header", "middle"])
+def test_a_garbled_embedding_cache_is_recreated_silently(
+    where: str, ragtui_home: Path, demo_docs: Path
+) -> None:
+    data = _indexed(ragtui_home, demo_docs)
+    cache_db = data / "cache" / "embeddings" / "cache.db"
+    _garble(cache_db, 0 if where == "header" else 2 * PAGE, 8 * PAGE)
+    search = _cli("search", "oil change", "--json")
+    assert search.exit_code == 0, search.output
+    assert json.loads(search.stdout)["hits"] and not _warnings(search)
+    _garble(cache_db, 0 if where == "header" else 2 * PAGE, 8 * PAGE)
+    rebuild = _cli("index", "--rebuild", "--json")
+    assert rebuild.exit_code == 0, rebuild.output
+    report = json.loads(rebuild.stdout)
+    assert report["embedded"] == report["chunks"] > 0 and report["embedded_fraction"] == 1.0
+    assert "recreated the damaged cache" in (data / "logs" / "stores.log").read_text()
+
+
+@pytest.mark.parametrize("name", ["answers", "llm-state"])
+def test_any_garbled_cache_opens_empty(name: str, tmp_path: Path) -> None:
+    from ragtui.core.cache import DisposableCache
+
+    folder = tmp_path / "data" / "cache" / name
+    cache = DisposableCache(folder, 8)
+    cache.set("kept", "value")
+    cache.close()
+    _garble(folder / "cache.db", 0, 2 * PAGE)
+    cache = DisposableCache(folder, 8)
+    assert cache.get("kept") is None
+    cache.set("again", 1)
+    assert cache.get("again") == 1
+    cache.close()
