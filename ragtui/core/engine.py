@@ -63,6 +63,8 @@ class Engine:
         self._repairs: list[str] = []  # what opening the indexes had to mend
         self._owns_tracing = tracing is None  # an eval corpus index traces into the user's
         self.tracing = tracing or Tracing(settings.tracing, data_dir / "traces.sqlite")
+        if self._owns_tracing:
+            self.tracing.store.on_mend = self.warnings.append
         self._conversations: ConversationStore | None = None
         self._lock = threading.RLock()
 

@@ -169,3 +169,21 @@ def test_any_garbled_cache_opens_empty(name: str, tmp_path: Path) -> None:
     cache.set("again", 1)
     assert cache.get("again") == 1
     cache.close()
+
+
+@pytest.mark.parametrize("command", [["traces", "list"], ["stats"]])
+def test_a_truncated_trace_store_is_set_aside_with_one_warning(
+    command: list[str], ragtui_home: Path, tmp_path: Path, demo_docs: Path
+) -> None:
+    data = _indexed(ragtui_home, demo_docs, tmp_path)
+    assert _cli("search", "oil change", "--mode", "bm25").exit_code == 0
+    traces = data / "traces.sqlite"
+    assert traces.stat().st_size > 2 * PAGE
+    _truncate(traces)
+    result = _cli(*command)
+    assert result.exit_code == 0, result.output
+    warned = _warnings(result)
+    assert len(warned) == 1 and "traces.sqlite was damaged" in warned[0], result.stderr
+    assert len(list(data.glob("traces.sqlite.corrupt-*"))) == 1
+    again = _cli(*command)
+    assert again.exit_code == 0 and not _warnings(again)
