@@ -112,6 +112,7 @@ def test_a_deleted_vector_fragment_is_dropped_and_embedded_again(
     assert report["embedded"] > 0 and report["embedded_fraction"] == 1.0
     assert "vector index" in _warnings(index)[0] and "was damaged" in _warnings(index)[0]
     assert _delete_fragments(data)
+    assert _checks(_cli("doctor", "--json"))["store.vectors"] == "fail"
     search = _cli("search", "oil change", "--json")
     assert search.exit_code == 0, search.output
     assert json.loads(search.stdout)["hits"]  # keyword search goes on
@@ -187,3 +188,46 @@ def test_a_truncated_trace_store_is_set_aside_with_one_warning(
     assert len(list(data.glob("traces.sqlite.corrupt-*"))) == 1
     again = _cli(*command)
     assert again.exit_code == 0 and not _warnings(again)
+
+
+def _checks(result: Result) -> dict[str, str]:
+    return {c["name"]: c["status"] for c in json.loads(result.stdout)["checks"]}
+
+
+def test_doctor_fails_each_damaged_store_and_repair_mends_them(
+    ragtui_home: Path, tmp_path: Path, demo_docs: Path
+) -> None:
+    data = _indexed(ragtui_home, demo_docs, tmp_path)
+    assert _cli("search", "oil change", "--mode", "bm25").exit_code == 0
+    _garble(data / "catalog.sqlite", 5 * PAGE, 4 * PAGE)
+    (data / "tantivy" / "meta.json").write_text("garbage{")
+    _truncate(data / "traces.sqlite")
+    (data / "cache" / "answers").mkdir(parents=True)
+    (data / "cache" / "answers" / "cache.db").write_bytes(b"garbage" * 1000)
+    damaged = {"store.catalog", "store.keywords", "store.traces", "store.cache.answers"}
+    found = _cli("doctor", "--json")
+    assert found.exit_code == 1 and not json.loads(found.stdout)["ok"]
+    failed = {name for name, status in _checks(found).items() if status == "fail"}
+    assert failed - {"models.embedding"} == {*damaged, "index"}  # keyword only: no model
+    mended = _cli("doctor", "--repair", "--json")
+    assert {n for n, status in _checks(mended).items() if status == "fail"} == {
+        "models.embedding"}, mended.output
+    assert {name for name, status in _checks(mended).items()
+            if name.startswith("store.") and status == "warn"} == damaged
+    again = _checks(_cli("doctor", "--json"))
+    assert all(again[name] == "ok" for name in [*damaged, "index"]), again
+
+
+def test_doctor_warns_of_a_file_that_could_not_be_indexed(
+    ragtui_home: Path, tmp_path: Path, demo_docs: Path
+) -> None:
+    import os
+
+    bad = os.path.join(os.fsencode(demo_docs), b"bad\xffname.pdf")
+    with open(bad, "wb") as handle:
+        handle.write(b"%PDF-1.4 this is no PDF at all")
+    _indexed(ragtui_home, demo_docs, tmp_path)
+    result = _cli("doctor", "--json")
+    files = next(c for c in json.loads(result.stdout)["checks"] if c["name"] == "files")
+    assert files["status"] == "warn" and "1 files could not be indexed" in files["detail"]
+    assert "bad" in files["detail"] and "name.pdf" in files["detail"]

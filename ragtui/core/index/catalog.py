@@ -243,11 +243,13 @@ class Catalog:
         return [(FileRow(*r[:8]), int(r[8]), int(r[9])) for r in rows]
 
     def upsert_file(self, db: sqlite3.Connection, row: FileRow) -> None:
-        """Insert or replace a file row."""
+        """Insert or replace a file row (its error names the path, so it is stored as bytes
+        too)."""
         db.execute(
-            "INSERT OR REPLACE INTO files VALUES (CAST(? AS TEXT), ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO files VALUES (CAST(? AS TEXT), ?, ?, ?, ?, ?, CAST(? AS TEXT),"
+            " ?)",
             (_path_key(row.path), row.size, row.mtime_ns, row.hash, row.status, row.loader,
-             row.error, row.indexed_at),
+             None if row.error is None else _path_key(row.error), row.indexed_at),
         )
 
     def delete_file(self, db: sqlite3.Connection, path: str) -> None:
