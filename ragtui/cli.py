@@ -168,7 +168,8 @@ def index(
     with _engine() as engine:
         if not paths and not engine.folders():
             _fail("No folders registered: run `ragtui add PATH` first, or give PATH here.")
-        with _progress(not as_json) as progress, _cancel_on_interrupt() as cancel:
+        with _progress(not as_json, lines=True, as_json=as_json) as progress, \
+                _cancel_on_interrupt() as cancel:
             report = engine.index(paths, rebuild=rebuild, cancel=cancel, progress=progress)
         if as_json:
             _print_json(_report_json(report))

@@ -8,6 +8,7 @@ import signal
 import sqlite3
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
@@ -73,6 +74,8 @@ def _engine(overrides: dict[str, Any] | None = None) -> Iterator[Engine]:
         _fail(_DISK_FULL)
     finally:
         if engine is not None:
+            for warning in engine.warnings:
+                echo(f"warning: {warning}", fg=typer.colors.YELLOW, err=True)
             engine.close()
 
 
@@ -99,9 +102,57 @@ def _print_json(data: object) -> None:
     typer.echo(printable_json(json.dumps(data, ensure_ascii=False, indent=None)))
 
 
+PROGRESS_EVERY_S = 5.0  # seconds between progress lines when stderr is not a terminal
+
+
+class ProgressLines:
+    """Progress as one line on stderr every :data:`PROGRESS_EVERY_S` seconds (phase, files
+    done of total, chunks embedded of total, rate), or a JSON object per line."""
+
+    def __init__(self, as_json: bool) -> None:
+        self.as_json = as_json
+        self.started = time.monotonic()
+        self.last = self.started
+        self.previous = self.started  # the last event of any phase: where a new one starts
+        self.phase_started: dict[str, float] = {}
+        self.files = (0, 0)
+        self.chunks = (0, 0)
+
+    def __call__(self, p: Progress) -> None:
+        now = time.monotonic()
+        self.phase_started.setdefault(p.phase, self.previous)
+        self.previous = now
+        if p.phase == "embed":
+            self.chunks = (p.done, p.total)
+        else:
+            self.files = (p.done, p.total)
+        if now - self.last < PROGRESS_EVERY_S:
+            return
+        self.last = now
+        spent = max(now - self.phase_started[p.phase], 1e-6)
+        unit = "chunks/s" if p.phase == "embed" else "files/s"
+        rate = round(p.done / spent, 1)
+        if self.as_json:
+            echo(json.dumps({
+                "phase": p.phase, "files_done": self.files[0], "files_total": self.files[1],
+                "chunks_embedded": self.chunks[0], "chunks_total": self.chunks[1],
+                "rate": rate, "unit": unit, "elapsed_s": round(now - self.started, 1),
+            }), err=True)
+            return
+        files = f"{self.files[0]}/{self.files[1]}" if self.files[1] else str(self.files[0])
+        echo(f"index: {p.phase} · files {files} · chunks embedded "
+             f"{self.chunks[0]}/{self.chunks[1]} · {rate:g} {unit} · "
+             f"{now - self.started:.0f} s", err=True)
+
+
 @contextmanager
-def _progress(enabled: bool) -> Iterator[Callable[[Progress], None] | None]:
-    """A progress bar on a terminal (stderr), nothing otherwise."""
+def _progress(enabled: bool, lines: bool = False, as_json: bool = False,
+              ) -> Iterator[Callable[[Progress], None] | None]:
+    """A progress bar on a terminal (stderr); with ``lines``, periodic progress lines when
+    stderr is not a terminal or the output is JSON (then JSON lines); nothing otherwise."""
+    if lines and (as_json or not sys.stderr.isatty()):
+        yield ProgressLines(as_json)
+        return
     if not enabled or not sys.stderr.isatty():
         yield None
         return

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from ragtui.cli_common import JsonOpt, echo, print_json
@@ -10,12 +12,18 @@ _MARKS = {"ok": ("ok  ", typer.colors.GREEN), "warn": ("warn", typer.colors.YELL
           "fail": ("FAIL", typer.colors.RED)}
 
 
-def doctor(as_json: JsonOpt = False) -> None:
+def doctor(
+    as_json: JsonOpt = False,
+    repair: Annotated[bool, typer.Option(
+        "--repair", help="Mend damaged stores: salvage the catalog, rebuild the indexes, "
+        "recreate caches, set a damaged trace store aside.")] = False,
+) -> None:
     """Check Python, the CPU and the llama.cpp build, the models, the data dir, inotify
-    limits and that the catalog and both indexes agree (repairing what a crash left)."""
+    limits, that every store reads and that the catalog and both indexes agree (repairing
+    what a crash left)."""
     from ragtui.core import system_checks
 
-    report = system_checks.report()
+    report = system_checks.report(repair=repair)
     if as_json:
         print_json(report)
     else:

@@ -6,16 +6,72 @@ import hashlib
 import json
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import diskcache
 import numpy as np
 
+from ragtui.core import stores
 from ragtui.core.embed import Vectors
 
 _SEMANTIC_INDEX = "__semantic_index__"
+
+
+class DisposableCache:
+    """A diskcache store that SQLite finds damaged is deleted and recreated empty, on open
+    or on any read or write (a cache only saves time; the event goes to the log)."""
+
+    def __init__(self, directory: Path, size_mb: int) -> None:
+        self.directory = directory
+        self.size_mb = size_mb
+        try:
+            self._cache = self._open()
+        except stores.SQLITE_DAMAGE as exc:
+            self._recreate(exc)
+
+    def _open(self) -> diskcache.Cache:
+        return diskcache.Cache(str(self.directory), size_limit=self.size_mb * 2**20,
+                               eviction_policy="least-recently-used")
+
+    def _recreate(self, damage: Exception) -> None:
+        cache = getattr(self, "_cache", None)
+        if cache is not None:
+            cache.close()
+        stores.record(self.directory.parent.parent,
+                      f"recreated the damaged cache {self.directory} ({stores.brief(damage)})")
+        stores.wipe(self.directory)
+        self._cache = self._open()
+
+    def get(self, key: str) -> Any:
+        """The stored value, or None (also when the store had to be recreated)."""
+        try:
+            return self._cache.get(key)
+        except stores.SQLITE_DAMAGE as exc:
+            self._recreate(exc)
+            return None
+
+    def set(self, key: str, value: Any) -> None:
+        """Store a value (dropped if the store had to be recreated)."""
+        try:
+            self._cache.set(key, value)
+        except stores.SQLITE_DAMAGE as exc:
+            self._recreate(exc)
+
+    @contextmanager
+    def transact(self) -> Iterator[None]:
+        """Group reads and writes; a damaged store ends the group and is recreated."""
+        try:
+            with self._cache.transact():
+                yield
+        except stores.SQLITE_DAMAGE as exc:
+            self._recreate(exc)
+
+    def close(self) -> None:
+        """Close the store."""
+        self._cache.close()
 
 
 def text_key(model_id: str, text: str) -> str:
@@ -27,10 +83,7 @@ class EmbeddingCache:
     """Vectors by (model id, text hash); re-embedding the same passage or query is free."""
 
     def __init__(self, directory: Path, size_mb: int) -> None:
-        self._cache = diskcache.Cache(
-            str(directory), size_limit=size_mb * 2**20,
-            eviction_policy="least-recently-used",
-        )
+        self._cache = DisposableCache(directory, size_mb)
         self.hits = 0
         self.misses = 0
 
@@ -79,10 +132,7 @@ class AnswerCache:
     """Exact answers by key, plus a semantic index of (question vector, chunk set) → key."""
 
     def __init__(self, directory: Path, size_mb: int, semantic_entries: int = 2000) -> None:
-        self._cache = diskcache.Cache(
-            str(directory), size_limit=size_mb * 2**20,
-            eviction_policy="least-recently-used",
-        )
+        self._cache = DisposableCache(directory, size_mb)
         self.semantic_entries = semantic_entries
         self._lock = threading.Lock()
 

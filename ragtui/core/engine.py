@@ -18,8 +18,9 @@ from ragtui.core.errors import (
     ModelMissing,
     PathProblem,
 )
-from ragtui.core.index.catalog import KEYWORD_DELETES, VECTORS_DIRTY, Catalog
+from ragtui.core.index.catalog import KEYWORD_DELETES, VECTORS_DIRTY
 from ragtui.core.index.lock import writer_lock
+from ragtui.core.index.salvage import open_catalog
 from ragtui.core.models import Answer, FileInfo, Hit, Location, Passage, SearchResult
 from ragtui.core.trace import Tracing
 from ragtui.core.trace_store import TraceRecord
@@ -39,6 +40,7 @@ if TYPE_CHECKING:  # the modules below load numpy, the loaders and the indexes: 
     from ragtui.core.rerank import Reranker
 
 _MODEL_KEY, _DIM_KEY = "embed_model", "embed_dim"
+_FILES_KEY = "vector_files"  # signature of the vector table's files when last known good
 _KEYWORD_REBUILD_RATIO = 0.25  # deleted chunks per live chunk before a keyword rebuild
 _DUPLICATE_ROOM = 3  # candidates per wanted hit, so that collapsing copies still leaves k
 
@@ -50,7 +52,8 @@ class Engine:
                  tracing: Tracing | None = None) -> None:
         self.settings = settings
         self.data_dir = data_dir
-        self.catalog = Catalog(data_dir / "catalog.sqlite")
+        self.catalog, salvaged = open_catalog(data_dir / "catalog.sqlite")
+        self.warnings: list[str] = [salvaged] if salvaged else []  # damaged stores mended
         self._keywords: KeywordIndex | None = None
         self._vectors: VectorIndex | None = None
         self._embedder: Embedder | None = None
@@ -60,6 +63,8 @@ class Engine:
         self._repairs: list[str] = []  # what opening the indexes had to mend
         self._owns_tracing = tracing is None  # an eval corpus index traces into the user's
         self.tracing = tracing or Tracing(settings.tracing, data_dir / "traces.sqlite")
+        if self._owns_tracing:
+            self.tracing.store.on_mend = self.warnings.append
         self._conversations: ConversationStore | None = None
         self._lock = threading.RLock()
 
@@ -70,12 +75,33 @@ class Engine:
         with self._lock:
             if self._keywords is None:
                 from ragtui.core.index import repair
-                from ragtui.core.index.keywords import KeywordIndex
+                from ragtui.core.index.keywords import KeywordIndex, KeywordsDamaged
 
-                self._keywords = KeywordIndex(self.data_dir / "tantivy")
+                try:
+                    self._keywords = KeywordIndex(self.data_dir / "tantivy")
+                except KeywordsDamaged as exc:
+                    self._keywords = self._mend_keywords(exc)
                 if repair.keywords_need_repair(self.catalog, self._keywords):
                     self._try_repair(self._repair_keywords)
             return self._keywords
+
+    def _mend_keywords(self, damage: Exception) -> KeywordIndex:
+        """Wipe a keyword index Tantivy cannot open and rebuild it from the catalog."""
+        from ragtui.core import stores
+        from ragtui.core.index import repair
+        from ragtui.core.index.keywords import KeywordIndex
+
+        folder = self.data_dir / "tantivy"
+        with writer_lock(self.data_dir):
+            stores.wipe(folder)
+            keywords = KeywordIndex(folder)
+            written = repair.repair_keywords(self.catalog, keywords)
+        sentence = (f"The keyword index in {folder} was damaged ({stores.brief(damage)}): it "
+                    f"was rebuilt from the catalog ({written} chunks).")
+        stores.record(self.data_dir, sentence)
+        self.warnings.append(sentence)
+        self._repairs.append(f"rebuilt the damaged keyword index ({written} chunks)")
+        return keywords
 
     def _repair_keywords(self) -> None:
         """Rebuild the keyword index if it still disagrees (a writer may have just finished)."""
@@ -117,6 +143,62 @@ class Engine:
                     vectors = self._vectors
                     self._try_repair(lambda: repair.repair_vectors(self.catalog, vectors))
             return self._vectors
+
+    def _mend_vectors(self, vectors: VectorIndex, damage: Exception) -> bool:
+        """Drop a vector table LanceDB cannot read and queue every chunk for embedding
+        again (keyword search works meanwhile); False if another process holds the writer
+        lock (it mends the table when it next reads it)."""
+        from ragtui.core import stores
+
+        try:
+            with writer_lock(self.data_dir):
+                vectors.reset()
+                queued = self.catalog.forget_vectors()
+        except IndexLocked:
+            return False
+        self._vectors = None
+        sentence = (f"The vector index in {self.vectors_uri()} was damaged "
+                    f"({stores.brief(damage)}): it was "
+                    f"dropped and its {queued} chunks were queued for embedding again (by this or "
+                    "the next `ragtui index`); keyword search works meanwhile.")
+        stores.record(self.data_dir, sentence)
+        self.warnings.append(sentence)
+        self._repairs.append(f"dropped the damaged vector index and queued {queued} chunks "
+                             "for embedding again")
+        return True
+
+    def _check_vectors(self, if_changed: bool = False) -> None:
+        """Read the stored vector table through and mend it if LanceDB cannot; with
+        ``if_changed``, only when its files differ from those last known good (a local
+        table's unchanged file list costs a directory walk, not a LanceDB import)."""
+        from ragtui.core.index.vectors import VectorsDamaged
+
+        files = self._vector_files()
+        if if_changed and files is not None and files == self.catalog.get_meta(_FILES_KEY):
+            return
+        vectors = self._stored_vectors()
+        if vectors is None:
+            return
+        try:
+            vectors.check()
+        except VectorsDamaged as exc:
+            self._mend_vectors(vectors, exc)
+            return
+        self._note_vector_files()
+
+    def _vector_files(self) -> str | None:
+        """The signature of a local vector table's files (None if not local or absent)."""
+        from ragtui.core import stores
+
+        folder = Path(self.vectors_uri()) / "chunks.lance"
+        return stores.files_signature(folder) if folder.is_dir() else None
+
+    def _note_vector_files(self) -> None:
+        """Remember the vector table's files as known good (after this process wrote or read
+        them through)."""
+        files = self._vector_files()
+        if files is not None:
+            self.catalog.set_meta(_FILES_KEY, files)
 
     def _try_repair(self, job: Callable[[], object]) -> None:
         try:
@@ -191,7 +273,8 @@ class Engine:
                 self._rebuild()
             indexer.sync(roots, report, cancel, progress)
 
-        return self._write(sync, embed=embed, cancel=cancel, progress=progress)
+        return self._write(sync, embed=embed, cancel=cancel, progress=progress,
+                           check_vectors=True)
 
     def index_documents(
         self,
@@ -213,8 +296,10 @@ class Engine:
         embed: bool = True,
         cancel: threading.Event | None = None,
         progress: ProgressFn | None = None,
+        check_vectors: bool = False,
     ) -> IndexReport:
-        """Run one writing job under the writer lock, then embed what it left pending."""
+        """Run one writing job under the writer lock, then embed what it left pending (after
+        reading the vector table through once, with ``check_vectors``)."""
         from ragtui.core.index.indexer import IndexReport
 
         started = time.perf_counter()
@@ -223,6 +308,8 @@ class Engine:
             indexer = self._indexer()
             with self.tracing.span("index.sync"):
                 sync(indexer, report)
+            if embed and check_vectors and self.catalog.chunk_counts()[1]:
+                self._check_vectors(if_changed=True)  # "100% embedded": readable vectors
             if embed and not report.cancelled:
                 before = self._embed_cache_counts()
                 with self.tracing.span("index.embed") as embed_span:
@@ -232,6 +319,8 @@ class Engine:
                         "ragtui.embed.cache_hits": after[0] - before[0],
                         "ragtui.embed.cache_misses": after[1] - before[1],
                     })
+            if embed and report.embedded:
+                self._note_vector_files()
             span.set_attributes(_report_attributes(report))
         report.embedded_fraction = _fraction(self.catalog.counts())
         report.seconds = time.perf_counter() - started
@@ -376,9 +465,13 @@ class Engine:
             timings["embed"] = _ms(t)
             t = time.perf_counter()
             with self.tracing.span("retrieve.dense") as span:
-                rankings["dense"] = self.vectors.search(query_vec, pool)
-                self._stage(span, rankings["dense"], keep)
+                dense = self._dense(query_vec, pool)
+                if dense is not None:
+                    rankings["dense"] = dense
+                    self._stage(span, dense, keep)
             timings["dense"] = _ms(t)
+            if dense is None and "bm25" not in rankings:  # dense only, and the table is gone
+                rankings["bm25"] = self.keywords.search(query, pool)
         t = time.perf_counter()
         with self.tracing.span("retrieve.fusion", {"ragtui.fusion": cfg.fusion}) as span:
             if len(rankings) > 1:
@@ -404,6 +497,18 @@ class Engine:
             query=query, mode=mode, hits=tuple(hits), embedded_fraction=fraction,
             timings_ms=timings,
         )
+
+    def _dense(self, query_vec: Any, pool: int) -> list[tuple[str, float]] | None:
+        """The dense ranking, or None when the vector table turned out damaged (it is
+        dropped and re-queued)."""
+        from ragtui.core.index.vectors import VectorsDamaged
+
+        vectors = self.vectors
+        try:
+            return vectors.search(query_vec, pool)
+        except VectorsDamaged as exc:
+            self._mend_vectors(vectors, exc)
+            return None
 
     def _stage(self, span: Any, ranking: list[tuple[str, float]], keep: int) -> None:
         """A retrieval stage's candidate count, and its top chunk ids and scores."""
@@ -449,7 +554,7 @@ class Engine:
         copies = {cid: [p for dup in absorbed for p in paths[chunks[dup].hash]]
                   for cid, absorbed in groups.items()}
         order = [(cid, score) for cid, score in order if cid in groups][:wanted]
-        if diversify and query_vec is not None and len(order) > k:
+        if diversify and query_vec is not None and len(order) > k and self._vectors:
             with self.tracing.span("retrieve.mmr") as span:
                 vecs = self.vectors.vectors_for([cid for cid, _ in order])
                 keep = mmr(query_vec, [cid for cid, _ in order], vecs,  # type: ignore[arg-type]
@@ -517,13 +622,10 @@ class Engine:
                 )
             path = model_store.assemble_llm(entry)
             fmt = entry.prompt_format if fmt == "auto" else fmt
-        import diskcache
+        from ragtui.core.cache import DisposableCache
 
-        states = diskcache.Cache(
-            str(self.data_dir / "cache" / "llm-state"),
-            size_limit=self.settings.answer.cache_mb * 2**20,
-            eviction_policy="least-recently-used",
-        )
+        states = DisposableCache(self.data_dir / "cache" / "llm-state",
+                                 self.settings.answer.cache_mb)
         return LlamaCppBackend(path, cfg, fmt, states)
 
     def pipeline(self) -> AnswerPipeline:
@@ -617,6 +719,7 @@ class Engine:
         with writer_lock(self.data_dir):
             self.keywords  # noqa: B018 - opening it repairs it
             self._repair_keywords()
+            self._check_vectors()
             done = list(self._repairs)
             vectors = self._stored_vectors()
             if vectors is not None:
@@ -630,6 +733,7 @@ class Engine:
                 if released:
                     self._indexer().drop_released(vectors)
                     done.append(f"removed vectors of {len(released)} deleted files")
+                self._note_vector_files()
         return done
 
     def housekeep(self) -> bool:
@@ -647,6 +751,7 @@ class Engine:
             if vectors is not None and vectors.versions() > 1:
                 vectors.optimize()
                 remaining = vectors.versions() > 1
+                self._note_vector_files()
             deletes = int(self.catalog.get_meta(KEYWORD_DELETES) or 0)
             if deletes > _KEYWORD_REBUILD_RATIO * max(self.catalog.chunk_counts()[0], 100):
                 repair.repair_keywords(self.catalog, self.keywords)  # no deleted docs left
@@ -852,7 +957,7 @@ class Engine:
             self._conversations.close()
 
 
-MAX_K = 200
+MAX_K = 1000  # eval beir ranks 300 for Recall@100; -k 1e20 must not reach LanceDB
 
 
 def _request(text: str, k: int | None, what: str, fix: str) -> str:

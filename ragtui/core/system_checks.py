@@ -58,10 +58,14 @@ class Check:
         return {"name": self.name, "status": self.status, "detail": self.detail, "fix": self.fix}
 
 
-def report(cpuinfo: Path = Path("/proc/cpuinfo"), proc_sys: Path = Path("/proc/sys")
-           ) -> dict[str, Any]:
+def report(cpuinfo: Path = Path("/proc/cpuinfo"), proc_sys: Path = Path("/proc/sys"),
+           repair: bool = False) -> dict[str, Any]:
     """The full doctor report: the index consistency report of :meth:`Engine.doctor`
-    (its keys unchanged) plus ``checks`` and ``ok`` (no check failed)."""
+    (its keys unchanged) plus ``checks`` and ``ok`` (no check failed).
+
+    A damaged store fails its check and leaves the index unchecked; with ``repair`` it is
+    mended (salvaged, rebuilt, recreated or set aside) and its check warns what was done.
+    """
     checks: list[Check] = [python_check()]
     settings: Settings | None = None
     try:
@@ -82,30 +86,126 @@ def report(cpuinfo: Path = Path("/proc/cpuinfo"), proc_sys: Path = Path("/proc/s
     folders: list[str] = []
     if settings is not None:
         checks.extend(model_checks(settings))
-        index, folders = _index_report(settings, data_dir)
+        damaged = store_damage(settings, data_dir)
+        mended: list[str] = []
+        if repair or not any(damaged.values()):
+            index, folders, mended = _index_report(settings, data_dir, damaged)
+        else:
+            index["problems"] = ["not checked while a store is damaged"]
+        checks.extend(store_checks(damaged, repair, mended))
     checks.append(inotify_check(folders, proc_sys))
     checks.append(_index_check(index))
+    checks.append(_files_check(index))
     return index | {
         "checks": [c.as_json() for c in checks],
         "ok": all(c.status != "fail" for c in checks),
     }
 
 
-def _index_report(settings: Settings, data_dir: Path) -> tuple[dict[str, Any], list[str]]:
+def _index_report(settings: Settings, data_dir: Path, damaged: dict[str, str | None]
+                  ) -> tuple[dict[str, Any], list[str], list[str]]:
+    """The Engine's consistency report, its folders and what opening it mended (the
+    damaged caches are opened too, which recreates them)."""
+    from ragtui.core.cache import DisposableCache
     from ragtui.core.engine import create_engine
 
+    for name, damage in damaged.items():
+        if damage and name.startswith("cache/"):
+            DisposableCache(data_dir / name, settings.answer.cache_mb).close()
     try:
         engine = create_engine(settings, data_dir)
     except (RagtuiError, OSError, sqlite3.Error) as exc:
         return ({"consistent": False, "problems": [f"the catalog cannot be opened ({exc})"],
-                 "repaired": [], "data_dir": str(data_dir)}, [])
+                 "repaired": [], "data_dir": str(data_dir)}, [], [])
     try:
-        return engine.doctor(), engine.folders()
+        engine.tracing.store.count()  # opening the trace store sets a damaged one aside
+        found = engine.doctor()
+        found["failed_files"] = [(f.path, f.error or "") for f in engine.files()
+                                 if f.status == "failed"]
+        return found, engine.folders(), list(engine.warnings)
     except (RagtuiError, OSError, sqlite3.Error) as exc:
         return ({"consistent": False, "problems": [str(exc)], "repaired": [],
-                 "data_dir": str(data_dir)}, engine.folders())
+                 "data_dir": str(data_dir)}, engine.folders(), list(engine.warnings))
     finally:
         engine.close()
+
+
+_CACHES = ("cache/embeddings", "cache/answers", "cache/llm-state")
+_MENTIONS = {"catalog": "catalog.sqlite", "keywords": "keyword index",
+             "vectors": "vector index", "traces": "traces.sqlite"}  # in the mend sentences
+
+
+def store_damage(settings: Settings, data_dir: Path) -> dict[str, str | None]:
+    """Each store of the data dir and why it cannot be read (None: readable or absent);
+    nothing is changed."""
+    from ragtui.core import stores
+
+    found: dict[str, str | None] = {"catalog": stores.sqlite_damage(data_dir /
+                                                                    "catalog.sqlite")}
+    found["keywords"] = _keyword_damage(data_dir / "tantivy")
+    found["vectors"] = _vector_damage(settings.index.vectors_uri or str(data_dir / "lancedb"))
+    for name in _CACHES:
+        found[name] = stores.sqlite_damage(data_dir / name / "cache.db")
+    found["traces"] = stores.sqlite_damage(data_dir / "traces.sqlite")
+    return found
+
+
+def _keyword_damage(folder: Path) -> str | None:
+    from ragtui.core import stores
+    from ragtui.core.index.keywords import KeywordIndex, KeywordsDamaged
+
+    if not (folder / "meta.json").exists():
+        return None
+    try:
+        KeywordIndex(folder)
+    except KeywordsDamaged as exc:
+        return stores.brief(exc)
+    return None
+
+
+def _vector_damage(uri: str) -> str | None:
+    from ragtui.core import stores
+    from ragtui.core.index.vectors import VectorIndex, VectorsDamaged
+
+    if "://" not in uri and not Path(uri).is_dir():
+        return None
+    try:
+        VectorIndex(uri, 1).check()
+    except VectorsDamaged as exc:
+        return stores.brief(exc)
+    return None
+
+
+def store_checks(damaged: dict[str, str | None], repaired: bool, mended: list[str]
+                 ) -> list[Check]:
+    """One check per store: ok, damaged (fail), or damaged and mended (warn)."""
+    checks = []
+    for name, damage in damaged.items():
+        check = f"store.{name.replace('cache/', 'cache.')}"
+        if damage is None:
+            checks.append(Check(check, "ok", "readable"))
+        elif repaired:
+            done = next((m for m in mended if _MENTIONS.get(name, name) in m),
+                        f"was damaged ({damage}) and was recreated empty")
+            checks.append(Check(check, "warn", done,
+                                "Nothing more to do; `ragtui index` re-reads anything lost."))
+        else:
+            checks.append(Check(check, "fail", f"damaged ({damage})",
+                                "Run `ragtui doctor --repair` to mend it (any command also "
+                                "mends it when it next opens it)."))
+    return checks
+
+
+def _files_check(index: dict[str, Any]) -> Check:
+    """Files that could not be indexed (a bad name, a broken file) are not healthy."""
+    failed = index.get("failed_files") or []
+    if not failed:
+        return Check("files", "ok", "every file found was indexed or skipped with a reason")
+    path, error = failed[0]
+    more = f" and {len(failed) - 1} more" if len(failed) > 1 else ""
+    return Check("files", "warn", f"{len(failed)} files could not be indexed: {path}{more} "
+                 f"({error})", "Fix or remove those files, then run `ragtui index`; "
+                 "`ragtui index --json` lists every error.")
 
 
 def _index_check(index: dict[str, Any]) -> Check:

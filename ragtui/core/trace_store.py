@@ -11,10 +11,12 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from ragtui.core import stores
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS traces (
@@ -135,10 +137,26 @@ class TraceStore:
         self._local = threading.local()
         self._ready = False
         self._ready_lock = threading.Lock()
+        self.on_mend: Callable[[str], None] | None = None  # told when a damaged file is set aside
+
+    def _set_aside_if_damaged(self) -> None:
+        """Move a damaged file to ``traces.sqlite.corrupt-<time>`` so a new one starts."""
+        damage = stores.sqlite_damage(self.path)
+        if damage is None:
+            return
+        aside = stores.move_aside(self.path)
+        sentence = (f"{self.path.name} was damaged ({damage}): it was moved to {aside.name} "
+                    "and a new one started.")
+        stores.record(self.path.parent, sentence)
+        if self.on_mend is not None:
+            self.on_mend(sentence)
 
     def _db(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is None:
+            with self._ready_lock:
+                if not self._ready:
+                    self._set_aside_if_damaged()
             self.path.parent.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -44,6 +45,8 @@ CREATE INDEX IF NOT EXISTS chunks_pending ON chunks(embedded) WHERE embedded = 0
 """
 
 INDEXED, EMPTY, SKIPPED, FAILED = "indexed", "empty", "skipped", "failed"
+RECHECK_MTIME = -1  # a file row salvaged from a damaged catalog: parse it again on next sync
+FOLDERS_FILE = "folders.json"  # the registered folders again, outside the database
 
 # meta keys: a set dirty flag means that index may lag the catalog (a crash mid-write)
 KEYWORDS_DIRTY = "keywords_dirty"
@@ -112,6 +115,7 @@ class Catalog:
         self.path = path
         self._connections = ThreadConnections(path, _setup)
         self._db.executescript(_SCHEMA)
+        self._keep_folders()
 
     @property
     def _db(self) -> sqlite3.Connection:
@@ -174,13 +178,40 @@ class Catalog:
             "INSERT OR IGNORE INTO folders(path, added_at) VALUES (CAST(? AS TEXT), ?)",
             (_path_key(path), time.time()),
         )
+        if cur.rowcount > 0:
+            self.save_folders()
         return cur.rowcount > 0
 
     def remove_folder(self, path: str) -> bool:
         """Unregister a folder; False if it was not registered."""
-        return self._db.execute(
+        gone = self._db.execute(
             "DELETE FROM folders WHERE path = CAST(? AS TEXT)", (_path_key(path),)
         ).rowcount > 0
+        if gone:
+            self.save_folders()
+        return gone
+
+    def _keep_folders(self) -> None:
+        """Register again the folders ``folders.json`` lists that the database lost, and
+        write that file if it is missing."""
+        registered = self.folders()
+        lost = [f for f in saved_folders(self.path.parent) if f not in registered]
+        for folder in lost:
+            self._db.execute(
+                "INSERT OR IGNORE INTO folders(path, added_at) VALUES (CAST(? AS TEXT), ?)",
+                (_path_key(folder), time.time()),
+            )
+        if lost or (registered and not (self.path.parent / FOLDERS_FILE).exists()):
+            self.save_folders()
+
+    def save_folders(self) -> None:
+        """Write the folder list to ``folders.json`` (atomically, readable by this user only)."""
+        target = self.path.parent / FOLDERS_FILE
+        temporary = target.with_name(target.name + ".tmp")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump({"folders": self.folders()}, out)
+        os.replace(temporary, target)
 
     # files ----------------------------------------------------------------
     def files_under(self, root: str) -> dict[str, FileRow]:
@@ -212,11 +243,13 @@ class Catalog:
         return [(FileRow(*r[:8]), int(r[8]), int(r[9])) for r in rows]
 
     def upsert_file(self, db: sqlite3.Connection, row: FileRow) -> None:
-        """Insert or replace a file row."""
+        """Insert or replace a file row (its error names the path, so it is stored as bytes
+        too)."""
         db.execute(
-            "INSERT OR REPLACE INTO files VALUES (CAST(? AS TEXT), ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO files VALUES (CAST(? AS TEXT), ?, ?, ?, ?, ?, CAST(? AS TEXT),"
+            " ?)",
             (_path_key(row.path), row.size, row.mtime_ns, row.hash, row.status, row.loader,
-             row.error, row.indexed_at),
+             None if row.error is None else _path_key(row.error), row.indexed_at),
         )
 
     def delete_file(self, db: sqlite3.Connection, path: str) -> None:
@@ -319,6 +352,16 @@ class Catalog:
         for r in cur:
             yield _chunk(r)
 
+    def forget_vectors(self) -> int:
+        """Queue every chunk for embedding again (the vector table is gone); returns how many
+        chunks there are."""
+        with self.transaction() as db:
+            queued = db.execute("UPDATE chunks SET embedded = 0").rowcount
+            db.execute("DELETE FROM released")
+            self.set_meta(VECTORS_DIRTY, "0", db)
+            self.set_meta(VECTOR_WRITES, "0", db)
+        return int(queued)
+
     def embedded_ids(self) -> set[str]:
         """Ids of chunks whose vectors are written."""
         return {r[0] for r in self._db.execute("SELECT chunk_id FROM chunks WHERE embedded = 1")}
@@ -340,6 +383,16 @@ class Catalog:
         out["chunks"] = total
         out["embedded"] = embedded
         return out
+
+
+def saved_folders(data_dir: Path) -> list[str]:
+    """The folders ``folders.json`` lists (none if it is missing or unreadable)."""
+    try:
+        saved = json.loads((data_dir / FOLDERS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    folders = saved.get("folders") if isinstance(saved, dict) else None
+    return [f for f in folders if isinstance(f, str)] if isinstance(folders, list) else []
 
 
 def _chunk(r: tuple[object, ...]) -> ChunkRow:

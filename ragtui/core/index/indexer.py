@@ -27,6 +27,7 @@ from ragtui.core.index.catalog import (
     INDEXED,
     KEYWORD_DELETES,
     KEYWORDS_DIRTY,
+    RECHECK_MTIME,
     SKIPPED,
     VECTOR_WRITES,
     VECTORS_DIRTY,
@@ -278,14 +279,15 @@ class Indexer:
             refuse(exc, None)
             return
         content_hash = hashlib.sha256(data).hexdigest()
-        if old is not None and old.hash == content_hash:
+        salvaged = old is not None and old.mtime_ns == RECHECK_MTIME and old.hash == content_hash
+        if old is not None and old.hash == content_hash and not salvaged:
             record(old.status, content_hash, old.loader, old.error, counted=False)
             if old.status == SKIPPED:
                 report.skip(entry.path, old.error or "skipped")
             else:
                 report.unchanged += 1
             return
-        status = self._known_status(content_hash, batch)
+        status = None if salvaged else self._known_status(content_hash, batch)
         if status is not None:
             record(status, content_hash, loader, None)
             return
@@ -295,6 +297,17 @@ class Indexer:
             refuse(exc, content_hash)
             return
         rows = parse_chunks(content_hash, doc, self.settings)
+        if salvaged:  # a row from a damaged catalog: add only the chunks it lost
+            stored = self.catalog.chunks([r.chunk_id for r in rows])
+            missing = [r for r in rows if r.chunk_id not in stored]
+            if missing:
+                batch.new_chunks[content_hash] = missing
+                report.chunks += len(missing)
+            else:
+                report.unchanged += 1
+            record(INDEXED if rows else EMPTY, content_hash, doc.loader, None,
+                   counted=bool(missing))
+            return
         batch.new_chunks[content_hash] = rows
         report.chunks += len(rows)
         record(INDEXED if rows else EMPTY, content_hash, doc.loader, None)

@@ -34,13 +34,21 @@ def _schema() -> tantivy.Schema:
     return builder.build()
 
 
+class KeywordsDamaged(Exception):
+    """Tantivy cannot open the index (``meta.json`` or a segment file is corrupt or gone)."""
+
+
 class KeywordIndex:
     """BM25 over chunk text; ids map back to the catalog."""
 
     def __init__(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         self.directory = directory
-        self._index = tantivy.Index(_schema(), path=str(directory), reuse=True)
+        try:
+            self._index = tantivy.Index(_schema(), path=str(directory), reuse=True)
+            self._index.searcher()
+        except ValueError as exc:
+            raise KeywordsDamaged(str(exc)) from exc
         self._writer: tantivy.IndexWriter | None = None
 
     def _w(self) -> tantivy.IndexWriter:
