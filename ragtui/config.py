@@ -143,6 +143,11 @@ class AnswerSettings(_Section):
         "answer the question (from the best sentence's and passage's similarity, keyword and "
         "vector agreement, and how many of the question's words they hold) is below this.",
     )
+    overrule_decline: float = Field(
+        0.8, ge=0, le=1,
+        description="When the model says the documents lack the answer but the abstention "
+        "confidence is at least this, show the evidence quoted instead (1: never).",
+    )
     passage_margin: float = Field(
         2.0, ge=0,
         description="Leave out a retrieved passage whose best sentence is this much less "

@@ -150,10 +150,14 @@ def focus_line(question: str, answer: str, packed: Packed) -> tuple[int, str] | 
 _MIN_ANSWER_WORDS = 1
 
 
-def answer_flaw(answer: Answer, generation: Generation, question: str) -> str | None:
+def answer_flaw(answer: Answer, generation: Generation, question: str,
+                confident: float = 0.0, overrule: float = 1.0) -> str | None:
     """Why the model's answer cannot be shown as it is, or None when it can: cut off by
-    the loop guard, empty or only echoing the question, or supported by no passage."""
+    the loop guard, empty or only echoing the question, supported by no passage, or a
+    decline although retrieval is at least ``overrule`` confident the passages answer."""
     if answer.abstained:
+        if confident >= overrule:
+            return "the model declined, but the passages match the question closely"
         return None
     if generation.stopped_repeating:
         return "the model started repeating itself"
@@ -181,7 +185,7 @@ def quote(answer: Answer, hits: Sequence[Hit], flaw: str) -> Answer:
                   for n, cid in enumerate(order, 1) if cid in by_id)
     return answer.model_copy(update={
         "answer": "\n".join(lines), "citations": cites, "quoted": True, "unsupported": (),
-        "error": flaw,
+        "error": flaw, "abstained": False,
     })
 
 
@@ -434,7 +438,7 @@ class AnswerPipeline:
                   "n_ctx": llm_cfg.n_ctx, "context_tokens": cfg.context_tokens,
                   "support_floor": cfg.support_floor,
                   "min_confidence": cfg.min_confidence if cfg.abstain else None,
-                  "passage_margin": cfg.passage_margin}
+                  "passage_margin": cfg.passage_margin, "overrule_decline": cfg.overrule_decline}
         ids = [h.chunk_id for h in hits]
         key = answer_key(question, base["model"], template.id, params, ids)
         chunk_set = semantic_scope(base["model"], template.id, params, ids)
@@ -492,7 +496,7 @@ class AnswerPipeline:
             "truncated_chunks": tuple(packed.truncated),
             "weak_chunks": tuple(packed.weak),
         })
-        flaw = answer_flaw(answer, generation, question)
+        flaw = answer_flaw(answer, generation, question, confident, cfg.overrule_decline)
         if flaw is not None and answer.evidence:
             answer = quote(answer, hits, flaw)
         if caching and self.cache is not None and flaw is None and not answer.fallback:

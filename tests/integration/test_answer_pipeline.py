@@ -278,3 +278,18 @@ def test_an_empty_answer_is_not_cached(engine: Engine) -> None:
     assert first.quoted and "7,500" in first.answer
     calls = backend.calls
     assert engine.ask(question).cached is False and backend.calls == 2 * calls
+
+
+def test_a_decline_with_closely_matching_passages_is_overruled_by_the_evidence(
+        engine: Engine) -> None:
+    from ragtui.config import load_settings
+
+    backend = Scripted("Not in your documents.")
+    _use(engine, backend)
+    question = "At what mileage is the timing belt replaced?"
+    answer = engine.ask(question)
+    assert answer.quoted and not answer.abstained and "45,000" in answer.answer
+    assert answer.error == "the model declined, but the passages match the question closely"
+    strict = create_engine(load_settings(answer={"overrule_decline": 1.0}), engine.data_dir)
+    _use(strict, backend)
+    assert strict.ask(question, use_cache=False).abstained

@@ -123,3 +123,13 @@ def test_a_flawed_answer_is_replaced_by_its_evidence_quoted_and_cited() -> None:
     assert quoted.quoted and quoted.error == "looped"
     assert quoted.answer.startswith("“CYNIC, n. A blackguard") and quoted.answer.endswith("[1]")
     assert [c.chunk_id for c in quoted.citations] == ["entry"]
+
+
+def test_a_decline_is_a_flaw_only_when_retrieval_is_confident() -> None:
+    declined = _answer("Not in your documents.").model_copy(update={"abstained": True})
+    generation = _generation("Not in your documents.")
+    assert answer_flaw(declined, generation, "What is a cynic?", 0.5, 0.8) is None
+    assert answer_flaw(declined, generation, "What is a cynic?", 0.9, 0.8) is not None
+    hit = _hit("entry", WRAPPED, line_start=1435)
+    quoted = quote(declined, [hit], "overruled")
+    assert quoted.quoted and not quoted.abstained
