@@ -660,6 +660,23 @@ def test_corrupt_docx(tmp_path: Path) -> None:
         load_file(path)
 
 
+def test_a_docx_that_unpacks_past_the_size_limit_is_refused_before_parsing(
+    tmp_path: Path,
+) -> None:
+    import docx
+
+    document = docx.Document()
+    for _ in range(400):
+        document.add_paragraph("zebra " * 500)  # ~1.2 MB of text, ~30 KB packed
+    path = tmp_path / "bomb.docx"
+    document.save(str(path))
+    assert path.stat().st_size < 512 * 1024
+    with pytest.raises(LoaderError, match=r"bomb\.docx unpacks to \d\.\d MB, over the "
+                       r"512\.0 KB limit set by ingest\.max_file_mb"):
+        load_file(path, max_bytes=512 * 1024)
+    assert "zebra" in load_file(path).sections[0].text  # the default limit reads it
+
+
 # -- gzip -------------------------------------------------------------------------------
 
 
