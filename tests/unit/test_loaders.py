@@ -203,6 +203,14 @@ def test_mostly_utf8_with_a_stray_byte(tmp_path: Path) -> None:
     assert doc.sections[0].text.endswith("caf\ufffd au lait")
 
 
+def test_short_utf8_with_stray_bytes_that_no_detector_names_is_kept(tmp_path: Path) -> None:
+    data = "Über café naïve résumé façade jalapeño piñata ".encode() + b"\xff\xfe cut \xc3 x\n"
+    doc = load_file(write(tmp_path, "mixed.txt", data))
+    assert doc.encoding == "utf-8"
+    text = doc.sections[0].text
+    assert text == "Über café naïve résumé façade jalapeño piñata \ufffd\ufffd cut \ufffd x"
+
+
 def test_utf8_bom_is_stripped(tmp_path: Path) -> None:
     doc = load_file(write(tmp_path, "bom.txt", b"\xef\xbb\xbfHello BOM\nline two\n"))
     assert doc.encoding == "utf-8-sig"
