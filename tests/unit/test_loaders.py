@@ -203,6 +203,14 @@ def test_mostly_utf8_with_a_stray_byte(tmp_path: Path) -> None:
     assert doc.sections[0].text.endswith("caf\ufffd au lait")
 
 
+def test_short_utf8_with_stray_bytes_that_no_detector_names_is_kept(tmp_path: Path) -> None:
+    data = "Über café naïve résumé façade jalapeño piñata ".encode() + b"\xff\xfe cut \xc3 x\n"
+    doc = load_file(write(tmp_path, "mixed.txt", data))
+    assert doc.encoding == "utf-8"
+    text = doc.sections[0].text
+    assert text == "Über café naïve résumé façade jalapeño piñata \ufffd\ufffd cut \ufffd x"
+
+
 def test_utf8_bom_is_stripped(tmp_path: Path) -> None:
     doc = load_file(write(tmp_path, "bom.txt", b"\xef\xbb\xbfHello BOM\nline two\n"))
     assert doc.encoding == "utf-8-sig"
@@ -658,6 +666,23 @@ def test_corrupt_docx(tmp_path: Path) -> None:
         archive.writestr("hello.txt", "hi")
     with pytest.raises(LoaderError, match="not a readable Word document"):
         load_file(path)
+
+
+def test_a_docx_that_unpacks_past_the_size_limit_is_refused_before_parsing(
+    tmp_path: Path,
+) -> None:
+    import docx
+
+    document = docx.Document()
+    for _ in range(400):
+        document.add_paragraph("zebra " * 500)  # ~1.2 MB of text, ~30 KB packed
+    path = tmp_path / "bomb.docx"
+    document.save(str(path))
+    assert path.stat().st_size < 512 * 1024
+    with pytest.raises(LoaderError, match=r"bomb\.docx unpacks to \d\.\d MB, over the "
+                       r"512\.0 KB limit set by ingest\.max_file_mb"):
+        load_file(path, max_bytes=512 * 1024)
+    assert "zebra" in load_file(path).sections[0].text  # the default limit reads it
 
 
 # -- gzip -------------------------------------------------------------------------------

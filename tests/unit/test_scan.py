@@ -47,6 +47,22 @@ def test_symlink_loop_is_cut_and_linked_folder_seen_once(tmp_path: Path) -> None
     assert sum(1 for s in seen if s.endswith("n.md")) == 1
 
 
+def test_a_link_loop_and_a_pipe_are_named_for_what_they_are(tmp_path: Path) -> None:
+    (tmp_path / "a.md").symlink_to(tmp_path / "b.md")
+    (tmp_path / "b.md").symlink_to(tmp_path / "a.md")
+    os.mkfifo(tmp_path / "pipe.md")
+    told: list[tuple[str, str]] = []
+    assert list(scan(tmp_path, IngestSettings(), skipped=lambda p, why: told.append((p, why))
+                     )) == []  # the pipe is left out quietly when walking
+    assert [(Path(p).name, "leads back to itself" in why) for p, why in told] == [
+        ("a.md", True), ("b.md", True)]
+    told.clear()
+    assert list(scan(tmp_path / "pipe.md", IngestSettings(),
+                     skipped=lambda p, why: told.append((p, why)))) == []
+    assert told == [(str(tmp_path / "pipe.md"),
+                     "is a pipe, socket or device, not a file: ragtui reads regular files only")]
+
+
 def test_excluded_folder_is_never_entered(tmp_path: Path) -> None:
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "catalog.md").write_text("x")

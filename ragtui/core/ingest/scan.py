@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -13,6 +14,10 @@ from ragtui.config import IngestSettings
 
 SkipFn = Callable[[str, str], None]
 """Told (path, reason) of what a walk could not or would not look at."""
+
+NOT_A_FILE = "is a pipe, socket or device, not a file: ragtui reads regular files only"
+LINK_LOOP = ("is a symbolic link that leads back to itself: fix or remove the link, or add "
+             "it to ingest.ignore")
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +115,10 @@ def scan(
         st = root.stat()
         yield ScanEntry(str(root), st.st_size, st.st_mtime_ns)
         return
+    if root.exists() and not root.is_dir():
+        if skipped is not None:
+            skipped(str(root), NOT_A_FILE)
+        return
     yield from _walk(root, rules, set(), excluded, skipped or (lambda path, why: None))
 
 
@@ -144,8 +153,11 @@ def _walk(
                     continue
             st = entry.stat(follow_symlinks=True)
         except OSError as exc:
-            skipped(entry.path, f"cannot be read ({exc.strerror or exc}): check its "
-                    "permissions or add it to ingest.ignore")
+            if exc.errno == errno.ELOOP:
+                skipped(entry.path, LINK_LOOP)
+            else:
+                skipped(entry.path, f"cannot be read ({exc.strerror or exc}): check its "
+                        "permissions or add it to ingest.ignore")
             continue
         yield ScanEntry(entry.path, st.st_size, st.st_mtime_ns)
     for sub in subdirs:

@@ -118,6 +118,8 @@ def parse_bytes(data: bytes, path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) 
     try:
         if loader.startswith(gzip.NAME + "+"):
             return gzip.parse_bytes(data, shown, max_bytes=max_bytes)
+        if loader == docx.NAME:
+            return docx.parse_bytes(data, shown, max_bytes=max_bytes)
         return _PARSERS[loader](data, shown)
     except (LoaderError, Unsupported):
         raise

@@ -21,6 +21,7 @@ _TIE_CHAOS = 0.01
 _TIE_COHERENCE = 0.1
 _MOSTLY_UTF8_MIN = 8  # valid non-ASCII characters needed before trusting UTF-8 despite errors
 _MOSTLY_UTF8_RATIO = 20
+_LAST_RESORT_BAD = 0.1  # most replacement characters a last-resort UTF-8 decode may have
 _NEWLINES = re.compile(r"\r\n?")
 # HTML maps these labels to windows-1252; we do the same for any declared hint.
 _LATIN1_ALIASES = frozenset({"iso-8859-1", "iso8859-1", "latin-1", "latin1", "us-ascii", "ascii"})
@@ -79,6 +80,11 @@ def decode_text(data: bytes, name: str, *, hint: str | None = None) -> tuple[str
     matches = from_bytes(data)
     best = matches.best()
     if best is None:
+        # Short UTF-8 text with a few stray bytes fails _mostly_utf8's minimum and every
+        # detector; it is still text: keep it with U+FFFD rather than lose the file.
+        text = data.decode("utf-8", errors="replace")
+        if text.count("\ufffd") <= _LAST_RESORT_BAD * len(text):
+            return normalize_newlines(text), "utf-8"
         raise LoaderError(
             f"{name} could not be decoded as text in any known encoding: re-save it as UTF-8."
         )

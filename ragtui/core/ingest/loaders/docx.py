@@ -8,7 +8,7 @@ import zipfile
 from typing import TYPE_CHECKING
 
 from ragtui.core.ingest.document import LoadedDocument, LoaderError, Section
-from ragtui.core.ingest.loaders._errors import detail
+from ragtui.core.ingest.loaders._errors import detail, human_size
 
 if TYPE_CHECKING:  # python-docx loads on the first Word file, not at start-up
     from docx.oxml.xmlchemy import BaseOxmlElement
@@ -158,8 +158,29 @@ def _is_strict_ooxml(data: bytes) -> bool:
         return False
 
 
-def parse_bytes(data: bytes, name: str) -> LoadedDocument:
-    """Read a .docx; any failure to open or walk it becomes a LoaderError."""
+def _unpacked_size(data: bytes) -> int | None:
+    """The total size of the archive's members once decompressed (None if not a zip).
+
+    The sizes are the ones the archive declares; :mod:`zipfile` never inflates a member
+    past its declared size (it fails the CRC check instead), so they bound the memory
+    python-docx, which reads every part, can take."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return sum(info.file_size for info in archive.infolist())
+    except Exception:
+        return None
+
+
+def parse_bytes(data: bytes, name: str, *, max_bytes: int | None = None) -> LoadedDocument:
+    """Read a .docx; any failure to open or walk it becomes a LoaderError. With
+    ``max_bytes``, a document that unpacks to more than that (a zip bomb) is refused
+    before python-docx inflates it."""
+    unpacked = _unpacked_size(data) if max_bytes is not None else None
+    if unpacked is not None and max_bytes is not None and unpacked > max_bytes:
+        raise LoaderError(
+            f"{name} unpacks to {human_size(unpacked)}, over the {human_size(max_bytes)} limit "
+            "set by ingest.max_file_mb: raise ingest.max_file_mb to read it."
+        )
     try:
         return _extract(data)
     except Exception as exc:  # zip, XML and python-docx errors alike
