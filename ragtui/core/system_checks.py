@@ -9,6 +9,7 @@ when it is needed most, so it builds the Engine itself and reports its failure.
 from __future__ import annotations
 
 import ctypes
+import errno
 import os
 import platform
 import shutil
@@ -376,6 +377,10 @@ def data_dir_check(data_dir: Path) -> Check:
             fh.write(b"ok")
             fh.flush()
     except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return Check("data_dir", "fail", f"{data_dir} is on a full disk",
+                         "Free disk space, or move ragtui's data elsewhere with --home DIR "
+                         "or RAGTUI_HOME.")
         return Check("data_dir", "fail", f"{data_dir} is not writable ({exc.strerror or exc})",
                      "Fix its permissions, or move ragtui's data elsewhere with --home DIR "
                      "or RAGTUI_HOME.")

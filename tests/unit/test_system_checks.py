@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from ragtui.core import system_checks as sc
 
 
@@ -62,3 +64,17 @@ def test_data_dir_writable_or_not(tmp_path: Path) -> None:
     blocker.write_text("a file where a directory should be")
     check = sc.data_dir_check(blocker / "data")
     assert check.status == "fail" and "not writable" in check.detail and "--home" in check.fix
+
+
+def test_a_full_disk_is_named_as_such_not_as_permissions(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+    import tempfile
+
+    def full(*args: object, **kwargs: object) -> object:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(tempfile, "NamedTemporaryFile", full)
+    check = sc.data_dir_check(tmp_path / "data")
+    assert check.status == "fail" and "full disk" in check.detail
+    assert "Free disk space" in check.fix and "permissions" not in check.fix
