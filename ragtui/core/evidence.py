@@ -5,7 +5,8 @@ Passages are cut into sentences, with hard-wrapped prose joined back into its se
 first and line-shaped text (code, lists, tables, commands) kept line by line. Each
 sentence is scored by the cosine of its embedding with the question's, and each passage's
 best sentence says how relevant it is. The evidence is the best sentence by that cosine
-plus a share of the question's words, with the sentence that follows it.
+plus a share of the question's words, with the sentence that follows it, and the best
+sentence of another passage.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ MIN_SENTENCE_CHARS = 13
 MAX_EVIDENCE_WORDS = 60
 MAX_EVIDENCE_ITEMS = 2
 LEXICAL_WEIGHT = 0.3  # see select(); measured on the real-documents set
+_MIN_ITEM_WORDS = 4  # a second item shorter than this would say nothing
 _WRAP_MIN = 40  # a line at least this long, not ending a sentence, continues on the next
 _LINE_SHAPED = re.compile(r"\s*(?:[-*+•|>$#]|\d+[.)]\s|`|\w+\s*=)|\s{4}|\t")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
@@ -167,25 +169,31 @@ def rank(question: str, scored: Sequence[Sentence]) -> list[Sentence]:
 
 def select(question: str, hits: Sequence[Hit], scored: Sequence[Sentence],
            ) -> tuple[Evidence, ...]:
-    """The sentence that best answers the question and the one right after it in its
+    """The passage excerpt that best answers the question, and the best sentence of another
     passage (≤ 60 words in all).
 
-    The sentence nearest a question is often the one that introduces the answer (a
-    heading, a question in a FAQ, "run the following command:"); the answer follows it.
+    The excerpt is the best sentence and the one right after it: the sentence nearest a
+    question is often the one that introduces the answer (a heading, a question in a FAQ,
+    "run the following command:"). The second item covers an answer that another passage
+    states. Measured on the real-documents set and a SQuAD sample, the facts are in the
+    evidence for 47 of 72 and 165 of 200 questions (30 and 148 for the best sentence alone).
     """
     ranked = rank(question, scored)
     if not ranked:
         return ()
     best = ranked[0]
-    chosen = [best]
     after = sorted((s for s in ranked if s.owner == best.owner and s.start >= best.end),
                    key=lambda s: s.start)
+    chosen = [best]
     if after:
-        chosen.append(after[0])
+        chosen = [replace(best, end=after[0].end, text=f"{best.text} {after[0].text}")]
+    other = next((s for s in ranked if s.owner != best.owner), None)
+    if other is not None:
+        chosen.append(other)
     items: list[Evidence] = []
     budget = MAX_EVIDENCE_WORDS
     for sentence in chosen[:MAX_EVIDENCE_ITEMS]:
-        if budget <= 0:
+        if budget < _MIN_ITEM_WORDS:
             break
         text = _trim(sentence.text, question, budget)
         budget -= len(text.split())
