@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from ragtui.core.ingest.document import Section
-from ragtui.core.ingest.loaders._sections import make_section, pack_blocks
+from ragtui.core.ingest.loaders._sections import make_section, pack_blocks, paragraph_runs
 
 _TERM = r"[A-Z][\w'’.\-]*(?:[ ,][\w'’.\-]+){0,4}"
 _PATTERNS = {  # the more specific first: a tie goes to the earlier one
@@ -31,22 +31,6 @@ MAX_ENTRY_CHARS = 3000  # paragraphs past this no longer belong to the entry abo
 _HEADING_CHARS = 80
 
 
-def _paragraphs(lines: list[str]) -> list[tuple[int, int]]:
-    """0-based [start, end) line ranges of the non-blank runs."""
-    runs = []
-    i, n = 0, len(lines)
-    while i < n:
-        if not lines[i].strip():
-            i += 1
-            continue
-        j = i
-        while j < n and lines[j].strip():
-            j += 1
-        runs.append((i, j))
-        i = j
-    return runs
-
-
 def _term(pattern: re.Pattern[str], line: str) -> str | None:
     match = pattern.match(line.strip())
     if match is None:
@@ -58,7 +42,7 @@ def _term(pattern: re.Pattern[str], line: str) -> str | None:
 def entry_sections(lines: list[str], *, limit: int = 4000) -> list[Section] | None:
     """Sections one entry each (prose around them packed as usual), or None when the text
     is not entry-shaped."""
-    runs = _paragraphs(lines)
+    runs = paragraph_runs(lines)
     if len(runs) < MIN_ENTRIES:
         return None
     best: tuple[int, re.Pattern[str]] | None = None

@@ -36,14 +36,10 @@ def make_section(
     return Section(text=text, heading=heading, line_start=start + 1, line_end=end, kind=kind)
 
 
-def pack_blocks(lines: list[str], *, limit: int = 4000, kind: str = "prose") -> list[Section]:
-    """Group lines into Sections of roughly ``limit`` characters, split at blank lines.
-
-    A paragraph longer than ``limit`` is split between lines; a single line longer
-    than ``limit`` is cut into pieces that share its line number.
-    """
-    sections: list[Section] = []
-    paragraphs: list[tuple[int, int]] = []  # 0-based [start, end) of non-blank runs
+def paragraph_runs(lines: list[str], limit: int | None = None) -> list[tuple[int, int]]:
+    """0-based [start, end) line ranges of the non-blank runs; with ``limit``, a run is cut
+    between lines once it reaches that many characters."""
+    runs = []
     i, n = 0, len(lines)
     while i < n:
         if not lines[i].strip():
@@ -54,10 +50,21 @@ def pack_blocks(lines: list[str], *, limit: int = 4000, kind: str = "prose") -> 
         while j < n and lines[j].strip():
             size += len(lines[j]) + 1
             j += 1
-            if size >= limit:  # split over-long paragraphs between lines
+            if limit is not None and size >= limit:
                 break
-        paragraphs.append((i, j))
+        runs.append((i, j))
         i = j
+    return runs
+
+
+def pack_blocks(lines: list[str], *, limit: int = 4000, kind: str = "prose") -> list[Section]:
+    """Group lines into Sections of roughly ``limit`` characters, split at blank lines.
+
+    A paragraph longer than ``limit`` is split between lines; a single line longer
+    than ``limit`` is cut into pieces that share its line number.
+    """
+    sections: list[Section] = []
+    paragraphs = paragraph_runs(lines, limit)
 
     block_start: int | None = None
     block_end = 0
