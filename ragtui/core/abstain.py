@@ -12,20 +12,12 @@ answer is declined when the probability that it is there falls below
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
-from ragtui.core.evidence import Sentence
+from ragtui.core.evidence import Sentence, content_words
 from ragtui.core.models import Hit
 
-_WORD = re.compile(r"\w+")
-_QUESTION_WORDS = frozenset("""
-a an and are as at be by can could did do does for from has have how i if in into is it its
-me my of on or our should so than that the their them then there these they this to was we
-were what when where which who whom whose why will with would you your about according any
-many much some tell say said get got use used using make made way ways one kind
-""".split())  # noqa: SIM905 - a word list reads better as text
 _TOP = 5  # "both retrievers agree": a hit in the top 5 of the keyword and of the vector ranking
 
 FEATURES = ("sentence", "passage", "agreement", "coverage", "all_terms")
@@ -50,19 +42,6 @@ class Signals:
     def as_dict(self) -> dict[str, float]:
         """The signals by name (for traces and calibration)."""
         return {k: round(v, 4) for k, v in asdict(self).items()}
-
-
-def _stem(word: str) -> str:
-    for suffix in ("ing", "ed", "es", "s", "e"):
-        if len(word) > len(suffix) + 3 and word.endswith(suffix):
-            return word[: -len(suffix)]
-    return word
-
-
-def content_words(text: str) -> set[str]:
-    """The stems of ``text``'s words that carry its topic (no question or function words)."""
-    return {_stem(w) for w in _WORD.findall(text.lower())
-            if w not in _QUESTION_WORDS and (len(w) > 1 or w.isdigit())}
 
 
 def signals(question: str, hits: Sequence[Hit], scored: Sequence[Sentence]) -> Signals:

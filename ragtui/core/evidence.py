@@ -31,6 +31,25 @@ _ABBREVIATION = re.compile(  # a period that ends no sentence: "CYNIC, n. A blac
     r"|pp?|ch|sec|fig|no|vol|ed|Mr|Mrs|Ms|Dr|St|Mt|No|Vol|Fig|[A-Z])\.[\"')\]]*$"
 )
 _WORD = re.compile(r"\w+")
+_QUESTION_WORDS = frozenset("""
+a an and are as at be by can could did do does for from has have how i if in into is it its
+me my of on or our should so than that the their them then there these they this to was we
+were what when where which who whom whose why will with would you your about according any
+many much some tell say said get got use used using make made way ways one kind
+""".split())  # noqa: SIM905 - a word list reads better as text
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ing", "ed", "es", "s", "e"):
+        if len(word) > len(suffix) + 3 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+def content_words(text: str) -> set[str]:
+    """The stems of ``text``'s words that carry its topic (no question or function words)."""
+    return {_stem(w) for w in _WORD.findall(text.lower())
+            if w not in _QUESTION_WORDS and (len(w) > 1 or w.isdigit())}
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,8 +173,6 @@ def rank(question: str, scored: Sequence[Sentence]) -> list[Sentence]:
     """``scored`` ordered for evidence: cosine plus :data:`LEXICAL_WEIGHT` times the share
     of the question's content words the sentence contains (an answer names what was asked
     about; a paraphrase of the question alone is near it too)."""
-    from ragtui.core.abstain import content_words
-
     wanted = content_words(question)
     if not wanted:
         return list(scored)
