@@ -147,9 +147,6 @@ def focus_line(question: str, answer: str, packed: Packed) -> tuple[int, str] | 
     return best[1], focus
 
 
-_MIN_ANSWER_WORDS = 1
-
-
 def answer_flaw(answer: Answer, generation: Generation, question: str,
                 confident: float = 0.0, overrule: float = 1.0) -> str | None:
     """Why the model's answer cannot be shown as it is, or None when it can: cut off by
@@ -161,28 +158,25 @@ def answer_flaw(answer: Answer, generation: Generation, question: str,
         return None
     if generation.stopped_repeating:
         return "the model started repeating itself"
-    words = [w for w in _WORDS.findall(citations.strip_markers(answer.answer).lower())]
-    if len(words) < _MIN_ANSWER_WORDS:
+    text = citations.strip_markers(answer.answer)
+    words = _WORDS.findall(text.lower())
+    if not words:
         return "the model's answer was empty"
     asked = set(_WORDS.findall(question.lower()))
     if all(w in asked or w in _COMMON for w in words):
         return "the model only repeated the question"
-    if answer.unsupported and len(answer.unsupported) >= len(citations.sentences(
-            citations.strip_markers(answer.answer))):
+    if answer.unsupported and len(answer.unsupported) >= len(citations.sentences(text)):
         return "no passage supports the model's answer"
     return None
 
 
 def quote(answer: Answer, hits: Sequence[Hit], flaw: str) -> Answer:
-    """The answer replaced by its evidence, quoted with its citation."""
-    order: list[str] = []
-    for item in answer.evidence:
-        if item.chunk_id not in order:
-            order.append(item.chunk_id)
+    """The answer replaced by its evidence (taken from ``hits``), quoted with its
+    citations."""
+    order = list(dict.fromkeys(item.chunk_id for item in answer.evidence))
     by_id = {h.chunk_id: h for h in hits}
     lines = [f"“{item.text}” [{order.index(item.chunk_id) + 1}]" for item in answer.evidence]
-    cites = tuple(_citation(n, by_id[cid], inferred=False)
-                  for n, cid in enumerate(order, 1) if cid in by_id)
+    cites = tuple(_citation(n, by_id[cid], inferred=False) for n, cid in enumerate(order, 1))
     return answer.model_copy(update={
         "answer": "\n".join(lines), "citations": cites, "quoted": True, "unsupported": (),
         "error": flaw, "abstained": False,
@@ -448,8 +442,7 @@ class AnswerPipeline:
             if cached is not None:  # what this answer cost now, not what the first one did
                 return done(cached.model_copy(update={"timings_ms": base["timings_ms"],
                                                       "tokens": base["tokens"]}))
-        scored, confident = self._relevance(question, hits)
-        scores = evidence.best_per_hit(hits, scored)
+        scored, scores, confident = self._relevance(question, hits)
         if cfg.abstain and confident < cfg.min_confidence:
             closest = tuple(_citation(n, hit, inferred=True)
                             for n, hit in enumerate(hits[:_CLOSEST], 1))
@@ -506,10 +499,10 @@ class AnswerPipeline:
         return done(answer)
 
     def _relevance(self, question: str, hits: Sequence[Hit],
-                   ) -> tuple[list[evidence.Sentence], float]:
-        """The hits' sentences scored against the question (best first; each hit's best one
-        says how relevant it is, see passage_relevance), and the calibrated confidence that
-        the hits answer the question (see :mod:`ragtui.core.abstain`)."""
+                   ) -> tuple[list[evidence.Sentence], list[float | None], float]:
+        """The hits' sentences scored against the question (best first), each hit's best
+        sentence score (see passage_relevance), and the calibrated confidence that the hits
+        answer the question (see :mod:`ragtui.core.abstain`)."""
         with self.tracing.span("answer.relevance") as span:
             scored = evidence.score_sentences(self.embed_query(question), hits, self.embed)
             scores = evidence.best_per_hit(hits, scored)
@@ -525,7 +518,7 @@ class AnswerPipeline:
                 "ragtui.answer.sentences": len(scored),
                 **{f"ragtui.answer.signal.{k}": v for k, v in found.as_dict().items()},
             })
-            return scored, confident
+            return scored, scores, confident
 
     def _lookup(self, key: str, question: str, chunk_set: str) -> Answer | None:
         """An exact, then a semantic, cache hit (marked as such), or None."""
