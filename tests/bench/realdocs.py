@@ -27,19 +27,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ragtui.core.eval.metrics import has_facts, percentile
+
 REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared" / "data"
 SET = REPO / "assets" / "realdocs"
-
-
-def _normal(text: str) -> str:
-    return " ".join(text.lower().split())
-
-
-def has_facts(text: str, facts: list[list[str]]) -> bool:
-    """Every fact (any of its alternatives) in ``text``, case and spacing ignored."""
-    found = _normal(text)
-    return all(any(_normal(alt) in found for alt in fact) for fact in facts)
 
 
 def _debian_root(given: str | None) -> Path:
@@ -79,16 +71,6 @@ def _relative(path: str, docs: Path) -> str:
         return Path(path).relative_to(docs).as_posix()
     except ValueError:
         return path
-
-
-def _percentile(values: list[float], q: float) -> float:
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    pos = (len(ordered) - 1) * q / 100
-    low = int(pos)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
 
 
 def main() -> None:
@@ -143,8 +125,8 @@ def main() -> None:
         "unanswerable_abstained": share([r for r in unanswerable if r["abstained"]],
                                         unanswerable),
         "looped": sum(r["looped"] for r in rows), "quoted": sum(r["quoted"] for r in rows),
-        "total_ms_p50": round(_percentile(total_ms, 50)),
-        "total_ms_p95": round(_percentile(total_ms, 95)),
+        "total_ms_p50": round(percentile(total_ms, 50)),
+        "total_ms_p95": round(percentile(total_ms, 95)),
         "cases": rows,
     }
     text = json.dumps(result, indent=1, ensure_ascii=False)

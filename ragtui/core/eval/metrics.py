@@ -38,10 +38,14 @@ def mrr_at(ranked: Sequence[str], qrels: Mapping[str, int], k: int = 10) -> floa
 
 
 def has_facts(answer: str, facts: Sequence[str | Sequence[str]]) -> bool:
-    """Every fact appears in ``answer`` (case-insensitively); a fact given as a list of
-    equivalent phrasings counts when any one of them does."""
-    text = answer.lower()
-    return all(any(p.lower() in text for p in ([f] if isinstance(f, str) else f))
+    """Every fact appears in ``answer`` (case and runs of whitespace ignored, so a fact
+    wrapped across lines still counts); a fact given as a list of equivalent phrasings
+    counts when any one of them does."""
+    def normal(text: str) -> str:
+        return " ".join(text.lower().split())
+
+    text = normal(answer)
+    return all(any(normal(p) in text for p in ([f] if isinstance(f, str) else f))
                for f in facts)
 
 
