@@ -1,4 +1,4 @@
-"""The ``ragtui`` command line: a thin shell over :class:`ragtui.core.engine.Engine`."""
+"""The root command: global options, the bare command (the app) and every group."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ragtui import __version__
-from ragtui.cli_common import (
+from ragtui.cli.common import (
     JsonOpt,
     _cancel_on_interrupt,
     _engine,
@@ -22,11 +22,11 @@ from ragtui.cli_common import (
     echo,
     exit_if_disk_full,
 )
-from ragtui.cli_doctor import doctor
-from ragtui.cli_eval import EVAL_COMMANDS
-from ragtui.cli_help import help_topic
-from ragtui.cli_models import models_app
-from ragtui.cli_traces import stats, traces_app
+from ragtui.cli.doctor import doctor
+from ragtui.cli.evals import EVAL_COMMANDS
+from ragtui.cli.help import help_topic
+from ragtui.cli.models import models_app
+from ragtui.cli.traces import stats, traces_app
 
 if TYPE_CHECKING:
     from ragtui.core.index.indexer import IndexReport
@@ -215,7 +215,7 @@ def watch(
             echo("", err=True)
 
 
-app.command()(doctor)  # ragtui/cli_doctor.py
+app.command()(doctor)  # ragtui/cli/doctor.py
 
 
 # search ------------------------------------------------------------------------

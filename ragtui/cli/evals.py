@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ragtui.cli_common import JsonOpt, _cancel_on_interrupt, _engine, _fail, _print_json, echo
+from ragtui.cli.common import JsonOpt, _cancel_on_interrupt, _engine, _fail, _print_json, echo
 
 _SHOWN = ("ndcg@10", "recall@10", "mrr@10", "context_precision", "context_recall",
           "exact_match", "token_f1", "semantic_similarity", "faithfulness",

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ragtui import paths
-from ragtui.cli_common import JsonOpt, echo, engine, fail, print_json
+from ragtui.cli.common import JsonOpt, echo, engine, fail, print_json
 from ragtui.core.errors import RagtuiError
 
 if TYPE_CHECKING:
@@ -183,7 +183,7 @@ def pull(
 ) -> None:
     """Download a catalogue model on a connected machine (the only command that uses the
     network)."""
-    from ragtui import pull as puller
+    from ragtui.cli import pull as puller
 
     with engine() as eng:
         install = dest is None

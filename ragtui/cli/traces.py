@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ragtui.cli_common import JsonOpt, _engine, _fail, _print_json, echo
+from ragtui.cli.common import JsonOpt, _engine, _fail, _print_json, echo
 
 if TYPE_CHECKING:
     from ragtui.core.trace_store import SpanRecord, TraceRecord

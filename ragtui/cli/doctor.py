@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from ragtui.cli_common import JsonOpt, echo, print_json
+from ragtui.cli.common import JsonOpt, echo, print_json
 
 _MARKS = {"ok": ("ok  ", typer.colors.GREEN), "warn": ("warn", typer.colors.YELLOW),
           "fail": ("FAIL", typer.colors.RED)}
