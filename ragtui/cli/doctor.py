@@ -37,5 +37,6 @@ def doctor(
         problems = sum(c["status"] == "fail" for c in report["checks"])
         warnings = sum(c["status"] == "warn" for c in report["checks"])
         echo(f"{problems} failed, {warnings} warnings")
+        echo(f"log: {report['log_file']}")
     if not report["ok"]:
         raise typer.Exit(1)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 import sqlite3
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
-from ragtui import __version__
+from ragtui import __version__, logs
 from ragtui.cli.ask import ask
 from ragtui.cli.bench import bench
 from ragtui.cli.common import _engine, echo, exit_if_disk_full
@@ -22,8 +23,34 @@ from ragtui.cli.models import models_app
 from ragtui.cli.search import search
 from ragtui.cli.traces import stats, traces_app
 
+
+class _RootGroup(TyperGroup):
+    """The root command; it notes which command runs (names only) for the log."""
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        ctx.meta["ragtui.command"] = command_path(ctx, self, args)
+        return super().resolve_command(ctx, args)
+
+
+def command_path(ctx: Any, group: Any, args: list[str]) -> str:
+    """The command names at the head of ``args`` (``eval run``): never an argument.
+
+    (Typed ``Any``: typer 0.29 vendors click, older versions use click itself.)
+    """
+    names: list[str] = []
+    command = group
+    for token in args:
+        lookup = getattr(command, "get_command", None)
+        found = lookup(ctx, token) if lookup is not None else None
+        if found is None:
+            break
+        names.append(token)
+        command = found
+    return " ".join(names)
+
+
 app = typer.Typer(
-    name="ragtui", help="Private, offline answers from your own documents.",
+    name="ragtui", cls=_RootGroup, help="Private, offline answers from your own documents.",
     no_args_is_help=False, invoke_without_command=True, add_completion=True,
     pretty_exceptions_enable=False,
 )
@@ -61,6 +88,9 @@ def main_options(
         os.environ["RAGTUI_HOME"] = str(home.expanduser().resolve())
     if ctx.invoked_subcommand is None:
         _run_tui()
+    else:
+        logs.start(ctx.meta.get("ragtui.command") or ctx.invoked_subcommand,
+                   warnings_to_stderr=True)
 
 
 def _run_tui() -> None:
