@@ -18,6 +18,8 @@ from ragtui.cli.common import (
     _print_json,
     _progress,
     echo,
+    progress_bar,
+    short_item,
 )
 
 _SHOWN = ("ndcg@10", "recall@10", "mrr@10", "context_precision", "context_recall",
@@ -53,25 +55,17 @@ def parse_sets(pairs: list[str]) -> dict[str, Any]:
 
 @contextmanager
 def _case_progress(enabled: bool) -> Iterator[Callable[[int, int, str], None] | None]:
+    """The eval bar on a terminal (stderr): cases done of total and the current case."""
     import sys
 
     if not enabled or not sys.stderr.isatty():
         yield None
         return
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
-    with Progress(TextColumn("eval"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  TextColumn("{task.fields[item]}", style="dim"), transient=True) as bar:
+    with progress_bar() as bar:
         task = bar.add_task("eval", total=None, item="")
 
         def update(done: int, total: int, case_id: str) -> None:
-            bar.update(task, completed=done, total=total, item=case_id)
+            bar.update(task, completed=done, total=total, item=short_item(case_id))
 
         yield update
 
