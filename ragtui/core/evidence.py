@@ -11,6 +11,7 @@ sentence of another passage.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -212,7 +213,7 @@ def _following(scored: Sequence[Sentence]) -> dict[tuple[int, int], Sentence]:
     following: dict[tuple[int, int], Sentence] = {}
     for owned in by_owner.values():
         owned.sort(key=lambda s: s.start)
-        for this, after in zip(owned, owned[1:], strict=False):
+        for this, after in itertools.pairwise(owned):
             following[(this.owner, this.start)] = after
     return following
 
