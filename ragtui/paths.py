@@ -66,3 +66,8 @@ def evals_dir() -> Path:
 def logs_dir() -> Path:
     """Log files."""
     return data_dir() / "logs"
+
+
+def log_file() -> Path:
+    """ragtui's log: one line per command or app start, and every unexpected error."""
+    return logs_dir() / "ragtui.log"
