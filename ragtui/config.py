@@ -129,6 +129,9 @@ class AnswerSettings(_Section):
     """How questions become answers."""
 
     k: int = Field(3, ge=1, description="Passages retrieved for an answer.")
+    evidence_k: int = Field(
+        5, ge=1, description="Passages whose sentences may be the evidence (the answer's first)."
+    )
     context_tokens: int = Field(
         900, ge=64, description="Most prompt tokens spent on passages (prefill is the slow part)."
     )

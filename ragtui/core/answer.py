@@ -403,7 +403,8 @@ class AnswerPipeline:
              on_token: TokenFn | None) -> Answer:
         cfg, llm_cfg = self.settings.answer, self.settings.llm
         started = time.perf_counter()
-        hits = list(self.search(question, k or cfg.k))
+        pool = list(self.search(question, max(k or cfg.k, cfg.evidence_k)))
+        hits = pool[: k or cfg.k]
         retrieve_ms = (time.perf_counter() - started) * 1000
         backend: Backend | None = None
         try:
@@ -443,13 +444,13 @@ class AnswerPipeline:
             if cached is not None:  # what this answer cost now, not what the first one did
                 return done(cached.model_copy(update={"timings_ms": base["timings_ms"],
                                                       "tokens": base["tokens"]}))
-        scored, scores, confident = self._relevance(question, hits)
+        scored, scores, confident = self._relevance(question, hits, pool)
         if cfg.abstain and confident < cfg.min_confidence:
             closest = tuple(_citation(n, hit, inferred=True)
                             for n, hit in enumerate(hits[:_CLOSEST], 1))
             return done(Answer(question=question, answer=NOT_FOUND, citations=(),
                                abstained=True, closest=closest, **base))
-        base["evidence"] = evidence.select(question, hits, scored)
+        base["evidence"] = evidence.select(question, pool, scored)
         if backend is None:
             return done(extractive(question, hits, problem, base))
         reason = self.breaker.open_reason()
@@ -492,20 +493,22 @@ class AnswerPipeline:
         })
         flaw = answer_flaw(answer, generation, question, confident, cfg.overrule_decline)
         if flaw is not None and answer.evidence:
-            answer = quote(answer, hits, flaw)
+            answer = quote(answer, pool, flaw)
         if caching and self.cache is not None and flaw is None and not answer.fallback:
             with self.tracing.span("cache.store"):
                 self.cache.put(key, answer.model_dump(mode="json"), self.embed_query(question),
                                chunk_set)
         return done(answer)
 
-    def _relevance(self, question: str, hits: Sequence[Hit],
+    def _relevance(self, question: str, hits: Sequence[Hit], pool: Sequence[Hit],
                    ) -> tuple[list[evidence.Sentence], list[float | None], float]:
-        """The hits' sentences scored against the question (best first), each hit's best
-        sentence score (see passage_relevance), and the calibrated confidence that the hits
-        answer the question (see :mod:`ragtui.core.abstain`)."""
+        """The sentences of ``pool`` (``hits`` and the further passages searched for
+        evidence) scored against the question (best first), each hit's best sentence score
+        (see passage_relevance), and the calibrated confidence that the hits answer the
+        question (see :mod:`ragtui.core.abstain`)."""
         with self.tracing.span("answer.relevance") as span:
-            scored = evidence.score_sentences(self.embed_query(question), hits, self.embed)
+            every = evidence.score_sentences(self.embed_query(question), pool, self.embed)
+            scored = [s for s in every if s.owner < len(hits)]
             scores = evidence.best_per_hit(hits, scored)
             known = [s for s in scores if s is not None]
             found = abstain.signals(question, hits, scored)
@@ -519,7 +522,7 @@ class AnswerPipeline:
                 "ragtui.answer.sentences": len(scored),
                 **{f"ragtui.answer.signal.{k}": v for k, v in found.as_dict().items()},
             })
-            return scored, scores, confident
+            return every, scores, confident
 
     def _lookup(self, key: str, question: str, chunk_set: str) -> Answer | None:
         """An exact, then a semantic, cache hit (marked as such), or None."""
