@@ -293,3 +293,21 @@ def test_a_decline_with_closely_matching_passages_is_overruled_by_the_evidence(
     strict = create_engine(load_settings(answer={"overrule_decline": 1.0}), engine.data_dir)
     _use(strict, backend)
     assert strict.ask(question, use_cache=False).abstained
+
+
+def test_evidence_may_come_from_passages_past_the_prompts(engine: Engine) -> None:
+    from ragtui.config import load_settings
+
+    question = "At what mileage is the timing belt replaced?"
+    searched = [h.chunk_id for h in engine.search(question, k=4).hits]
+    for evidence_k, beyond in ((1, False), (4, True)):
+        eng = create_engine(load_settings(answer={"k": 1, "evidence_k": evidence_k,
+                                                  "abstain": False}), engine.data_dir)
+        backend = Scripted("45,000 miles [1].")
+        _use(eng, backend)
+        answer = eng.ask(question, use_cache=False)
+        assert answer.packed == (searched[0],), "the prompt holds answer.k passages"
+        sources = {e.chunk_id for e in answer.evidence}
+        assert answer.evidence and sources <= set(searched[:evidence_k])
+        assert bool(sources - {searched[0]}) is beyond, "a second item from another passage"
+        eng.close()
