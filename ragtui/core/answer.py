@@ -92,9 +92,10 @@ def render(template: prompts.PromptTemplate, packed: Packed, question: str) -> t
         template.render_passage(n, _source(hit), text)
         for n, (hit, text) in enumerate(zip(packed.hits, packed.texts, strict=True), 1)
     )
+    prefix = template.prefix_for(question)
     if template.format == "chat":
-        return template.prefix, "Passages:\n" + blocks + "\n" + template.render_suffix(question)
-    return template.prefix, blocks + template.render_suffix(question)
+        return prefix, "Passages:\n" + blocks + "\n" + template.render_suffix(question)
+    return prefix, blocks + template.render_suffix(question)
 
 
 _WORDS = re.compile(r"\w+")
@@ -249,7 +250,7 @@ def prompt_context(question: str, hits: Sequence[Hit], scores: Sequence[float | 
     packed into what the model's context leaves after the fixed text and the answer."""
     cfg, llm_cfg = settings.answer, settings.llm
     kept, weak = focus(hits, scores, cfg.passage_margin)
-    fixed = backend.count_tokens(template.prefix + template.render_suffix(question))
+    fixed = backend.count_tokens(template.prefix_for(question) + template.render_suffix(question))
     budget = min(cfg.context_tokens, llm_cfg.n_ctx - llm_cfg.max_tokens - fixed - 16)
     packed = pack(kept, template, backend.count_tokens, max(budget, 0))
     packed.weak = [h.chunk_id for h in weak]

@@ -101,7 +101,7 @@ def main() -> None:
         cases = [c for c in cases if c["id"] in wanted]
     rows: list[dict[str, Any]] = []
     for case in cases:
-        rows.append(_ask(engine, case, docs))
+        rows.append(ask_case(engine, case, docs))
         print(json.dumps({k: rows[-1][k] for k in ("id", "right", "abstained", "answer")}),
               file=sys.stderr, flush=True)
     answerable = [r for r in rows if r["answerable"]]
@@ -138,7 +138,8 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _ask(engine: Any, case: dict[str, Any], docs: Path) -> dict[str, Any]:
+def ask_case(engine: Any, case: dict[str, Any], docs: Path) -> dict[str, Any]:
+    """Ask ``case`` and score it: facts in the answer or its evidence, source cited."""
     answer = engine.ask(case["question"], use_cache=False)
     cited = {_relative(p, docs) for c in answer.citations for p in (c.path, *c.also_at)}
     evidence_text = " ".join(e.text for e in answer.evidence)

@@ -9,6 +9,7 @@ from functools import cache
 from pathlib import Path
 
 from ragtui.core.errors import RagtuiError
+from ragtui.core.prompts.kinds import KINDS, answer_kind
 
 _HERE = Path(__file__).parent
 _FILE = re.compile(r"^(?P<name>[\w-]+)@(?P<version>\d+)\.toml$")
@@ -17,7 +18,12 @@ _DELIMITERS = re.compile(r"<<<|>>>")
 
 @dataclass(frozen=True)
 class PromptTemplate:
-    """A prompt: a fixed prefix, one block per passage, and a suffix with the question."""
+    """A prompt: a fixed prefix, one block per passage, and a suffix with the question.
+
+    A template with ``examples`` (one worked example per answer kind, see
+    :mod:`ragtui.core.prompts.kinds`) puts the one for the question's kind at
+    ``{example}`` in its prefix: a handful of fixed prefixes, each cached once.
+    """
 
     name: str
     version: int
@@ -26,11 +32,19 @@ class PromptTemplate:
     passage: str
     suffix: str
     stop: tuple[str, ...]
+    examples: tuple[tuple[str, str], ...] = ()
 
     @property
     def id(self) -> str:
         """``name@version``, as recorded with every answer."""
         return f"{self.name}@{self.version}"
+
+    def prefix_for(self, question: str) -> str:
+        """The fixed prefix, with the worked example for ``question``'s kind of answer."""
+        if not self.examples:
+            return self.prefix
+        pool = dict(self.examples)
+        return self.prefix.replace("{example}", pool.get(answer_kind(question), pool["other"]))
 
     def render_passage(self, n: int, source: str, text: str) -> str:
         """One quoted passage; delimiter look-alikes inside documents are neutralised."""
@@ -70,7 +84,14 @@ def load(name: str, version: int | None = None) -> PromptTemplate:
         )
     with (_HERE / f"{name}@{chosen}.toml").open("rb") as fh:
         raw = tomllib.load(fh)
+    examples = raw.get("examples", {})
+    unknown = sorted(set(examples) - set(KINDS))
+    if examples and ("other" not in examples or unknown):
+        raise RagtuiError(
+            f"Prompt {name}@{chosen} has examples for {unknown or 'no other'}: give one per "
+            f"kind of {', '.join(KINDS)}, with 'other' always."
+        )
     return PromptTemplate(
         name, chosen, raw["format"], raw["prefix"], raw["passage"], raw["suffix"],
-        tuple(raw.get("stop", [])),
+        tuple(raw.get("stop", [])), tuple(sorted(examples.items())),
     )

@@ -1,0 +1,71 @@
+"""A floor under answer quality on real documents: a slice of the real-documents set
+(assets/realdocs), asked of the real default models over the files it needs.
+
+The slice is every other answerable question about the Rust book, the tldr pages and
+The Devil's Dictionary (the files in ../shared/data/personal-docs, not the Debian manuals,
+which need a download), and four on-topic questions those files do not answer. The
+floors sit below what the slice measures (see tests/bench/README.md) by a margin for
+the machine's noise, so a regression of several questions fails.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ragtui.core.engine import Engine, create_engine
+from tests.bench.realdocs import SET, ask_case
+
+pytestmark = pytest.mark.slow
+
+_UNANSWERABLE = {"rd-073", "rd-075", "rd-077", "rd-088"}
+_MIN_RIGHT = 0.55
+_MIN_ABSTAINED = 0.5
+
+
+def _slice() -> list[dict[str, object]]:
+    cases = [json.loads(line) for line in (SET / "questions.jsonl").open()]
+    answerable = [c for c in cases if c["answerable"] and int(c["id"][3:]) <= 36
+                  and any(s.startswith("personal-docs/") for s in c["expected_sources"])]
+    return answerable[::2] + [c for c in cases if c["id"] in _UNANSWERABLE]
+
+
+@pytest.fixture(scope="module")
+def engine(shared_data: Path, tmp_path_factory: pytest.TempPathFactory,
+           ) -> Iterator[tuple[Engine, Path]]:
+    home = tmp_path_factory.mktemp("realdocs-home")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RAGTUI_HOME", str(home))
+        docs = home / "docs"
+        for case in _slice():
+            for source in case["expected_sources"]:  # type: ignore[attr-defined]
+                prefix, _, rest = str(source).partition("/")
+                if prefix == "personal-docs":
+                    target = docs / str(source)
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(shared_data / "personal-docs" / rest, target)
+        eng = create_engine()
+        eng.add_folder(docs)
+        eng.index()
+        yield eng, docs
+        eng.close()
+
+
+def test_a_slice_of_real_document_questions_stays_above_its_floor(
+    engine: tuple[Engine, Path],
+) -> None:
+    eng, docs = engine
+    rows = [ask_case(eng, case, docs) for case in _slice()]
+    answerable = [r for r in rows if r["answerable"]]
+    unanswerable = [r for r in rows if not r["answerable"]]
+    right = sum(r["right"] for r in answerable) / len(answerable)
+    abstained = sum(r["abstained"] for r in unanswerable) / len(unanswerable)
+    summary = [(r["id"], r["right"], r["abstained"], r["answer"][:60]) for r in rows]
+    assert right >= _MIN_RIGHT, summary
+    assert abstained >= _MIN_ABSTAINED, summary
+    assert not any(r["looped"] for r in rows), summary
+    assert all(r["evidence"] for r in answerable if not r["abstained"]), summary
