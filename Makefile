@@ -38,6 +38,7 @@ run: install
 
 lint: dev
 	$(BIN)/ruff check ragtui tests
+	$(BIN)/ruff format --check ragtui tests
 	$(BIN)/mypy ragtui
 	$(BIN)/lint-imports
 

@@ -109,3 +109,8 @@ def models_dir() -> Path:
 def logs_dir() -> Path:
     """Log files."""
     return layout().logs
+
+
+def log_file() -> Path:
+    """ragtui's log: one line per command or app start, and every unexpected error."""
+    return logs_dir() / "ragtui.log"

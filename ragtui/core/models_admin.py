@@ -9,7 +9,7 @@ Three places hold models:
 * whatever ``config.toml`` points at directly (``llm.model_path``,
   ``embedding.model_dir``), which ragtui uses but does not manage.
 
-Nothing here opens a network connection: downloading lives in :mod:`ragtui.pull`.
+Nothing here opens a network connection: downloading lives in :mod:`ragtui.cli.pull`.
 """
 
 from __future__ import annotations

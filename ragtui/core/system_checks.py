@@ -62,7 +62,7 @@ class Check:
 def report(cpuinfo: Path = Path("/proc/cpuinfo"), proc_sys: Path = Path("/proc/sys"),
            repair: bool = False) -> dict[str, Any]:
     """The full doctor report: the index health report of ``engine.stats.doctor()``
-    (its keys unchanged) plus ``checks`` and ``ok`` (no check failed).
+    (its keys unchanged) plus ``log_file``, ``checks`` and ``ok`` (no check failed).
 
     A damaged store fails its check and leaves the index unchecked; with ``repair`` it is
     mended (salvaged, rebuilt, recreated or set aside) and its check warns what was done.
@@ -98,6 +98,7 @@ def report(cpuinfo: Path = Path("/proc/cpuinfo"), proc_sys: Path = Path("/proc/s
     checks.append(_index_check(index))
     checks.append(_files_check(index))
     return index | {
+        "log_file": str(paths.log_file()),
         "checks": [c.as_json() for c in checks],
         "ok": all(c.status != "fail" for c in checks),
     }

@@ -14,8 +14,11 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.screen import Screen
+from textual.types import NoActiveAppError
 from textual.widgets import Footer, Static
 
+from ragtui import logs
+from ragtui.tui.errors import worker_failed
 from ragtui.tui.indexing import IndexService
 
 if TYPE_CHECKING:
@@ -111,11 +114,24 @@ class MainScreen(Screen[None]):
 
     def from_thread(self, callback: Callable[..., object], *args: object,
                     **kwargs: object) -> None:
-        """Run ``callback`` on the UI thread from a worker; a no-op once the app has closed."""
+        """Run ``callback`` on the UI thread from a worker; a no-op once the app has closed.
+
+        An error ``callback`` raises is raised here, so it fails the worker and reaches
+        :func:`ragtui.tui.errors.worker_failed`.
+        """
         try:
-            self.app.call_from_thread(callback, *args, **kwargs)
-        except Exception:  # NoActiveAppError / "App is not running": nobody left to tell
+            app = self.app
+        except NoActiveAppError:
             return
+        try:
+            app.call_from_thread(callback, *args, **kwargs)
+        except Exception:
+            if app.is_running:
+                raise  # the callback failed, not the app: a bug to report
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A worker of this screen ended in error: report it."""
+        worker_failed(self.app, event)
 
 
 class RagtuiApp(App[None]):
@@ -145,6 +161,7 @@ class RagtuiApp(App[None]):
         self._service_worker: Worker[None] | None = None
 
     def on_mount(self) -> None:
+        logs.start("app")
         self.switch_mode("ask")
         if self.watch_folders:
             self.ensure_service()
@@ -162,6 +179,10 @@ class RagtuiApp(App[None]):
                 self.service.run, name="index-and-watch", group="index", thread=True,
                 exit_on_error=False,
             )
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """An app-level worker (the indexer and watcher) ended in error: report it."""
+        worker_failed(self, event)
 
     def _show_notices(self) -> None:
         for notice in self.service.take_notices():

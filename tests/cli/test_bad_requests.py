@@ -68,7 +68,7 @@ def test_full_disk_is_one_sentence(exc: Exception, tmp_path: Path,
 
 
 def test_full_disk_outside_a_command_is_one_sentence(tmp_path: Path) -> None:
-    code = ("import errno, ragtui.cli as c\n"
+    code = ("import errno, ragtui.cli.root as c\n"
             "def boom(*a, **k): raise OSError(errno.ENOSPC, 'No space left on device')\n"
             "c.app = boom\nc.main()\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

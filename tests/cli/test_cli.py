@@ -173,7 +173,7 @@ def test_bench_reports_its_figures(tmp_path: Path) -> None:
 
 
 def test_bare_command_opens_the_app_and_help_still_works(monkeypatch: pytest.MonkeyPatch) -> None:
-    import ragtui.cli as cli
+    import ragtui.cli.root as cli
 
     opened: list[bool] = []
     monkeypatch.setattr(cli, "_run_tui", lambda: opened.append(True))

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ragtui import cli_common
 from ragtui.cli import app
+from ragtui.cli import common as cli_common
 
 
 @pytest.fixture

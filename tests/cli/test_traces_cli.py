@@ -84,7 +84,7 @@ def test_stats(tmp_path: Path) -> None:
 
 
 def test_stats_columns_stay_apart_with_large_numbers() -> None:
-    from ragtui.cli_traces import _columns
+    from ragtui.cli.traces import _columns
 
     lines = _columns([["", "n", "p50", "p95"], ["index", "1,234", "11,296,645.4", "1,296,645.4"],
                       ["search", "7", "3.1", "9.9"]])

@@ -114,10 +114,10 @@ PROBES = [
         [f"page {n} of the ocelot survey" for n in range(1, 151)]), "indexed", "ocelot"),
     # decompression bombs (the limit is 1 MB in these tests)
     Probe("bomb.txt.gz", lambda: gzip_bomb(512), "failed",
-          r"bomb\.txt\.gz decompresses to more than 1\.0 MB, over the ingest\.max_file_mb "
+          r"bomb\.txt\.gz decompresses to more than 1\.0 MiB, over the ingest\.max_file_mb "
           r"limit: raise ingest\.max_file_mb to read it\."),
     Probe("bomb.docx", lambda: docx_bomb(64), "failed",
-          r"bomb\.docx unpacks to 64\.\d MB, over the 1\.0 MB limit set by "
+          r"bomb\.docx unpacks to 64\.\d MiB, over the 1\.0 MiB limit set by "
           r"ingest\.max_file_mb: raise ingest\.max_file_mb to read it\."),
     Probe("bad.txt.gz", lambda: gzip.compress(b"a gzipped note")[:-12] + b"\xff" * 12, "failed",
           r"bad\.txt\.gz is not a valid gzip file \(.+\): re-download or re-compress it\."),
@@ -212,7 +212,7 @@ def test_a_gzip_bomb_stops_at_the_limit_without_inflating_it(tmp_path: Path) -> 
     assert bomb.stat().st_size < MB
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.monotonic()
-    with pytest.raises(LoaderError, match=r"decompresses to more than 1\.0 MB"):
+    with pytest.raises(LoaderError, match=r"decompresses to more than 1\.0 MiB"):
         loaders.load_file(bomb, max_bytes=MB)
     assert time.monotonic() - started < 2.0
     grown_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before

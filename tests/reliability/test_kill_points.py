@@ -25,7 +25,7 @@ pytestmark = pytest.mark.slow
 TLDR_PAGES = 30
 EMBED_BATCH = 16
 # python -m ragtui, with a progress line for every event instead of every 5 s
-EVERY_EVENT = ("import sys, ragtui.cli_common as c; c.PROGRESS_EVERY_S = 0.0; "
+EVERY_EVENT = ("import sys, ragtui.cli.common as c; c.PROGRESS_EVERY_S = 0.0; "
                "from ragtui.cli import main; sys.argv[0] = 'ragtui'; main()")
 
 

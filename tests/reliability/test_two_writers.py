@@ -21,7 +21,7 @@ import pytest
 from tests.conftest import DEMO_CORPUS
 from tests.reliability.conftest import chunk_ids, doctor, keyword_only, one_sentence, ragtui
 
-EVERY_EVENT = ("import sys, ragtui.cli_common as c; c.PROGRESS_EVERY_S = 0.0; "
+EVERY_EVENT = ("import sys, ragtui.cli.common as c; c.PROGRESS_EVERY_S = 0.0; "
                "from ragtui.cli import main; sys.argv[0] = 'ragtui'; main()")
 
 

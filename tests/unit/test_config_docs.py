@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import BaseModel
 
-from ragtui import config_docs
+from ragtui.cli import config_docs
 from ragtui.config import Settings
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ragtui.cli_eval import parse_sets
+from ragtui.cli.evals import parse_sets
 from ragtui.core.eval import metrics
 from ragtui.core.eval.compare import compare
 from ragtui.core.eval.runner import aggregate

@@ -679,8 +679,8 @@ def test_a_docx_that_unpacks_past_the_size_limit_is_refused_before_parsing(
     path = tmp_path / "bomb.docx"
     document.save(str(path))
     assert path.stat().st_size < 512 * 1024
-    with pytest.raises(LoaderError, match=r"bomb\.docx unpacks to \d\.\d MB, over the "
-                       r"512\.0 KB limit set by ingest\.max_file_mb"):
+    with pytest.raises(LoaderError, match=r"bomb\.docx unpacks to \d\.\d MiB, over the "
+                       r"512\.0 KiB limit set by ingest\.max_file_mb"):
         load_file(path, max_bytes=512 * 1024)
     assert "zebra" in load_file(path).sections[0].text  # the default limit reads it
 
@@ -724,7 +724,7 @@ def test_corrupt_gzip(tmp_path: Path) -> None:
 
 def test_file_over_size_limit(tmp_path: Path) -> None:
     path = write(tmp_path, "big.txt", "x" * 5000)
-    with pytest.raises(LoaderError, match=r"big\.txt is 4\.9 KB, over the .*ingest\.max_file_mb"):
+    with pytest.raises(LoaderError, match=r"big\.txt is 4\.9 KiB, over the .*ingest\.max_file_mb"):
         load_file(path, max_bytes=1000)
     assert load_file(path, max_bytes=5000).sections
 

@@ -23,7 +23,7 @@ from textual.widgets import Button, Checkbox, DataTable, Input, Label, ProgressB
 
 from ragtui.core.api import EvalComparison, RagtuiError
 from ragtui.tui.app import MainScreen
-from ragtui.tui.widgets.waterfall import duration_text
+from ragtui.units import format_ms
 
 #: The runs table's metric columns: (metric, column title).
 HEADLINE = (("ndcg@10", "nDCG@10"), ("token_f1", "F1"), ("faithfulness", "Faith"),
@@ -39,7 +39,7 @@ def metric_text(name: str, value: float | None) -> str:
     if value is None:
         return "—"
     if name == "latency_ms":
-        return duration_text(float(value))
+        return format_ms(float(value))
     if name.endswith("_tokens"):
         return f"{value:.0f}"
     return f"{value:.3f}"

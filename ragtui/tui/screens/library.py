@@ -20,6 +20,7 @@ from ragtui.core.api import FileInfo, IndexHealth, IndexLocked, IndexSize, Ragtu
 from ragtui.tui.app import MainScreen
 from ragtui.tui.indexing import ProgressView
 from ragtui.tui.screens.dialogs import ConfirmDialog, PromptDialog
+from ragtui.units import format_bytes
 
 log = logging.getLogger(__name__)
 
@@ -29,15 +30,6 @@ COLUMNS = (("status", "Status", 7), ("chunks", "Chunks", 6), ("indexed_at", "Ind
 MORE_ROW = "more"  # the key of the "N more files" row
 _STATUS_STYLE = {"indexed": "$success", "empty": "$text-muted", "skipped": "$text-muted",
                  "failed": "$error"}
-
-
-def human_bytes(n: float) -> str:
-    """1.2 MiB."""
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if abs(n) < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GiB"  # pragma: no cover
 
 
 def progress_line(p: ProgressView) -> str:
@@ -69,7 +61,7 @@ def health_content(report: IndexHealth | None, size: IndexSize | None,
     parts.append(f"files {cat.files} · chunks {cat.chunks} · embedded {cat.embedded}\n")
     parts.append(f"keywords {kw.chunks} · vectors {vec.rows}\n")
     if size is not None:
-        parts.append(f"{human_bytes(size.bytes_on_disk)} on disk\n")
+        parts.append(f"{format_bytes(size.bytes_on_disk)} on disk\n")
     for action in report.repaired:
         parts.append((f"repaired: {action}\n", "$warning"))
     for item in report.problems:

@@ -17,8 +17,7 @@ from textual_plotext import PlotextPlot
 
 from ragtui.core.api import RagtuiError, StatsReport
 from ragtui.tui.app import MainScreen
-from ragtui.tui.screens.library import human_bytes
-from ragtui.tui.widgets.waterfall import duration_text
+from ragtui.units import format_bytes, format_ms
 
 WINDOWS = ("1h", "24h", "7d", "30d", "all")
 # the answer pipeline's stages, in pipeline order (roots and index spans have their own rows)
@@ -32,7 +31,7 @@ def _pct(rate: float | None) -> str:
 
 
 def _ms(value: float | None) -> str:
-    return "—" if value is None else duration_text(value)
+    return "—" if value is None else format_ms(value)
 
 
 def _num(value: float | None, digits: int = 1) -> str:
@@ -120,11 +119,11 @@ def system_panel(s: StatsReport) -> Content:
     return _lines([
         ("files", f"{index.get('files', 0)} ({index.get('failed', 0)} failed)"),
         ("chunks", f"{index.get('chunks', 0)} ({index.get('embedded', 0)} embedded)"),
-        ("on disk", human_bytes(index.get("bytes_on_disk", 0))),
-        ("memory now", human_bytes(current["rss_bytes"]) if current.get("rss_bytes") else "—"),
-        ("memory p50", human_bytes(process["rss_bytes_p50"]) if process["rss_bytes_p50"]
+        ("on disk", format_bytes(index.get("bytes_on_disk", 0))),
+        ("memory now", format_bytes(current["rss_bytes"]) if current.get("rss_bytes") else "—"),
+        ("memory p50", format_bytes(process["rss_bytes_p50"]) if process["rss_bytes_p50"]
          else "—"),
-        ("memory max", human_bytes(process["rss_bytes_max"]) if process["rss_bytes_max"]
+        ("memory max", format_bytes(process["rss_bytes_max"]) if process["rss_bytes_max"]
          else "—"),
         ("CPU s/answer", _num(process["cpu_s_per_answer"]["p50"])),
         ("traces", f"{s.traces} " + " ".join(f"{k}:{v}" for k, v in

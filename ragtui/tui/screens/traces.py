@@ -18,7 +18,8 @@ from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from ragtui.core.api import Passage, RagtuiError, SpanRecord, TraceRecord, printable
 from ragtui.tui.app import MainScreen
-from ragtui.tui.widgets.waterfall import Waterfall, duration_text
+from ragtui.tui.widgets.waterfall import Waterfall
+from ragtui.units import format_ms
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,7 @@ MAX_CHUNK_ROWS = 30
 def attributes_content(span: SpanRecord) -> Content:
     """A span's attributes and events (documents and the prompt have their own tabs)."""
     parts: list[tuple[str, str] | str] = [
-        (span.name, "bold $accent"), f"  {duration_text(span.duration_ms)}  ",
+        (span.name, "bold $accent"), f"  {format_ms(span.duration_ms)}  ",
         (span.status.lower(), "$error" if span.status == "ERROR" else "$text-muted"), "\n",
     ]
     for key in sorted(span.attributes):
@@ -207,7 +208,7 @@ class TracesScreen(MainScreen):
             text = Text(printable(t.summary.get("input") or "").replace("\n", " "))
             status = Content.styled(t.status.lower(), "$error" if t.status == "ERROR" else "")
             table.add_row(time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t.start_ns / 1e9)),
-                          t.name, duration_text(t.duration_ms), status,
+                          t.name, format_ms(t.duration_ms), status,
                           Content.styled(t.note(), "$warning"), text, key=t.trace_id)
         table.border_subtitle = f"{len(traces)} newest · r reload"
         if not traces:
@@ -253,7 +254,7 @@ class TracesScreen(MainScreen):
         self.current = trace
         self.query_one(Waterfall).show(trace.spans)
         box = self.query_one("#waterfall-box")
-        box.border_title = f"Spans · {trace.name} · {duration_text(trace.duration_ms)}"
+        box.border_title = f"Spans · {trace.name} · {format_ms(trace.duration_ms)}"
         table = self.query_one("#chunk-table", DataTable)
         table.clear()
         for item in rows:

@@ -15,6 +15,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from ragtui.core.api import SpanRecord
+from ragtui.units import format_ms
 
 _MIN_BAR = 8  # cells the bars keep however long the span names are
 _BAR_STYLE = {"OK": "$accent", "UNSET": "$accent", "ERROR": "$error"}
@@ -46,15 +47,6 @@ def span_rows(spans: Sequence[SpanRecord]) -> list[Row]:
 
     walk(None, 0)
     return rows
-
-
-def duration_text(ms: float) -> str:
-    """``812 ms``, ``3.41 s``, ``0.4 ms``."""
-    if ms >= 1000:
-        return f"{ms / 1000:.2f} s"
-    if ms >= 10:
-        return f"{ms:.0f} ms"
-    return f"{ms:.1f} ms"
 
 
 def bar(start: int, end: int, t0: int, total: int, width: int) -> tuple[int, int]:
@@ -122,7 +114,7 @@ class Waterfall(Widget, can_focus=True):
                 " " * offset,
                 ("█" * length, style),
                 " " * (bar_width - offset - length),
-                (duration_text(span.duration_ms).rjust(time_width), "$text-muted"),
+                (format_ms(span.duration_ms).rjust(time_width), "$text-muted"),
             )
             if index == self.selected:
                 line = line.stylize("reverse" if self.has_focus else "on $boost")

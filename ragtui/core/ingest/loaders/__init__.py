@@ -14,7 +14,8 @@ from pathlib import Path, PurePath
 
 from ragtui.core.ingest.document import LoadedDocument, LoaderError, Unsupported
 from ragtui.core.ingest.loaders import code, docx, gzip, html, markdown, pdf, rst, text
-from ragtui.core.ingest.loaders._errors import detail, human_size
+from ragtui.core.ingest.loaders._errors import detail
+from ragtui.units import format_bytes
 
 __all__ = [
     "SUPPORTED_NAMES", "SUPPORTED_SUFFIXES", "load_file", "loader_for", "parse_bytes",
@@ -88,7 +89,7 @@ def read_bytes(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
 
 def _too_big(shown: str, size: int, max_bytes: int) -> LoaderError:
     return LoaderError(
-        f"{shown} is {human_size(size)}, over the {human_size(max_bytes)} limit set by "
+        f"{shown} is {format_bytes(size)}, over the {format_bytes(max_bytes)} limit set by "
         "ingest.max_file_mb: raise ingest.max_file_mb to read it."
     )
 

@@ -11,12 +11,3 @@ def detail(exc: BaseException, limit: int = 120) -> str:
     if len(first) > limit:
         first = first[:limit].rsplit(" ", 1)[0] + "…"
     return first
-
-
-def human_size(size: int) -> str:
-    """``size`` bytes as a short human-readable string (``"512 bytes"``, ``"3.2 MB"``)."""
-    if size < 1024:
-        return f"{size} bytes"
-    if size < 1024 * 1024:
-        return f"{size / 1024:.1f} KB"
-    return f"{size / (1024 * 1024):.1f} MB"

@@ -8,7 +8,8 @@ import zipfile
 from typing import TYPE_CHECKING
 
 from ragtui.core.ingest.document import LoadedDocument, LoaderError, Section
-from ragtui.core.ingest.loaders._errors import detail, human_size
+from ragtui.core.ingest.loaders._errors import detail
+from ragtui.units import format_bytes
 
 if TYPE_CHECKING:  # python-docx loads on the first Word file, not at start-up
     from docx.oxml.xmlchemy import BaseOxmlElement
@@ -178,7 +179,7 @@ def parse_bytes(data: bytes, name: str, *, max_bytes: int | None = None) -> Load
     unpacked = _unpacked_size(data) if max_bytes is not None else None
     if unpacked is not None and max_bytes is not None and unpacked > max_bytes:
         raise LoaderError(
-            f"{name} unpacks to {human_size(unpacked)}, over the {human_size(max_bytes)} limit "
+            f"{name} unpacks to {format_bytes(unpacked)}, over the {format_bytes(max_bytes)} limit "
             "set by ingest.max_file_mb: raise ingest.max_file_mb to read it."
         )
     try:

@@ -12,7 +12,8 @@ from pathlib import PurePath
 
 from ragtui.core.ingest.document import LoadedDocument, LoaderError, Unsupported
 from ragtui.core.ingest.loaders import html, markdown, rst, text
-from ragtui.core.ingest.loaders._errors import detail, human_size
+from ragtui.core.ingest.loaders._errors import detail
+from ragtui.units import format_bytes
 
 NAME = "gzip"
 SUFFIXES = frozenset({".gz"})
@@ -48,7 +49,7 @@ def decompress(data: bytes, name: str, max_bytes: int) -> bytes:
                 out.write(chunk)
                 if out.tell() > max_bytes:
                     raise LoaderError(
-                        f"{name} decompresses to more than {human_size(max_bytes)}, over the "
+                        f"{name} decompresses to more than {format_bytes(max_bytes)}, over the "
                         "ingest.max_file_mb limit: raise ingest.max_file_mb to read it."
                     )
     except LoaderError:

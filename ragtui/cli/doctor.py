@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from ragtui.cli_common import JsonOpt, echo, print_json
+from ragtui.cli.common import JsonOpt, echo, print_json
 
 _MARKS = {"ok": ("ok  ", typer.colors.GREEN), "warn": ("warn", typer.colors.YELLOW),
           "fail": ("FAIL", typer.colors.RED)}
@@ -37,5 +37,6 @@ def doctor(
         problems = sum(c["status"] == "fail" for c in report["checks"])
         warnings = sum(c["status"] == "warn" for c in report["checks"])
         echo(f"{problems} failed, {warnings} warnings")
+        echo(f"log: {report['log_file']}")
     if not report["ok"]:
         raise typer.Exit(1)

@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ragtui import paths
-from ragtui.cli_common import JsonOpt, echo, engine, fail, print_json
+from ragtui.cli.common import JsonOpt, echo, engine, fail, print_json
 from ragtui.core.errors import RagtuiError
+from ragtui.units import format_bytes
 
 if TYPE_CHECKING:
     from ragtui.core.models_admin import ImportResult
@@ -23,13 +24,7 @@ models_app = typer.Typer(
 
 
 def _size(n: int | None) -> str:
-    if n is None:
-        return "?"
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1000 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000  # type: ignore[assignment]
-    return str(n)
+    return "?" if n is None else format_bytes(n)
 
 
 @models_app.command("list")
@@ -183,7 +178,7 @@ def pull(
 ) -> None:
     """Download a catalogue model on a connected machine (the only command that uses the
     network)."""
-    from ragtui import pull as puller
+    from ragtui.cli import pull as puller
 
     with engine() as eng:
         install = dest is None

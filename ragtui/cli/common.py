@@ -20,6 +20,8 @@ from ragtui.core.errors import RagtuiError
 from ragtui.core.text import printable, printable_json
 
 if TYPE_CHECKING:
+    from rich.progress import Progress as RichProgress
+
     from ragtui.core.engine import Engine
     from ragtui.core.index.indexer import Progress
 
@@ -156,23 +158,35 @@ def _progress(enabled: bool, lines: bool = False, as_json: bool = False,
     if not enabled or not sys.stderr.isatty():
         yield None
         return
-    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
-    from rich.progress import Progress as Bar
-
-    with Bar(
-        TextColumn("{task.description:<8}"), BarColumn(), MofNCompleteColumn(),
-        TimeRemainingColumn(), TextColumn("{task.fields[item]}", style="dim", markup=False),
-        transient=True, console=None,
-    ) as bar:
+    with progress_bar() as bar:
         tasks: dict[str, Any] = {}
 
         def update(p: Progress) -> None:
             if p.phase not in tasks:
                 tasks[p.phase] = bar.add_task(p.phase, total=p.total or None, item="")
-            item = printable(p.item if len(p.item) < 50 else "…" + p.item[-49:])
-            bar.update(tasks[p.phase], completed=p.done, total=p.total or None, item=item)
+            bar.update(tasks[p.phase], completed=p.done, total=p.total or None,
+                       item=short_item(p.item))
 
         yield update
+
+
+def progress_bar() -> RichProgress:
+    """The CLI's one progress bar, on stderr and gone when done: the task's name, the bar,
+    done of total, time left and the current item (shown as text, never as markup)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
+    from rich.progress import Progress as Bar
+
+    return Bar(
+        TextColumn("{task.description:<8}"), BarColumn(), MofNCompleteColumn(),
+        TimeRemainingColumn(), TextColumn("{task.fields[item]}", style="dim", markup=False),
+        transient=True, console=Console(stderr=True),
+    )
+
+
+def short_item(item: str, width: int = 50) -> str:
+    """``item`` (a file or a case) printable and at most ``width`` cells, keeping its end."""
+    return printable(item if len(item) < width else "…" + item[-(width - 1):])
 
 
 @contextmanager

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ragtui.cli_common import fail
+from ragtui.cli.common import fail
 
 
 def help_topic(
@@ -46,6 +46,6 @@ def help_topic(
 
 def _docs() -> Any:
     """The config reference generator (imported when help is asked for)."""
-    from ragtui import config_docs
+    from ragtui.cli import config_docs
 
     return config_docs

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ragtui.cli_common import JsonOpt, _engine, _fail, _print_json, echo
+from ragtui.cli.common import JsonOpt, _engine, _fail, _print_json, echo
+from ragtui.units import format_bytes, format_ms
 
 if TYPE_CHECKING:
     from ragtui.core.trace_store import SpanRecord, TraceRecord
@@ -21,10 +22,6 @@ _LONG = 60
 
 def _local(start_ns: int) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(start_ns / 1e9))
-
-
-def _duration(ms: float) -> str:
-    return f"{ms / 1000:.2f} s" if ms >= 1000 else f"{ms:.1f} ms"
 
 
 @traces_app.command("list")
@@ -49,7 +46,7 @@ def list_traces(
         text = (t.summary.get("input") or "").replace("\n", " ")
         text = text if len(text) <= 48 else text[:47] + "…"
         echo(f"{t.trace_id[:8]:<10}{_local(t.start_ns):<21}{t.name:<8}"
-                   f"{_duration(t.duration_ms):>10}  {t.status.lower():<7}{t.note():<17}{text}")
+                   f"{format_ms(t.duration_ms):>10}  {t.status.lower():<7}{t.note():<17}{text}")
 
 
 def _brief(key: str, value: Any) -> str | None:
@@ -71,7 +68,7 @@ def _tree(trace: TraceRecord) -> list[str]:
     for span in trace.spans:
         parent = span.parent_id if span.parent_id in ids else None
         children.setdefault(parent, []).append(span)
-    lines = [f"trace {trace.trace_id}  {trace.name}  {_duration(trace.duration_ms)}  "
+    lines = [f"trace {trace.trace_id}  {trace.name}  {format_ms(trace.duration_ms)}  "
              f"{trace.status.lower()}  {_local(trace.start_ns)}"]
 
     def walk(parent: str | None, lead: str) -> None:
@@ -81,7 +78,7 @@ def _tree(trace: TraceRecord) -> list[str]:
             branch = "└─ " if last else "├─ "
             attrs = [b for k, v in span.attributes.items() if (b := _brief(k, v))]
             status = "" if span.status != "ERROR" else "  ERROR"
-            lines.append(f"{lead}{branch}{span.name}  {_duration(span.duration_ms)}{status}"
+            lines.append(f"{lead}{branch}{span.name}  {format_ms(span.duration_ms)}{status}"
                          + (f"  {' '.join(attrs)}" if attrs else ""))
             walk(span.span_id, lead + ("   " if last else "│  "))
 
@@ -152,13 +149,8 @@ def _fmt(value: Any, unit: str = "", digits: int = 1) -> str:
     return f"{value:,.{digits}f}{unit}"
 
 
-def _size(value: Any) -> str:
-    if value is None:
-        return "–"
-    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
-        if value >= scale:
-            return f"{value / scale:,.1f} {unit}"
-    return f"{value:,.0f} B"
+def _size(value: float | None) -> str:
+    return "–" if value is None else format_bytes(value)
 
 
 def stats(

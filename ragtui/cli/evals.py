@@ -10,7 +10,17 @@ from typing import Annotated, Any
 
 import typer
 
-from ragtui.cli_common import JsonOpt, _cancel_on_interrupt, _engine, _fail, _print_json, echo
+from ragtui.cli.common import (
+    JsonOpt,
+    _cancel_on_interrupt,
+    _engine,
+    _fail,
+    _print_json,
+    _progress,
+    echo,
+    progress_bar,
+    short_item,
+)
 
 _SHOWN = ("ndcg@10", "recall@10", "mrr@10", "context_precision", "context_recall",
           "exact_match", "token_f1", "semantic_similarity", "faithfulness",
@@ -45,25 +55,17 @@ def parse_sets(pairs: list[str]) -> dict[str, Any]:
 
 @contextmanager
 def _case_progress(enabled: bool) -> Iterator[Callable[[int, int, str], None] | None]:
+    """The eval bar on a terminal (stderr): cases done of total and the current case."""
     import sys
 
     if not enabled or not sys.stderr.isatty():
         yield None
         return
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
-    with Progress(TextColumn("eval"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  TextColumn("{task.fields[item]}", style="dim"), transient=True) as bar:
+    with progress_bar() as bar:
         task = bar.add_task("eval", total=None, item="")
 
         def update(done: int, total: int, case_id: str) -> None:
-            bar.update(task, completed=done, total=total, item=case_id)
+            bar.update(task, completed=done, total=total, item=short_item(case_id))
 
         yield update
 
@@ -239,7 +241,51 @@ def adversarial(as_json: JsonOpt = False) -> None:
             echo(f"  not defended: {case['id']}: {case['answer'][:80]!r}")
 
 
-EVAL_COMMANDS: dict[str, Callable[..., None]] = {
+def eval_beir(
+    folder: Annotated[Path, typer.Argument(help="A BEIR folder (corpus, queries, qrels).")],
+    split: Annotated[str, typer.Option("--split", help="qrels split.")] = "test",
+    mode: Annotated[str, typer.Option("--mode", help="hybrid, dense or bm25.")] = "hybrid",
+    limit: Annotated[
+        int | None, typer.Option("--limit", help="Only the first N queries.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Index a BEIR dataset into its own index and report nDCG@10, Recall@100, MRR@10."""
+    from ragtui import paths as ragtui_paths
+    from ragtui.core.eval import beir
+
+    if mode not in ("hybrid", "dense", "bm25"):
+        _fail(f"Unknown mode {mode!r}: use hybrid, dense or bm25.")
+    with _engine() as main_engine:
+        dataset = beir.BeirDataset(folder.expanduser(), split)
+        dataset.check()
+        data_dir = beir.beir_data_dir(ragtui_paths.data_dir(), dataset, main_engine.settings)
+        from ragtui.core.engine import Engine
+
+        engine = Engine(main_engine.settings, data_dir)
+        try:
+            with _progress(not as_json) as progress:
+                report = beir.index_corpus(engine, dataset, progress=progress)
+                scores = beir.score(engine, dataset, mode, limit, progress)  # type: ignore[arg-type]
+        finally:
+            engine.close()
+        if as_json:
+            _print_json(scores.as_json() | {"index_seconds": round(report.seconds, 2)})
+            return
+        echo(f"{folder} · split {split} · mode {mode} · {scores.queries} queries")
+        echo(f"nDCG@10    {scores.ndcg_at_10:.4f}")
+        echo(f"Recall@100 {scores.recall_at_100:.4f}")
+        echo(f"MRR@10     {scores.mrr_at_10:.4f}")
+        echo(
+            f"latency    p50 {scores.latency_ms_p50:.1f} ms · p95 {scores.latency_ms_p95:.1f} ms"
+        )
+
+
+eval_app = typer.Typer(help="Measure retrieval and answer quality.", no_args_is_help=True)
+_COMMANDS: dict[str, Callable[..., None]] = {
     "import": import_data, "run": run, "list": list_runs, "show": show,
     "compare": compare_runs, "adversarial": adversarial, "generate": generate,
+    "beir": eval_beir,
 }
+for _name, _command in _COMMANDS.items():
+    eval_app.command(_name)(_command)

@@ -1,0 +1,104 @@
+"""``ragtui ask``: an answer with citations, streamed as the model writes it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from ragtui.cli.common import JsonOpt, _engine, _fail, _print_json, echo
+
+if TYPE_CHECKING:
+    from ragtui.core.models import Citation
+
+
+def ask(
+    question: Annotated[str, typer.Argument(help="A question about your documents.")],
+    k: Annotated[int | None, typer.Option("-k", help="Passages to retrieve.")] = None,
+    model: Annotated[
+        Path | None, typer.Option("--model", help="A GGUF file to answer with.")
+    ] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not reuse answers.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Answer a question from the indexed documents, with citations."""
+    from ragtui.core.conversations import answer_labels
+
+    overrides: dict[str, Any] = {}
+    if model is not None:
+        if not model.is_file():
+            _fail(f"{model} is not a file: give the path of a GGUF model.")
+        overrides = {"llm": {"model_path": model.expanduser().resolve()}}
+    with _engine(overrides) as engine:
+        streamed: list[str] = []
+
+        def show(piece: str) -> None:
+            if not streamed:
+                piece = piece.lstrip()
+            streamed.append(piece)
+            if not as_json:
+                echo(piece, nl=False)
+
+        answer = engine.ask(question, k=k, use_cache=not no_cache, on_token=show)
+    if as_json:
+        def cited(citations: tuple[Citation, ...]) -> list[dict[str, Any]]:
+            return [{"n": c.n, "path": c.path, "location": c.location.label(),
+                     "snippet": c.snippet, "inferred": c.inferred, "also_at": list(c.also_at)}
+                    for c in citations]
+
+        _print_json({
+            "answer": answer.answer,
+            "citations": cited(answer.citations),
+            "closest": cited(answer.closest),
+            "cached": answer.cached, "fallback": answer.fallback, "abstained": answer.abstained,
+            "refocused": answer.refocused, "quoted": answer.quoted,
+            "evidence": [{"text": e.text, "path": e.path, "location": e.location.label(),
+                          "score": e.score} for e in answer.evidence],
+            "unsupported": list(answer.unsupported),
+            "dropped_citations": answer.dropped_citations,
+            "timings_ms": {key: round(v, 1) for key, v in answer.timings_ms.items()},
+            "tokens": answer.tokens, "model": answer.model,
+            "prompt_version": answer.prompt_version,
+        })
+        return
+    if not streamed:
+        echo(answer.answer, nl=False)
+    elif answer.quoted:
+        echo(f"\n{answer.error or 'the answer failed its checks'}; from the passages:",
+             fg=typer.colors.YELLOW)
+        echo(answer.answer, nl=False)
+    elif answer.refocused:
+        echo("\nre-checked against the passage that matches the question:",
+                    fg=typer.colors.YELLOW)
+        echo(answer.answer, nl=False)
+    echo("")
+    labels = answer_labels(answer)
+    if labels:
+        echo("[" + ", ".join(labels) + "]", fg=typer.colors.YELLOW)
+    def where(c: Citation) -> str:
+        return f"{c.path} · {c.location.label()}" if c.location.label() else c.path
+
+    if answer.evidence and not answer.quoted:
+        echo("evidence:", dim=True)
+        for e in answer.evidence:
+            place = f"{e.path} · {e.location.label()}" if e.location.label() else e.path
+            echo(f"  “{e.text}” — {place}")
+    for c in answer.citations:
+        kind = " (inferred)" if c.inferred else ""
+        echo(f"[{c.n}]{kind} {where(c)}", fg=typer.colors.CYAN)
+        if c.also_at:
+            echo(f"    also in {', '.join(c.also_at)}", dim=True)
+    if answer.closest:
+        echo("nearest passages (below answer.min_confidence, not used):",
+                    fg=typer.colors.YELLOW)
+    for c in answer.closest:
+        echo(f"  {where(c)}", fg=typer.colors.CYAN)
+    for sentence in answer.unsupported:
+        echo(f"unsupported by the passages: {sentence}", fg=typer.colors.YELLOW, err=True)
+    t = answer.timings_ms
+    first = f"first token {t['ttft']:.0f} ms · " if t.get("ttft") else ""
+    echo(
+        f"{answer.model} · {answer.prompt_version} · retrieve {t['retrieve']:.0f} ms · "
+        f"{first}total {t['total']:.0f} ms", dim=True, err=True,
+    )
