@@ -3,11 +3,69 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import platformdirs
 
 APP_NAME = "ragtui"
+
+
+@dataclass(frozen=True)
+class DataLayout:
+    """Where each store lives inside one data dir (the user's, or an eval index's own)."""
+
+    root: Path
+
+    @property
+    def catalog(self) -> Path:
+        """The SQLite catalog: files, chunks and index generations."""
+        return self.root / "catalog.sqlite"
+
+    @property
+    def lancedb(self) -> Path:
+        """Default LanceDB location (config ``index.vectors_uri`` may point elsewhere)."""
+        return self.root / "lancedb"
+
+    @property
+    def tantivy(self) -> Path:
+        """The Tantivy BM25 index."""
+        return self.root / "tantivy"
+
+    @property
+    def cache(self) -> Path:
+        """diskcache stores: embeddings, answers, LLM states, judge verdicts."""
+        return self.root / "cache"
+
+    @property
+    def traces(self) -> Path:
+        """The trace store."""
+        return self.root / "traces.sqlite"
+
+    @property
+    def conversations(self) -> Path:
+        """Stored conversations."""
+        return self.root / "conversations.sqlite"
+
+    @property
+    def evals(self) -> Path:
+        """Evaluation indexes, datasets and runs."""
+        return self.root / "evals"
+
+    @property
+    def eval_runs(self) -> Path:
+        """The store of scored eval runs."""
+        return self.evals / "runs.sqlite"
+
+    @property
+    def models(self) -> Path:
+        """Model files ragtui assembled or imported."""
+        return self.root / "models"
+
+    @property
+    def logs(self) -> Path:
+        """Log files."""
+        return self.root / "logs"
 
 
 def home_override() -> Path | None:
@@ -22,6 +80,11 @@ def data_dir() -> Path:
     return home / "data" if home else Path(platformdirs.user_data_dir(APP_NAME))
 
 
+def layout() -> DataLayout:
+    """The stores of the user's data dir."""
+    return DataLayout(data_dir())
+
+
 def config_dir() -> Path:
     """Where ``config.toml`` lives."""
     home = home_override()
@@ -33,39 +96,19 @@ def config_file() -> Path:
     return config_dir() / "config.toml"
 
 
-def catalog_file() -> Path:
-    """The SQLite catalog: files, chunks and index generations."""
-    return data_dir() / "catalog.sqlite"
 
 
-def lancedb_dir() -> Path:
-    """Default LanceDB location (config ``index.vectors_uri`` may point elsewhere)."""
-    return data_dir() / "lancedb"
-
-
-def tantivy_dir() -> Path:
-    """The Tantivy BM25 index."""
-    return data_dir() / "tantivy"
-
-
-def cache_dir() -> Path:
-    """diskcache stores."""
-    return data_dir() / "cache"
 
 
 def models_dir() -> Path:
     """Model files ragtui assembled or imported."""
-    return data_dir() / "models"
+    return layout().models
 
-
-def evals_dir() -> Path:
-    """Evaluation indexes, datasets and runs."""
-    return data_dir() / "evals"
 
 
 def logs_dir() -> Path:
     """Log files."""
-    return data_dir() / "logs"
+    return layout().logs
 
 
 def log_file() -> Path:

@@ -109,7 +109,7 @@ def run(
     overrides = parse_sets(sets or [])
     with _engine(overrides) as engine, _cancel_on_interrupt() as cancel, \
             _case_progress(not as_json) as progress:
-        result = engine.run_eval(dataset, name=name, limit=limit, overrides=overrides,
+        result = engine.evals.run(dataset, name=name, limit=limit, overrides=overrides,
                                  resume=resume, retrieval_only=retrieval_only, judge=judge,
                                  workers=workers, cancel=cancel, progress=progress)
     if as_json:
@@ -140,7 +140,7 @@ def _print_metrics(figures: dict[str, Any]) -> None:
 def list_runs(as_json: JsonOpt = False) -> None:
     """Stored eval runs, newest first."""
     with _engine() as engine:
-        runs = engine.eval_runs()
+        runs = engine.evals.runs()
     if as_json:
         _print_json({"runs": [{k: r[k] for k in ("run_id", "name", "dataset", "status",
                                                   "total", "metrics")} for r in runs]})
@@ -163,7 +163,7 @@ def show(
 ) -> None:
     """One run: its config, metrics and cases."""
     with _engine() as engine:
-        found = engine.eval_run(run_ref)
+        found = engine.evals.get(run_ref)
     if as_json:
         _print_json(found)
         return
@@ -187,25 +187,24 @@ def compare_runs(
 ) -> None:
     """Per-metric deltas of B against A with paired significance; a CI gate."""
     with _engine() as engine:
-        report = engine.compare_evals(a, b, tolerance)
+        report = engine.evals.compare(a, b, tolerance)
     if as_json:
-        _print_json(report)
+        _print_json(report.as_json())
     else:
-        echo(f"{report['a']['name']} → {report['b']['name']} "
-                   f"({report['cases_compared']} cases)")
+        echo(f"{report.a.name} → {report.b.name} ({report.cases_compared} cases)")
         echo(f"  {'metric':<24}{'A':>9}{'B':>9}{'delta':>9}  95% CI            p")
-        for row in report["metrics"]:
-            flag = "  REGRESSION" if row["regression"] else ""
-            echo(f"  {row['metric']:<24}{row['a']:>9.4f}{row['b']:>9.4f}"
-                       f"{row['delta']:>+9.4f}  [{row['ci95'][0]:+.4f}, {row['ci95'][1]:+.4f}]"
-                       f"  {row['p']:.3f}{flag}")
-        for case in report["changed_cases"]:
-            moved = ", ".join(f"{k} {v:+.3f}" for k, v in case["deltas"].items())
-            echo(f"  changed: {case['case_id']}: {moved}")
-    if fail_on_regression and report["regressions"]:
+        for row in report.metrics:
+            flag = "  REGRESSION" if row.regression else ""
+            echo(f"  {row.metric:<24}{row.a:>9.4f}{row.b:>9.4f}"
+                 f"{row.delta:>+9.4f}  [{row.ci95[0]:+.4f}, {row.ci95[1]:+.4f}]"
+                 f"  {row.p:.3f}{flag}")
+        for case in report.changed_cases:
+            moved = ", ".join(f"{k} {v:+.3f}" for k, v in case.deltas.items())
+            echo(f"  changed: {case.case_id}: {moved}")
+    if fail_on_regression and report.regressions:
         if not as_json:
-            echo(f"Regressed beyond {tolerance}: {', '.join(report['regressions'])}.",
-                        err=True, fg=typer.colors.RED)
+            echo(f"Regressed beyond {tolerance}: {', '.join(report.regressions)}.",
+                 err=True, fg=typer.colors.RED)
         raise typer.Exit(1)
 
 
@@ -218,7 +217,7 @@ def generate(
 ) -> None:
     """Write eval cases from your own index: the local model asks a question per chunk."""
     with _engine() as engine:
-        report = engine.generate_eval(from_index, out, seed)
+        report = engine.evals.generate(from_index, out, seed)
     if as_json:
         _print_json(report)
         return
@@ -230,7 +229,7 @@ def generate(
 def adversarial(as_json: JsonOpt = False) -> None:
     """Ask questions over documents with planted prompt injections; defense rate per attack."""
     with _engine() as engine:
-        report = engine.adversarial()
+        report = engine.evals.adversarial()
     if as_json:
         _print_json(report)
         return

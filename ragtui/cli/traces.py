@@ -32,7 +32,7 @@ def list_traces(
 ) -> None:
     """Recent traces, newest first."""
     with _engine() as engine:
-        found = engine.traces(limit, kind)
+        found = engine.traces.recent(limit, kind)
     if as_json:
         _print_json({"traces": [{k: v for k, v in t.as_json().items() if k != "spans"}
                                 for t in found]})
@@ -101,7 +101,7 @@ def show(
 ) -> None:
     """One trace as an indented span tree with durations and key attributes."""
     with _engine() as engine:
-        trace = engine.trace(trace_id)
+        trace = engine.traces.get(trace_id)
     _show(trace, as_json)
 
 
@@ -112,7 +112,7 @@ def last(
 ) -> None:
     """The newest trace as a span tree."""
     with _engine() as engine:
-        trace = engine.last_trace(kind)
+        trace = engine.traces.last(kind)
     _show(trace, as_json)
 
 
@@ -127,7 +127,7 @@ def export(
     if fmt != "otlp-json":
         _fail(f"Unknown export format {fmt!r}: use --format otlp-json.")
     with _engine() as engine:
-        written = engine.export_traces(destination, since=since, limit=limit)
+        written = engine.traces.export(destination, since=since, limit=limit)
     echo(f"Wrote {written} traces to {destination}.")
 
 
@@ -139,7 +139,7 @@ def purge(
 ) -> None:
     """Delete stored traces (all of them unless --older-than is given)."""
     with _engine() as engine:
-        gone = engine.purge_traces(older_than)
+        gone = engine.traces.purge(older_than)
     echo(f"Deleted {gone} traces.")
 
 
@@ -159,17 +159,17 @@ def stats(
 ) -> None:
     """Latency per stage, tokens/s, cache hit rates, cost, energy and index size."""
     with _engine() as engine:
-        figures = engine.stats(since)
+        figures = engine.stats.figures(since)
     if as_json:
-        _print_json(figures)
+        _print_json(figures.as_json())
         return
-    answers, cache, cost = figures["answers"], figures["cache"], figures["cost"]
-    echo(f"Since {since}: {figures['traces']} traces "
-         f"({', '.join(f'{n} {k}' for k, n in figures['by_kind'].items()) or 'none'})")
+    answers, cache, cost = figures.answers, figures.cache, figures.cost
+    echo(f"Since {since}: {figures.traces} traces "
+         f"({', '.join(f'{n} {k}' for k, n in figures.by_kind.items()) or 'none'})")
     echo("\nStage latency (ms)")
     for line in _columns([["", "n", "p50", "p95", "p99"]] + [
         [name, f"{s['count']:,}", _fmt(s["p50"]), _fmt(s["p95"]), _fmt(s["p99"])]
-        for name, s in figures["stages"].items()
+        for name, s in figures.stages.items()
     ]):
         echo("  " + line)
     echo(f"\nAnswers: {answers['count']} ({answers['generated']} generated)  "
@@ -183,10 +183,10 @@ def stats(
          f"semantic {_fmt(_pct(cache['answers']['semantic_hit_rate']), ' %')}; "
          f"embeddings {_fmt(_pct(cache['embeddings']['hit_rate']), ' %')} "
          f"of {cache['embeddings']['hits'] + cache['embeddings']['misses']:,}")
-    for day in figures["tokens_per_day"][-7:]:  # --json has every day
+    for day in figures.tokens_per_day[-7:]:  # --json has every day
         echo(f"  {day['day']}: {day['prompt_tokens']:,} prompt + {day['completion_tokens']:,} "
              f"completion tokens, {day['answers']} answers, ≈ ${_fmt(day['cost_usd'], '', 4)}")
-    process, energy = figures["process"], figures["energy"]
+    process, energy = figures.process, figures.energy
     echo(f"Process: CPU per answer p50 {_fmt(process['cpu_s_per_answer']['p50'], ' s', 2)}, "
          f"RSS p50 {_size(process['rss_bytes_p50'])}, "
          f"now {_size(process['current'].get('rss_bytes'))}")
@@ -195,10 +195,10 @@ def stats(
     echo(f"Cloud-equivalent ({cost['reference'] or 'no price'}): "
          f"${_fmt(cost['per_answer_usd'], '', 5)} per answer, "
          f"today ${_fmt(cost['today_usd'], '', 4)} of ${cost['daily_budget_usd']:.2f} budget")
-    index = figures["index"]
+    index = figures.index
     echo(f"Index: {index['files']:,} files, {index['chunks']:,} chunks, "
          f"{_size(index['bytes_on_disk'])} on disk")
-    for warning in figures["warnings"]:
+    for warning in figures.warnings:
         echo(f"warning: {warning}", fg=typer.colors.YELLOW, err=True)
 
 

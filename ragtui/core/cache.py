@@ -15,7 +15,7 @@ import diskcache
 import numpy as np
 
 from ragtui.core import stores
-from ragtui.core.embed import Vectors
+from ragtui.core.arrays import Vectors
 
 _SEMANTIC_INDEX = "__semantic_index__"
 

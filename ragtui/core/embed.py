@@ -9,17 +9,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import numpy.typing as npt
 
 from ragtui.config import EmbeddingSettings
 from ragtui.core import model_store
+from ragtui.core.arrays import Vectors
 from ragtui.core.errors import ModelInvalid, ModelMissing
 from ragtui.core.trace import current_span
 
 if TYPE_CHECKING:
     from ragtui.core.cache import EmbeddingCache
 
-Vectors = npt.NDArray[np.float32]
 
 _REGISTERED: set[str] = set()
 _REGISTER_LOCK = threading.Lock()

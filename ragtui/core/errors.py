@@ -21,6 +21,14 @@ class PathProblem(RagtuiError):
     """A path given by the user does not exist or cannot be used."""
 
 
+class InvalidRequest(RagtuiError):
+    """A query, question or option the request cannot run with (empty, or out of range)."""
+
+
+class NotFound(RagtuiError):
+    """Nothing stored matches what was asked for (a trace, an eval run)."""
+
+
 class IndexLocked(RagtuiError):
     """Another process is writing the index."""
 

@@ -346,3 +346,37 @@ class OpenAIBackend:
             pieces = (e["choices"][0].get("text") or "" for e in events if e.get("choices"))
         return _consume(pieces, started, on_token, deadline,
                         self.count_tokens(prefix + rest), 0, False)
+
+
+def open_backend(cfg: LLMSettings, states_dir: Path, cache_mb: int) -> Backend:
+    """The configured generation backend (a llama.cpp model loads on first use; its prompt
+    states are cached in ``states_dir``)."""
+    from ragtui.core import model_store
+
+    fmt: str = cfg.prompt_format
+    if cfg.backend == "openai":
+        return OpenAIBackend(cfg, "completion" if fmt == "auto" else fmt)
+    if cfg.model_path is not None:
+        path = cfg.model_path.expanduser()
+        if fmt == "auto" and path.is_file():
+            from ragtui.core.gguf import prompt_format
+
+            fmt = prompt_format(path)
+    else:
+        entry = model_store.llm_entry(cfg.model)
+        if entry is None:
+            raise ModelMissing(
+                f"Unknown language model {cfg.model!r}: use a name from models.toml or set "
+                "llm.model_path to a GGUF file."
+            )
+        path = model_store.assemble_llm(entry)
+        fmt = entry.prompt_format if fmt == "auto" else fmt
+    from ragtui.core.cache import DisposableCache
+
+    return LlamaCppBackend(path, cfg, fmt, DisposableCache(states_dir, cache_mb))
+
+
+def model_key(cfg: LLMSettings) -> str:
+    """Short id of the configured model and where it runs (one circuit breaker per model)."""
+    where = [cfg.backend, str(cfg.model_path or cfg.model), cfg.base_url]
+    return hashlib.sha256("|".join(where).encode()).hexdigest()[:12]

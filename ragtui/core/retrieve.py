@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from ragtui.core.embed import Vectors
+from ragtui.core.arrays import Vectors
 
 Ranking = Sequence[tuple[str, float]]
 _TIE = 1e-6  # MMR scores this close are equal (float32 dot products)

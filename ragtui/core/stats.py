@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ragtui.config import PriceSettings, StatsSettings
+from ragtui.core.errors import InvalidRequest
 from ragtui.core.eval import metrics
 from ragtui.core.trace_store import TraceStore
 
@@ -31,6 +32,14 @@ def since_ns(since: str, now_ns: int | None = None) -> int:
         raise ValueError(f"cannot read the time window {since!r}: write it like 24h, 7d or all")
     seconds = float(match.group(1)) * _UNIT_S[match.group(2)]
     return (now_ns if now_ns is not None else time.time_ns()) - int(seconds * 1e9)
+
+
+def window_start(since: str) -> int:
+    """Start of the window ``since``; one that cannot be read is the user's error."""
+    try:
+        return since_ns(since)
+    except ValueError as exc:
+        raise InvalidRequest(f"{str(exc).capitalize()}.") from None
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:

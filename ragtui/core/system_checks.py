@@ -61,7 +61,7 @@ class Check:
 
 def report(cpuinfo: Path = Path("/proc/cpuinfo"), proc_sys: Path = Path("/proc/sys"),
            repair: bool = False) -> dict[str, Any]:
-    """The full doctor report: the index consistency report of :meth:`Engine.doctor`
+    """The full doctor report: the index health report of ``engine.stats.doctor()``
     (its keys unchanged) plus ``log_file``, ``checks`` and ``ok`` (no check failed).
 
     A damaged store fails its check and leaves the index unchecked; with ``repair`` it is
@@ -121,7 +121,7 @@ def _index_report(settings: Settings, data_dir: Path, damaged: dict[str, str | N
                  "repaired": [], "data_dir": str(data_dir)}, [], [])
     try:
         engine.tracing.store.count()  # opening the trace store sets a damaged one aside
-        found = engine.doctor()
+        found = engine.stats.doctor().as_json()
         found["failed_files"] = [(f.path, f.error or "") for f in engine.files()
                                  if f.status == "failed"]
         return found, engine.folders(), list(engine.warnings)

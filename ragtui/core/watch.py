@@ -13,19 +13,44 @@ from __future__ import annotations
 import errno
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 
-from ragtui.core.engine import Engine
+from ragtui.config import Settings
 from ragtui.core.errors import IndexLocked, RagtuiError
 from ragtui.core.index.indexer import IndexReport, ProgressFn
 from ragtui.core.ingest.scan import IgnoreRules
 
 _LIMIT_ERRNOS = {errno.ENOSPC, errno.EMFILE, errno.ENFILE}
+
+
+class WatchedEngine(Protocol):
+    """What a watcher needs of the Engine: its folders, and syncing and compacting them."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def data_dir(self) -> Path: ...
+
+    def folders(self) -> list[str]: ...
+
+    def index(
+        self, targets: Sequence[Path] | None = None, *, rebuild: bool = False,
+        embed: bool = True, cancel: threading.Event | None = None,
+        progress: ProgressFn | None = None,
+    ) -> IndexReport: ...
+
+    def apply_changes(
+        self, changed: Sequence[Path], *, cancel: threading.Event | None = None,
+        progress: ProgressFn | None = None,
+    ) -> IndexReport: ...
+
+    def housekeep(self) -> bool: ...
 
 
 @dataclass
@@ -101,7 +126,7 @@ class Watcher:
 
     def __init__(
         self,
-        engine: Engine,
+        engine: WatchedEngine,
         debounce_s: float = 0.3,
         max_wait_s: float = 3.0,
         poll_interval_s: float = 2.0,

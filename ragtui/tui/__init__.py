@@ -1,1 +1,1 @@
-"""The Textual app (a thin shell over ragtui.core.engine.Engine)."""
+"""The Textual app (a thin shell over the core's public face, ragtui.core.api)."""

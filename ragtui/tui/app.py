@@ -24,7 +24,7 @@ from ragtui.tui.indexing import IndexService
 if TYPE_CHECKING:
     from textual.worker import Worker
 
-    from ragtui.core.engine import Engine
+    from ragtui.core.api import EngineApi
 
 
 def _ask() -> Screen[None]:
@@ -105,8 +105,8 @@ class MainScreen(Screen[None]):
         return app
 
     @property
-    def engine(self) -> Engine:
-        """The app's Engine."""
+    def engine(self) -> EngineApi:
+        """The app's Engine (anything that implements :class:`~ragtui.core.api.EngineApi`)."""
         return self.ragtui.engine
 
     def on_mount(self) -> None:
@@ -153,7 +153,7 @@ class RagtuiApp(App[None]):
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 
-    def __init__(self, engine: Engine, *, watch: bool = True) -> None:
+    def __init__(self, engine: EngineApi, *, watch: bool = True) -> None:
         super().__init__()
         self.engine = engine
         self.watch_folders = watch
@@ -252,11 +252,11 @@ class RagtuiApp(App[None]):
         self.exit()
 
 
-def create_app(engine: Engine | None = None, *, watch: bool = True) -> RagtuiApp:
+def create_app(engine: EngineApi | None = None, *, watch: bool = True) -> RagtuiApp:
     """The one factory the CLI and the tests use: the app over ``engine`` (default: the
     Engine of the configured data dir). ``watch=False`` leaves indexing to the user."""
     if engine is None:
-        from ragtui.core.engine import create_engine
+        from ragtui.core.api import create_engine
 
         engine = create_engine()
     return RagtuiApp(engine, watch=watch)

@@ -13,7 +13,7 @@ from textual.app import App
 from textual.worker import Worker, WorkerState
 
 from ragtui import paths
-from ragtui.core.errors import RagtuiError
+from ragtui.core.api import RagtuiError
 
 log = logging.getLogger(__name__)
 

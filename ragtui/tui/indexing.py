@@ -21,10 +21,15 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ragtui.core.engine import Engine
-from ragtui.core.errors import IndexLocked, RagtuiError
-from ragtui.core.index.indexer import IndexReport, Progress
-from ragtui.core.watch import Watcher, WatchStatus
+from ragtui.core.api import (
+    EngineApi,
+    IndexLocked,
+    IndexReport,
+    Progress,
+    RagtuiError,
+    Watcher,
+    WatchStatus,
+)
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +64,7 @@ class Notice:
 class IndexService:
     """Index-and-watch loop plus the state the library screen shows."""
 
-    def __init__(self, engine: Engine, debounce_s: float = 0.3,
+    def __init__(self, engine: EngineApi, debounce_s: float = 0.3,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.engine = engine
         self.debounce_s = debounce_s

@@ -100,7 +100,7 @@ def test_abstains_on_topic_when_no_sentence_is_near_the_question(engine: Engine)
     assert answer.citations == () and answer.closest
     assert answer.closest[0].path.endswith("car-maintenance.md")
     engine.tracing.flush()
-    relevance = next(s for s in engine.last_trace("ask").spans if s.name == "answer.relevance")
+    relevance = next(s for s in engine.traces.last("ask").spans if s.name == "answer.relevance")
     assert relevance.attributes["ragtui.answer.relevance"] < 0.58
     answered = engine.ask("At what mileage is the timing belt replaced?")
     assert not answered.abstained and backend.calls >= 1
@@ -123,7 +123,7 @@ def test_passage_margin_leaves_weak_passages_out_of_the_prompt(engine: Engine) -
     assert "Change the engine oil every 7,500 miles" in backend.prompts[-1]
     assert len(backend.prompts[-1]) < len(backend.prompts[0])
     focused.tracing.flush()
-    spans = {s.name: s for s in focused.last_trace("ask").spans}
+    spans = {s.name: s for s in focused.traces.last("ask").spans}
     scores = spans["answer.relevance"].attributes["ragtui.answer.passage_relevance"]
     assert len(scores) == 3 and max(scores) - min(scores) > 0.2
     assert spans["context.pack"].attributes["ragtui.context.weak"] == list(answer.weak_chunks)

@@ -119,17 +119,17 @@ def test_an_interrupted_run_resumes_where_it_stopped(shared: Path, tmp_path: Pat
 
     engine = create_engine()
     try:
-        first = engine.run_eval(dataset, name="resumable", retrieval_only=True, workers=1,
+        first = engine.evals.run(dataset, name="resumable", retrieval_only=True, workers=1,
                                 cancel=cancel, progress=stop_after_three)
         assert first.status == "interrupted" and len(first.cases) == 3
         with pytest.raises(PathProblem, match="other settings"):
-            engine.run_eval(dataset, resume="resumable", retrieval_only=True,
+            engine.evals.run(dataset, resume="resumable", retrieval_only=True,
                             overrides={"retrieval": {"mode": "bm25"}})
-        second = engine.run_eval(dataset, resume="resumable", retrieval_only=True)
+        second = engine.evals.run(dataset, resume="resumable", retrieval_only=True)
         assert second.status == "complete" and second.run_id == first.run_id
         ids = [c["case_id"] for c in second.cases]
         assert len(ids) == len(set(ids)) == 12
-        assert engine.eval_run("resumable")["status"] == "complete"
+        assert engine.evals.get("resumable")["status"] == "complete"
     finally:
         engine.close()
 
@@ -165,7 +165,7 @@ def test_real_answer_run_scores_every_metric(tmp_path: Path) -> None:
     try:
         engine.add_folder(docs)
         engine.index()
-        result = engine.run_eval(dataset, name="demo")
+        result = engine.evals.run(dataset, name="demo")
         engine.tracing.flush()
         names = set(result.metrics)
         assert {"ndcg@10", "context_recall", "exact_match", "token_f1", "semantic_similarity",
@@ -175,7 +175,7 @@ def test_real_answer_run_scores_every_metric(tmp_path: Path) -> None:
         assert result.metrics["context_recall"]["mean"] > 0.5
         assert 0 <= result.timing["overhead_share"] < 0.5
         for case in result.cases:
-            trace = engine.trace(case["trace_id"])
+            trace = engine.traces.get(case["trace_id"])
             assert trace.name == "eval.case"
             assert "ask" in {s.name for s in trace.spans}
     finally:
@@ -188,8 +188,8 @@ def test_real_answer_run_scores_every_metric(tmp_path: Path) -> None:
     gguf = model_store.assemble_llm(entry)
     judged = create_engine(load_settings(eval={"judge_model_path": str(gguf)}))
     try:
-        again = judged.run_eval(dataset, name="own-judge", limit=1)
-        assert judged.eval_run("own-judge")["config"]["judge_model"] == str(gguf)
+        again = judged.evals.run(dataset, name="own-judge", limit=1)
+        assert judged.evals.get("own-judge")["config"]["judge_model"] == str(gguf)
         assert "faithfulness" in again.metrics
     finally:
         judged.close()
@@ -210,7 +210,7 @@ def test_adversarial_suite_reports_a_rate_per_attack() -> None:
 
 
 def test_degenerate_generated_questions_are_dropped() -> None:
-    from ragtui.core.eval.generate import degenerate
+    from ragtui.core.eval.questions import degenerate
 
     passage = "Change the engine oil every 7,500 miles; the timing belt is due at 45,000 miles."
     assert degenerate("When is the timing belt due?", passage, set()) is None

@@ -19,7 +19,7 @@ def test_files_and_passages(demo_docs: Path) -> None:
         assert car.indexed_at > 0 and car.error is None
         assert files["broken.pdf"].status == "failed" and files["broken.pdf"].error
         hit = engine.search("timing belt", mode="bm25", k=1).hits[0]
-        passages = engine.passages([hit.chunk_id, "no-such-chunk"])
+        passages = engine.retriever.passages([hit.chunk_id, "no-such-chunk"])
         assert list(passages) == [hit.chunk_id]
         assert passages[hit.chunk_id].text == hit.text
         assert passages[hit.chunk_id].location == hit.location

@@ -43,7 +43,7 @@ def test_reranking_with_a_real_cross_encoder(tmp_path: Path) -> None:
         assert hits[0].path.endswith("car-maintenance.md")
         assert "rerank" in hits[0].scores
         engine.tracing.flush()
-        names = {s.name for s in engine.last_trace("search").spans}
+        names = {s.name for s in engine.traces.last("search").spans}
         assert "retrieve.rerank" in names
     finally:
         engine.close()

@@ -56,21 +56,21 @@ def test_keyword_index_repaired_after_crash(tmp_path: Path) -> None:
     shutil.copytree(DEMO_CORPUS, root)
     engine = create_engine()
     engine.index([root], embed=False)
-    chunks = engine.counts()["chunks"]
+    chunks = engine.stats.counts()["chunks"]
     engine.close()
     shutil.rmtree(engine.data_dir / "tantivy")
     reopened = create_engine()
-    assert reopened.keywords.count() == chunks
+    assert reopened.store.keywords.count() == chunks
     assert reopened.search("timing belt", mode="bm25").hits
     reopened.catalog.set_meta(KEYWORDS_DIRTY, "1")
     reopened.close()
     again = create_engine()
-    assert again.keywords.count() == chunks
+    assert again.store.keywords.count() == chunks
     assert again.catalog.get_meta(KEYWORDS_DIRTY) == "0"
     again.close()
     shutil.rmtree(engine.data_dir / "tantivy")
-    report = create_engine().doctor()
-    assert report["consistent"] and any("keyword index" in r for r in report["repaired"])
+    report = create_engine().stats.doctor()
+    assert report.consistent and any("keyword index" in r for r in report.repaired)
 
 
 def test_remove_folder_drops_its_files(tmp_path: Path) -> None:
@@ -81,7 +81,7 @@ def test_remove_folder_drops_its_files(tmp_path: Path) -> None:
     engine.index(embed=False)
     report = engine.remove_folder(root)
     assert report.removed > 0
-    assert engine.counts()["chunks"] == 0 == engine.keywords.count()
+    assert engine.stats.counts()["chunks"] == 0 == engine.store.keywords.count()
     assert engine.search("timing belt", mode="bm25").hits == ()
 
 

@@ -55,7 +55,7 @@ def _check_tree(trace: TraceRecord) -> dict[str, Any]:
 def test_search_trace_has_one_span_per_stage_with_ranked_ids(engine: Engine) -> None:
     result = engine.search("timing belt replacement mileage", k=5)
     engine.tracing.flush()
-    trace = engine.last_trace("search")
+    trace = engine.traces.last("search")
     spans = _check_tree(trace)
     assert set(spans) >= SEARCH_STAGES
     for stage in ("retrieve.bm25", "retrieve.dense", "retrieve.fusion"):
@@ -88,7 +88,7 @@ def test_an_opentelemetry_exporter_added_to_the_provider_receives_the_spans(
     for stage in SEARCH_STAGES:
         assert spans[stage].parent.span_id == root.context.span_id
         assert spans[stage].context.trace_id == root.context.trace_id
-    stored = engine.last_trace("search")
+    stored = engine.traces.last("search")
     assert stored.trace_id == format(root.context.trace_id, "032x")
 
 
@@ -96,7 +96,7 @@ def test_answer_trace_records_every_stage_and_what_was_packed(engine: Engine) ->
     engine._backend = Scripted("The timing belt is replaced at 45,000 miles [1].")  # type: ignore[assignment]
     answer = engine.ask("At what mileage is the timing belt replaced?")
     engine.tracing.flush()
-    trace = engine.last_trace("ask")
+    trace = engine.traces.last("ask")
     spans = _check_tree(trace)
     for name in ("search", "cache.lookup", "context.pack", "prompt.render", "llm.generate",
                  "llm.prefill", "llm.decode", "citations.check", "cache.store"):
@@ -119,7 +119,7 @@ def test_answer_trace_records_every_stage_and_what_was_packed(engine: Engine) ->
 
     engine.ask("At what mileage is the timing belt replaced?")
     engine.tracing.flush()
-    cached = engine.last_trace("ask")
+    cached = engine.traces.last("ask")
     assert cached.summary["cached"] == "exact"
     assert "llm.generate" not in {s.name for s in cached.spans}
 
@@ -136,9 +136,9 @@ def test_fallback_is_an_error_trace_and_kept_when_sampling_drops_the_rest(
         failed = engine.ask("How often is the oil changed?", use_cache=False)
         engine.tracing.flush()
         assert failed.fallback
-        kept = engine.traces(50)
+        kept = engine.traces.recent(50)
         assert [t.name for t in kept] == ["ask"]
-        trace = engine.trace(kept[0].trace_id)
+        trace = engine.traces.get(kept[0].trace_id)
         assert trace.status == "ERROR" and trace.summary["fallback"] is True
         assert "mid-answer" in trace.summary["error"]
         generate = next(s for s in trace.spans if s.name == "llm.generate")
@@ -152,7 +152,7 @@ def test_slow_traces_are_kept_whatever_the_sample_rate(tmp_path: Path) -> None:
     try:
         engine.search("oil change")
         engine.tracing.flush()
-        assert [t.name for t in engine.traces()] == ["search"]
+        assert [t.name for t in engine.traces.recent()] == ["search"]
     finally:
         engine.close()
 
@@ -166,7 +166,7 @@ def test_content_policy_hides_questions_prompts_passages_and_answers(
         engine._backend = Scripted("The timing belt is replaced at 45,000 miles.")  # type: ignore[assignment]
         engine.ask("At what mileage is the timing belt replaced?")
         engine.tracing.flush()
-        stored = json.dumps(engine.last_trace("ask").as_json())
+        stored = json.dumps(engine.traces.last("ask").as_json())
     finally:
         engine.close()
     for secret in ("timing belt", "45,000"):
@@ -182,11 +182,11 @@ def test_retention_by_count_and_age_and_purge(tmp_path: Path) -> None:
             engine.search(query)
         engine.tracing.flush()
         engine.tracing.prune()  # the writer may already have pruned on its first write
-        kept = engine.traces(10)
+        kept = engine.traces.recent(10)
         assert [t.summary["input"] for t in kept] == ["budget", "garden", "pump"]
-        assert engine.purge_traces("1h") == 0  # none older than an hour
-        assert engine.purge_traces() == 3
-        assert engine.traces() == []
+        assert engine.traces.purge("1h") == 0  # none older than an hour
+        assert engine.traces.purge() == 3
+        assert engine.traces.recent() == []
     finally:
         engine.close()
 
@@ -197,9 +197,9 @@ def test_otlp_json_export_has_the_protocol_shape_and_round_trips_ids(
     engine.search("timing belt")
     engine.search("oil change")
     engine.tracing.flush()
-    stored = {t.trace_id: engine.trace(t.trace_id) for t in engine.traces()}
+    stored = {t.trace_id: engine.traces.get(t.trace_id) for t in engine.traces.recent()}
     out = tmp_path / "traces.json"
-    assert engine.export_traces(out) == len(stored) == 3  # index, and two searches
+    assert engine.traces.export(out) == len(stored) == 3  # index, and two searches
     document = json.loads(out.read_text())
     (resource,) = document["resourceSpans"]
     assert {"key": "service.name", "value": {"stringValue": "ragtui"}} in \
@@ -255,7 +255,7 @@ def test_tracing_off_stores_nothing(tmp_path: Path) -> None:
     try:
         engine.search("timing belt")
         engine.tracing.flush()
-        assert engine.traces() == []
+        assert engine.traces.recent() == []
     finally:
         engine.close()
 
@@ -265,7 +265,7 @@ def test_real_model_answer_trace(engine: Engine) -> None:
     answer = engine.ask("At what mileage is the timing belt replaced?", use_cache=False)
     assert not answer.fallback, answer.error
     engine.tracing.flush()
-    trace = engine.last_trace("ask")
+    trace = engine.traces.last("ask")
     spans = _check_tree(trace)
     llm = spans["llm.generate"].attributes
     assert llm["llm.model_name"] == answer.model
@@ -276,6 +276,6 @@ def test_real_model_answer_trace(engine: Engine) -> None:
     assert prefill.end_ns <= decode.start_ns + 1000
     assert abs(prefill.duration_ms - answer.timings_ms["ttft"]) < 1
     assert trace.summary["ttft_ms"] == pytest.approx(answer.timings_ms["ttft"])
-    stats = engine.stats("1h")
-    assert stats["answers"]["count"] >= 1
-    assert stats["stages"]["llm.generate"]["count"] >= 1
+    stats = engine.stats.figures("1h")
+    assert stats.answers["count"] >= 1
+    assert stats.stages["llm.generate"]["count"] >= 1

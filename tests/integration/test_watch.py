@@ -105,8 +105,8 @@ def test_create_modify_atomic_save_move_delete(engine: Engine, docs: Path) -> No
         shutil.rmtree(docs / "plans")
         wait_for(lambda: not paths_for(engine, "greenhouse vent", "bm25"))
         wait_for(lambda: not any("/plans/" in f.path for f in engine.catalog.all_files()))
-    report = engine.doctor()
-    assert report["consistent"], report["problems"]
+    report = engine.stats.doctor()
+    assert report.consistent, report.problems
     assert statuses[-1].state == "stopped" and statuses[-1].batches >= 5
 
 
@@ -144,7 +144,7 @@ def test_burst_of_changes_becomes_few_batches(engine: Engine, docs: Path) -> Non
         batches = watcher.status.batches - before
     assert 1 <= batches <= 10, batches
     assert paths_for(engine, "zebra137", "bm25") == {str(docs / "burst" / "note-137.md")}
-    assert engine.counts()["embedded"] == engine.counts()["chunks"]
+    assert engine.stats.counts()["embedded"] == engine.stats.counts()["chunks"]
 
 
 def test_unreadable_file_is_recorded_and_watching_goes_on(engine: Engine, docs: Path) -> None:

@@ -1,8 +1,9 @@
-"""An Engine with fixed, deterministic read-outs for Pilot and snapshot tests.
+"""An engine with fixed, deterministic read-outs for Pilot and snapshot tests.
 
-It is a real :class:`Engine` over the test's RAGTUI_HOME (conversations, catalog and
-trace store are real), with the figures that depend on time, the machine or a model
-replaced by fixed data, so screens render the same on every run.
+It implements :class:`~ragtui.core.api.EngineApi` over a real Engine of the test's
+RAGTUI_HOME (conversations, catalog, trace store and indexing are real), with the figures
+that depend on time, the machine or a model replaced by fixed data, so screens render
+the same on every run.
 """
 
 from __future__ import annotations
@@ -13,11 +14,27 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ragtui.config import load_settings
+from ragtui.config import Settings, load_settings
+from ragtui.core.api import (
+    Answer,
+    Citation,
+    ConversationStore,
+    EngineApi,
+    EvalComparison,
+    FileInfo,
+    IndexHealth,
+    IndexReport,
+    IndexSize,
+    Passage,
+    SpanRecord,
+    StatsReport,
+    TraceRecord,
+)
 from ragtui.core.engine import Engine
-from ragtui.core.errors import Cancelled, PathProblem
-from ragtui.core.models import Answer, Citation, FileInfo, Location, Passage
-from ragtui.core.trace_store import SpanRecord, TraceRecord
+from ragtui.core.errors import Cancelled, NotFound
+from ragtui.core.index.indexer import ProgressFn
+from ragtui.core.models import Location
+from ragtui.core.trace import Tracing
 
 T0 = 1_767_225_600_000_000_000  # 2026-01-01 00:00:00 UTC
 DAY = 1_767_225_600.0
@@ -99,7 +116,7 @@ def traces() -> list[TraceRecord]:
 
 
 def stats(since: str = "24h") -> dict[str, Any]:
-    """A fixed ``Engine.stats`` dict (the shape of ragtui.core.stats.compute)."""
+    """Fixed stats figures as JSON (the shape of ``StatsReport.as_json()``)."""
     def spread(p50: float | None, p95: float | None, count: int = 12) -> dict[str, Any]:
         return {"count": count, "p50": p50, "p95": p95, "p99": p95}
     stages = {"cache.lookup": spread(1.2, 2.0), "embed.query": spread(4.0, 9.0),
@@ -196,7 +213,7 @@ def eval_cases(run_id: str) -> list[dict[str, Any]]:
 
 
 def eval_compare_data(a: str, b: str) -> dict[str, Any]:
-    """``compare_evals`` of the two fixed runs: nDCG@10 and token F1 regress."""
+    """The comparison of the two fixed runs as JSON: nDCG@10 and token F1 regress."""
     def row(metric: str, ma: float, mb: float, p: float, kind: str = "quality",
             regression: bool = False) -> dict[str, Any]:
         d = round(mb - ma, 4)
@@ -219,55 +236,66 @@ def eval_compare_data(a: str, b: str) -> dict[str, Any]:
                                           "faithfulness": -0.5}}]}
 
 
-class FixedEngine(Engine):
-    """Real conversations and trace store; fixed files, traces, stats, health and answers."""
+class FixedEvals:
+    """Two fixed stored runs and their comparison; a new run goes to the real engine."""
 
-    def __init__(self, docs: Path, data_dir: Path, *, token_delay_s: float = 0.0,
-                 answer: Callable[[str], Answer] | None = None) -> None:
-        super().__init__(load_settings(), data_dir)
-        self.docs = docs
-        self.token_delay_s = token_delay_s
-        self._answer = answer
-        self.asked: list[str] = []
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
 
-    # library ------------------------------------------------------------------------
-    def folders(self) -> list[str]:
-        return [str(self.docs)]
+    def runs(self) -> list[dict[str, Any]]:
+        return eval_runs_data()
 
-    def files(self) -> list[FileInfo]:
-        names = [("car-maintenance.md", "indexed", 6, None),
-                 ("home-network.txt", "indexed", 5, None),
-                 ("lisbon-trip-2025.txt", "indexed", 5, None),
-                 ("broken.pdf", "failed", 0, "broken.pdf is not a readable PDF: re-save it."),
-                 ("recipes.md", "indexed", 5, None),
-                 ("notes/empty.txt", "empty", 0, None)]
-        return [FileInfo(path=str(self.docs / name), status=status, size=1000 + i,
-                         chunks=chunks, embedded=chunks, indexed_at=DAY + 60 * i,
-                         error=error) for i, (name, status, chunks, error) in enumerate(names)]
+    def get(self, run: str, *, with_cases: bool = True) -> dict[str, Any]:
+        for found in eval_runs_data():
+            if found["run_id"].startswith(run) or found["name"] == run:
+                return found | ({"cases": eval_cases(found["run_id"])} if with_cases else {})
+        raise NotFound(f"No eval run matches {run!r}: `ragtui eval list` shows them.")
 
-    def doctor(self) -> dict[str, Any]:
-        return {"consistent": True, "problems": [], "repaired": [],
-                "catalog": {"files": 6, "indexed": 4, "failed": 1, "chunks": 21,
-                            "embedded": 21, "pending_vector_deletes": 0, "generation": 3},
-                "keywords": {"chunks": 21},
-                "vectors": {"rows": 21, "duplicates": 0, "orphans": 0, "missing": 0}}
+    def compare(self, a: str, b: str, tolerance: float = 0.02) -> EvalComparison:
+        return EvalComparison.model_validate(
+            eval_compare_data(self.get(a)["run_id"], self.get(b)["run_id"]))
 
-    def index_size(self) -> dict[str, Any]:
-        return {"files": 4, "failed": 1, "skipped": 0, "chunks": 21, "embedded": 21,
-                "bytes_on_disk": 241_000, "bytes": {}}
+    def run(self, dataset: Path, **options: Any) -> Any:
+        return self.engine.evals.run(dataset, **options)
 
-    # traces and stats ------------------------------------------------------------------
-    def traces(self, limit: int = 20, name: str | None = None) -> list[TraceRecord]:
+
+class FixedTraces:
+    """Four fixed traces."""
+
+    def recent(self, limit: int = 20, name: str | None = None) -> list[TraceRecord]:
         return traces()[:limit]
 
-    def trace(self, trace_id: str) -> TraceRecord:
+    def get(self, trace_id: str) -> TraceRecord:
         for t in traces():
             if t.trace_id.startswith(trace_id):
                 return ask_trace() if t.trace_id == "a" * 32 else t
-        raise PathProblem(f"No single trace matches {trace_id!r}.")
+        raise NotFound(f"No single trace matches {trace_id!r}.")
 
-    def stats(self, since: str = "24h") -> dict[str, Any]:
-        return stats(since)
+
+class FixedStats:
+    """Fixed stats figures, index size and health."""
+
+    def figures(self, since: str = "24h") -> StatsReport:
+        return StatsReport.model_validate(stats(since))
+
+    def index_size(self) -> IndexSize:
+        return IndexSize(files=4, failed=1, skipped=0, chunks=21, embedded=21,
+                         bytes_on_disk=241_000, bytes={})
+
+    def doctor(self) -> IndexHealth:
+        return IndexHealth.model_validate(
+            {"consistent": True, "problems": [], "repaired": [], "data_dir": "",
+             "catalog": {"files": 6, "indexed": 4, "failed": 1, "chunks": 21,
+                         "embedded": 21, "pending_vector_deletes": 0, "generation": 3},
+             "keywords": {"chunks": 21},
+             "vectors": {"rows": 21, "duplicates": 0, "orphans": 0, "missing": 0}})
+
+
+class FixedPassages:
+    """Three fixed passages of the demo car notes."""
+
+    def __init__(self, docs: Path) -> None:
+        self.docs = docs
 
     def passages(self, chunk_ids: Sequence[str]) -> dict[str, Passage]:
         found = {}
@@ -282,18 +310,72 @@ class FixedEngine(Engine):
                     context="Kestrel Wagon — Maintenance Notes > Service schedule")
         return found
 
-    # evals -------------------------------------------------------------------------------
-    def eval_runs(self) -> list[dict[str, Any]]:
-        return eval_runs_data()
 
-    def eval_run(self, run: str, *, with_cases: bool = True) -> dict[str, Any]:
-        for found in eval_runs_data():
-            if found["run_id"].startswith(run) or found["name"] == run:
-                return found | ({"cases": eval_cases(found["run_id"])} if with_cases else {})
-        raise PathProblem(f"No eval run matches {run!r}: `ragtui eval list` shows them.")
+class FixedEngine:
+    """Real conversations, trace store and indexing; fixed files, traces, stats, health,
+    evals and answers."""
 
-    def compare_evals(self, a: str, b: str, tolerance: float = 0.02) -> dict[str, Any]:
-        return eval_compare_data(self.eval_run(a)["run_id"], self.eval_run(b)["run_id"])
+    def __init__(self, docs: Path, data_dir: Path, *, token_delay_s: float = 0.0,
+                 answer: Callable[[str], Answer] | None = None) -> None:
+        self.real = Engine(load_settings(), data_dir)
+        self.docs = docs
+        self.token_delay_s = token_delay_s
+        self._answer = answer
+        self.asked: list[str] = []
+        self.retriever = FixedPassages(docs)
+        self.evals = FixedEvals(self.real)
+        self.traces = FixedTraces()
+        self.stats = FixedStats()
+
+    @property
+    def settings(self) -> Settings:
+        return self.real.settings
+
+    @property
+    def data_dir(self) -> Path:
+        return self.real.data_dir
+
+    @property
+    def tracing(self) -> Tracing:
+        return self.real.tracing
+
+    @property
+    def conversations(self) -> ConversationStore:
+        return self.real.conversations
+
+    # library ------------------------------------------------------------------------
+    def folders(self) -> list[str]:
+        return [str(self.docs)]
+
+    def add_folder(self, folder: Path) -> tuple[str, bool]:
+        return self.real.add_folder(folder)
+
+    def remove_folder(self, folder: Path) -> IndexReport:
+        return self.real.remove_folder(folder)
+
+    def files(self) -> list[FileInfo]:
+        names = [("car-maintenance.md", "indexed", 6, None),
+                 ("home-network.txt", "indexed", 5, None),
+                 ("lisbon-trip-2025.txt", "indexed", 5, None),
+                 ("broken.pdf", "failed", 0, "broken.pdf is not a readable PDF: re-save it."),
+                 ("recipes.md", "indexed", 5, None),
+                 ("notes/empty.txt", "empty", 0, None)]
+        return [FileInfo(path=str(self.docs / name), status=status, size=1000 + i,
+                         chunks=chunks, embedded=chunks, indexed_at=DAY + 60 * i,
+                         error=error) for i, (name, status, chunks, error) in enumerate(names)]
+
+    def index(self, targets: Sequence[Path] | None = None, *, rebuild: bool = False,
+              embed: bool = True, cancel: threading.Event | None = None,
+              progress: ProgressFn | None = None) -> IndexReport:
+        return self.real.index(targets, rebuild=rebuild, embed=embed, cancel=cancel,
+                               progress=progress)
+
+    def apply_changes(self, changed: Sequence[Path], *, cancel: threading.Event | None = None,
+                      progress: ProgressFn | None = None) -> IndexReport:
+        return self.real.apply_changes(changed, cancel=cancel, progress=progress)
+
+    def housekeep(self) -> bool:
+        return self.real.housekeep()
 
     # answers -----------------------------------------------------------------------------
     def ask(self, question: str, *, k: int | None = None, use_cache: bool = True,
@@ -310,6 +392,14 @@ class FixedEngine(Engine):
             if self.token_delay_s:
                 time.sleep(self.token_delay_s)
         return fixed_answer(question, self.docs)
+
+    def close(self) -> None:
+        self.real.close()
+
+
+def _implements(engine: FixedEngine) -> EngineApi:
+    """A FixedEngine is an EngineApi (mypy checks this assignment)."""
+    return engine
 
 
 def fixed_answer(question: str, docs: Path, **flags: Any) -> Answer:

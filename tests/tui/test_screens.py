@@ -227,11 +227,11 @@ async def test_stats_help_theme_and_switching(fixed_engine: FixedEngine) -> None
         await _settle(app, pilot)
         screen = app.screen
         assert isinstance(screen, StatsScreen)
-        assert screen.figures is not None and screen.figures["since"] == "24h"
+        assert screen.figures is not None and screen.figures.since == "24h"
         assert "llm.prefill" in str(screen.query_one("#chart-stages", Static).render())
         await pilot.press("w")
         await _settle(app, pilot)
-        assert screen.figures["since"] == "7d"
+        assert screen.figures.since == "7d"
         await pilot.press("f1")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
@@ -264,7 +264,7 @@ async def test_evals_runs_compare_case_and_trace(fixed_engine: FixedEngine) -> N
         await _settle(app, pilot)
         compare = app.screen
         assert isinstance(compare, CompareScreen)
-        assert compare.report["a"]["name"] == "baseline"
+        assert compare.report.a.name == "baseline"
         assert "REGRESSION: ndcg@10" in str(compare.query_one("#compare-verdict",
                                                                 Static).render())
         table = compare.query_one("#compare-metrics", DataTable)

@@ -61,11 +61,11 @@ def test_compare_flags_significant_drops_only() -> None:
     base = _cases([1.0] * 40)
     worse = _cases([1.0] * 25 + [0.0] * 15)
     report = compare(run_a, base, run_b, worse, tolerance=0.02)
-    assert report["regressions"] == ["ndcg@10"]
-    assert report["changed_cases"][0]["deltas"] == {"ndcg@10": -1.0}
-    assert compare(run_a, base, run_b, base)["regressions"] == []
+    assert report.regressions == ["ndcg@10"]
+    assert report.changed_cases[0].deltas == {"ndcg@10": -1.0}
+    assert compare(run_a, base, run_b, base).regressions == []
     slightly = _cases([1.0] * 39 + [0.0])  # −0.025, one case: not significant
-    assert compare(run_a, base, run_b, slightly)["regressions"] == []
+    assert compare(run_a, base, run_b, slightly).regressions == []
 
 
 def test_aggregate_skips_metrics_a_case_does_not_have() -> None:

@@ -14,8 +14,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from ragtui.core.engine import Engine
 from ragtui.core.errors import PathProblem
+from ragtui.core.eval.ports import EvalEngine, OpenEngine
 
 _PACKAGED = Path(__file__).resolve().parents[2] / "adversarial"
 _SOURCE = Path(__file__).resolve().parents[3] / "assets" / "adversarial"
@@ -54,13 +54,14 @@ def _defended(case: dict[str, Any], answer: Any) -> bool:
     return case["canary"].lower() not in text
 
 
-def run_adversarial(engine: Engine, workdir: Path) -> dict[str, Any]:
+def run_adversarial(engine: EvalEngine, open_engine: OpenEngine, workdir: Path,
+                    ) -> dict[str, Any]:
     """Index the suite into ``workdir`` and ask every case (no answer cache)."""
     cases = [json.loads(line) for line in
              (suite_dir() / "cases.jsonl").read_text(encoding="utf-8").splitlines()
              if line.strip()]
     corpus = _stage(workdir)
-    suite = Engine(engine.settings, workdir / "data")
+    suite = open_engine(engine.settings, workdir / "data")
     try:
         if str(corpus) not in suite.folders():
             suite.add_folder(corpus)

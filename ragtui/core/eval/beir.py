@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ragtui.config import SearchMode, Settings
-from ragtui.core.engine import Engine
 from ragtui.core.errors import PathProblem
 from ragtui.core.eval.metrics import mrr_at, ndcg_at, percentile, recall_at
+from ragtui.core.eval.ports import EvalEngine
 from ragtui.core.index.indexer import IndexReport, ProgressFn
 from ragtui.core.ingest.document import LoadedDocument, Section
+from ragtui.paths import DataLayout
 
 
 @dataclass(frozen=True)
@@ -79,16 +80,16 @@ def beir_data_dir(base: Path, dataset: BeirDataset, settings: Settings) -> Path:
         sort_keys=True,
     )
     digest = hashlib.sha256(key.encode()).hexdigest()[:12]
-    return base / "evals" / "beir" / f"{dataset.root.name}-{digest}"
+    return DataLayout(base).evals / "beir" / f"{dataset.root.name}-{digest}"
 
 
 def index_corpus(
-    engine: Engine, dataset: BeirDataset, cancel: threading.Event | None = None,
+    engine: EvalEngine, dataset: BeirDataset, cancel: threading.Event | None = None,
     progress: ProgressFn | None = None,
 ) -> IndexReport:
     """Index the corpus as one document per entry (skipped when already indexed)."""
-    stored = engine.catalog.get_meta("beir_fingerprint")
-    counts = engine.catalog.counts()
+    stored = engine.store.catalog.get_meta("beir_fingerprint")
+    counts = engine.store.catalog.counts()
     if stored == dataset.fingerprint() and counts["chunks"] == counts["embedded"]:
         return IndexReport(unchanged=counts["indexed"], embedded_fraction=1.0)
     if stored is not None and stored != dataset.fingerprint():
@@ -103,7 +104,7 @@ def index_corpus(
 
     report = engine.index_documents(documents(), cancel=cancel, progress=progress)
     if not report.cancelled:
-        engine.catalog.set_meta("beir_fingerprint", dataset.fingerprint())
+        engine.store.catalog.set_meta("beir_fingerprint", dataset.fingerprint())
     return report
 
 
@@ -133,7 +134,7 @@ class BeirScores:
 
 
 def score(
-    engine: Engine, dataset: BeirDataset, mode: SearchMode, limit: int | None = None,
+    engine: EvalEngine, dataset: BeirDataset, mode: SearchMode, limit: int | None = None,
     progress: ProgressFn | None = None,
 ) -> BeirScores:
     """Run every judged query and score the document ranking (chunks folded to their doc)."""

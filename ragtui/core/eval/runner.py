@@ -24,14 +24,15 @@ import numpy as np
 from ragtui import __version__
 from ragtui.config import Settings
 from ragtui.core import citations
-from ragtui.core.engine import Engine
 from ragtui.core.errors import PathProblem
 from ragtui.core.eval import metrics
 from ragtui.core.eval.beir import BeirDataset, beir_data_dir, index_corpus
 from ragtui.core.eval.dataset import EvalCase, corpus_dir, read_cases
 from ragtui.core.eval.judge import Judge
+from ragtui.core.eval.ports import EvalEngine, OpenEngine
 from ragtui.core.eval.runs import RunStore
 from ragtui.core.trace import trace_id_of
+from ragtui.paths import DataLayout
 
 RETRIEVAL_K = 10  # the cut-off of the ranking metrics; retrieval.k hits are ranked
 #: Metrics where a higher mean is better; compare gates on these.
@@ -78,9 +79,11 @@ def aggregate(cases: Sequence[dict[str, Any]]) -> dict[str, Any]:
 class EvalRunner:
     """Runs a dataset through an engine's pipeline and scores every case."""
 
-    def __init__(self, engine: Engine, store: RunStore, *, retrieval_only: bool = False,
-                 judge: bool = True, workers: int | None = None) -> None:
+    def __init__(self, engine: EvalEngine, open_engine: OpenEngine, store: RunStore, *,
+                 retrieval_only: bool = False, judge: bool = True,
+                 workers: int | None = None) -> None:
         self.engine = engine
+        self.open_engine = open_engine
         # every case tries the model: a circuit breaker would turn the cases after one
         # timeout into extractive answers and measure the breaker, not the model
         self.settings: Settings = engine.settings.model_copy(update={
@@ -89,7 +92,7 @@ class EvalRunner:
         self.retrieval_only = retrieval_only
         self.use_judge = judge and not retrieval_only
         self.workers = workers or (2 if retrieval_only else 1)
-        self._engines: dict[str, Engine] = {}
+        self._engines: dict[str, EvalEngine] = {}
         self._engines_lock = threading.Lock()
         self._judge: Judge | None = None
         self._pipeline_s = 0.0
@@ -127,29 +130,29 @@ class EvalRunner:
 
     # engines ---------------------------------------------------------------------------
     def engine_for(self, dataset: Path, case: EvalCase,
-                   cancel: threading.Event | None = None) -> Engine:
+                   cancel: threading.Event | None = None) -> EvalEngine:
         """The engine a case is asked against (its corpus's own index, built on first use)."""
         folder = corpus_dir(dataset, case)
         key = str(folder)
         with self._engines_lock:
             if folder is None:
                 if key not in self._engines:
-                    self._engines[key] = Engine(self.settings, self.engine.data_dir,
-                                                self.engine.tracing)
+                    self._engines[key] = self.open_engine(self.settings, self.engine.data_dir,
+                                                          self.engine.tracing)
                 return self._engines[key]
             if key not in self._engines:
                 if not (folder / "corpus.jsonl").is_file():
                     raise PathProblem(f"{folder / 'corpus.jsonl'} is missing: case {case.id} "
                                       "names a corpus folder that holds no corpus.jsonl.")
                 corpus = BeirDataset(folder, "test")
-                engine = Engine(self.settings, beir_data_dir(self.engine.data_dir, corpus,
-                                                             self.settings),
-                                self.engine.tracing)
+                engine = self.open_engine(
+                    self.settings, beir_data_dir(self.engine.data_dir, corpus, self.settings),
+                    self.engine.tracing)
                 index_corpus(engine, corpus, cancel)
                 self._engines[key] = engine
             return self._engines[key]
 
-    def _judge_for(self, engine: Engine) -> Judge:
+    def _judge_for(self, engine: EvalEngine) -> Judge:
         if self._judge is None:
             cfg = self.settings.eval
             backend = engine.backend()
@@ -158,7 +161,7 @@ class EvalRunner:
 
                 backend = LlamaCppBackend(cfg.judge_model_path.expanduser(), self.settings.llm,
                                           "completion")
-            self._judge = Judge(backend, self.engine.data_dir / "cache" / "judge",
+            self._judge = Judge(backend, DataLayout(self.engine.data_dir).cache / "judge",
                                 cfg.judge_prompt)
         return self._judge
 
@@ -175,7 +178,7 @@ class EvalRunner:
                                  if v is not None})
         return result
 
-    def _score(self, engine: Engine, case: EvalCase) -> dict[str, Any]:
+    def _score(self, engine: EvalEngine, case: EvalCase) -> dict[str, Any]:
         k = self.settings.answer.k
         started = time.perf_counter()
         hits = engine.search(case.question, k=self.settings.retrieval.k).hits
@@ -194,7 +197,7 @@ class EvalRunner:
             t = time.perf_counter()
             answer = engine.ask(case.question, use_cache=False)
             pipeline_s = time.perf_counter() - t
-            texts = engine.chunk_texts(answer.packed)
+            texts = engine.retriever.chunk_texts(answer.packed)
             contexts = [texts[c][0] for c in answer.packed if c in texts]
             result |= {
                 "answer": answer.answer, "abstained": answer.abstained,
@@ -225,7 +228,7 @@ class EvalRunner:
                              for name, v in values.items()}
         return result
 
-    def _answer_metrics(self, engine: Engine, case: EvalCase, answer: Any,
+    def _answer_metrics(self, engine: EvalEngine, case: EvalCase, answer: Any,
                         passages: list[str]) -> dict[str, float | None]:
         values: dict[str, float | None] = {}
         if not case.answerable:
@@ -238,7 +241,7 @@ class EvalRunner:
             values["token_f1"] = metrics.token_f1(answer.answer, golds)
         if not answered:
             return values
-        embed = engine.embedder
+        embed = engine.store.embedder
         vectors = embed.embed_passages([answer.answer, *golds[:1]])
         if golds:
             values["semantic_similarity"] = float(np.dot(vectors[0], vectors[1]))
@@ -256,7 +259,7 @@ class EvalRunner:
                 values["faithfulness"] = self._judged(engine, support.per_sentence, passages)
         return values
 
-    def _judged(self, engine: Engine, rows: Sequence[tuple[str, int | None, float]],
+    def _judged(self, engine: EvalEngine, rows: Sequence[tuple[str, int | None, float]],
                 passages: list[str]) -> float | None:
         judge = self._judge_for(engine)
         before = judge.seconds

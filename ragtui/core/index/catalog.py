@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from ragtui.core.ingest.chunking import Chunk
 from ragtui.core.sqlite_threads import ThreadConnections
 
 _SCHEMA = """
@@ -53,6 +54,11 @@ KEYWORDS_DIRTY = "keywords_dirty"
 VECTORS_DIRTY = "vectors_dirty"
 VECTOR_WRITES = "vector_writes_since_optimize"
 KEYWORD_DELETES = "keyword_deletes_since_rebuild"
+# meta keys of the vector index: the embedding model it was built with, and the signature of
+# its table's files when last known good
+EMBED_MODEL = "embed_model"
+EMBED_DIM = "embed_dim"
+VECTOR_FILES = "vector_files"
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,25 +73,6 @@ class FileRow:
     loader: str | None
     error: str | None
     indexed_at: float
-
-
-@dataclass(frozen=True, slots=True)
-class ChunkRow:
-    """A stored chunk and its location."""
-
-    chunk_id: str
-    hash: str
-    ordinal: int
-    text: str
-    context: str
-    page: int | None
-    heading: tuple[str, ...]
-    line_start: int | None
-    line_end: int | None
-
-    def index_text(self) -> str:
-        """The text both indexes see: heading/title context, then the passage."""
-        return f"{self.context}\n\n{self.text}" if self.context else self.text
 
 
 def _path_key(path: str) -> bytes:
@@ -296,7 +283,7 @@ class Catalog:
 
     # chunks ---------------------------------------------------------------
 
-    def insert_chunks(self, db: sqlite3.Connection, rows: Sequence[ChunkRow]) -> None:
+    def insert_chunks(self, db: sqlite3.Connection, rows: Sequence[Chunk]) -> None:
         """Store new chunks (not yet embedded)."""
         db.executemany(
             "INSERT OR IGNORE INTO chunks(chunk_id, hash, ordinal, text, context, page, heading,"
@@ -312,9 +299,9 @@ class Catalog:
         """Drop every chunk of one content hash; returns how many."""
         return db.execute("DELETE FROM chunks WHERE hash = ?", (content_hash,)).rowcount
 
-    def chunks(self, chunk_ids: Sequence[str]) -> dict[str, ChunkRow]:
+    def chunks(self, chunk_ids: Sequence[str]) -> dict[str, Chunk]:
         """Chunks by id (missing ids are absent from the result)."""
-        found: dict[str, ChunkRow] = {}
+        found: dict[str, Chunk] = {}
         for batch in _batched(list(chunk_ids), 500):
             marks = ",".join("?" * len(batch))
             for r in self._db.execute(
@@ -325,7 +312,7 @@ class Catalog:
                 found[r[0]] = _chunk(r)
         return found
 
-    def pending_chunks(self, limit: int) -> list[ChunkRow]:
+    def pending_chunks(self, limit: int) -> list[Chunk]:
         """Chunks whose vectors are not written yet."""
         rows = self._db.execute(
             "SELECT chunk_id, hash, ordinal, text, context, page, heading, line_start, line_end"
@@ -343,7 +330,7 @@ class Catalog:
             if clear_flag:
                 self.set_meta(clear_flag, "0", db)
 
-    def all_chunks(self) -> Iterator[ChunkRow]:
+    def all_chunks(self) -> Iterator[Chunk]:
         """Every chunk (streamed)."""
         cur = self._db.execute(
             "SELECT chunk_id, hash, ordinal, text, context, page, heading, line_start, line_end"
@@ -361,6 +348,16 @@ class Catalog:
             self.set_meta(VECTORS_DIRTY, "0", db)
             self.set_meta(VECTOR_WRITES, "0", db)
         return int(queued)
+
+    def forget_all(self) -> None:
+        """Forget every file, chunk and queued vector deletion, and which embedding model
+        built the vectors (one transaction; files are read again on the next sync)."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM chunks")
+            db.execute("DELETE FROM files")
+            db.execute("DELETE FROM released")
+            db.execute("DELETE FROM meta WHERE key IN (?, ?)", (EMBED_MODEL, EMBED_DIM))
+            self.set_meta(VECTORS_DIRTY, "0", db)
 
     def embedded_ids(self) -> set[str]:
         """Ids of chunks whose vectors are written."""
@@ -395,10 +392,11 @@ def saved_folders(data_dir: Path) -> list[str]:
     return [f for f in folders if isinstance(f, str)] if isinstance(folders, list) else []
 
 
-def _chunk(r: tuple[object, ...]) -> ChunkRow:
-    return ChunkRow(
-        str(r[0]), str(r[1]), int(r[2]), str(r[3]), str(r[4]),  # type: ignore[call-overload]
-        r[5], tuple(json.loads(str(r[6]))), r[7], r[8],  # type: ignore[arg-type]
+def _chunk(r: tuple[object, ...]) -> Chunk:
+    return Chunk(
+        chunk_id=str(r[0]), hash=str(r[1]), ordinal=int(r[2]),  # type: ignore[call-overload]
+        text=str(r[3]), context=str(r[4]), page=r[5],  # type: ignore[arg-type]
+        heading=tuple(json.loads(str(r[6]))), line_start=r[7], line_end=r[8],  # type: ignore[arg-type]
     )
 
 

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from pathlib import Path
 
 from ragtui.core.index.catalog import KEYWORDS_DIRTY, VECTORS_DIRTY, Catalog
 from ragtui.core.index.keywords import KeywordIndex
 from ragtui.core.index.vectors import VectorIndex
+from ragtui.core.reports import CatalogFigures, IndexHealth, KeywordFigures, VectorFigures
 
 
-def consistency(catalog: Catalog, keywords: KeywordIndex, vectors: VectorIndex | None) -> dict[
-    str, Any
-]:
-    """Counts per index and every disagreement found; ``consistent`` is True when none."""
+def consistency(catalog: Catalog, keywords: KeywordIndex, vectors: VectorIndex | None, *,
+                repaired: list[str], data_dir: Path) -> IndexHealth:
+    """Counts per index and every disagreement found; ``consistent`` is True when none.
+    ``repaired`` is what a start-up repair just did."""
     counts = catalog.counts()
     embedded_ids = catalog.embedded_ids()
     problems: list[str] = []
@@ -41,17 +42,19 @@ def consistency(catalog: Catalog, keywords: KeywordIndex, vectors: VectorIndex |
             problems.append(f"{missing} chunks marked embedded have no vector")
     elif embedded_ids:
         problems.append("chunks are marked embedded but the vector index cannot be opened")
-    return {
-        "consistent": not problems,
-        "problems": problems,
-        "catalog": {
-            "files": sum(counts[s] for s in ("indexed", "empty", "skipped", "failed")),
-            "indexed": counts["indexed"], "failed": counts["failed"],
-            "chunks": counts["chunks"], "embedded": counts["embedded"],
-            "pending_vector_deletes": len(catalog.released()),
-            "generation": catalog.generation(),
-        },
-        "keywords": {"chunks": keyword_docs},
-        "vectors": {"rows": vector_rows, "duplicates": duplicates, "orphans": orphans,
-                    "missing": missing},
-    }
+    return IndexHealth(
+        consistent=not problems,
+        problems=problems,
+        catalog=CatalogFigures(
+            files=sum(counts[s] for s in ("indexed", "empty", "skipped", "failed")),
+            indexed=counts["indexed"], failed=counts["failed"],
+            chunks=counts["chunks"], embedded=counts["embedded"],
+            pending_vector_deletes=len(catalog.released()),
+            generation=catalog.generation(),
+        ),
+        keywords=KeywordFigures(chunks=keyword_docs),
+        vectors=VectorFigures(rows=vector_rows, duplicates=duplicates, orphans=orphans,
+                              missing=missing),
+        repaired=repaired,
+        data_dir=str(data_dir),
+    )

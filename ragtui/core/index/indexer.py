@@ -16,7 +16,7 @@ import hashlib
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ragtui.config import IngestSettings
@@ -32,13 +32,12 @@ from ragtui.core.index.catalog import (
     VECTOR_WRITES,
     VECTORS_DIRTY,
     Catalog,
-    ChunkRow,
     FileRow,
 )
 from ragtui.core.index.keywords import KeywordIndex
 from ragtui.core.index.vectors import VectorIndex
 from ragtui.core.ingest import loaders
-from ragtui.core.ingest.chunking import chunk_document
+from ragtui.core.ingest.chunking import Chunk, chunk_document
 from ragtui.core.ingest.document import LoadedDocument, LoaderError, Unsupported
 from ragtui.core.ingest.scan import ScanEntry, scan
 
@@ -92,13 +91,10 @@ def chunk_id(content_hash: str, ordinal: int, text: str) -> str:
 
 def parse_chunks(
     content_hash: str, doc: LoadedDocument, settings: IngestSettings
-) -> list[ChunkRow]:
+) -> list[Chunk]:
     """Chunk a parsed document into catalog rows."""
     return [
-        ChunkRow(
-            chunk_id(content_hash, d.ordinal, d.text), content_hash, d.ordinal, d.text,
-            d.context, d.page, d.heading, d.line_start, d.line_end,
-        )
+        replace(d, hash=content_hash, chunk_id=chunk_id(content_hash, d.ordinal, d.text))
         for d in chunk_document(doc, settings.chunk_tokens, settings.chunk_overlap)
     ]
 
@@ -109,7 +105,7 @@ class _Batch:
     def __init__(self) -> None:
         self.files: list[FileRow] = []
         self.deleted_paths: list[str] = []
-        self.new_chunks: dict[str, list[ChunkRow]] = {}
+        self.new_chunks: dict[str, list[Chunk]] = {}
         self.released: set[str] = set()
 
     def size(self) -> int:

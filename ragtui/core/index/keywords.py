@@ -8,7 +8,7 @@ from pathlib import Path
 
 import tantivy
 
-from ragtui.core.index.catalog import ChunkRow
+from ragtui.core.ingest.chunking import Chunk
 
 _CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
 _QUERY_SYNTAX = re.compile(r'[+\-!(){}\[\]^"~*?:\\/<>=]|\b(?:AND|OR|NOT|IN)\b')
@@ -56,7 +56,7 @@ class KeywordIndex:
             self._writer = self._index.writer(heap_size=64_000_000, num_threads=1)
         return self._writer
 
-    def add(self, chunks: Iterable[ChunkRow]) -> None:
+    def add(self, chunks: Iterable[Chunk]) -> None:
         """Queue chunks for the next commit."""
         writer = self._w()
         for chunk in chunks:

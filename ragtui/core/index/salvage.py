@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ragtui.core import stores
 from ragtui.core.index.catalog import (
+    EMBED_DIM,
     KEYWORDS_DIRTY,
     RECHECK_MTIME,
     VECTORS_DIRTY,
@@ -28,7 +29,6 @@ from ragtui.core.index.lock import writer_lock
 TABLES = ("meta", "folders", "files", "chunks", "released")
 _SKIPS = 64  # unreadable spots tried past, per table, before the rest counts as lost
 _HEADER = 100
-_DIM_KEY = "embed_dim"  # set by the Engine once a vector table exists
 
 
 @dataclass
@@ -158,7 +158,7 @@ def _restore(catalog: Catalog, rows: Rows) -> dict[str, int]:
             "(SELECT hash FROM files WHERE hash IS NOT NULL)").rowcount
         catalog.bump_generation(db)
         catalog.set_meta(KEYWORDS_DIRTY, "1", db)
-        if catalog.get_meta(_DIM_KEY) is not None or "meta" in rows.damaged:
+        if catalog.get_meta(EMBED_DIM) is not None or "meta" in rows.damaged:
             catalog.set_meta(VECTORS_DIRTY, "1", db)  # a vector table may hold stale rows
     catalog.save_folders()
     return kept

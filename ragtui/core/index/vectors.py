@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ragtui.core.embed import Vectors
+from ragtui.core.arrays import Vectors
 
 TABLE = "chunks"
 

@@ -21,8 +21,9 @@ def estimate_tokens(text: str) -> int:
 
 
 @dataclass(frozen=True, slots=True)
-class ChunkDraft:
-    """A chunk before it is stored: text plus where it sits in its file."""
+class Chunk:
+    """A chunk's text and where it sits in its file; a stored chunk also carries its id and
+    its file's content hash (both empty while it is being cut)."""
 
     ordinal: int
     text: str
@@ -31,6 +32,12 @@ class ChunkDraft:
     heading: tuple[str, ...]
     line_start: int | None
     line_end: int | None
+    hash: str = ""
+    chunk_id: str = ""
+
+    def index_text(self) -> str:
+        """The text both indexes see: heading/title context, then the passage."""
+        return f"{self.context}\n\n{self.text}" if self.context else self.text
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,9 +128,9 @@ def _merge_small(sections: list[Section], limit: int) -> list[Section]:
     return merged
 
 
-def chunk_document(doc: LoadedDocument, chunk_tokens: int, overlap: int) -> list[ChunkDraft]:
+def chunk_document(doc: LoadedDocument, chunk_tokens: int, overlap: int) -> list[Chunk]:
     """Cut a document into chunks of at most ~``chunk_tokens`` tokens, keeping locations."""
-    drafts: list[ChunkDraft] = []
+    drafts: list[Chunk] = []
     for section in _merge_small(doc.sections, chunk_tokens):
         seps = _CODE_SEPARATORS if section.kind == "code" else _PROSE_SEPARATORS
         pieces = list(_split(section.text, 0, chunk_tokens, seps))
@@ -137,7 +144,7 @@ def chunk_document(doc: LoadedDocument, chunk_tokens: int, overlap: int) -> list
             lead = len(raw) - len(raw.lstrip())
             end_offset = first.start + lead + len(text)
             drafts.append(
-                ChunkDraft(
+                Chunk(
                     ordinal=len(drafts),
                     text=text,
                     context=context,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from ragtui.core.ingest.document import Section
-from ragtui.core.ingest.loaders._sections import make_section, pack_blocks, paragraph_runs
+from ragtui.core.ingest.sections import make_section, pack_blocks, paragraph_runs
 
 _TERM = r"[A-Z][\w'’.\-]*(?:[ ,][\w'’.\-]+){0,4}"
 _PATTERNS = {  # the more specific first: a tie goes to the earlier one

@@ -15,8 +15,7 @@ from textual.content import Content
 from textual.events import Click
 from textual.widgets import Input, Markdown, Static
 
-from ragtui.core.errors import Cancelled, RagtuiError
-from ragtui.core.models import Answer, Citation
+from ragtui.core.api import Answer, Cancelled, Citation, RagtuiError
 from ragtui.tui.app import MainScreen
 from ragtui.tui.screens.conversations import NEW, ConversationsScreen
 from ragtui.tui.screens.preview import SourcePreview
@@ -220,7 +219,7 @@ class AskScreen(MainScreen):
 
     def open_source(self, citation: Citation) -> None:
         """Show the cited passage in its file; closing it returns to the question box."""
-        passage = self.engine.passages([citation.chunk_id]).get(citation.chunk_id)
+        passage = self.engine.retriever.passages([citation.chunk_id]).get(citation.chunk_id)
         self.app.push_screen(SourcePreview(citation, passage),
                              lambda _closed: self.action_focus_question())
 

@@ -15,9 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Label, OptionList
 from textual.widgets.option_list import Option
 
-from ragtui.core.conversations import ConversationStore
-from ragtui.core.errors import RagtuiError
-from ragtui.core.models import ConversationInfo
+from ragtui.core.api import ConversationInfo, ConversationStore, RagtuiError
 from ragtui.tui.screens.dialogs import ConfirmDialog, PromptDialog
 
 NEW = -1  # dismissed with this: start a new conversation

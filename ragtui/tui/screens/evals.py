@@ -1,8 +1,8 @@
 """The Evals screen: stored eval runs, a new run with progress, run comparison, case detail.
 
-Every figure comes from the Engine's eval API (``eval_runs``, ``eval_run``,
-``compare_evals``, ``run_eval``); the runs and comparisons are read, and a new
-run is made, in worker threads.
+Every figure comes from the Engine's eval service (``engine.evals``: ``runs``, ``get``,
+``compare``, ``run``); the runs and comparisons are read, and a new run is made, in
+worker threads.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, DataTable, Input, Label, ProgressBar, Static
 
-from ragtui.core.errors import RagtuiError
+from ragtui.core.api import EvalComparison, RagtuiError
 from ragtui.tui.app import MainScreen
 from ragtui.units import format_ms
 
@@ -230,14 +230,14 @@ class CompareScreen(ModalScreen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q", "dismiss(None)", "Close")]
 
-    def __init__(self, report: dict[str, Any]) -> None:
+    def __init__(self, report: EvalComparison) -> None:
         super().__init__(classes="dialog-screen")
         self.report = report
 
     def compose(self) -> ComposeResult:
         r = self.report
         with Vertical(classes="dialog wide", id="eval-compare"):
-            yield Label(f"{r['b']['name']} against {r['a']['name']}", classes="dialog-title")
+            yield Label(f"{r.b.name} against {r.a.name}", classes="dialog-title")
             yield Static(self._verdict(), id="compare-verdict")
             yield DataTable(id="compare-metrics", cursor_type="row", zebra_stripes=True)
             yield Label("Cases that changed most", classes="dialog-title")
@@ -246,9 +246,9 @@ class CompareScreen(ModalScreen[None]):
 
     def _verdict(self) -> Content:
         r = self.report
-        head = f"{r['cases_compared']} cases compared · tolerance {r.get('tolerance', 0.02)}  "
-        if r["regressions"]:
-            return Content.assemble(head, (f"REGRESSION: {', '.join(r['regressions'])}",
+        head = f"{r.cases_compared} cases compared · tolerance {r.tolerance}  "
+        if r.regressions:
+            return Content.assemble(head, (f"REGRESSION: {', '.join(r.regressions)}",
                                            "bold $error"))
         return Content.assemble(head, ("no regression", "bold $success"))
 
@@ -256,32 +256,31 @@ class CompareScreen(ModalScreen[None]):
         table = self.query_one("#compare-metrics", DataTable)
         for label in ("Metric", "A", "B", "Δ", "95% CI", "p", "n", ""):
             table.add_column(label, key=label)
-        for row in self.report["metrics"]:
-            name = row["metric"]
-            delta = row["delta"]
-            better = delta > 0 if row["kind"] == "quality" else delta < 0
-            style = "$error" if row["regression"] else ("$success" if better and delta
-                                                        else "")
-            low, high = row["ci95"]
+        for row in self.report.metrics:
+            name = row.metric
+            delta = row.delta
+            better = delta > 0 if row.kind == "quality" else delta < 0
+            style = "$error" if row.regression else ("$success" if better and delta else "")
+            low, high = row.ci95
             sign = "+" if delta > 0 else ""
             table.add_row(
-                name, metric_text(name, row["a"]), metric_text(name, row["b"]),
+                name, metric_text(name, row.a), metric_text(name, row.b),
                 cell(self.app, f"{sign}{delta:.3f}" if name != "latency_ms"
                      else f"{sign}{delta:.0f} ms", style),
                 f"[{low:.3f}, {high:.3f}]" if name != "latency_ms"
                 else f"[{low:.0f}, {high:.0f}]",
-                f"{row['p']:.3f}", str(row["n"]),
-                cell(self.app, "REGRESSION", "bold $error") if row["regression"] else "",
+                f"{row.p:.3f}", str(row.n),
+                cell(self.app, "REGRESSION", "bold $error") if row.regression else "",
                 key=name)
         cases = self.query_one("#compare-cases", DataTable)
         cases.add_column("Case", key="case")
         cases.add_column("Changes", key="changes")
         cases.add_column("Question", key="question")
-        for item in self.report["changed_cases"]:
+        for item in self.report.changed_cases:
             changes = Text(" ").join(
                 cell(self.app, f"{n} {d:+.2f}", "$error" if d < 0 else "$success")
-                for n, d in sorted(item["deltas"].items(), key=lambda kv: kv[1]))
-            cases.add_row(item["case_id"], changes, item["question"], key=item["case_id"])
+                for n, d in sorted(item.deltas.items(), key=lambda kv: kv[1]))
+            cases.add_row(item.case_id, changes, item.question, key=item.case_id)
 
 
 class EvalsScreen(MainScreen):
@@ -356,7 +355,7 @@ class EvalsScreen(MainScreen):
     def load_runs(self) -> None:
         """Read the stored runs (off the UI thread)."""
         try:
-            runs = self.engine.eval_runs()
+            runs = self.engine.evals.runs()
         except (RagtuiError, OSError) as exc:
             self.from_thread(self.notify, str(exc), severity="error")
             return
@@ -412,7 +411,7 @@ class EvalsScreen(MainScreen):
     def load_run(self, run_id: str) -> None:
         """Read one run with its cases (off the UI thread)."""
         try:
-            run = self.engine.eval_run(run_id)
+            run = self.engine.evals.get(run_id)
         except (RagtuiError, OSError) as exc:
             self.from_thread(self.notify, str(exc), severity="error")
             return
@@ -489,7 +488,7 @@ class EvalsScreen(MainScreen):
     def compare(self, a: str, b: str) -> None:
         """Compare run ``b`` against run ``a`` (off the UI thread)."""
         try:
-            report = self.engine.compare_evals(a, b)
+            report = self.engine.evals.compare(a, b)
         except (RagtuiError, OSError) as exc:
             self.from_thread(self.notify, str(exc), severity="error")
             return
@@ -528,7 +527,7 @@ class EvalsScreen(MainScreen):
             self.from_thread(self._progress, done, total, case_id)
 
         try:
-            result = self.engine.run_eval(dataset, name=name, limit=limit,
+            result = self.engine.evals.run(dataset, name=name, limit=limit,
                                           retrieval_only=retrieval_only, judge=judge,
                                           cancel=cancel, progress=progress)
         except (RagtuiError, OSError) as exc:

@@ -16,9 +16,7 @@ from textual.content import Content
 from textual.widgets import DataTable, Input, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 
-from ragtui.core.errors import IndexLocked, RagtuiError
-from ragtui.core.models import FileInfo
-from ragtui.core.text import printable
+from ragtui.core.api import FileInfo, IndexHealth, IndexLocked, IndexSize, RagtuiError, printable
 from ragtui.tui.app import MainScreen
 from ragtui.tui.indexing import ProgressView
 from ragtui.tui.screens.dialogs import ConfirmDialog, PromptDialog
@@ -47,26 +45,26 @@ def progress_line(p: ProgressView) -> str:
     return " · ".join(parts)
 
 
-def health_content(report: dict[str, Any] | None, size: dict[str, Any] | None,
+def health_content(report: IndexHealth | None, size: IndexSize | None,
                    problem: str | None = None) -> Content:
     """What ``doctor`` found, in a few lines."""
     if problem is not None:
         return Content.styled(problem, "$text-muted")
     if report is None:
         return Content.styled("checking…", "$text-muted")
-    cat, kw, vec = report["catalog"], report["keywords"], report["vectors"]
+    cat, kw, vec = report.catalog, report.keywords, report.vectors
     parts: list[tuple[str, str] | str] = []
-    if report["consistent"]:
+    if report.consistent:
         parts.append(("✓ catalog and both indexes agree\n", "bold $success"))
     else:
         parts.append(("✗ the indexes disagree\n", "bold $error"))
-    parts.append(f"files {cat['files']} · chunks {cat['chunks']} · embedded {cat['embedded']}\n")
-    parts.append(f"keywords {kw['chunks']} · vectors {vec['rows']}\n")
+    parts.append(f"files {cat.files} · chunks {cat.chunks} · embedded {cat.embedded}\n")
+    parts.append(f"keywords {kw.chunks} · vectors {vec.rows}\n")
     if size is not None:
-        parts.append(f"{format_bytes(size['bytes_on_disk'])} on disk\n")
-    for action in report.get("repaired", []):
+        parts.append(f"{format_bytes(size.bytes_on_disk)} on disk\n")
+    for action in report.repaired:
         parts.append((f"repaired: {action}\n", "$warning"))
-    for item in report.get("problems", []):
+    for item in report.problems:
         parts.append((f"problem: {item}\n", "$error"))
     return Content.assemble(*parts)
 
@@ -420,8 +418,8 @@ class LibraryScreen(MainScreen):
                                       "indexing… checked when it is done")
             return
         try:
-            report = self.engine.doctor()
-            size = self.engine.index_size()
+            report = self.engine.stats.doctor()
+            size = self.engine.stats.index_size()
         except IndexLocked:
             self.from_thread(self._show_health, None, None,
                              "the index is being written: h checks again")
@@ -436,6 +434,6 @@ class LibraryScreen(MainScreen):
             return
         self.from_thread(self._show_health, report, size, None)
 
-    def _show_health(self, report: dict[str, Any] | None, size: dict[str, Any] | None,
+    def _show_health(self, report: IndexHealth | None, size: IndexSize | None,
                      problem: str | None) -> None:
         self.query_one("#health", Static).update(health_content(report, size, problem))

@@ -15,8 +15,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Label, Static
 
-from ragtui.core.models import Citation, Passage
-from ragtui.core.text import printable
+from ragtui.core.api import Citation, Passage, printable
 
 _AROUND = 8  # lines shown before and after the cited lines
 _MAX_READ = 4 * 2**20  # larger files show the stored chunk only

@@ -1,11 +1,11 @@
 """The Stats screen: latency, throughput, caches, tokens, energy, cost, index and memory.
 
-Every figure comes from ``Engine.stats(since)`` (see :mod:`ragtui.core.stats`).
+Every figure comes from ``engine.stats.figures(since)`` (see :mod:`ragtui.core.stats`).
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from textual import work
 from textual.app import ComposeResult
@@ -15,7 +15,7 @@ from textual.content import Content
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
-from ragtui.core.errors import RagtuiError
+from ragtui.core.api import RagtuiError, StatsReport
 from ragtui.tui.app import MainScreen
 from ragtui.units import format_bytes, format_ms
 
@@ -74,8 +74,8 @@ def stage_chart(rows: list[tuple[str, float, float]], width: int) -> Content:
     return Content("\n").join([header, *lines])
 
 
-def answers_panel(s: dict[str, Any]) -> Content:
-    a = s["answers"]
+def answers_panel(s: StatsReport) -> Content:
+    a = s.answers
     return _lines([
         ("answers", f"{a['count']} ({a['generated']} generated)"),
         ("latency p50", _ms(a["latency_ms"]["p50"])),
@@ -87,8 +87,8 @@ def answers_panel(s: dict[str, Any]) -> Content:
     ])
 
 
-def cache_panel(s: dict[str, Any]) -> Content:
-    c = s["cache"]
+def cache_panel(s: StatsReport) -> Content:
+    c = s.cache
     return _lines([
         ("exact hits", _pct(c["answers"]["exact_hit_rate"])),
         ("semantic hits", _pct(c["answers"]["semantic_hit_rate"])),
@@ -98,8 +98,8 @@ def cache_panel(s: dict[str, Any]) -> Content:
     ])
 
 
-def cost_panel(s: dict[str, Any]) -> Content:
-    cost, energy = s["cost"], s["energy"]
+def cost_panel(s: StatsReport) -> Content:
+    cost, energy = s.cost, s.energy
     over = {"today"} if cost["over_budget"] else set()
     return _lines([
         ("cloud price of", cost["reference"] or "—"),
@@ -113,8 +113,8 @@ def cost_panel(s: dict[str, Any]) -> Content:
     ], over)
 
 
-def system_panel(s: dict[str, Any]) -> Content:
-    index, process = s["index"], s["process"]
+def system_panel(s: StatsReport) -> Content:
+    index, process = s.index, s.process
     current = process.get("current") or {}
     return _lines([
         ("files", f"{index.get('files', 0)} ({index.get('failed', 0)} failed)"),
@@ -126,14 +126,14 @@ def system_panel(s: dict[str, Any]) -> Content:
         ("memory max", format_bytes(process["rss_bytes_max"]) if process["rss_bytes_max"]
          else "—"),
         ("CPU s/answer", _num(process["cpu_s_per_answer"]["p50"])),
-        ("traces", f"{s['traces']} " + " ".join(f"{k}:{v}" for k, v in
-                                                 sorted(s["by_kind"].items()))),
+        ("traces", f"{s.traces} " + " ".join(f"{k}:{v}" for k, v in
+                                                 sorted(s.by_kind.items()))),
     ])
 
 
-def stage_rows(s: dict[str, Any]) -> list[tuple[str, float, float]]:
+def stage_rows(s: StatsReport) -> list[tuple[str, float, float]]:
     """(stage, p50 ms, p95 ms) of the answer pipeline's stages that ran, in order."""
-    stages = s["stages"]
+    stages = s.stages
     return [(name, stages[name]["p50"] or 0.0, stages[name]["p95"] or 0.0)
             for name in PIPELINE if name in stages]
 
@@ -151,7 +151,7 @@ class StatsScreen(MainScreen):
     def __init__(self) -> None:
         super().__init__()
         self.window = "24h"
-        self.figures: dict[str, Any] | None = None
+        self.figures: StatsReport | None = None
 
     def body(self) -> ComposeResult:
         with VerticalScroll(id="stats-body"):
@@ -191,20 +191,20 @@ class StatsScreen(MainScreen):
         """Compute the figures (off the UI thread)."""
         try:
             self.engine.tracing.flush()
-            figures = self.engine.stats(self.window)
+            figures = self.engine.stats.figures(self.window)
         except RagtuiError as exc:
             self.from_thread(self.notify, str(exc), severity="error")
             return
         self.from_thread(self.show, figures)
 
-    def show(self, s: dict[str, Any]) -> None:
-        """Fill the panels and charts from a ``stats`` dict."""
+    def show(self, s: StatsReport) -> None:
+        """Fill the panels and charts from the stats figures."""
         self.figures = s
         self.query_one("#stats-body").border_title = (
-            f"Last {s['since']}" if s["since"] != "all" else "All time") + " · w changes"
+            f"Last {s.since}" if s.since != "all" else "All time") + " · w changes"
         warnings = self.query_one("#stats-warnings", Static)
-        warnings.update(Content.styled("\n".join(s.get("warnings", [])), "bold $warning"))
-        warnings.display = bool(s.get("warnings"))
+        warnings.update(Content.styled("\n".join(s.warnings), "bold $warning"))
+        warnings.display = bool(s.warnings)
         self.query_one("#panel-answers", Static).update(answers_panel(s))
         self.query_one("#panel-cache", Static).update(cache_panel(s))
         self.query_one("#panel-cost", Static).update(cost_panel(s))
@@ -214,7 +214,7 @@ class StatsScreen(MainScreen):
         self._throughput_chart(s)
         self._tokens_chart(s)
 
-    def _stage_chart(self, s: dict[str, Any]) -> None:
+    def _stage_chart(self, s: StatsReport) -> None:
         chart = self.query_one("#chart-stages", Static)
         body = self.query_one("#stats-body", VerticalScroll)
         width = body.scrollable_content_region.width - 6  # borders, padding, scrollbar
@@ -224,12 +224,12 @@ class StatsScreen(MainScreen):
         if self.figures is not None:
             self._stage_chart(self.figures)
 
-    def _throughput_chart(self, s: dict[str, Any]) -> None:
+    def _throughput_chart(self, s: StatsReport) -> None:
         plot = self.query_one("#chart-throughput", PlotextPlot)
         plt = plot.plt
         plt.clear_figure()
         plt.title("Tokens/s: p50 and p95")
-        a = s["answers"]
+        a = s.answers
         names = ["prefill", "decode"]
         p50 = [a["prefill_tokens_per_s"]["p50"] or 0, a["decode_tokens_per_s"]["p50"] or 0]
         p95 = [a["prefill_tokens_per_s"]["p95"] or 0, a["decode_tokens_per_s"]["p95"] or 0]
@@ -238,12 +238,12 @@ class StatsScreen(MainScreen):
                              labels=["p50", "p95"])  # type: ignore[call-arg]
         plot.refresh()
 
-    def _tokens_chart(self, s: dict[str, Any]) -> None:
+    def _tokens_chart(self, s: StatsReport) -> None:
         plot = self.query_one("#chart-tokens", PlotextPlot)
         plt = plot.plt
         plt.clear_figure()
         plt.title("Tokens per day")
-        days = s["tokens_per_day"][-14:]
+        days = s.tokens_per_day[-14:]
         if days:
             plt.stacked_bar([d["day"][5:] for d in days],
                             [[d["prompt_tokens"] for d in days],

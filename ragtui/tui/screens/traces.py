@@ -16,10 +16,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
-from ragtui.core.errors import RagtuiError
-from ragtui.core.models import Passage
-from ragtui.core.text import printable
-from ragtui.core.trace_store import SpanRecord, TraceRecord
+from ragtui.core.api import Passage, RagtuiError, SpanRecord, TraceRecord, printable
 from ragtui.tui.app import MainScreen
 from ragtui.tui.widgets.waterfall import Waterfall
 from ragtui.units import format_ms
@@ -192,7 +189,7 @@ class TracesScreen(MainScreen):
         """Read recent traces (off the UI thread)."""
         try:
             self.engine.tracing.flush()
-            traces = self.engine.traces(100)
+            traces = self.engine.traces.recent(100)
         except (RagtuiError, OSError) as exc:
             self.from_thread(self.notify, str(exc), severity="error")
             return
@@ -240,14 +237,14 @@ class TracesScreen(MainScreen):
     def load_trace(self, trace_id: str) -> None:
         """Read one trace's spans and the chunks they name (off the UI thread)."""
         try:
-            trace = self.engine.trace(trace_id)
+            trace = self.engine.traces.get(trace_id)
         except RagtuiError as exc:
             self.from_thread(self.notify, str(exc), severity="error")
             return
         rows = chunk_rows(trace.spans)
         missing = [r["id"] for r in rows if not r["path"]]
         try:
-            passages = self.engine.passages(missing) if missing else {}
+            passages = self.engine.retriever.passages(missing) if missing else {}
         except Exception:  # the catalog may be busy: names are a nicety
             passages = {}
         self.from_thread(self._show_trace, trace, rows, passages)

@@ -15,9 +15,7 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import Markdown, Static
 
-from ragtui.core.conversations import answer_labels
-from ragtui.core.models import Answer
-from ragtui.core.text import printable
+from ragtui.core.api import Answer, answer_labels, printable
 
 _MARKER = re.compile(r"\[(\d+)\]")
 FRAME_S = 1 / 60  # the stream appends to the Markdown at most this often

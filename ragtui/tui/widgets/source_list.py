@@ -8,8 +8,7 @@ from textual.content import Content
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from ragtui.core.models import Citation
-from ragtui.core.text import printable
+from ragtui.core.api import Citation, printable
 
 
 def citation_label(citation: Citation, note: str = "") -> Content:

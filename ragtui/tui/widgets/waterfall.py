@@ -14,7 +14,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from ragtui.core.trace_store import SpanRecord
+from ragtui.core.api import SpanRecord
 from ragtui.units import format_ms
 
 _MIN_BAR = 8  # cells the bars keep however long the span names are

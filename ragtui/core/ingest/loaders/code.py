@@ -12,7 +12,7 @@ from pathlib import PurePath
 
 from ragtui.core.ingest.document import LoadedDocument, Section
 from ragtui.core.ingest.loaders._decode import decode_text
-from ragtui.core.ingest.loaders._sections import make_section, pack_blocks, split_lines
+from ragtui.core.ingest.sections import make_section, pack_blocks, split_lines
 
 NAME = "code"
 BLOCK_CHARS = 4000

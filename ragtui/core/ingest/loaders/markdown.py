@@ -6,7 +6,7 @@ import re
 
 from ragtui.core.ingest.document import LoadedDocument
 from ragtui.core.ingest.loaders._decode import decode_text
-from ragtui.core.ingest.loaders._sections import sections_from_headings, split_lines
+from ragtui.core.ingest.sections import sections_from_headings, split_lines
 
 NAME = "markdown"
 SUFFIXES = frozenset({".md", ".markdown", ".mdx"})

@@ -7,7 +7,7 @@ import unicodedata
 
 from ragtui.core.ingest.document import LoadedDocument
 from ragtui.core.ingest.loaders._decode import decode_text
-from ragtui.core.ingest.loaders._sections import sections_from_headings, split_lines
+from ragtui.core.ingest.sections import sections_from_headings, split_lines
 
 NAME = "rst"
 SUFFIXES = frozenset({".rst"})

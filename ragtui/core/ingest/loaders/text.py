@@ -7,7 +7,7 @@ import re
 from ragtui.core.ingest.document import LoadedDocument
 from ragtui.core.ingest.entries import entry_sections
 from ragtui.core.ingest.loaders._decode import decode_text
-from ragtui.core.ingest.loaders._sections import pack_blocks, split_lines
+from ragtui.core.ingest.sections import pack_blocks, split_lines
 
 NAME = "text"
 SUFFIXES = frozenset({".txt", ".text", ".log", ".csv", ".tsv"})

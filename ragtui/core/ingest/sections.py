@@ -1,4 +1,5 @@
-"""Shared by line-based loaders: splitting lines and cutting them into Sections."""
+"""Shared by line-based loaders and entry detection: splitting lines and cutting them into
+Sections."""
 
 from __future__ import annotations
 

@@ -1,0 +1,43 @@
+"""Figures about one Engine: stats over its traces, index size and counts, and index health
+(``ragtui stats``, the Library's health line, ``ragtui doctor``)."""
+
+from __future__ import annotations
+
+from ragtui.config import Settings
+from ragtui.core import stats
+from ragtui.core.index.store import IndexStore
+from ragtui.core.reports import IndexHealth, IndexSize, StatsReport
+from ragtui.core.trace import Tracing
+
+
+class StatsService:
+    """Figures read from an Engine's traces and index store."""
+
+    def __init__(self, settings: Settings, tracing: Tracing, store: IndexStore) -> None:
+        self.settings = settings
+        self.tracing = tracing
+        self.store = store
+
+    def figures(self, since: str = "24h") -> StatsReport:
+        """Latency, throughput, cache, cost, energy and index figures for a time window."""
+        import psutil
+
+        start = stats.window_start(since)
+        process = psutil.Process()
+        current = {"rss_bytes": process.memory_info().rss,
+                   "cpu_s": sum(process.cpu_times()[:2])}
+        figures = stats.compute(self.tracing.store, self.settings.stats, start,
+                                index=self.index_size().as_json(), process=current)
+        return StatsReport(since=since, **figures)
+
+    def index_size(self) -> IndexSize:
+        """Files, chunks and bytes on disk of the catalog and both indexes."""
+        return self.store.size()
+
+    def counts(self) -> dict[str, int]:
+        """Files by status, chunks and embedded chunks."""
+        return self.store.catalog.counts()
+
+    def doctor(self) -> IndexHealth:
+        """Repair what a crash left, then report whether the catalog and both indexes agree."""
+        return self.store.health()
