@@ -92,6 +92,23 @@ def test_prefix_state_reused_across_processes(engine: Engine) -> None:
     assert result.text.strip() == first.answer.split(" [")[0].strip() or "55" in result.text
 
 
+def test_each_kinds_worked_example_is_prefilled_once_then_reused(engine: Engine) -> None:
+    backend = engine.backend()
+    template = prompts.load("qa-kinds")
+    questions = ["How long does the banana bread need in the oven?",  # number
+                 "Who should I call about the boiler?",  # name
+                 "How many minutes does the banana bread bake?"]  # number again
+    reused = []
+    for question in questions:
+        packed = pack(engine.search(question, k=3).hits, template, backend.count_tokens, 900)
+        prefix, rest = render(template, packed, question)
+        result = backend.generate(prefix, rest, max_tokens=8, temperature=0.0,
+                                  stop=template.stop, on_token=None,
+                                  deadline=time.perf_counter() + 120)
+        reused.append(result.prefix_reused)
+    assert reused[2], "switching back to a kind loads its saved prefix state, no prefill"
+
+
 def test_a_looping_answer_stops_at_the_first_repeat(engine: Engine) -> None:
     backend = engine.backend()
     shown: list[str] = []

@@ -27,7 +27,7 @@ def test_questions_get_the_kind_of_answer_they_ask_for(question: str, kind: str)
 
 
 def test_a_pool_template_puts_the_example_for_the_kind_in_its_fixed_prefix() -> None:
-    template = prompts.load("qa", 2)
+    template = prompts.load("qa-kinds", 1)
     assert {kind for kind, _ in template.examples} == set(KINDS)
     prefixes = {template.prefix_for(q) for q in ("Who serviced it?", "How many are there?",
                                                  "Who made it?")}
