@@ -4,9 +4,9 @@
 The slice is every other answerable question about the Rust book, the tldr pages and
 The Devil's Dictionary (the files in ../shared/data/personal-docs, not the Debian manuals,
 which need a download), over the first source of each, and four on-topic questions those
-files do not answer. Greedy
-decoding makes the figures repeatable; the floors sit two questions below what the slice
-measured, so a change that loses three right answers or three abstentions fails.
+files do not answer. Greedy decoding makes the figures repeatable; the floors sit two
+questions below what the slice measured, so a change that loses three right answers or
+three abstentions fails.
 """
 
 from __future__ import annotations
