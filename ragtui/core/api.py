@@ -16,6 +16,7 @@ from ragtui.config import Settings
 from ragtui.core.conversations import ConversationStore, answer_labels
 from ragtui.core.engine import Engine, create_engine
 from ragtui.core.errors import Cancelled, IndexLocked, RagtuiError
+from ragtui.core.followup import Exchange
 from ragtui.core.index.indexer import IndexReport, Progress, ProgressFn
 from ragtui.core.models import Answer, Citation, ConversationInfo, FileInfo, Passage
 from ragtui.core.reports import EvalComparison, IndexHealth, IndexSize, StatsReport
@@ -29,7 +30,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Answer", "Cancelled", "Citation", "ConversationInfo", "ConversationStore", "Engine",
-    "EngineApi", "EvalComparison", "FileInfo", "IndexHealth", "IndexLocked", "IndexReport",
+    "EngineApi", "EvalComparison", "Exchange", "FileInfo", "IndexHealth", "IndexLocked",
+    "IndexReport",
     "IndexSize", "Passage", "Progress", "RagtuiError", "SpanRecord", "StatsReport",
     "TraceRecord", "WatchStatus", "Watcher", "answer_labels", "create_engine", "printable",
 ]
@@ -126,6 +128,7 @@ class EngineApi(Protocol):
 
     def ask(self, question: str, *, k: int | None = None, use_cache: bool = True,
             on_token: Callable[[str], None] | None = None,
-            cancel: threading.Event | None = None) -> Answer: ...
+            cancel: threading.Event | None = None,
+            history: Sequence[Exchange] = ()) -> Answer: ...
 
     def close(self) -> None: ...
