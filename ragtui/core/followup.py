@@ -32,14 +32,15 @@ of off often on once one ones only or other our ours out over own please put rea
 said same say says see should so some such take tell than that the their theirs them then
 there these they this those through to too under until up us use used very want was we
 well were what whatever when where whether which while who whom whose why will with would
-yes yet you your yours thing things way kind sort lot bit ok okay
+yes yet you your yours thing things way kind sort lot bit ok okay don doesn didn isn
+aren wasn weren couldn won wouldn shouldn haven hasn hadn happen happens happened
 """
 STOP = frozenset(_STOP_WORDS.split())
 
 #: Words that point back to something said before.
 _ANAPHOR_WORDS = """
-it its they them their theirs those these that this there he she him her his hers one
-ones same former latter such
+it its they them their theirs those these that this there he she him her his hers ones
+same former latter
 """
 _ANAPHORS = frozenset(_ANAPHOR_WORDS.split())
 
@@ -49,6 +50,13 @@ _ELLIPTICAL = ("and ", "but ", "or ", "also ", "so ", "then ", "what about", "ho
                "anything else", "why not", "how come")
 
 _EXISTENTIAL = frozenset({"is", "are", "was", "were", "will", "be"})
+#: Words that open a clause: a pronoun after one may refer to a noun before it.
+_CLAUSE = frozenset({"when", "if", "because", "since", "while", "before", "after", "until",
+                     "unless", "and", "but", "or", "that", "which", "who", "so", "although",
+                     "though", "once", "where", "given"})
+#: "it" before these is usually the empty subject ("does it take", "is it worth").
+_EMPTY_IT = frozenset({"take", "takes", "took", "possible", "worth", "safe", "true",
+                       "better", "matter", "matters"})
 MAX_TERMS = 10  # most words a rewrite carries over
 _LIGHT_ANSWER_TERMS = 3  # from the previous answer: only names and numbers, this many
 
@@ -98,15 +106,27 @@ def dependence(question: str) -> str | None:
     if len(content) <= 1:
         return "no content words" if tokens else None
     for i, token in enumerate(tokens):
-        if token not in _ANAPHORS:
+        if token not in _ANAPHORS or _bound(tokens, i):
             continue
-        if token == "there" and ((i and tokens[i - 1] in _EXISTENTIAL)
-                                 or (i + 1 < len(tokens) and tokens[i + 1] in _EXISTENTIAL)):
-            continue  # "is there", "there are": existential, not a place
-        before = [t for t in tokens[:i] if t not in STOP]
-        if not before or len(content) < 3:
-            return f"refers back ({token!r})"
+        return f"refers back ({token!r})"
     return None
+
+
+def _bound(tokens: list[str], i: int) -> bool:
+    """Whether the anaphor ``tokens[i]`` needs nothing from earlier turns: existential
+    "there", the empty "it", a relative "that", or a content word before it in an earlier
+    clause of the question ("reset the router when it hangs")."""
+    token, before = tokens[i], tokens[:i]
+    after = tokens[i + 1] if i + 1 < len(tokens) else ""
+    if token == "there" and ((before and before[-1] in _EXISTENTIAL) or after in _EXISTENTIAL):
+        return True
+    if token == "it" and after in _EMPTY_IT:
+        return True
+    if token == "that" and before and before[-1] not in STOP:
+        return True
+    first = next((j for j, t in enumerate(before) if t not in STOP and t not in _CLAUSE),
+                 None)
+    return first is not None and any(t in _CLAUSE for t in before[first + 1:])
 
 
 def _key_terms(exchange: Exchange) -> list[str]:
