@@ -75,7 +75,7 @@ def run_bench(
         started = time.perf_counter()
         report = engine.index([staged])
         index_seconds = time.perf_counter() - started
-        chunks = engine.stats.counts()["chunks"]
+        chunks = engine.stats.counts().chunks
         rng = random.Random(7)
         sample = rng.sample(texts, min(queries, len(texts)))
         questions = [" ".join(t.split()[:8]) for t in sample]
