@@ -280,7 +280,7 @@ def _raw_stream(llm: Any, prompt: str, max_tokens: int, stop: list[str]) -> tupl
 def run_llm_bench(engine: Engine, questions: list[str], rounds: int = 2) -> dict[str, Any]:
     """TTFT and decode speed against raw llama-cpp-python, prefix-state reuse, cache hits."""
     from ragtui.core import prompts
-    from ragtui.core.answer import passage_relevance, prompt_context, render
+    from ragtui.core.context import passage_relevance, prompt_context, render
     from ragtui.core.generate import LlamaCppBackend
 
     try:
