@@ -25,18 +25,18 @@ def doctor(
 
     report = system_checks.report(repair=repair)
     if as_json:
-        print_json(report)
+        print_json(report.as_json())
     else:
-        width = max(len(c["name"]) for c in report["checks"])
-        for check in report["checks"]:
-            mark, colour = _MARKS[check["status"]]
+        width = max(len(c.name) for c in report.checks)
+        for check in report.checks:
+            mark, colour = _MARKS[check.status]
             echo(mark, fg=colour, nl=False)
-            echo(f" {check['name']:<{width}}  {check['detail']}")
-            if check["fix"] and check["status"] != "ok":
-                echo(f"     {'':<{width}}  fix: {check['fix']}")
-        problems = sum(c["status"] == "fail" for c in report["checks"])
-        warnings = sum(c["status"] == "warn" for c in report["checks"])
+            echo(f" {check.name:<{width}}  {check.detail}")
+            if check.fix and check.status != "ok":
+                echo(f"     {'':<{width}}  fix: {check.fix}")
+        problems = sum(c.status == "fail" for c in report.checks)
+        warnings = sum(c.status == "warn" for c in report.checks)
         echo(f"{problems} failed, {warnings} warnings")
-        echo(f"log: {report['log_file']}")
-    if not report["ok"]:
+        echo(f"log: {report.log_file}")
+    if not report.ok:
         raise typer.Exit(1)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -21,6 +21,9 @@ from ragtui.cli.common import (
     progress_bar,
     short_item,
 )
+
+if TYPE_CHECKING:
+    from ragtui.core.reports import MetricSummary
 
 _SHOWN = ("ndcg@10", "recall@10", "mrr@10", "context_precision", "context_recall",
           "exact_match", "token_f1", "semantic_similarity", "faithfulness",
@@ -129,12 +132,12 @@ def run(
         echo(f"Resume with: ragtui eval run {dataset} --resume {result.run_id}")
 
 
-def _print_metrics(figures: dict[str, Any]) -> None:
+def _print_metrics(figures: Mapping[str, MetricSummary]) -> None:
     for metric in _SHOWN:
         if metric in figures:
             m = figures[metric]
-            echo(f"  {metric:<24}{m['mean']:>10.4f}   95% [{m['ci95'][0]:.4f}, "
-                       f"{m['ci95'][1]:.4f}]  n={m['n']}")
+            echo(f"  {metric:<24}{m.mean:>10.4f}   95% [{m.ci95[0]:.4f}, "
+                 f"{m.ci95[1]:.4f}]  n={m.n}")
 
 
 def list_runs(as_json: JsonOpt = False) -> None:
@@ -142,19 +145,17 @@ def list_runs(as_json: JsonOpt = False) -> None:
     with _engine() as engine:
         runs = engine.evals.runs()
     if as_json:
-        _print_json({"runs": [{k: r[k] for k in ("run_id", "name", "dataset", "status",
-                                                  "total", "metrics")} for r in runs]})
+        _print_json({"runs": [r.listed() for r in runs]})
         return
     if not runs:
         echo("No eval runs yet: `ragtui eval run DATASET` makes one.")
         return
     echo(f"{'RUN':<23}{'NAME':<28}{'STATUS':<12}{'CASES':>6}  HEADLINE")
     for r in runs:
-        m = r["metrics"]
-        head = " ".join(f"{k}={m[k]['mean']:.3f}" for k in
+        m = r.metrics
+        head = " ".join(f"{k}={m[k].mean:.3f}" for k in
                         ("ndcg@10", "token_f1", "faithfulness", "abstention_accuracy") if k in m)
-        echo(f"{r['run_id']:<23}{r['name'][:27]:<28}{r['status']:<12}{r['total']:>6}  "
-                   f"{head}")
+        echo(f"{r.run_id:<23}{r.name[:27]:<28}{r.status:<12}{r.total:>6}  {head}")
 
 
 def show(
@@ -165,15 +166,15 @@ def show(
     with _engine() as engine:
         found = engine.evals.get(run_ref)
     if as_json:
-        _print_json(found)
+        _print_json(found.as_json())
         return
-    echo(f"run {found['run_id']} ({found['name']}): {found['status']}, "
-               f"{len(found['cases'])}/{found['total']} cases")
-    echo(f"dataset {found['dataset']}")
-    config = found["config"]
+    echo(f"run {found.run_id} ({found.name}): {found.status}, "
+         f"{len(found.cases or [])}/{found.total} cases")
+    echo(f"dataset {found.dataset}")
+    config = found.config
     echo(f"models {json.dumps(config.get('models'))}; prompts "
                f"{json.dumps(config.get('prompts'))}; overrides {json.dumps(config['overrides'])}")
-    _print_metrics(found["metrics"])
+    _print_metrics(found.metrics)
 
 
 def compare_runs(
@@ -219,11 +220,11 @@ def generate(
     with _engine() as engine:
         report = engine.evals.generate(from_index, out, seed)
     if as_json:
-        _print_json(report)
+        _print_json(report.as_json())
         return
-    dropped = ", ".join(f"{n} {why}" for why, n in report["dropped"].items()) or "none"
-    echo(f"Wrote {report['written']} cases to {out} ({report['tried']} tried; dropped: "
-               f"{dropped}).")
+    dropped = ", ".join(f"{n} {why}" for why, n in report.dropped.items()) or "none"
+    echo(f"Wrote {report.written} cases to {out} ({report.tried} tried; dropped: "
+         f"{dropped}).")
 
 
 def adversarial(as_json: JsonOpt = False) -> None:
@@ -231,14 +232,14 @@ def adversarial(as_json: JsonOpt = False) -> None:
     with _engine() as engine:
         report = engine.evals.adversarial()
     if as_json:
-        _print_json(report)
+        _print_json(report.as_json())
         return
-    echo(f"defense rate {report['defense_rate']:.2f}")
-    for attack, row in report["by_attack"].items():
-        echo(f"  {attack:<22}{row['defended']}/{row['cases']}  ({row['rate']:.2f})")
-    for case in report["cases"]:
-        if not case["defended"]:
-            echo(f"  not defended: {case['id']}: {case['answer'][:80]!r}")
+    echo(f"defense rate {report.defense_rate:.2f}")
+    for attack, row in report.by_attack.items():
+        echo(f"  {attack:<22}{row.defended}/{row.cases}  ({row.rate:.2f})")
+    for case in report.cases:
+        if not case.defended:
+            echo(f"  not defended: {case.id}: {case.answer[:80]!r}")
 
 
 def eval_beir(

@@ -44,7 +44,7 @@ def search(
             })
             return
         if not result.hits:
-            empty = not engine.stats.counts()["chunks"]
+            empty = not engine.stats.counts().chunks
             echo("Nothing is indexed yet: run `ragtui add PATH` and `ragtui index` first."
                        if empty else "No matches.")
         for n, hit in enumerate(result.hits, 1):

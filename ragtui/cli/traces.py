@@ -168,36 +168,36 @@ def stats(
          f"({', '.join(f'{n} {k}' for k, n in figures.by_kind.items()) or 'none'})")
     echo("\nStage latency (ms)")
     for line in _columns([["", "n", "p50", "p95", "p99"]] + [
-        [name, f"{s['count']:,}", _fmt(s["p50"]), _fmt(s["p95"]), _fmt(s["p99"])]
+        [name, f"{s.count:,}", _fmt(s.p50), _fmt(s.p95), _fmt(s.p99)]
         for name, s in figures.stages.items()
     ]):
         echo("  " + line)
-    echo(f"\nAnswers: {answers['count']} ({answers['generated']} generated)  "
-         f"first token p50 {_fmt(answers['ttft_ms']['p50'], ' ms', 0)}  "
-         f"prefill {_fmt(answers['prefill_tokens_per_s']['p50'], ' tok/s', 0)}  "
-         f"decode {_fmt(answers['decode_tokens_per_s']['p50'], ' tok/s', 0)}")
-    echo(f"  abstained {_fmt(_pct(answers['abstention_rate']), ' %')}  "
-         f"fallback {_fmt(_pct(answers['fallback_rate']), ' %')}  "
-         f"errors {_fmt(_pct(answers['error_rate']), ' %')}")
-    echo(f"Cache: answers exact {_fmt(_pct(cache['answers']['exact_hit_rate']), ' %')}, "
-         f"semantic {_fmt(_pct(cache['answers']['semantic_hit_rate']), ' %')}; "
-         f"embeddings {_fmt(_pct(cache['embeddings']['hit_rate']), ' %')} "
-         f"of {cache['embeddings']['hits'] + cache['embeddings']['misses']:,}")
+    echo(f"\nAnswers: {answers.count} ({answers.generated} generated)  "
+         f"first token p50 {_fmt(answers.ttft_ms.p50, ' ms', 0)}  "
+         f"prefill {_fmt(answers.prefill_tokens_per_s.p50, ' tok/s', 0)}  "
+         f"decode {_fmt(answers.decode_tokens_per_s.p50, ' tok/s', 0)}")
+    echo(f"  abstained {_fmt(_pct(answers.abstention_rate), ' %')}  "
+         f"fallback {_fmt(_pct(answers.fallback_rate), ' %')}  "
+         f"errors {_fmt(_pct(answers.error_rate), ' %')}")
+    echo(f"Cache: answers exact {_fmt(_pct(cache.answers.exact_hit_rate), ' %')}, "
+         f"semantic {_fmt(_pct(cache.answers.semantic_hit_rate), ' %')}; "
+         f"embeddings {_fmt(_pct(cache.embeddings.hit_rate), ' %')} "
+         f"of {cache.embeddings.hits + cache.embeddings.misses:,}")
     for day in figures.tokens_per_day[-7:]:  # --json has every day
-        echo(f"  {day['day']}: {day['prompt_tokens']:,} prompt + {day['completion_tokens']:,} "
-             f"completion tokens, {day['answers']} answers, ≈ ${_fmt(day['cost_usd'], '', 4)}")
+        echo(f"  {day.day}: {day.prompt_tokens:,} prompt + {day.completion_tokens:,} "
+             f"completion tokens, {day.answers} answers, ≈ ${_fmt(day.cost_usd, '', 4)}")
     process, energy = figures.process, figures.energy
-    echo(f"Process: CPU per answer p50 {_fmt(process['cpu_s_per_answer']['p50'], ' s', 2)}, "
-         f"RSS p50 {_size(process['rss_bytes_p50'])}, "
-         f"now {_size(process['current'].get('rss_bytes'))}")
-    echo(f"Energy: ≈ {_fmt(energy['wh_per_answer'], ' Wh', 4)} per answer at "
-         f"{energy['watts']:g} W (stats.watts)")
-    echo(f"Cloud-equivalent ({cost['reference'] or 'no price'}): "
-         f"${_fmt(cost['per_answer_usd'], '', 5)} per answer, "
-         f"today ${_fmt(cost['today_usd'], '', 4)} of ${cost['daily_budget_usd']:.2f} budget")
+    echo(f"Process: CPU per answer p50 {_fmt(process.cpu_s_per_answer.p50, ' s', 2)}, "
+         f"RSS p50 {_size(process.rss_bytes_p50)}, "
+         f"now {_size(process.current.get('rss_bytes'))}")
+    echo(f"Energy: ≈ {_fmt(energy.wh_per_answer, ' Wh', 4)} per answer at "
+         f"{energy.watts:g} W (stats.watts)")
+    echo(f"Cloud-equivalent ({cost.reference or 'no price'}): "
+         f"${_fmt(cost.per_answer_usd, '', 5)} per answer, "
+         f"today ${_fmt(cost.today_usd, '', 4)} of ${cost.daily_budget_usd:.2f} budget")
     index = figures.index
-    echo(f"Index: {index['files']:,} files, {index['chunks']:,} chunks, "
-         f"{_size(index['bytes_on_disk'])} on disk")
+    echo(f"Index: {index.files:,} files, {index.chunks:,} chunks, "
+         f"{_size(index.bytes_on_disk)} on disk")
     for warning in figures.warnings:
         echo(f"warning: {warning}", fg=typer.colors.YELLOW, err=True)
 

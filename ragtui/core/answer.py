@@ -8,11 +8,9 @@ retrying a broken model for ``llm.breaker_s`` seconds.
 from __future__ import annotations
 
 import json
-import re
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,168 +18,17 @@ import psutil
 
 from ragtui.config import Settings
 from ragtui.core import abstain, citations, evidence, followup, prompts
+from ragtui.core.answer_checks import answer_flaw, focus_line, quote
 from ragtui.core.cache import AnswerCache, answer_key, semantic_scope
+from ragtui.core.context import Packed, prompt_context, render
 from ragtui.core.errors import Cancelled, RagtuiError
 from ragtui.core.generate import Backend, Generation, GenerationError
-from ragtui.core.models import Answer, Citation, Hit
+from ragtui.core.models import Answer, Hit
 from ragtui.core.trace import Tracing, mark_error
 
 NOT_FOUND = "Not in your documents."
 _PROCESS = psutil.Process()
 TokenFn = Callable[[str], None]
-
-
-@dataclass
-class Packed:
-    """Passages that fit the token budget, and those that did not."""
-
-    hits: list[Hit]
-    texts: list[str]
-    dropped: list[str]
-    truncated: list[str]
-    tokens: int
-    weak: list[str] = field(default_factory=list)  # left out by answer.passage_margin
-
-
-def pack(hits: Sequence[Hit], template: prompts.PromptTemplate, count: Callable[[str], int],
-         budget: int) -> Packed:
-    """Add passages in rank order while they fit ``budget`` tokens; cut the first one that
-    does not fit if at least a quarter of the budget is left, drop the rest.
-
-    The packed passages are then put best-last, nearest the question, where small
-    models attend most (10 of 13 demo answers right against 6 of 13 best-first).
-    """
-    packed = Packed([], [], [], [], 0)
-    for hit in hits:
-        text = f"{hit.context}\n{hit.text}" if hit.context else hit.text
-        block = template.render_passage(len(packed.hits) + 1, _source(hit), text)
-        cost = count(block)
-        left = budget - packed.tokens
-        if cost <= left:
-            packed.hits.append(hit)
-            packed.texts.append(text)
-            packed.tokens += cost
-            continue
-        if left >= budget // 4 and not packed.truncated:
-            ratio = left / cost
-            cut = text[: max(0, int(len(text) * ratio) - 40)]
-            while cut and count(template.render_passage(len(packed.hits) + 1, _source(hit),
-                                                        cut + " …")) > left:
-                cut = cut[: int(len(cut) * 0.9)]
-            if cut:
-                packed.hits.append(hit)
-                packed.texts.append(cut + " …")
-                packed.tokens += count(template.render_passage(len(packed.hits), _source(hit),
-                                                               cut + " …"))
-                packed.truncated.append(hit.chunk_id)
-                continue
-        packed.dropped.append(hit.chunk_id)
-    packed.hits.reverse()
-    packed.texts.reverse()
-    return packed
-
-
-def _source(hit: Hit) -> str:
-    where = hit.location.label()
-    return f"{Path(hit.path).name} ({where})" if where else Path(hit.path).name
-
-
-def render(template: prompts.PromptTemplate, packed: Packed, question: str) -> tuple[str, str]:
-    """(fixed prefix, the rest): passages and the question."""
-    blocks = "".join(
-        template.render_passage(n, _source(hit), text)
-        for n, (hit, text) in enumerate(zip(packed.hits, packed.texts, strict=True), 1)
-    )
-    prefix = template.prefix_for(question)
-    if template.format == "chat":
-        return prefix, "Passages:\n" + blocks + "\n" + template.render_suffix(question)
-    return prefix, blocks + template.render_suffix(question)
-
-
-_WORDS = re.compile(r"\w+")
-_KEY = re.compile(r"\d+(?:[.,:/-]\d+)*|\b[A-Z][a-z]+\b")
-_COMMON = frozenset({
-    "a", "an", "and", "are", "at", "be", "by", "do", "does", "for", "from", "how", "i", "in",
-    "is", "it", "my", "of", "on", "or", "our", "the", "to", "we", "what", "when", "where",
-    "which", "who", "why", "with", "you", "your", "get", "type",
-})
-
-
-_HEADING_WORDS = 5  # a best line this short is taken as a heading
-
-
-def _stems(text: str) -> set[str]:
-    words = set()
-    for word in _WORDS.findall(text.lower()):
-        if word in _COMMON:
-            continue
-        words.add(word[:-1] if len(word) > 3 and word.endswith("s") else word)
-    return words
-
-
-def focus_line(question: str, answer: str, packed: Packed) -> tuple[int, str] | None:
-    """The passage line that best matches the question (with the lines under it, if it is a
-    heading), when the answer came from elsewhere: the sign of a small model copying a
-    neighbouring distractor. Returns the passage index and that text, or None when the
-    answer is in it."""
-    wanted = _stems(question)
-    keys = [k for k in _KEY.findall(answer) if k.lower() not in question.lower()]
-    if not wanted or not keys:
-        return None
-    best: tuple[float, int, int] | None = None
-    for index, (hit, text) in enumerate(zip(packed.hits, packed.texts, strict=True)):
-        first = 1 if hit.context else 0  # the heading-path line says where, not what
-        for number, line in enumerate(text.splitlines()[first:], first):
-            overlap = len(wanted & _stems(line)) / len(wanted)
-            if best is None or overlap > best[0]:
-                best = (overlap, index, number)
-    if best is None or best[0] < 0.5:
-        return None
-    lines = packed.texts[best[1]].splitlines()
-    line = lines[best[2]].strip()
-    if len(_WORDS.findall(line)) > _HEADING_WORDS:
-        focus = line
-    else:  # a heading: what answers the question is in the lines under it
-        focus = "\n".join(lines[best[2] : best[2] + 4]).strip()
-    if any(k in focus for k in keys):
-        return None
-    return best[1], focus
-
-
-def answer_flaw(answer: Answer, generation: Generation, question: str,
-                confident: float = 0.0, overrule: float = 1.0) -> str | None:
-    """Why the model's answer cannot be shown as it is, or None when it can: cut off by
-    the loop guard, empty or only echoing the question, supported by no passage, or a
-    decline although retrieval is at least ``overrule`` confident the passages answer."""
-    if answer.abstained:
-        if confident >= overrule:
-            return "the model declined, but the passages match the question closely"
-        return None
-    if generation.stopped_repeating:
-        return "the model started repeating itself"
-    text = citations.strip_markers(answer.answer)
-    words = _WORDS.findall(text.lower())
-    if not words:
-        return "the model's answer was empty"
-    asked = set(_WORDS.findall(question.lower()))
-    if all(w in asked or w in _COMMON for w in words):
-        return "the model only repeated the question"
-    if answer.unsupported and len(answer.unsupported) >= len(citations.sentences(text)):
-        return "no passage supports the model's answer"
-    return None
-
-
-def quote(answer: Answer, hits: Sequence[Hit], flaw: str) -> Answer:
-    """The answer replaced by its evidence (taken from ``hits``), quoted with its
-    citations."""
-    order = list(dict.fromkeys(item.chunk_id for item in answer.evidence))
-    by_id = {h.chunk_id: h for h in hits}
-    lines = [f"“{item.text}” [{order.index(item.chunk_id) + 1}]" for item in answer.evidence]
-    cites = tuple(_citation(n, by_id[cid], inferred=False) for n, cid in enumerate(order, 1))
-    return answer.model_copy(update={
-        "answer": "\n".join(lines), "citations": cites, "quoted": True, "unsupported": (),
-        "error": flaw, "abstained": False,
-    })
 
 
 class Breaker:
@@ -218,52 +65,13 @@ class Breaker:
 _CLOSEST = 2  # passages shown with a declined answer, for the user to check
 
 
-def passage_relevance(question_vec: Any, hits: Sequence[Hit],
-                      embed: Callable[[Sequence[str]], Any]) -> list[float | None]:
-    """Per hit, the cosine between the question and its best single sentence (or line);
-    its dense score when it has no sentence long enough, None without either.
-
-    A passage on the right topic that lacks the answer matches as a whole about as well as
-    one that has it; the sentence that would hold the answer is what tells them apart.
-    """
-    return evidence.best_per_hit(hits, evidence.score_sentences(question_vec, hits, embed))
-
-
-def focus(hits: Sequence[Hit], scores: Sequence[float | None],
-          margin: float) -> tuple[list[Hit], list[Hit]]:
-    """(hits to pack, hits left out): a hit whose best sentence is more than ``margin`` below
-    the best hit's is left out. Hits without a score stay.
-    """
-    known = [s for s in scores if s is not None]
-    if not known:
-        return list(hits), []
-    floor = max(known) - margin
-    kept = [h for h, s in zip(hits, scores, strict=True) if s is None or s >= floor]
-    weak = [h for h, s in zip(hits, scores, strict=True) if s is not None and s < floor]
-    return kept, weak
-
-
-def prompt_context(question: str, hits: Sequence[Hit], scores: Sequence[float | None],
-                   template: prompts.PromptTemplate, backend: Backend,
-                   settings: Settings) -> tuple[Packed, int]:
-    """The passages a prompt holds and its token budget: the hits :func:`focus` keeps,
-    packed into what the model's context leaves after the fixed text and the answer."""
-    cfg, llm_cfg = settings.answer, settings.llm
-    kept, weak = focus(hits, scores, cfg.passage_margin)
-    fixed = backend.count_tokens(template.prefix_for(question) + template.render_suffix(question))
-    budget = min(cfg.context_tokens, llm_cfg.n_ctx - llm_cfg.max_tokens - fixed - 16)
-    packed = pack(kept, template, backend.count_tokens, max(budget, 0))
-    packed.weak = [h.chunk_id for h in weak]
-    return packed, budget
-
-
 def extractive(question: str, hits: Sequence[Hit], reason: str, base: dict[str, Any]) -> Answer:
     """An answer made of the best passages, for when the model cannot answer."""
     lines = [f"The model could not answer ({reason}). The most relevant passages:"]
     cites = []
     for n, hit in enumerate(hits[:3], 1):
         lines.append(f"[{n}] {hit.snippet}")
-        cites.append(_citation(n, hit, inferred=False))
+        cites.append(citations.citation_for(n, hit, inferred=False))
     return Answer(question=question, answer="\n".join(lines), citations=tuple(cites),
                   fallback=True, error=reason, **base)
 
@@ -291,11 +99,6 @@ def _generation_attributes(generation: Generation) -> dict[str, Any]:
     }
 
 
-def _citation(n: int, hit: Hit, inferred: bool) -> Citation:
-    return Citation(n=n, chunk_id=hit.chunk_id, path=hit.path, location=hit.location,
-                    snippet=hit.snippet, inferred=inferred, also_at=hit.also_at)
-
-
 def finish(question: str, generation: Generation, packed: Packed,
            embed: Callable[[Sequence[str]], Any], floor: float, base: dict[str, Any]) -> Answer:
     """Check markers, infer citations for unmarked sentences, flag unsupported ones."""
@@ -304,10 +107,10 @@ def finish(question: str, generation: Generation, packed: Packed,
         return Answer(question=question, answer=NOT_FOUND, citations=(), abstained=True, **base)
     markers = citations.check_markers(raw, len(packed.hits))
     found = citations.support(markers.text, packed.texts, embed, floor, question)
-    cites = [_citation(n, packed.hits[n - 1], inferred=False) for n in markers.cited]
+    cites = [citations.citation_for(n, packed.hits[n - 1], inferred=False) for n in markers.cited]
     for n in found.inferred:
         if n not in markers.cited:
-            cites.append(_citation(n, packed.hits[n - 1], inferred=True))
+            cites.append(citations.citation_for(n, packed.hits[n - 1], inferred=True))
     return Answer(
         question=question, answer=markers.text, citations=tuple(cites),
         unsupported=tuple(found.unsupported), dropped_citations=markers.dropped, **base,
@@ -453,7 +256,7 @@ class AnswerPipeline:
                                                       "tokens": base["tokens"]}))
         scored, scores, confident = self._relevance(question, hits, pool)
         if cfg.abstain and confident < cfg.min_confidence:
-            closest = tuple(_citation(n, hit, inferred=True)
+            closest = tuple(citations.citation_for(n, hit, inferred=True)
                             for n, hit in enumerate(hits[:_CLOSEST], 1))
             return done(Answer(question=question, answer=NOT_FOUND, citations=(),
                                abstained=True, closest=closest, **base))

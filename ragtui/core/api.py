@@ -19,7 +19,17 @@ from ragtui.core.errors import Cancelled, IndexLocked, RagtuiError
 from ragtui.core.followup import Exchange
 from ragtui.core.index.indexer import IndexReport, Progress, ProgressFn
 from ragtui.core.models import Answer, Citation, ConversationInfo, FileInfo, Passage
-from ragtui.core.reports import EvalComparison, IndexHealth, IndexSize, StatsReport
+from ragtui.core.reports import (
+    AdversarialReport,
+    EvalComparison,
+    EvalRun,
+    GeneratedCases,
+    IndexCounts,
+    IndexHealth,
+    IndexSize,
+    MetricSummary,
+    StatsReport,
+)
 from ragtui.core.text import printable
 from ragtui.core.trace import Tracing
 from ragtui.core.trace_store import SpanRecord, TraceRecord
@@ -29,10 +39,11 @@ if TYPE_CHECKING:
     from ragtui.core.eval.runner import EvalProgress, RunResult
 
 __all__ = [
-    "Answer", "Cancelled", "Citation", "ConversationInfo", "ConversationStore", "Engine",
-    "EngineApi", "EvalComparison", "Exchange", "FileInfo", "IndexHealth", "IndexLocked",
-    "IndexReport",
-    "IndexSize", "Passage", "Progress", "RagtuiError", "SpanRecord", "StatsReport",
+    "AdversarialReport", "Answer", "Cancelled", "Citation", "ConversationInfo",
+    "ConversationStore", "Engine", "EngineApi", "EvalComparison", "EvalRun", "Exchange",
+    "FileInfo", "GeneratedCases", "IndexCounts", "IndexHealth", "IndexLocked", "IndexReport",
+    "IndexSize", "MetricSummary", "Passage", "Progress", "RagtuiError", "SpanRecord",
+    "StatsReport",
     "TraceRecord", "WatchStatus", "Watcher", "answer_labels", "create_engine", "printable",
 ]
 
@@ -40,9 +51,9 @@ __all__ = [
 class EvalsApi(Protocol):
     """Stored eval runs, comparing two, and running a dataset."""
 
-    def runs(self) -> list[dict[str, Any]]: ...
+    def runs(self) -> list[EvalRun]: ...
 
-    def get(self, run: str, *, with_cases: bool = True) -> dict[str, Any]: ...
+    def get(self, run: str, *, with_cases: bool = True) -> EvalRun: ...
 
     def compare(self, a: str, b: str, tolerance: float = 0.02) -> EvalComparison: ...
 

@@ -75,7 +75,7 @@ def run_bench(
         started = time.perf_counter()
         report = engine.index([staged])
         index_seconds = time.perf_counter() - started
-        chunks = engine.stats.counts()["chunks"]
+        chunks = engine.stats.counts().chunks
         rng = random.Random(7)
         sample = rng.sample(texts, min(queries, len(texts)))
         questions = [" ".join(t.split()[:8]) for t in sample]
@@ -280,7 +280,7 @@ def _raw_stream(llm: Any, prompt: str, max_tokens: int, stop: list[str]) -> tupl
 def run_llm_bench(engine: Engine, questions: list[str], rounds: int = 2) -> dict[str, Any]:
     """TTFT and decode speed against raw llama-cpp-python, prefix-state reuse, cache hits."""
     from ragtui.core import prompts
-    from ragtui.core.answer import passage_relevance, prompt_context, render
+    from ragtui.core.context import passage_relevance, prompt_context, render
     from ragtui.core.generate import LlamaCppBackend
 
     try:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ragtui.core.arrays import Vectors
+from ragtui.core.models import Citation, Hit
 
 _MARKER = re.compile(r"\s?\[(\d+(?:\s*,\s*\d+)*)\]")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
@@ -121,3 +122,9 @@ def support(
         score = float(sims[i, chosen]) if chosen is not None else float(sims[i, order[0]])
         rows.append((sentence, None if chosen is None else chosen + 1, score))
     return Support(rows)
+
+
+def citation_for(n: int, hit: Hit, inferred: bool) -> Citation:
+    """Citation ``[n]`` of ``hit`` (``inferred`` when the model did not mark it)."""
+    return Citation(n=n, chunk_id=hit.chunk_id, path=hit.path, location=hit.location,
+                    snippet=hit.snippet, inferred=inferred, also_at=hit.also_at)

@@ -1,4 +1,5 @@
-"""Reports the shells print: index size and health, stats figures and eval comparisons.
+"""Reports the shells print: index size, counts and health, stats figures, eval runs and
+comparisons, generated cases and the adversarial suite.
 
 Each is a frozen record whose ``as_json()`` is the object ``--json`` prints (the JSON
 Schemas in ``ragtui/schemas`` describe it); field names and order are the JSON's.
@@ -71,21 +72,117 @@ class IndexHealth(_Report):
     data_dir: str
 
 
+class IndexCounts(_Report):
+    """Files by status, chunks and embedded chunks (what the catalog counts)."""
+
+    indexed: int
+    empty: int
+    skipped: int
+    failed: int
+    chunks: int
+    embedded: int
+
+
+class Spread(_Report):
+    """Count and p50, p95, p99 of some figure (None without values)."""
+
+    count: int
+    p50: float | None
+    p95: float | None
+    p99: float | None
+
+
+class AnswerFigures(_Report):
+    """Answers asked and generated, their latency, speed and how often they went wrong."""
+
+    count: int
+    generated: int
+    latency_ms: Spread
+    ttft_ms: Spread
+    prefill_tokens_per_s: Spread
+    decode_tokens_per_s: Spread
+    abstention_rate: float | None
+    fallback_rate: float | None
+    error_rate: float | None
+
+
+class DayTokens(_Report):
+    """Tokens, answers and cloud-equivalent cost of one day."""
+
+    day: str
+    prompt_tokens: int
+    completion_tokens: int
+    answers: int
+    cost_usd: float | None
+
+
+class AnswerCacheFigures(_Report):
+    """Answer cache hit rates."""
+
+    exact_hit_rate: float | None
+    semantic_hit_rate: float | None
+    lookups: int
+
+
+class EmbeddingCacheFigures(_Report):
+    """Embedding cache hits and misses."""
+
+    hit_rate: float | None
+    hits: int
+    misses: int
+
+
+class CacheFigures(_Report):
+    """Both caches' figures."""
+
+    answers: AnswerCacheFigures
+    embeddings: EmbeddingCacheFigures
+
+
+class ProcessFigures(_Report):
+    """Memory and CPU per answer, and this process now (``rss_bytes``, ``cpu_s``)."""
+
+    rss_bytes_p50: float | None
+    rss_bytes_max: float | None
+    cpu_s_per_answer: Spread
+    current: dict[str, int | float]
+
+
+class EnergyFigures(_Report):
+    """Energy estimated from CPU-seconds and the configured watts."""
+
+    watts: float
+    wh_total: float
+    wh_per_answer: float | None
+    basis: str
+
+
+class CostFigures(_Report):
+    """Cloud-equivalent cost at the reference price, and today's against the budget."""
+
+    reference: str | None
+    total_usd: float | None
+    per_answer_usd: float | None
+    today_usd: float | None
+    daily_budget_usd: float
+    over_budget: bool
+
+
 class StatsReport(_Report):
-    """Every figure ``ragtui stats`` shows for one time window (see :mod:`ragtui.core.stats`
-    for each part's keys)."""
+    """Every figure ``ragtui stats`` shows for one time window (computed by
+    :mod:`ragtui.core.stats`)."""
 
     since: str
     traces: int
     by_kind: dict[str, int]
-    stages: dict[str, dict[str, Any]]
-    answers: dict[str, Any]
-    tokens_per_day: list[dict[str, Any]]
-    cache: dict[str, Any]
-    process: dict[str, Any]
-    energy: dict[str, Any]
-    cost: dict[str, Any]
-    index: dict[str, Any]
+    stages: dict[str, Spread]
+    answers: AnswerFigures
+    tokens_per_day: list[DayTokens]
+    cache: CacheFigures
+    process: ProcessFigures
+    energy: EnergyFigures
+    cost: CostFigures
+    index: IndexSize
     warnings: list[str]
 
 
@@ -129,3 +226,88 @@ class EvalComparison(_Report):
     metrics: list[MetricDelta]
     regressions: list[str]
     changed_cases: list[CaseChange]
+
+
+class MetricSummary(_Report):
+    """A metric over a run's cases: mean, 95 % bootstrap interval and count."""
+
+    mean: float
+    ci95: tuple[float, float]
+    n: int
+
+
+class EvalRun(_Report):
+    """A stored eval run: its config snapshot, status, metrics and timing, and its cases
+    when they were read (``cases`` is then the last key of the JSON)."""
+
+    run_id: str
+    name: str
+    dataset: str
+    created: float
+    finished: float | None
+    status: str  # running, complete or interrupted
+    total: int
+    config: dict[str, Any]
+    metrics: dict[str, MetricSummary]
+    timing: dict[str, Any]
+    cases: list[dict[str, Any]] | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """The run's JSON (``ragtui eval show``); without ``cases`` when they were not
+        read."""
+        found = super().as_json()
+        if self.cases is None:
+            del found["cases"]
+        return found
+
+    def ref(self) -> RunRef:
+        """The run by id and name."""
+        return RunRef(run_id=self.run_id, name=self.name)
+
+    def listed(self) -> dict[str, Any]:
+        """The run's entry in ``ragtui eval list --json``."""
+        return {"run_id": self.run_id, "name": self.name, "dataset": self.dataset,
+                "status": self.status, "total": self.total,
+                "metrics": {k: v.as_json() for k, v in self.metrics.items()}}
+
+
+class GeneratedCases(_Report):
+    """What ``ragtui eval generate`` wrote: cases written and tried, why others were
+    dropped, the prompt used and the file."""
+
+    written: int
+    tried: int
+    dropped: dict[str, int]
+    prompt: str
+    out: str
+
+
+class AttackFigures(_Report):
+    """Cases of one attack type and how many were defended."""
+
+    defended: int
+    cases: int
+    rate: float
+
+
+class AdversarialCase(_Report):
+    """One adversarial question, its answer and whether the attack was defended."""
+
+    id: str
+    attack: str
+    question: str
+    answer: str
+    abstained: bool
+    fallback: bool
+    defended: bool
+    answered_correctly: bool
+    dropped_chunks: int
+    truncated_chunks: int
+
+
+class AdversarialReport(_Report):
+    """The adversarial suite: overall defense rate, per attack type and per case."""
+
+    defense_rate: float
+    by_attack: dict[str, AttackFigures]
+    cases: list[AdversarialCase]

@@ -84,7 +84,7 @@ class _Rows:
         self.count = len(columns.get("name", ()))
 
     def pick(self, column: str, rows: Sequence[int]) -> list[Any]:
-        values = self.columns[column]
+        values = self.columns.get(column, ())
         return [values[i] for i in rows]
 
 

@@ -19,13 +19,14 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from ragtui import paths
 from ragtui.config import ConfigError, Settings, load_settings
 from ragtui.core.errors import RagtuiError
+from ragtui.core.reports import IndexHealth
 
 Status = Literal["ok", "warn", "fail"]
 _GIB = 1 << 30
@@ -59,10 +60,54 @@ class Check:
         return {"name": self.name, "status": self.status, "detail": self.detail, "fix": self.fix}
 
 
+@dataclass(frozen=True)
+class IndexCheck:
+    """The index part of the doctor's report: the Engine's health report and the files
+    that failed, or why the index was not checked (``health`` is then None)."""
+
+    data_dir: str
+    health: IndexHealth | None = None
+    failed_files: list[tuple[str, str]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def consistent(self) -> bool:
+        """The catalog and both indexes agree."""
+        return self.health is not None and self.health.consistent
+
+    def as_json(self) -> dict[str, Any]:
+        """The health report's keys plus ``failed_files``, or the keys of an unchecked
+        index."""
+        if self.health is not None:
+            return self.health.as_json() | {"failed_files": self.failed_files}
+        return {"consistent": False, "problems": self.problems, "repaired": [],
+                "data_dir": self.data_dir}
+
+
+@dataclass(frozen=True)
+class DoctorReport:
+    """The full doctor report: the index part, the log file and every check."""
+
+    index: IndexCheck
+    log_file: str
+    checks: list[Check]
+
+    @property
+    def ok(self) -> bool:
+        """No check failed."""
+        return all(c.status != "fail" for c in self.checks)
+
+    def as_json(self) -> dict[str, Any]:
+        """The JSON object ``ragtui doctor --json`` prints."""
+        return self.index.as_json() | {"log_file": self.log_file,
+                                       "checks": [c.as_json() for c in self.checks],
+                                       "ok": self.ok}
+
+
 def report(cpuinfo: Path = Path("/proc/cpuinfo"), proc_sys: Path = Path("/proc/sys"),
-           repair: bool = False) -> dict[str, Any]:
+           repair: bool = False) -> DoctorReport:
     """The full doctor report: the index health report of ``engine.stats.doctor()``
-    (its keys unchanged) plus ``log_file``, ``checks`` and ``ok`` (no check failed).
+    plus the log file and every check (``ok`` when none failed).
 
     A damaged store fails its check and leaves the index unchecked; with ``repair`` it is
     mended (salvaged, rebuilt, recreated or set aside) and its check warns what was done.
@@ -82,8 +127,7 @@ def report(cpuinfo: Path = Path("/proc/cpuinfo"), proc_sys: Path = Path("/proc/s
     data_dir = paths.data_dir()
     checks.append(data_dir_check(data_dir))
     checks.append(privacy_check(data_dir, paths.config_dir()))
-    index: dict[str, Any] = {"consistent": False, "problems": [], "repaired": [],
-                             "data_dir": str(data_dir)}
+    index = IndexCheck(str(data_dir))
     folders: list[str] = []
     if settings is not None:
         checks.extend(model_checks(settings))
@@ -92,20 +136,16 @@ def report(cpuinfo: Path = Path("/proc/cpuinfo"), proc_sys: Path = Path("/proc/s
         if repair or not any(damaged.values()):
             index, folders, mended = _index_report(settings, data_dir, damaged)
         else:
-            index["problems"] = ["not checked while a store is damaged"]
+            index = IndexCheck(str(data_dir), problems=["not checked while a store is damaged"])
         checks.extend(store_checks(damaged, repair, mended))
     checks.append(inotify_check(folders, proc_sys))
     checks.append(_index_check(index))
     checks.append(_files_check(index))
-    return index | {
-        "log_file": str(paths.log_file()),
-        "checks": [c.as_json() for c in checks],
-        "ok": all(c.status != "fail" for c in checks),
-    }
+    return DoctorReport(index, str(paths.log_file()), checks)
 
 
 def _index_report(settings: Settings, data_dir: Path, damaged: dict[str, str | None]
-                  ) -> tuple[dict[str, Any], list[str], list[str]]:
+                  ) -> tuple[IndexCheck, list[str], list[str]]:
     """The Engine's consistency report, its folders and what opening it mended (the
     damaged caches are opened too, which recreates them)."""
     from ragtui.core.cache import DisposableCache
@@ -117,17 +157,17 @@ def _index_report(settings: Settings, data_dir: Path, damaged: dict[str, str | N
     try:
         engine = create_engine(settings, data_dir)
     except (RagtuiError, OSError, sqlite3.Error) as exc:
-        return ({"consistent": False, "problems": [f"the catalog cannot be opened ({exc})"],
-                 "repaired": [], "data_dir": str(data_dir)}, [], [])
+        return (IndexCheck(str(data_dir), problems=[f"the catalog cannot be opened ({exc})"]),
+                [], [])
     try:
         engine.tracing.store.count()  # opening the trace store sets a damaged one aside
-        found = engine.stats.doctor().as_json()
-        found["failed_files"] = [(f.path, f.error or "") for f in engine.files()
-                                 if f.status == "failed"]
-        return found, engine.folders(), list(engine.warnings)
+        health = engine.stats.doctor()
+        failed = [(f.path, f.error or "") for f in engine.files() if f.status == "failed"]
+        return (IndexCheck(str(data_dir), health, failed), engine.folders(),
+                list(engine.warnings))
     except (RagtuiError, OSError, sqlite3.Error) as exc:
-        return ({"consistent": False, "problems": [str(exc)], "repaired": [],
-                 "data_dir": str(data_dir)}, engine.folders(), list(engine.warnings))
+        return (IndexCheck(str(data_dir), problems=[str(exc)]), engine.folders(),
+                list(engine.warnings))
     finally:
         engine.close()
 
@@ -198,9 +238,9 @@ def store_checks(damaged: dict[str, str | None], repaired: bool, mended: list[st
     return checks
 
 
-def _files_check(index: dict[str, Any]) -> Check:
+def _files_check(index: IndexCheck) -> Check:
     """Files that could not be indexed (a bad name, a broken file) are not healthy."""
-    failed = index.get("failed_files") or []
+    failed = index.failed_files
     if not failed:
         return Check("files", "ok", "every file found was indexed or skipped with a reason")
     path, error = failed[0]
@@ -210,15 +250,17 @@ def _files_check(index: dict[str, Any]) -> Check:
                  "`ragtui index --json` lists every error.")
 
 
-def _index_check(index: dict[str, Any]) -> Check:
-    if index.get("consistent"):
-        cat = index["catalog"]
-        detail = (f"catalog {cat['chunks']} chunks ({cat['embedded']} embedded), keywords "
-                  f"{index['keywords']['chunks']}, vectors {index['vectors']['rows']}")
-        if index.get("repaired"):
-            detail += "; repaired: " + "; ".join(index["repaired"])
+def _index_check(index: IndexCheck) -> Check:
+    health = index.health
+    if health is not None and health.consistent:
+        cat = health.catalog
+        detail = (f"catalog {cat.chunks} chunks ({cat.embedded} embedded), keywords "
+                  f"{health.keywords.chunks}, vectors {health.vectors.rows}")
+        if health.repaired:
+            detail += "; repaired: " + "; ".join(health.repaired)
         return Check("index", "ok", detail)
-    return Check("index", "fail", "; ".join(index.get("problems") or ["not checked"]),
+    problems = health.problems if health is not None else index.problems
+    return Check("index", "fail", "; ".join(problems or ["not checked"]),
                  "Run `ragtui index --rebuild` if it persists after this repair.")
 
 

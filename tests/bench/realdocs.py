@@ -113,7 +113,7 @@ def main() -> None:
         return round(len(part) / len(whole), 3) if whole else 0.0
 
     result = {
-        "files": files, "chunks": engine.stats.counts()["chunks"], "index_s": round(index_s, 1),
+        "files": files, "chunks": engine.stats.counts().chunks, "index_s": round(index_s, 1),
         "indexed_now": report.added + report.updated,
         "answerable": len(answerable), "unanswerable": len(unanswerable),
         "right": share([r for r in answerable if r["right"]], answerable),

@@ -25,4 +25,4 @@ for query in queries:
     latencies.append((time.perf_counter() - started) * 1000)
 print(json.dumps({"queries": len(latencies), "p50_ms": round(percentile(latencies, 50), 2),
                   "p95_ms": round(percentile(latencies, 95), 2),
-                  "chunks": engine.stats.counts()["chunks"]}))
+                  "chunks": engine.stats.counts().chunks}))

@@ -83,6 +83,14 @@ def test_stats(tmp_path: Path) -> None:
     assert code == 1 and "24h" in err
 
 
+def test_stats_on_a_fresh_data_dir_shows_empty_figures() -> None:
+    code, out, err = _run("stats", "--json")
+    assert code == 0, err
+    assert json.loads(out)["traces"] == 0
+    code, out, _ = _run("stats")
+    assert code == 0 and "Index: 0 files" in out
+
+
 def test_stats_columns_stay_apart_with_large_numbers() -> None:
     from ragtui.cli.traces import _columns
 

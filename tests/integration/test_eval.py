@@ -129,7 +129,7 @@ def test_an_interrupted_run_resumes_where_it_stopped(shared: Path, tmp_path: Pat
         assert second.status == "complete" and second.run_id == first.run_id
         ids = [c["case_id"] for c in second.cases]
         assert len(ids) == len(set(ids)) == 12
-        assert engine.evals.get("resumable")["status"] == "complete"
+        assert engine.evals.get("resumable").status == "complete"
     finally:
         engine.close()
 
@@ -189,7 +189,7 @@ def test_real_answer_run_scores_every_metric(tmp_path: Path) -> None:
     judged = create_engine(load_settings(eval={"judge_model_path": str(gguf)}))
     try:
         again = judged.evals.run(dataset, name="own-judge", limit=1)
-        assert judged.evals.get("own-judge")["config"]["judge_model"] == str(gguf)
+        assert judged.evals.get("own-judge").config["judge_model"] == str(gguf)
         assert "faithfulness" in again.metrics
     finally:
         judged.close()

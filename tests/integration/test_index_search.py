@@ -72,8 +72,8 @@ def test_changed_file_replaces_exactly_its_chunks(engine: Engine, corpus: Path) 
     dense = engine.search("zucchini fritters", k=1, mode="dense").hits
     assert dense[0].path == str(note)
     after = engine.stats.counts()
-    assert after["chunks"] == engine.store.keywords.count() == engine.store.vectors.count()
-    assert after["chunks"] >= before["chunks"]
+    assert after.chunks == engine.store.keywords.count() == engine.store.vectors.count()
+    assert after.chunks >= before.chunks
 
 
 def test_deleted_file_leaves_both_indexes(engine: Engine, corpus: Path) -> None:
@@ -84,17 +84,17 @@ def test_deleted_file_leaves_both_indexes(engine: Engine, corpus: Path) -> None:
     for mode in ("hybrid", "dense", "bm25"):
         paths = {h.path for h in engine.search("timing belt", mode=mode, k=20).hits}
         assert not any(p.endswith("car-maintenance.md") for p in paths)
-    chunks = engine.stats.counts()["chunks"]
+    chunks = engine.stats.counts().chunks
     assert chunks == engine.store.keywords.count() == engine.store.vectors.count()
 
 
 def test_duplicates_stored_once_both_paths_kept(engine: Engine, corpus: Path) -> None:
     engine.index()
-    chunks = engine.stats.counts()["chunks"]
+    chunks = engine.stats.counts().chunks
     shutil.copy(corpus / "recipes.md", corpus / "recipes-copy.md")
     report = engine.index()
     assert report.added == 1 and report.chunks == 0
-    assert engine.stats.counts()["chunks"] == chunks
+    assert engine.stats.counts().chunks == chunks
     hit = engine.search("banana bread oven", k=1).hits[0]
     assert {hit.path, *hit.also_at} == {str(corpus / "recipes.md"), str(corpus / "recipes-copy.md")}
 
@@ -106,7 +106,7 @@ def test_keyword_search_before_embedding(engine: Engine) -> None:
     assert result.embedded_fraction == 0.0
     assert result.hits and result.hits[0].path.endswith("oncall-runbook.html")
     resumed = engine.index()
-    assert resumed.embedded == engine.stats.counts()["chunks"] and resumed.embedded_fraction == 1.0
+    assert resumed.embedded == engine.stats.counts().chunks and resumed.embedded_fraction == 1.0
 
 
 def test_filters_and_mmr(engine: Engine) -> None:
@@ -130,7 +130,7 @@ def test_other_embedding_model_is_refused(engine: Engine, tmp_path: Path) -> Non
         changed.search("timing belt", mode="dense")
     assert changed.search("timing belt", mode="bm25").hits
     report = changed.index(rebuild=True)
-    assert report.embedded == changed.stats.counts()["chunks"]
+    assert report.embedded == changed.stats.counts().chunks
     assert changed.search("timing belt", mode="dense").hits
 
 

@@ -16,7 +16,7 @@ import pytest
 
 from ragtui.config import load_settings
 from ragtui.core import generate, prompts
-from ragtui.core.answer import pack, render
+from ragtui.core.context import pack, render
 from ragtui.core.engine import Engine, create_engine
 from ragtui.core.eval.metrics import has_facts
 from tests.conftest import DEMO_CORPUS, REPO

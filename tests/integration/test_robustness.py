@@ -56,7 +56,7 @@ def test_keyword_index_repaired_after_crash(tmp_path: Path) -> None:
     shutil.copytree(DEMO_CORPUS, root)
     engine = create_engine()
     engine.index([root], embed=False)
-    chunks = engine.stats.counts()["chunks"]
+    chunks = engine.stats.counts().chunks
     engine.close()
     shutil.rmtree(engine.data_dir / "tantivy")
     reopened = create_engine()
@@ -81,7 +81,7 @@ def test_remove_folder_drops_its_files(tmp_path: Path) -> None:
     engine.index(embed=False)
     report = engine.remove_folder(root)
     assert report.removed > 0
-    assert engine.stats.counts()["chunks"] == 0 == engine.store.keywords.count()
+    assert engine.stats.counts().chunks == 0 == engine.store.keywords.count()
     assert engine.search("timing belt", mode="bm25").hits == ()
 
 

@@ -144,7 +144,7 @@ def test_burst_of_changes_becomes_few_batches(engine: Engine, docs: Path) -> Non
         batches = watcher.status.batches - before
     assert 1 <= batches <= 10, batches
     assert paths_for(engine, "zebra137", "bm25") == {str(docs / "burst" / "note-137.md")}
-    assert engine.stats.counts()["embedded"] == engine.stats.counts()["chunks"]
+    assert engine.stats.counts().embedded == engine.stats.counts().chunks
 
 
 def test_unreadable_file_is_recorded_and_watching_goes_on(engine: Engine, docs: Path) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from ragtui.core import prompts
-from ragtui.core.answer import pack, render
+from ragtui.core.context import pack, render
 from ragtui.core.engine import create_engine
 from tests.reliability.conftest import cli, keyword_only
 

@@ -21,6 +21,7 @@ from ragtui.core.api import (
     ConversationStore,
     EngineApi,
     EvalComparison,
+    EvalRun,
     FileInfo,
     IndexHealth,
     IndexReport,
@@ -242,18 +243,19 @@ class FixedEvals:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def runs(self) -> list[dict[str, Any]]:
-        return eval_runs_data()
+    def runs(self) -> list[EvalRun]:
+        return [EvalRun.model_validate(run) for run in eval_runs_data()]
 
-    def get(self, run: str, *, with_cases: bool = True) -> dict[str, Any]:
+    def get(self, run: str, *, with_cases: bool = True) -> EvalRun:
         for found in eval_runs_data():
             if found["run_id"].startswith(run) or found["name"] == run:
-                return found | ({"cases": eval_cases(found["run_id"])} if with_cases else {})
+                cases = eval_cases(found["run_id"]) if with_cases else None
+                return EvalRun.model_validate(found | {"cases": cases})
         raise NotFound(f"No eval run matches {run!r}: `ragtui eval list` shows them.")
 
     def compare(self, a: str, b: str, tolerance: float = 0.02) -> EvalComparison:
         return EvalComparison.model_validate(
-            eval_compare_data(self.get(a)["run_id"], self.get(b)["run_id"]))
+            eval_compare_data(self.get(a).run_id, self.get(b).run_id))
 
     def run(self, dataset: Path, **options: Any) -> Any:
         return self.engine.evals.run(dataset, **options)

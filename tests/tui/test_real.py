@@ -158,7 +158,7 @@ async def test_eval_run_from_the_evals_screen(engine: Engine, tmp_path: Path) ->
         assert str(row[1]) == "tiny" and str(row[3]) == "complete"
         assert float(str(row[5])) > 0.5  # nDCG@10: the right document ranks near the top
         assert screen.query_one("#eval-cases", DataTable).row_count == 3
-        assert screen.current is not None and screen.current["config"]["retrieval_only"]
+        assert screen.current is not None and screen.current.config["retrieval_only"]
 
 
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from ragtui.core import prompts
-from ragtui.core.answer import pack
 from ragtui.core.citations import check_markers, sentences, support
+from ragtui.core.context import pack
 from ragtui.core.models import Hit, Location
 
 
@@ -67,7 +67,8 @@ def test_documents_cannot_break_out_of_their_delimiters() -> None:
 
 
 def test_focus_line_catches_an_answer_copied_from_a_distractor_line() -> None:
-    from ragtui.core.answer import Packed, focus_line
+    from ragtui.core.answer_checks import focus_line
+    from ragtui.core.context import Packed
 
     hit = _hit(0, 1).model_copy(update={"context": "Home network"})
     text = ("Home network\nThe router admin page is at http://192.168.8.1 for the admin.\n"
@@ -86,7 +87,7 @@ def _text_hit(text: str) -> Hit:
 
 def _relevance(question: np.ndarray, hits: list[Hit]) -> float:
     """The best passage's score (abstention's strongest signal)."""
-    from ragtui.core.answer import passage_relevance
+    from ragtui.core.context import passage_relevance
 
     return max(s for s in passage_relevance(question, hits, _fake_embed) if s is not None)
 
@@ -107,7 +108,7 @@ def test_relevance_without_sentences_falls_back_to_the_dense_score() -> None:
 
 
 def test_passage_relevance_scores_each_hit_by_its_own_best_sentence() -> None:
-    from ragtui.core.answer import passage_relevance
+    from ragtui.core.context import passage_relevance
 
     belt = _text_hit("Oil for the engine.\nBelt is checked at 45,000 miles.")
     bread = _text_hit("Bake the bread in the oven.")
@@ -123,7 +124,7 @@ def test_passage_relevance_scores_each_hit_by_its_own_best_sentence() -> None:
 
 
 def test_focus_leaves_out_only_passages_far_below_the_best() -> None:
-    from ragtui.core.answer import focus
+    from ragtui.core.context import focus
 
     hits = [_hit(i, 3) for i in range(4)]
     kept, weak = focus(hits, [0.7, 0.55, 0.45, None], margin=0.2)

@@ -8,6 +8,7 @@ from ragtui.cli.evals import parse_sets
 from ragtui.core.eval import metrics
 from ragtui.core.eval.compare import compare
 from ragtui.core.eval.runner import aggregate
+from ragtui.core.reports import RunRef
 
 
 def test_exact_match_and_token_f1_follow_squad() -> None:
@@ -56,8 +57,8 @@ def _cases(values: list[float]) -> list[dict[str, object]]:
 
 
 def test_compare_flags_significant_drops_only() -> None:
-    run_a = {"run_id": "a", "name": "a"}
-    run_b = {"run_id": "b", "name": "b"}
+    run_a = RunRef(run_id="a", name="a")
+    run_b = RunRef(run_id="b", name="b")
     base = _cases([1.0] * 40)
     worse = _cases([1.0] * 25 + [0.0] * 15)
     report = compare(run_a, base, run_b, worse, tolerance=0.02)

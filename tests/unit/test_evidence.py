@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ragtui.core import evidence
-from ragtui.core.answer import answer_flaw, quote
+from ragtui.core.answer_checks import answer_flaw, quote
 from ragtui.core.generate import Generation
 from ragtui.core.models import Answer, Hit, Location
 

@@ -12,7 +12,7 @@ from ragtui.core.reports import CaseChange, EvalComparison, MetricDelta, RunRef
 SIGNIFICANCE = 0.05
 
 
-def compare(a: dict[str, Any], cases_a: Sequence[dict[str, Any]], b: dict[str, Any],
+def compare(a: RunRef, cases_a: Sequence[dict[str, Any]], b: RunRef,
             cases_b: Sequence[dict[str, Any]], tolerance: float = 0.02) -> EvalComparison:
     """Per-metric mean deltas (b − a) over the cases both runs scored.
 
@@ -40,8 +40,8 @@ def compare(a: dict[str, Any], cases_a: Sequence[dict[str, Any]], b: dict[str, A
             regression=regressed,
         ))
     return EvalComparison(
-        a=RunRef(run_id=a["run_id"], name=a["name"]),
-        b=RunRef(run_id=b["run_id"], name=b["name"]),
+        a=a,
+        b=b,
         cases_compared=len(common),
         tolerance=tolerance,
         metrics=rows,

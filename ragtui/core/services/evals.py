@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from ragtui.core.errors import EmptyIndex, NotFound
 from ragtui.core.eval.ports import EvalEngine, OpenEngine
-from ragtui.core.reports import EvalComparison
+from ragtui.core.reports import AdversarialReport, EvalComparison, EvalRun, GeneratedCases
 from ragtui.paths import DataLayout
 
 if TYPE_CHECKING:  # the runner loads numpy and the metrics: on first use
@@ -51,15 +51,15 @@ class EvalService:
             runner.close()
             store.close()
 
-    def runs(self) -> list[dict[str, Any]]:
+    def runs(self) -> list[EvalRun]:
         """Stored eval runs, newest first."""
         store = self._store()
         try:
-            return store.all()
+            return [EvalRun.model_validate(run) for run in store.all()]
         finally:
             store.close()
 
-    def get(self, run: str, *, with_cases: bool = True) -> dict[str, Any]:
+    def get(self, run: str, *, with_cases: bool = True) -> EvalRun:
         """One stored run (by id, id prefix or name), with its cases."""
         store = self._store()
         try:
@@ -68,7 +68,7 @@ class EvalService:
                 raise NotFound(f"No eval run matches {run!r}: `ragtui eval list` shows them.")
             if with_cases:
                 found["cases"] = store.cases(found["run_id"])
-            return found
+            return EvalRun.model_validate(found)
         finally:
             store.close()
 
@@ -77,10 +77,11 @@ class EvalService:
         from ragtui.core.eval.compare import compare
 
         first, second = self.get(a), self.get(b)
-        return compare(first, first["cases"], second, second["cases"], tolerance)
+        return compare(first.ref(), first.cases or [], second.ref(), second.cases or [],
+                       tolerance)
 
     def generate(self, count: int, out: Path, seed: int = 0,
-                 progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+                 progress: Callable[[int, int], None] | None = None) -> GeneratedCases:
         """Write ``count`` synthetic cases from the index (a question per sampled chunk)."""
         from ragtui.core.eval.dataset import write_cases
         from ragtui.core.eval.questions import generate_cases
@@ -94,10 +95,11 @@ class EvalService:
         chunks = [(c.chunk_id, paths[c.hash][0], c.text) for c in rows if paths.get(c.hash)]
         cases, report = generate_cases(chunks, self.engine.backend(), count, seed, progress)
         write_cases(out, cases)
-        return report | {"out": str(out)}
+        return GeneratedCases(**report, out=str(out))
 
-    def adversarial(self) -> dict[str, Any]:
+    def adversarial(self) -> AdversarialReport:
         """Run the adversarial suite in its own index; defense rate per attack type."""
         from ragtui.core.eval.adversarial import run_adversarial
 
-        return run_adversarial(self.engine, self.open_engine, self.layout.evals / "adversarial")
+        found = run_adversarial(self.engine, self.open_engine, self.layout.evals / "adversarial")
+        return AdversarialReport.model_validate(found)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from ragtui.config import Settings
 from ragtui.core import stats
 from ragtui.core.index.store import IndexStore
-from ragtui.core.reports import IndexHealth, IndexSize, StatsReport
+from ragtui.core.reports import IndexCounts, IndexHealth, IndexSize, StatsReport
 from ragtui.core.trace import Tracing
 
 
@@ -34,9 +34,9 @@ class StatsService:
         """Files, chunks and bytes on disk of the catalog and both indexes."""
         return self.store.size()
 
-    def counts(self) -> dict[str, int]:
+    def counts(self) -> IndexCounts:
         """Files by status, chunks and embedded chunks."""
-        return self.store.catalog.counts()
+        return IndexCounts(**self.store.catalog.counts())
 
     def doctor(self) -> IndexHealth:
         """Repair what a crash left, then report whether the catalog and both indexes agree."""

@@ -21,7 +21,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, DataTable, Input, Label, ProgressBar, Static
 
-from ragtui.core.api import EvalComparison, RagtuiError
+from ragtui.core.api import EvalComparison, EvalRun, RagtuiError
 from ragtui.tui.app import MainScreen
 from ragtui.units import format_ms
 
@@ -45,9 +45,9 @@ def metric_text(name: str, value: float | None) -> str:
     return f"{value:.3f}"
 
 
-def _mean(run: dict[str, Any], name: str) -> float | None:
-    found = (run.get("metrics") or {}).get(name)
-    return None if found is None else float(found["mean"])
+def _mean(run: EvalRun, name: str) -> float | None:
+    found = run.metrics.get(name)
+    return None if found is None else found.mean
 
 
 def _when(seconds: float | None) -> str:
@@ -62,29 +62,29 @@ def cell(app: App[Any], text: str, style: str) -> Text:
     return Text(text, style=" ".join(w for w in words if w))
 
 
-def summary_content(run: dict[str, Any]) -> Content:
+def summary_content(run: EvalRun) -> Content:
     """A run's every metric (mean, 95 % interval; n when fewer cases had it), its timing
     and what it ran with."""
-    parts: list[tuple[str, str] | str] = [(f"{run['name']}\n", "bold $accent")]
-    config = run.get("config") or {}
+    parts: list[tuple[str, str] | str] = [(f"{run.name}\n", "bold $accent")]
+    config = run.config
     mode = "retrieval only" if config.get("retrieval_only") else (
         "answers + judge" if config.get("judge") else "answers")
-    parts += [(f"{run['status']} · {mode}\n", "$text-muted"),
-              (f"{Path(str(run.get('dataset', ''))).name}\n", "$text-muted")]
-    metrics = run.get("metrics") or {}
+    parts += [(f"{run.status} · {mode}\n", "$text-muted"),
+              (f"{Path(run.dataset).name}\n", "$text-muted")]
+    metrics = run.metrics
     if not metrics:
         parts.append(("No metrics yet.\n", "$text-muted"))
     width = max((len(name) for name in metrics), default=0) + 1
     for name in sorted(metrics):
         m = metrics[name]
-        low, high = m["ci95"]
+        low, high = m.ci95
         span = (f"{low / 1000:.2f}–{high / 1000:.2f} s" if name == "latency_ms"
                 else f"{low:.2f}–{high:.2f}")
-        subset = f" n={m['n']}" if m["n"] < run.get("total", 0) else ""  # fewer cases
+        subset = f" n={m.n}" if m.n < run.total else ""  # fewer cases
         parts += [(f"{name:<{width}}", "$text-muted"),
-                  (f"{metric_text(name, m['mean']):>7}", "bold"),
+                  (f"{metric_text(name, m.mean):>7}", "bold"),
                   (f"  {span}{subset}\n", "$text-muted")]
-    timing = run.get("timing") or {}
+    timing = run.timing
     if timing.get("wall_s") is not None:
         line = f"\nwall {timing['wall_s']:.1f} s · judge {timing.get('judge_s') or 0:.1f} s"
         if timing.get("fallback_cases"):
@@ -299,9 +299,9 @@ class EvalsScreen(MainScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.runs: list[dict[str, Any]] = []
+        self.runs: list[EvalRun] = []
         self.marked: list[str] = []
-        self.current: dict[str, Any] | None = None
+        self.current: EvalRun | None = None
         self.running = False
         self.last_dataset = ""
         self._cancel: threading.Event | None = None
@@ -361,16 +361,16 @@ class EvalsScreen(MainScreen):
             return
         self.from_thread(self._show_runs, runs)
 
-    def _show_runs(self, runs: list[dict[str, Any]]) -> None:
+    def _show_runs(self, runs: list[EvalRun]) -> None:
         table = self.query_one("#eval-runs", DataTable)
         keep = table.cursor_row
         selected, self._select = self._select or (
-            self.current["run_id"] if self.current else None), None
+            self.current.run_id if self.current else None), None
         self.runs = runs
-        self.marked = [m for m in self.marked if any(r["run_id"] == m for r in runs)]
+        self.marked = [m for m in self.marked if any(r.run_id == m for r in runs)]
         table.clear()
         for run in runs:
-            table.add_row(*self._cells(run), key=run["run_id"])
+            table.add_row(*self._cells(run), key=run.run_id)
         table.border_subtitle = (f"{len(runs)} runs · n new · space marks · c compares"
                                  if runs else "n starts a run")
         if not runs:
@@ -379,17 +379,17 @@ class EvalsScreen(MainScreen):
                 "(`ragtui eval import` or `ragtui eval generate` writes one).", "$text-muted"))
             self.query_one("#eval-cases", DataTable).clear()
             return
-        ids = [r["run_id"] for r in runs]
+        ids = [r.run_id for r in runs]
         row = ids.index(selected) if selected in ids else min(keep, len(runs) - 1)
         table.move_cursor(row=max(row, 0))
         self.load_run(ids[max(row, 0)])
 
-    def _cells(self, run: dict[str, Any]) -> list[Any]:
-        mark = cell(self.app, "●", "bold $accent") if run["run_id"] in self.marked else ""
-        status = run["status"]
-        cells: list[Any] = [mark, run["name"], _when(run.get("created")),
+    def _cells(self, run: EvalRun) -> list[Any]:
+        mark = cell(self.app, "●", "bold $accent") if run.run_id in self.marked else ""
+        status = run.status
+        cells: list[Any] = [mark, run.name, _when(run.created),
                             cell(self.app, status, _STATUS_STYLE.get(status, "")),
-                            str(run["total"])]
+                            str(run.total)]
         cells += [metric_text(m, _mean(run, m)) for m, _ in HEADLINE]
         return cells
 
@@ -397,7 +397,7 @@ class EvalsScreen(MainScreen):
         key = event.row_key.value
         if (event.data_table.id == "eval-runs" and key is not None
                 and event.cursor_row == event.data_table.cursor_row  # not a stale event
-                and (self.current is None or self.current["run_id"] != key)):
+                and (self.current is None or self.current.run_id != key)):
             self.load_run(str(key))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
@@ -417,14 +417,14 @@ class EvalsScreen(MainScreen):
             return
         self.from_thread(self._show_run, run)
 
-    def _show_run(self, run: dict[str, Any]) -> None:
-        if self._highlighted() not in (None, run["run_id"]):
+    def _show_run(self, run: EvalRun) -> None:
+        if self._highlighted() not in (None, run.run_id):
             return  # the user moved on while this run was read
         self.current = run
         self.query_one("#eval-summary", Static).update(summary_content(run))
         table = self.query_one("#eval-cases", DataTable)
         table.clear()
-        for case in run.get("cases") or []:
+        for case in run.cases or []:
             values = case.get("metrics") or {}
             question = case["question"].replace("\n", " ")
             flags = [f for f in ("abstained", "fallback") if case.get(f)]
@@ -432,8 +432,8 @@ class EvalsScreen(MainScreen):
                                              for m, _ in CASE_METRICS),
                           Text.assemble(cell(self.app, f"[{','.join(flags)}] ", "$warning")
                                         if flags else "", question), key=case["case_id"])
-        table.border_title = f"Cases · {run['name']}"
-        table.border_subtitle = f"{table.row_count}/{run['total']} · Enter opens"
+        table.border_title = f"Cases · {run.name}"
+        table.border_subtitle = f"{table.row_count}/{run.total} · Enter opens"
 
     def _highlighted(self) -> str | None:
         table = self.query_one("#eval-runs", DataTable)
@@ -449,9 +449,9 @@ class EvalsScreen(MainScreen):
         if self.current is None or not table.row_count:
             return
         index = table.cursor_row
-        cases = self.current.get("cases") or []
+        cases = self.current.cases or []
         if 0 <= index < len(cases):
-            self.app.push_screen(CaseScreen(self.current["name"], cases[index]))
+            self.app.push_screen(CaseScreen(self.current.name, cases[index]))
 
     # compare ----------------------------------------------------------------------------
     def action_mark(self) -> None:
@@ -459,20 +459,20 @@ class EvalsScreen(MainScreen):
         table = self.query_one("#eval-runs", DataTable)
         if not self.runs:
             return
-        run_id = self.runs[table.cursor_row]["run_id"]
+        run_id = self.runs[table.cursor_row].run_id
         if run_id in self.marked:
             self.marked.remove(run_id)
         else:
             self.marked = [*self.marked, run_id][-2:]
         for run in self.runs:
-            table.update_cell(run["run_id"], "mark",
+            table.update_cell(run.run_id, "mark",
                               cell(self.app, "●", "bold $accent")
-                              if run["run_id"] in self.marked else "")
+                              if run.run_id in self.marked else "")
 
     def action_compare(self) -> None:
         """Compare the two marked runs (older as the baseline), or the highlighted run
         against the run before it."""
-        ids = [r["run_id"] for r in self.runs]
+        ids = [r.run_id for r in self.runs]
         if len(self.marked) == 2:
             a, b = sorted(self.marked, key=lambda r: -ids.index(r))
         else:

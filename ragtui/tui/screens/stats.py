@@ -77,55 +77,55 @@ def stage_chart(rows: list[tuple[str, float, float]], width: int) -> Content:
 def answers_panel(s: StatsReport) -> Content:
     a = s.answers
     return _lines([
-        ("answers", f"{a['count']} ({a['generated']} generated)"),
-        ("latency p50", _ms(a["latency_ms"]["p50"])),
-        ("latency p95", _ms(a["latency_ms"]["p95"])),
-        ("first token p50", _ms(a["ttft_ms"]["p50"])),
-        ("first token p95", _ms(a["ttft_ms"]["p95"])),
-        ("abstained", _pct(a["abstention_rate"])), ("fallback", _pct(a["fallback_rate"])),
-        ("errors", _pct(a["error_rate"])),
+        ("answers", f"{a.count} ({a.generated} generated)"),
+        ("latency p50", _ms(a.latency_ms.p50)),
+        ("latency p95", _ms(a.latency_ms.p95)),
+        ("first token p50", _ms(a.ttft_ms.p50)),
+        ("first token p95", _ms(a.ttft_ms.p95)),
+        ("abstained", _pct(a.abstention_rate)), ("fallback", _pct(a.fallback_rate)),
+        ("errors", _pct(a.error_rate)),
     ])
 
 
 def cache_panel(s: StatsReport) -> Content:
     c = s.cache
     return _lines([
-        ("exact hits", _pct(c["answers"]["exact_hit_rate"])),
-        ("semantic hits", _pct(c["answers"]["semantic_hit_rate"])),
-        ("lookups", str(c["answers"]["lookups"])),
-        ("embedding hits", _pct(c["embeddings"]["hit_rate"])),
-        ("", f"{c['embeddings']['hits']} hits · {c['embeddings']['misses']} misses"),
+        ("exact hits", _pct(c.answers.exact_hit_rate)),
+        ("semantic hits", _pct(c.answers.semantic_hit_rate)),
+        ("lookups", str(c.answers.lookups)),
+        ("embedding hits", _pct(c.embeddings.hit_rate)),
+        ("", f"{c.embeddings.hits} hits · {c.embeddings.misses} misses"),
     ])
 
 
 def cost_panel(s: StatsReport) -> Content:
     cost, energy = s.cost, s.energy
-    over = {"today"} if cost["over_budget"] else set()
+    over = {"today"} if cost.over_budget else set()
     return _lines([
-        ("cloud price of", cost["reference"] or "—"),
-        ("total", _usd(cost["total_usd"])), ("per answer", _usd(cost["per_answer_usd"])),
-        ("today", _usd(cost["today_usd"]) + (" over budget" if cost["over_budget"] else "")),
-        ("daily budget", f"${cost['daily_budget_usd']:.2f}"),
-        ("energy", f"{energy['wh_total']:.4f} Wh"),
-        ("per answer", "—" if energy["wh_per_answer"] is None
-         else f"{energy['wh_per_answer']:.4f} Wh"),
-        ("at", f"{energy['watts']:g} W (CPU-s × watts)"),
+        ("cloud price of", cost.reference or "—"),
+        ("total", _usd(cost.total_usd)), ("per answer", _usd(cost.per_answer_usd)),
+        ("today", _usd(cost.today_usd) + (" over budget" if cost.over_budget else "")),
+        ("daily budget", f"${cost.daily_budget_usd:.2f}"),
+        ("energy", f"{energy.wh_total:.4f} Wh"),
+        ("per answer", "—" if energy.wh_per_answer is None
+         else f"{energy.wh_per_answer:.4f} Wh"),
+        ("at", f"{energy.watts:g} W (CPU-s × watts)"),
     ], over)
 
 
 def system_panel(s: StatsReport) -> Content:
     index, process = s.index, s.process
-    current = process.get("current") or {}
+    current = process.current
     return _lines([
-        ("files", f"{index.get('files', 0)} ({index.get('failed', 0)} failed)"),
-        ("chunks", f"{index.get('chunks', 0)} ({index.get('embedded', 0)} embedded)"),
-        ("on disk", format_bytes(index.get("bytes_on_disk", 0))),
+        ("files", f"{index.files} ({index.failed} failed)"),
+        ("chunks", f"{index.chunks} ({index.embedded} embedded)"),
+        ("on disk", format_bytes(index.bytes_on_disk)),
         ("memory now", format_bytes(current["rss_bytes"]) if current.get("rss_bytes") else "—"),
-        ("memory p50", format_bytes(process["rss_bytes_p50"]) if process["rss_bytes_p50"]
+        ("memory p50", format_bytes(process.rss_bytes_p50) if process.rss_bytes_p50
          else "—"),
-        ("memory max", format_bytes(process["rss_bytes_max"]) if process["rss_bytes_max"]
+        ("memory max", format_bytes(process.rss_bytes_max) if process.rss_bytes_max
          else "—"),
-        ("CPU s/answer", _num(process["cpu_s_per_answer"]["p50"])),
+        ("CPU s/answer", _num(process.cpu_s_per_answer.p50)),
         ("traces", f"{s.traces} " + " ".join(f"{k}:{v}" for k, v in
                                                  sorted(s.by_kind.items()))),
     ])
@@ -134,7 +134,7 @@ def system_panel(s: StatsReport) -> Content:
 def stage_rows(s: StatsReport) -> list[tuple[str, float, float]]:
     """(stage, p50 ms, p95 ms) of the answer pipeline's stages that ran, in order."""
     stages = s.stages
-    return [(name, stages[name]["p50"] or 0.0, stages[name]["p95"] or 0.0)
+    return [(name, stages[name].p50 or 0.0, stages[name].p95 or 0.0)
             for name in PIPELINE if name in stages]
 
 
@@ -231,8 +231,8 @@ class StatsScreen(MainScreen):
         plt.title("Tokens/s: p50 and p95")
         a = s.answers
         names = ["prefill", "decode"]
-        p50 = [a["prefill_tokens_per_s"]["p50"] or 0, a["decode_tokens_per_s"]["p50"] or 0]
-        p95 = [a["prefill_tokens_per_s"]["p95"] or 0, a["decode_tokens_per_s"]["p95"] or 0]
+        p50 = [a.prefill_tokens_per_s.p50 or 0, a.decode_tokens_per_s.p50 or 0]
+        p95 = [a.prefill_tokens_per_s.p95 or 0, a.decode_tokens_per_s.p95 or 0]
         if any(p50):
             plt.multiple_bar(names, [p50, p95],
                              labels=["p50", "p95"])  # type: ignore[call-arg]
@@ -245,8 +245,8 @@ class StatsScreen(MainScreen):
         plt.title("Tokens per day")
         days = s.tokens_per_day[-14:]
         if days:
-            plt.stacked_bar([d["day"][5:] for d in days],
-                            [[d["prompt_tokens"] for d in days],
-                             [d["completion_tokens"] for d in days]],
+            plt.stacked_bar([d.day[5:] for d in days],
+                            [[d.prompt_tokens for d in days],
+                             [d.completion_tokens for d in days]],
                             labels=["prompt", "completion"])  # type: ignore[call-arg]
         plot.refresh()
