@@ -92,6 +92,12 @@ class RetrievalSettings(_Section):
     )
     mmr: bool = Field(False, description="Diversify hits with maximal marginal relevance.")
     mmr_lambda: float = Field(0.7, ge=0, le=1, description="MMR relevance/diversity balance.")
+    followups: Literal["carry", "off"] = Field(
+        "carry",
+        description="In a conversation, a question that leans on earlier turns (\"and the "
+        "rear ones?\") is searched with the key terms of the latest turns added (carry), "
+        "or as it is (off). The model always gets the question as asked.",
+    )
 
 
 class LLMSettings(_Section):

@@ -10,7 +10,28 @@ import typer
 from ragtui.cli.common import JsonOpt, _engine, _fail, _print_json, echo
 
 if TYPE_CHECKING:
+    from ragtui.core.conversations import ConversationStore
+    from ragtui.core.followup import Exchange
     from ragtui.core.models import Citation
+
+
+def _conversation(store: ConversationStore, continue_last: bool,
+                  conversation: int | None) -> tuple[int | None, list[Exchange]]:
+    """The conversation a question continues (None: a new one, made after the answer) and
+    its earlier turns, oldest first."""
+    from ragtui.core.followup import Exchange
+
+    if conversation is not None:
+        if not any(info.id == conversation for info in store.all()):
+            _fail(f"There is no conversation {conversation}: use --continue for the most "
+                  "recent one, or an id from `ragtui ask --continue --json` or the app's list.")
+        chosen: int | None = conversation
+    else:
+        recent = store.all() if continue_last else []
+        chosen = recent[0].id if recent else None
+    if chosen is None:
+        return None, []
+    return chosen, [Exchange(t.question, t.answer.answer) for t in store.turns(chosen)]
 
 
 def ask(
@@ -20,10 +41,24 @@ def ask(
         Path | None, typer.Option("--model", help="A GGUF file to answer with.")
     ] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not reuse answers.")] = False,
+    continue_last: Annotated[bool, typer.Option(
+        "--continue", help="Continue the most recent conversation (a follow-up question)."
+    )] = False,
+    conversation: Annotated[int | None, typer.Option(
+        "--conversation", help="Continue the conversation with this id.", min=1
+    )] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Answer a question from the indexed documents, with citations."""
+    """Answer a question from the indexed documents, with citations.
+
+    With --continue or --conversation the question is asked as the next turn of a stored
+    conversation (the app's too): a follow-up such as "and the rear ones?" is searched
+    with the key terms of the turns before it, and the turn is saved there.
+    """
     from ragtui.core.conversations import answer_labels
+
+    if continue_last and conversation is not None:
+        _fail("Give either --continue or --conversation ID, not both.")
 
     overrides: dict[str, Any] = {}
     if model is not None:
@@ -40,7 +75,15 @@ def ask(
             if not as_json:
                 echo(piece, nl=False)
 
-        answer = engine.ask(question, k=k, use_cache=not no_cache, on_token=show)
+        conversing = continue_last or conversation is not None
+        chosen, history = (_conversation(engine.conversations, continue_last, conversation)
+                           if conversing else (None, []))
+        answer = engine.ask(question, k=k, use_cache=not no_cache, on_token=show,
+                            history=history)
+        if conversing:
+            store = engine.conversations
+            chosen = chosen if chosen is not None else store.create()
+            store.add_turn(chosen, answer)
     if as_json:
         def cited(citations: tuple[Citation, ...]) -> list[dict[str, Any]]:
             return [{"n": c.n, "path": c.path, "location": c.location.label(),
@@ -60,6 +103,7 @@ def ask(
             "timings_ms": {key: round(v, 1) for key, v in answer.timings_ms.items()},
             "tokens": answer.tokens, "model": answer.model,
             "prompt_version": answer.prompt_version,
+            "retrieval_query": answer.retrieval_query, "conversation": chosen,
         })
         return
     if not streamed:
@@ -96,6 +140,10 @@ def ask(
         echo(f"  {where(c)}", fg=typer.colors.CYAN)
     for sentence in answer.unsupported:
         echo(f"unsupported by the passages: {sentence}", fg=typer.colors.YELLOW, err=True)
+    if answer.retrieval_query:
+        echo(f"searched for: {answer.retrieval_query}", dim=True, err=True)
+    if chosen is not None:
+        echo(f"conversation {chosen} · turn {len(history) + 1}", dim=True, err=True)
     t = answer.timings_ms
     first = f"first token {t['ttft']:.0f} ms · " if t.get("ttft") else ""
     echo(

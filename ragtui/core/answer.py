@@ -17,7 +17,7 @@ from typing import Any
 import psutil
 
 from ragtui.config import Settings
-from ragtui.core import abstain, citations, evidence, prompts
+from ragtui.core import abstain, citations, evidence, followup, prompts
 from ragtui.core.answer_checks import answer_flaw, focus_line, quote
 from ragtui.core.cache import AnswerCache, answer_key, semantic_scope
 from ragtui.core.context import Packed, prompt_context, render
@@ -181,10 +181,13 @@ class AnswerPipeline:
         return (retry, narrow) if retry.text.strip() else None
 
     def ask(self, question: str, *, k: int | None = None, use_cache: bool = True,
-            on_token: TokenFn | None = None, cancel: threading.Event | None = None) -> Answer:
+            on_token: TokenFn | None = None, cancel: threading.Event | None = None,
+            history: Sequence[followup.Exchange] = ()) -> Answer:
         """Answer ``question`` from the index, streaming tokens to ``on_token`` (one trace).
 
-        A set ``cancel`` raises :class:`Cancelled` at the next streamed token.
+        After ``history`` (earlier turns, oldest first) a follow-up is searched with a
+        standalone rewrite (:mod:`ragtui.core.followup`). A set ``cancel`` raises
+        :class:`Cancelled` at the next streamed token.
         """
         if cancel is not None:
             on_token = _stoppable(on_token, cancel)
@@ -192,7 +195,11 @@ class AnswerPipeline:
                                        "input.value": question}) as span:
             cpu_before = _cpu_seconds()
             try:
-                answer = self._ask(question, k, use_cache, on_token)
+                query = followup.traced_rewrite(self.tracing, question, history,
+                                                self.settings.retrieval.followups).query
+                answer = self._ask(question, k, use_cache, on_token, query)
+                answer = answer.model_copy(update={
+                    "retrieval_query": query if query != question else None})
             except Cancelled:
                 mark_error(span, "cancelled")
                 raise
@@ -203,10 +210,10 @@ class AnswerPipeline:
             return answer
 
     def _ask(self, question: str, k: int | None, use_cache: bool,
-             on_token: TokenFn | None) -> Answer:
+             on_token: TokenFn | None, retrieval_query: str | None = None) -> Answer:
         cfg, llm_cfg = self.settings.answer, self.settings.llm
         started = time.perf_counter()
-        pool = list(self.search(question, max(k or cfg.k, cfg.evidence_k)))
+        pool = list(self.search(retrieval_query or question, max(k or cfg.k, cfg.evidence_k)))
         hits = pool[: k or cfg.k]
         retrieve_ms = (time.perf_counter() - started) * 1000
         backend: Backend | None = None

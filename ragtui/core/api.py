@@ -16,6 +16,7 @@ from ragtui.config import Settings
 from ragtui.core.conversations import ConversationStore, answer_labels
 from ragtui.core.engine import Engine, create_engine
 from ragtui.core.errors import Cancelled, IndexLocked, RagtuiError
+from ragtui.core.followup import Exchange
 from ragtui.core.index.indexer import IndexReport, Progress, ProgressFn
 from ragtui.core.models import Answer, Citation, ConversationInfo, FileInfo, Passage
 from ragtui.core.reports import (
@@ -39,9 +40,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AdversarialReport", "Answer", "Cancelled", "Citation", "ConversationInfo",
-    "ConversationStore", "Engine", "EngineApi", "EvalComparison", "EvalRun", "FileInfo",
-    "GeneratedCases", "IndexCounts", "IndexHealth", "IndexLocked", "IndexReport", "IndexSize",
-    "MetricSummary", "Passage", "Progress", "RagtuiError", "SpanRecord", "StatsReport",
+    "ConversationStore", "Engine", "EngineApi", "EvalComparison", "EvalRun", "Exchange",
+    "FileInfo", "GeneratedCases", "IndexCounts", "IndexHealth", "IndexLocked", "IndexReport",
+    "IndexSize", "MetricSummary", "Passage", "Progress", "RagtuiError", "SpanRecord",
+    "StatsReport",
     "TraceRecord", "WatchStatus", "Watcher", "answer_labels", "create_engine", "printable",
 ]
 
@@ -137,6 +139,7 @@ class EngineApi(Protocol):
 
     def ask(self, question: str, *, k: int | None = None, use_cache: bool = True,
             on_token: Callable[[str], None] | None = None,
-            cancel: threading.Event | None = None) -> Answer: ...
+            cancel: threading.Event | None = None,
+            history: Sequence[Exchange] = ()) -> Answer: ...
 
     def close(self) -> None: ...

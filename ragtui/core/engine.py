@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # the modules below load numpy, the loaders and the models: o
     from ragtui.core.answer import AnswerPipeline
     from ragtui.core.conversations import ConversationStore
     from ragtui.core.embed import Embedder
+    from ragtui.core.followup import Exchange
     from ragtui.core.generate import Backend
     from ragtui.core.index.indexer import IndexReport, ProgressFn
     from ragtui.core.ingest.document import LoadedDocument
@@ -171,11 +172,13 @@ class Engine:
 
     def ask(self, question: str, *, k: int | None = None, use_cache: bool = True,
             on_token: Callable[[str], None] | None = None,
-            cancel: threading.Event | None = None) -> Answer:
+            cancel: threading.Event | None = None,
+            history: Sequence[Exchange] = ()) -> Answer:
         """Answer a question from the index with the configured model, streaming tokens.
 
-        Setting ``cancel`` stops the stream at the next token and raises
-        :class:`~ragtui.core.errors.Cancelled`.
+        ``history`` holds the conversation's earlier turns (oldest first): a follow-up is
+        searched with the key terms of the latest ones carried over. Setting ``cancel``
+        stops the stream at the next token and raises :class:`~ragtui.core.errors.Cancelled`.
         """
         question = fit_request(question, k, "question", "ask something about your documents")
         if not self.catalog.chunk_counts()[0]:
@@ -183,7 +186,7 @@ class Engine:
                 "Nothing is indexed yet: run `ragtui add PATH` and `ragtui index` first."
             )
         return self.pipeline().ask(question, k=k, use_cache=use_cache, on_token=on_token,
-                                   cancel=cancel)
+                                   cancel=cancel, history=history)
 
     def close(self) -> None:
         """Store pending traces, release files and connections."""

@@ -102,6 +102,7 @@ class Answer(_Frozen):
     model: str
     prompt_version: str
     error: str | None = None
+    retrieval_query: str | None = None  # what was searched, when not the question (follow-up)
 
 
 class FileInfo(_Frozen):

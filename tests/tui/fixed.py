@@ -324,6 +324,7 @@ class FixedEngine:
         self.token_delay_s = token_delay_s
         self._answer = answer
         self.asked: list[str] = []
+        self.histories: list[list[Any]] = []
         self.retriever = FixedPassages(docs)
         self.evals = FixedEvals(self.real)
         self.traces = FixedTraces()
@@ -382,8 +383,9 @@ class FixedEngine:
     # answers -----------------------------------------------------------------------------
     def ask(self, question: str, *, k: int | None = None, use_cache: bool = True,
             on_token: Callable[[str], None] | None = None,
-            cancel: threading.Event | None = None) -> Answer:
+            cancel: threading.Event | None = None, history: Any = ()) -> Answer:
         self.asked.append(question)
+        self.histories.append(list(history))
         if self._answer is not None:
             return self._answer(question)
         for piece in ANSWER_TEXT.split(" "):

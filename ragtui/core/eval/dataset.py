@@ -2,7 +2,8 @@
 
 A case may name a ``corpus`` (a folder holding a BEIR-style ``corpus.jsonl``,
 relative to the dataset file) that is indexed into the run's own index; cases
-without one are asked against the user's own index.
+without one are asked against the user's own index. A case with a ``history`` is a
+follow-up asked after those turns.
 """
 
 from __future__ import annotations
@@ -14,6 +15,15 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ragtui.core.errors import PathProblem
+
+
+class HistoryTurn(BaseModel):
+    """An earlier turn of the conversation a case is asked in."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: str
+    answer: str = ""
 
 
 class EvalCase(BaseModel):
@@ -33,6 +43,9 @@ class EvalCase(BaseModel):
     answerable: bool = True
     tags: list[str] = Field(default_factory=list)
     corpus: str | None = None
+    history: list[HistoryTurn] = Field(
+        default_factory=list, description="Earlier turns, oldest first: a follow-up question."
+    )
 
     def answers(self) -> list[str]:
         """Every acceptable answer."""

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from ragtui.config import SearchMode, Settings
+from ragtui.core.followup import Exchange
 from ragtui.core.models import Answer, SearchResult
 from ragtui.core.trace import Tracing
 
@@ -52,7 +53,8 @@ class EvalEngine(Protocol):
 
     def ask(self, question: str, *, k: int | None = None, use_cache: bool = True,
             on_token: Callable[[str], None] | None = None,
-            cancel: threading.Event | None = None) -> Answer: ...
+            cancel: threading.Event | None = None,
+            history: Sequence[Exchange] = ()) -> Answer: ...
 
     def backend(self) -> Backend: ...
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from ragtui import __version__
 from ragtui.config import Settings
-from ragtui.core import citations
+from ragtui.core import citations, followup
 from ragtui.core.errors import PathProblem
 from ragtui.core.eval import metrics
 from ragtui.core.eval.beir import BeirDataset, beir_data_dir, index_corpus
@@ -181,13 +181,18 @@ class EvalRunner:
     def _score(self, engine: EvalEngine, case: EvalCase) -> dict[str, Any]:
         k = self.settings.answer.k
         started = time.perf_counter()
-        hits = engine.search(case.question, k=self.settings.retrieval.k).hits
+        history = [followup.Exchange(t.question, t.answer) for t in case.history]
+        query = followup.traced_rewrite(engine.tracing, case.question, history,
+                                        self.settings.retrieval.followups).query
+        hits = engine.search(query, k=self.settings.retrieval.k).hits
         retrieved = [h.path for h in hits]
         result: dict[str, Any] = {
             "case_id": case.id, "question": case.question, "answerable": case.answerable,
             "expected_answer": case.expected_answer, "expected_sources": case.expected_sources,
             "tags": case.tags, "retrieved": retrieved[:RETRIEVAL_K],
         }
+        if query != case.question:
+            result["retrieval_query"] = query
         values: dict[str, float | None] = {}
         if self.retrieval_only:
             pipeline_s = time.perf_counter() - started
@@ -195,7 +200,7 @@ class EvalRunner:
             values["latency_ms"] = pipeline_s * 1000
         else:
             t = time.perf_counter()
-            answer = engine.ask(case.question, use_cache=False)
+            answer = engine.ask(case.question, use_cache=False, history=history)
             pipeline_s = time.perf_counter() - t
             texts = engine.retriever.chunk_texts(answer.packed)
             contexts = [texts[c][0] for c in answer.packed if c in texts]

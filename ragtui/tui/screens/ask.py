@@ -15,7 +15,7 @@ from textual.content import Content
 from textual.events import Click
 from textual.widgets import Input, Markdown, Static
 
-from ragtui.core.api import Answer, Cancelled, Citation, RagtuiError
+from ragtui.core.api import Answer, Cancelled, Citation, Exchange, RagtuiError
 from ragtui.tui.app import MainScreen
 from ragtui.tui.screens.conversations import NEW, ConversationsScreen
 from ragtui.tui.screens.preview import SourcePreview
@@ -113,7 +113,9 @@ class AskScreen(MainScreen):
     def _answer(self, question: str, turn: TurnView, stream: TokenStream,
                 cancel: threading.Event) -> None:
         try:
-            answer = self.engine.ask(question, on_token=stream.put, cancel=cancel)
+            history = self._history()
+            answer = self.engine.ask(question, on_token=stream.put, cancel=cancel,
+                                     history=history)
         except Cancelled:
             self.from_thread(self._done, turn, stream, None, "Stopped.", "warning")
             return
@@ -136,6 +138,13 @@ class AskScreen(MainScreen):
             self.from_thread(self.notify, f"The conversation could not be saved "
                                       f"({exc}).", severity="warning")
         self.from_thread(self._done, turn, stream, answer, None, "")
+
+    def _history(self) -> list[Exchange]:
+        """The open conversation's stored turns (none for a new one), oldest first."""
+        if self.conversation is None:
+            return []
+        return [Exchange(t.question, t.answer.answer)
+                for t in self.engine.conversations.turns(self.conversation)]
 
     def _done(self, turn: TurnView, stream: TokenStream, answer: Answer | None,
               problem: str | None, severity: str) -> None:
