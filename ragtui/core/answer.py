@@ -213,7 +213,8 @@ class AnswerPipeline:
              on_token: TokenFn | None, retrieval_query: str | None = None) -> Answer:
         cfg, llm_cfg = self.settings.answer, self.settings.llm
         started = time.perf_counter()
-        pool = list(self.search(retrieval_query or question, max(k or cfg.k, cfg.evidence_k)))
+        searched = retrieval_query or question  # what relevance and evidence are judged on
+        pool = list(self.search(searched, max(k or cfg.k, cfg.evidence_k)))
         hits = pool[: k or cfg.k]
         retrieve_ms = (time.perf_counter() - started) * 1000
         backend: Backend | None = None
@@ -254,13 +255,13 @@ class AnswerPipeline:
             if cached is not None:  # what this answer cost now, not what the first one did
                 return done(cached.model_copy(update={"timings_ms": base["timings_ms"],
                                                       "tokens": base["tokens"]}))
-        scored, scores, confident = self._relevance(question, hits, pool)
+        scored, scores, confident = self._relevance(searched, hits, pool)
         if cfg.abstain and confident < cfg.min_confidence:
             closest = tuple(citations.citation_for(n, hit, inferred=True)
                             for n, hit in enumerate(hits[:_CLOSEST], 1))
             return done(Answer(question=question, answer=NOT_FOUND, citations=(),
                                abstained=True, closest=closest, **base))
-        base["evidence"] = evidence.select(question, pool, scored)
+        base["evidence"] = evidence.select(searched, pool, scored)
         if backend is None:
             return done(extractive(question, hits, problem, base))
         reason = self.breaker.open_reason()

@@ -71,4 +71,8 @@ def test_ask_searches_the_rewrite_and_traces_it(engine: Engine) -> None:
     carried = next(s for s in spans if s.attributes["ragtui.rewrite.method"] == "carry")
     assert carried.attributes["output.value"] == query
     assert carried.attributes["input.value"] == case["question"]
+    judged = next(t for t in traces if carried in t.spans)
+    confidence = next(s.attributes["ragtui.answer.confidence"] for s in judged.spans
+                      if s.name == "answer.relevance")
+    assert confidence > 0.1, "relevance is judged on the rewrite (the question alone: 0.004)"
     engine.close()
