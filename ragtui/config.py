@@ -54,9 +54,13 @@ class IngestSettings(_Section):
     )
     include_hidden: bool = Field(False, description="Index hidden files and folders.")
     respect_gitignore: bool = Field(True, description="Honour .gitignore files.")
-    follow_symlinks: bool = Field(True, description=(
-        "Follow symlinked folders (loops are cut); off: symlinked folders are not entered and "
-        "symlinked files leading outside their folder are not read."))
+    follow_symlinks: bool = Field(
+        True,
+        description=(
+            "Follow symlinked folders (loops are cut); off: symlinked folders are not entered and "
+            "symlinked files leading outside their folder are not read."
+        ),
+    )
     chunk_tokens: int = Field(160, ge=32, description="Target chunk size in tokens.")
     chunk_overlap: int = Field(24, ge=0, description="Tokens repeated between split chunks.")
 
@@ -84,7 +88,8 @@ class RetrievalSettings(_Section):
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion.")
     bm25_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in fusion.")
     reranker_dir: Path | None = Field(
-        None, description="A local cross-encoder ONNX directory (`ragtui models use NAME`); "
+        None,
+        description="A local cross-encoder ONNX directory (`ragtui models use NAME`); "
         "when set, the top fused hits are re-scored by it.",
     )
     rerank_candidates: int = Field(
@@ -94,8 +99,8 @@ class RetrievalSettings(_Section):
     mmr_lambda: float = Field(0.7, ge=0, le=1, description="MMR relevance/diversity balance.")
     followups: Literal["carry", "off"] = Field(
         "carry",
-        description="In a conversation, a question that leans on earlier turns (\"and the "
-        "rear ones?\") is searched with the key terms of the latest turns added (carry), "
+        description='In a conversation, a question that leans on earlier turns ("and the '
+        'rear ones?") is searched with the key terms of the latest turns added (carry), '
         "or as it is (off). The model always gets the question as asked.",
     )
 
@@ -147,18 +152,23 @@ class AnswerSettings(_Section):
         True, description="Say the documents lack the answer when retrieval is weak."
     )
     min_confidence: float = Field(
-        0.45, ge=0, le=1,
+        0.45,
+        ge=0,
+        le=1,
         description="Abstain when the calibrated probability that the retrieved passages "
         "answer the question (from the best sentence's and passage's similarity, keyword and "
         "vector agreement, and how many of the question's words they hold) is below this.",
     )
     overrule_decline: float = Field(
-        0.8, ge=0, le=1,
+        0.8,
+        ge=0,
+        le=1,
         description="When the model says the documents lack the answer but the abstention "
         "confidence is at least this, show the evidence quoted instead (1: never).",
     )
     passage_margin: float = Field(
-        2.0, ge=0,
+        2.0,
+        ge=0,
         description="Leave out a retrieved passage whose best sentence is this much less "
         "similar to the question than the best passage's: less to prefill and fewer wrong "
         "places to copy from. 2 keeps all k; see the README for 0.2.",
@@ -186,8 +196,12 @@ class TracingSettings(_Section):
         1.0, ge=0, le=1, description="Share of ordinary traces kept (errors and slow ones always)."
     )
     slow_ms: dict[str, float] = Field(
-        default_factory=lambda: {"ask": 15000.0, "search": 250.0, "index": 60000.0,
-                                 "eval.case": 30000.0},
+        default_factory=lambda: {
+            "ask": 15000.0,
+            "search": 250.0,
+            "index": 60000.0,
+            "eval.case": 30000.0,
+        },
         description="A trace slower than this (by root name) is always kept.",
     )
     max_traces: int = Field(20000, ge=1, description="Oldest traces beyond this are pruned.")

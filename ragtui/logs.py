@@ -64,8 +64,9 @@ def _attach(path: Path) -> None:
 
     try:
         open_private(path.parent, "The log folder")
-        handler = PrivateLogFile(path, maxBytes=MAX_BYTES, backupCount=BACKUPS,
-                                 encoding="utf-8", errors="replace")
+        handler = PrivateLogFile(
+            path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8", errors="replace"
+        )
     except (OSError, RagtuiError):
         return  # an unusable data dir: the command itself ends in a sentence naming it
     handler.setFormatter(logging.Formatter(_FORMAT))

@@ -96,14 +96,9 @@ def config_file() -> Path:
     return config_dir() / "config.toml"
 
 
-
-
-
-
 def models_dir() -> Path:
     """Model files ragtui assembled or imported."""
     return layout().models
-
 
 
 def logs_dir() -> Path:

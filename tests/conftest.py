@@ -102,8 +102,10 @@ def bundled_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         llm = model_store.llm_entry("gemma-3-270m-q4_k_m")
         emb = model_store.embedding_entry("all-MiniLM-L6-v2-int8")
         assert llm is not None and emb is not None
-        return {"llm": model_store.assemble_llm(llm),
-                "embedding": model_store.assemble_embedding(emb, 256)}
+        return {
+            "llm": model_store.assemble_llm(llm),
+            "embedding": model_store.assemble_embedding(emb, 256),
+        }
     finally:
         if saved is None:
             del os.environ["RAGTUI_HOME"]
@@ -126,11 +128,13 @@ def install_bundled(models: dict[str, Path], home: Path, copy_llm: bool = False)
         sha = marker.split(":")[0]
         st = (target / "llm" / gguf.name).stat()
         (target / "llm" / (gguf.name + ".verified")).write_text(
-            f"{sha}:{st.st_size}:{st.st_mtime_ns}")
+            f"{sha}:{st.st_size}:{st.st_mtime_ns}"
+        )
     else:
         os.link(gguf, target / "llm" / gguf.name)
-        shutil.copyfile(gguf.with_name(gguf.name + ".verified"),
-                        target / "llm" / (gguf.name + ".verified"))
+        shutil.copyfile(
+            gguf.with_name(gguf.name + ".verified"), target / "llm" / (gguf.name + ".verified")
+        )
     embedding = target / "embedding" / models["embedding"].name
     embedding.mkdir(parents=True, exist_ok=True)
     for path in models["embedding"].iterdir():

@@ -15,16 +15,19 @@ if TYPE_CHECKING:
     from ragtui.core.models import Citation
 
 
-def _conversation(store: ConversationStore, continue_last: bool,
-                  conversation: int | None) -> tuple[int | None, list[Exchange]]:
+def _conversation(
+    store: ConversationStore, continue_last: bool, conversation: int | None
+) -> tuple[int | None, list[Exchange]]:
     """The conversation a question continues (None: a new one, made after the answer) and
     its earlier turns, oldest first."""
     from ragtui.core.followup import Exchange
 
     if conversation is not None:
         if not any(info.id == conversation for info in store.all()):
-            _fail(f"There is no conversation {conversation}: use --continue for the most "
-                  "recent one, or an id from `ragtui ask --continue --json` or the app's list.")
+            _fail(
+                f"There is no conversation {conversation}: use --continue for the most "
+                "recent one, or an id from `ragtui ask --continue --json` or the app's list."
+            )
         chosen: int | None = conversation
     else:
         recent = store.all() if continue_last else []
@@ -41,12 +44,16 @@ def ask(
         Path | None, typer.Option("--model", help="A GGUF file to answer with.")
     ] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not reuse answers.")] = False,
-    continue_last: Annotated[bool, typer.Option(
-        "--continue", help="Continue the most recent conversation (a follow-up question)."
-    )] = False,
-    conversation: Annotated[int | None, typer.Option(
-        "--conversation", help="Continue the conversation with this id.", min=1
-    )] = None,
+    continue_last: Annotated[
+        bool,
+        typer.Option(
+            "--continue", help="Continue the most recent conversation (a follow-up question)."
+        ),
+    ] = False,
+    conversation: Annotated[
+        int | None,
+        typer.Option("--conversation", help="Continue the conversation with this id.", min=1),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Answer a question from the indexed documents, with citations.
@@ -76,50 +83,77 @@ def ask(
                 echo(piece, nl=False)
 
         conversing = continue_last or conversation is not None
-        chosen, history = (_conversation(engine.conversations, continue_last, conversation)
-                           if conversing else (None, []))
-        answer = engine.ask(question, k=k, use_cache=not no_cache, on_token=show,
-                            history=history)
+        chosen, history = (
+            _conversation(engine.conversations, continue_last, conversation)
+            if conversing
+            else (None, [])
+        )
+        answer = engine.ask(question, k=k, use_cache=not no_cache, on_token=show, history=history)
         if conversing:
             store = engine.conversations
             chosen = chosen if chosen is not None else store.create()
             store.add_turn(chosen, answer)
     if as_json:
-        def cited(citations: tuple[Citation, ...]) -> list[dict[str, Any]]:
-            return [{"n": c.n, "path": c.path, "location": c.location.label(),
-                     "snippet": c.snippet, "inferred": c.inferred, "also_at": list(c.also_at)}
-                    for c in citations]
 
-        _print_json({
-            "answer": answer.answer,
-            "citations": cited(answer.citations),
-            "closest": cited(answer.closest),
-            "cached": answer.cached, "fallback": answer.fallback, "abstained": answer.abstained,
-            "refocused": answer.refocused, "quoted": answer.quoted,
-            "evidence": [{"text": e.text, "path": e.path, "location": e.location.label(),
-                          "score": e.score} for e in answer.evidence],
-            "unsupported": list(answer.unsupported),
-            "dropped_citations": answer.dropped_citations,
-            "timings_ms": {key: round(v, 1) for key, v in answer.timings_ms.items()},
-            "tokens": answer.tokens, "model": answer.model,
-            "prompt_version": answer.prompt_version,
-            "retrieval_query": answer.retrieval_query, "conversation": chosen,
-        })
+        def cited(citations: tuple[Citation, ...]) -> list[dict[str, Any]]:
+            return [
+                {
+                    "n": c.n,
+                    "path": c.path,
+                    "location": c.location.label(),
+                    "snippet": c.snippet,
+                    "inferred": c.inferred,
+                    "also_at": list(c.also_at),
+                }
+                for c in citations
+            ]
+
+        _print_json(
+            {
+                "answer": answer.answer,
+                "citations": cited(answer.citations),
+                "closest": cited(answer.closest),
+                "cached": answer.cached,
+                "fallback": answer.fallback,
+                "abstained": answer.abstained,
+                "refocused": answer.refocused,
+                "quoted": answer.quoted,
+                "evidence": [
+                    {
+                        "text": e.text,
+                        "path": e.path,
+                        "location": e.location.label(),
+                        "score": e.score,
+                    }
+                    for e in answer.evidence
+                ],
+                "unsupported": list(answer.unsupported),
+                "dropped_citations": answer.dropped_citations,
+                "timings_ms": {key: round(v, 1) for key, v in answer.timings_ms.items()},
+                "tokens": answer.tokens,
+                "model": answer.model,
+                "prompt_version": answer.prompt_version,
+                "retrieval_query": answer.retrieval_query,
+                "conversation": chosen,
+            }
+        )
         return
     if not streamed:
         echo(answer.answer, nl=False)
     elif answer.quoted:
-        echo(f"\n{answer.error or 'the answer failed its checks'}; from the passages:",
-             fg=typer.colors.YELLOW)
+        echo(
+            f"\n{answer.error or 'the answer failed its checks'}; from the passages:",
+            fg=typer.colors.YELLOW,
+        )
         echo(answer.answer, nl=False)
     elif answer.refocused:
-        echo("\nre-checked against the passage that matches the question:",
-                    fg=typer.colors.YELLOW)
+        echo("\nre-checked against the passage that matches the question:", fg=typer.colors.YELLOW)
         echo(answer.answer, nl=False)
     echo("")
     labels = answer_labels(answer)
     if labels:
         echo("[" + ", ".join(labels) + "]", fg=typer.colors.YELLOW)
+
     def where(c: Citation) -> str:
         return f"{c.path} · {c.location.label()}" if c.location.label() else c.path
 
@@ -134,8 +168,7 @@ def ask(
         if c.also_at:
             echo(f"    also in {', '.join(c.also_at)}", dim=True)
     if answer.closest:
-        echo("nearest passages (below answer.min_confidence, not used):",
-                    fg=typer.colors.YELLOW)
+        echo("nearest passages (below answer.min_confidence, not used):", fg=typer.colors.YELLOW)
     for c in answer.closest:
         echo(f"  {where(c)}", fg=typer.colors.CYAN)
     for sentence in answer.unsupported:
@@ -148,5 +181,7 @@ def ask(
     first = f"first token {t['ttft']:.0f} ms · " if t.get("ttft") else ""
     echo(
         f"{answer.model} · {answer.prompt_version} · retrieve {t['retrieve']:.0f} ms · "
-        f"{first}total {t['total']:.0f} ms", dim=True, err=True,
+        f"{first}total {t['total']:.0f} ms",
+        dim=True,
+        err=True,
     )

@@ -26,8 +26,10 @@ def bench(
         int, typer.Option("--rounds", help="Answer rounds with tracing on and off.")
     ] = 2,
     traces: Annotated[
-        int, typer.Option("--traces", min=0,
-                          help="Stored traces for the traces list/stats timing (0: skip).")
+        int,
+        typer.Option(
+            "--traces", min=0, help="Stored traces for the traces list/stats timing (0: skip)."
+        ),
     ] = 10_000,
     as_json: JsonOpt = False,
 ) -> None:

@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     from ragtui.core.index.indexer import Progress
 
 
-
 def _flags_take_no_value() -> None:
     """Show flags in ``--help`` without a value placeholder (``--json``, not ``--json <bool>``).
 
@@ -81,8 +80,10 @@ def _engine(overrides: dict[str, Any] | None = None) -> Iterator[Engine]:
             engine.close()
 
 
-_DISK_FULL = ("The disk holding ragtui's data dir is full: free some space (or point "
-              "RAGTUI_HOME at a bigger disk) and run the command again.")
+_DISK_FULL = (
+    "The disk holding ragtui's data dir is full: free some space (or point "
+    "RAGTUI_HOME at a bigger disk) and run the command again."
+)
 
 
 def disk_full(exc: BaseException) -> bool:
@@ -135,21 +136,37 @@ class ProgressLines:
         unit = "chunks/s" if p.phase == "embed" else "files/s"
         rate = round(p.done / spent, 1)
         if self.as_json:
-            echo(json.dumps({
-                "phase": p.phase, "files_done": self.files[0], "files_total": self.files[1],
-                "chunks_embedded": self.chunks[0], "chunks_total": self.chunks[1],
-                "rate": rate, "unit": unit, "elapsed_s": round(now - self.started, 1),
-            }), err=True)
+            echo(
+                json.dumps(
+                    {
+                        "phase": p.phase,
+                        "files_done": self.files[0],
+                        "files_total": self.files[1],
+                        "chunks_embedded": self.chunks[0],
+                        "chunks_total": self.chunks[1],
+                        "rate": rate,
+                        "unit": unit,
+                        "elapsed_s": round(now - self.started, 1),
+                    }
+                ),
+                err=True,
+            )
             return
         files = f"{self.files[0]}/{self.files[1]}" if self.files[1] else str(self.files[0])
-        echo(f"index: {p.phase} · files {files} · chunks embedded "
-             f"{self.chunks[0]}/{self.chunks[1]} · {rate:g} {unit} · "
-             f"{now - self.started:.0f} s", err=True)
+        echo(
+            f"index: {p.phase} · files {files} · chunks embedded "
+            f"{self.chunks[0]}/{self.chunks[1]} · {rate:g} {unit} · "
+            f"{now - self.started:.0f} s",
+            err=True,
+        )
 
 
 @contextmanager
-def _progress(enabled: bool, lines: bool = False, as_json: bool = False,
-              ) -> Iterator[Callable[[Progress], None] | None]:
+def _progress(
+    enabled: bool,
+    lines: bool = False,
+    as_json: bool = False,
+) -> Iterator[Callable[[Progress], None] | None]:
     """A progress bar on a terminal (stderr); with ``lines``, periodic progress lines when
     stderr is not a terminal or the output is JSON (then JSON lines); nothing otherwise."""
     if lines and (as_json or not sys.stderr.isatty()):
@@ -164,8 +181,9 @@ def _progress(enabled: bool, lines: bool = False, as_json: bool = False,
         def update(p: Progress) -> None:
             if p.phase not in tasks:
                 tasks[p.phase] = bar.add_task(p.phase, total=p.total or None, item="")
-            bar.update(tasks[p.phase], completed=p.done, total=p.total or None,
-                       item=short_item(p.item))
+            bar.update(
+                tasks[p.phase], completed=p.done, total=p.total or None, item=short_item(p.item)
+            )
 
         yield update
 
@@ -178,15 +196,19 @@ def progress_bar() -> RichProgress:
     from rich.progress import Progress as Bar
 
     return Bar(
-        TextColumn("{task.description:<8}"), BarColumn(), MofNCompleteColumn(),
-        TimeRemainingColumn(), TextColumn("{task.fields[item]}", style="dim", markup=False),
-        transient=True, console=Console(stderr=True),
+        TextColumn("{task.description:<8}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[item]}", style="dim", markup=False),
+        transient=True,
+        console=Console(stderr=True),
     )
 
 
 def short_item(item: str, width: int = 50) -> str:
     """``item`` (a file or a case) printable and at most ``width`` cells, keeping its end."""
-    return printable(item if len(item) < width else "…" + item[-(width - 1):])
+    return printable(item if len(item) < width else "…" + item[-(width - 1) :])
 
 
 @contextmanager

@@ -55,8 +55,14 @@ def sections() -> list[SectionDoc]:
         model = field.annotation
         assert isinstance(model, type) and issubclass(model, BaseModel), name
         keys = tuple(
-            KeyDoc(name, key, type_name(f), default_text(f), f.description or "",
-                   f"RAGTUI_{name.upper()}__{key.upper()}")
+            KeyDoc(
+                name,
+                key,
+                type_name(f),
+                default_text(f),
+                f.description or "",
+                f"RAGTUI_{name.upper()}__{key.upper()}",
+            )
             for key, f in model.model_fields.items()
         )
         out.append(SectionDoc(name, " ".join((model.__doc__ or "").split()), keys))
@@ -130,9 +136,13 @@ def render_text(topic: str = "config", width: int = 88) -> str:
         f"{_INDENT}(moved by --home DIR or RAGTUI_HOME to DIR/config/config.toml)",
         "",
         "DESCRIPTION",
-        *_wrap("TOML with one table per section. Every key can also be set by an environment "
-               "variable RAGTUI_SECTION__KEY (it wins over the file). Unknown keys are refused. "
-               "`ragtui models use NAME` edits the model keys for you.", width, _INDENT),
+        *_wrap(
+            "TOML with one table per section. Every key can also be set by an environment "
+            "variable RAGTUI_SECTION__KEY (it wins over the file). Unknown keys are refused. "
+            "`ragtui models use NAME` edits the model keys for you.",
+            width,
+            _INDENT,
+        ),
         "",
     ]
     for section in chosen:
@@ -149,19 +159,28 @@ def render_text(topic: str = "config", width: int = 88) -> str:
 
 def render_markdown() -> str:
     """The same reference as Markdown (for a docs page)."""
-    lines = ["# config.toml reference", "",
-             "Generated from `ragtui/config.py` by `ragtui help config --markdown`.", ""]
+    lines = [
+        "# config.toml reference",
+        "",
+        "Generated from `ragtui/config.py` by `ragtui help config --markdown`.",
+        "",
+    ]
     for section in sections():
-        lines += [f"## [{section.name}]", "", section.description, "",
-                  "| key | type | default | description | env |",
-                  "| --- | --- | --- | --- | --- |"]
+        lines += [
+            f"## [{section.name}]",
+            "",
+            section.description,
+            "",
+            "| key | type | default | description | env |",
+            "| --- | --- | --- | --- | --- |",
+        ]
         for k in section.keys:
-            lines.append(f"| `{k.key}` | {k.type} | `{k.default}` | {k.description} | "
-                         f"`{k.env}` |")
+            lines.append(f"| `{k.key}` | {k.type} | `{k.default}` | {k.description} | `{k.env}` |")
         lines.append("")
     return "\n".join(lines)
 
 
 def _wrap(text: str, width: int, indent: str) -> list[str]:
     return textwrap.wrap(text, width=width, initial_indent=indent, subsequent_indent=indent) or [
-        indent.rstrip()]
+        indent.rstrip()
+    ]

@@ -8,15 +8,23 @@ import typer
 
 from ragtui.cli.common import JsonOpt, echo, print_json
 
-_MARKS = {"ok": ("ok  ", typer.colors.GREEN), "warn": ("warn", typer.colors.YELLOW),
-          "fail": ("FAIL", typer.colors.RED)}
+_MARKS = {
+    "ok": ("ok  ", typer.colors.GREEN),
+    "warn": ("warn", typer.colors.YELLOW),
+    "fail": ("FAIL", typer.colors.RED),
+}
 
 
 def doctor(
     as_json: JsonOpt = False,
-    repair: Annotated[bool, typer.Option(
-        "--repair", help="Mend damaged stores: salvage the catalog, rebuild the indexes, "
-        "recreate caches, set a damaged trace store aside.")] = False,
+    repair: Annotated[
+        bool,
+        typer.Option(
+            "--repair",
+            help="Mend damaged stores: salvage the catalog, rebuild the indexes, "
+            "recreate caches, set a damaged trace store aside.",
+        ),
+    ] = False,
 ) -> None:
     """Check Python, the CPU and the llama.cpp build, the models, the data dir, inotify
     limits, that every store reads and that the catalog and both indexes agree (repairing

@@ -25,10 +25,24 @@ from ragtui.cli.common import (
 if TYPE_CHECKING:
     from ragtui.core.reports import MetricSummary
 
-_SHOWN = ("ndcg@10", "recall@10", "mrr@10", "context_precision", "context_recall",
-          "exact_match", "token_f1", "semantic_similarity", "faithfulness",
-          "faithfulness_embedding", "answer_relevancy", "citation_precision",
-          "abstention_accuracy", "latency_ms", "prompt_tokens", "completion_tokens")
+_SHOWN = (
+    "ndcg@10",
+    "recall@10",
+    "mrr@10",
+    "context_precision",
+    "context_recall",
+    "exact_match",
+    "token_f1",
+    "semantic_similarity",
+    "faithfulness",
+    "faithfulness_embedding",
+    "answer_relevancy",
+    "citation_precision",
+    "abstention_accuracy",
+    "latency_ms",
+    "prompt_tokens",
+    "completion_tokens",
+)
 
 
 def parse_sets(pairs: list[str]) -> dict[str, Any]:
@@ -78,8 +92,9 @@ def import_data(
     path: Annotated[Path, typer.Argument(help="The dataset (folder or file).")],
     out: Annotated[Path, typer.Option("--out", help="JSONL file to write.")],
     split: Annotated[str | None, typer.Option("--split", help="test, train, dev …")] = None,
-    limit: Annotated[int | None, typer.Option("--limit", help="At most N cases (seeded "
-                                                              "sample).")] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", help="At most N cases (seeded sample).")
+    ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Sample seed.")] = 0,
 ) -> None:
     """Turn a BEIR folder, SQuAD v1.1 or CLAP NQ into an eval dataset (JSONL)."""
@@ -97,37 +112,58 @@ def run(
     dataset: Annotated[Path, typer.Argument(help="A JSONL dataset.")],
     name: Annotated[str | None, typer.Option("--name", help="Name the run.")] = None,
     limit: Annotated[int | None, typer.Option("--limit", help="Only the first N cases.")] = None,
-    sets: Annotated[list[str] | None, typer.Option(
-        "--set", help="Override a setting for this run: KEY=VALUE (repeatable).")] = None,
-    resume: Annotated[str | None, typer.Option(
-        "--resume", help="Continue an interrupted run (id or name).")] = None,
-    retrieval_only: Annotated[bool, typer.Option(
-        "--retrieval-only", help="Search only: retrieval metrics, no model.")] = False,
-    judge: Annotated[bool, typer.Option("--judge/--no-judge",
-                                        help="Judge faithfulness with the model.")] = True,
+    sets: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override a setting for this run: KEY=VALUE (repeatable)."),
+    ] = None,
+    resume: Annotated[
+        str | None, typer.Option("--resume", help="Continue an interrupted run (id or name).")
+    ] = None,
+    retrieval_only: Annotated[
+        bool, typer.Option("--retrieval-only", help="Search only: retrieval metrics, no model.")
+    ] = False,
+    judge: Annotated[
+        bool, typer.Option("--judge/--no-judge", help="Judge faithfulness with the model.")
+    ] = True,
     workers: Annotated[int | None, typer.Option("--workers", help="Cases in flight.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Run every case through the pipeline, score it and store the run."""
     overrides = parse_sets(sets or [])
-    with _engine(overrides) as engine, _cancel_on_interrupt() as cancel, \
-            _case_progress(not as_json) as progress:
-        result = engine.evals.run(dataset, name=name, limit=limit, overrides=overrides,
-                                 resume=resume, retrieval_only=retrieval_only, judge=judge,
-                                 workers=workers, cancel=cancel, progress=progress)
+    with (
+        _engine(overrides) as engine,
+        _cancel_on_interrupt() as cancel,
+        _case_progress(not as_json) as progress,
+    ):
+        result = engine.evals.run(
+            dataset,
+            name=name,
+            limit=limit,
+            overrides=overrides,
+            resume=resume,
+            retrieval_only=retrieval_only,
+            judge=judge,
+            workers=workers,
+            cancel=cancel,
+            progress=progress,
+        )
     if as_json:
         _print_json(result.as_json())
         return
-    echo(f"run {result.run_id} ({result.name}): {result.status}, "
-               f"{len(result.cases)} cases")
+    echo(f"run {result.run_id} ({result.name}): {result.status}, {len(result.cases)} cases")
     _print_metrics(result.metrics)
     timing = result.timing
-    echo(f"time {timing['wall_s']} s (pipeline {timing['pipeline_s']} s, judge "
-               f"{timing['judge_s']} s, evaluation overhead {timing['overhead_share']})")
+    echo(
+        f"time {timing['wall_s']} s (pipeline {timing['pipeline_s']} s, judge "
+        f"{timing['judge_s']} s, evaluation overhead {timing['overhead_share']})"
+    )
     if timing["fallback_cases"]:
-        echo(f"warning: the model failed on {timing['fallback_cases']} cases (extractive "
-                    "fallback); their answer metrics measure the fallback.", err=True,
-                    fg=typer.colors.YELLOW)
+        echo(
+            f"warning: the model failed on {timing['fallback_cases']} cases (extractive "
+            "fallback); their answer metrics measure the fallback.",
+            err=True,
+            fg=typer.colors.YELLOW,
+        )
     if result.status == "interrupted":
         echo(f"Resume with: ragtui eval run {dataset} --resume {result.run_id}")
 
@@ -136,8 +172,7 @@ def _print_metrics(figures: Mapping[str, MetricSummary]) -> None:
     for metric in _SHOWN:
         if metric in figures:
             m = figures[metric]
-            echo(f"  {metric:<24}{m.mean:>10.4f}   95% [{m.ci95[0]:.4f}, "
-                 f"{m.ci95[1]:.4f}]  n={m.n}")
+            echo(f"  {metric:<24}{m.mean:>10.4f}   95% [{m.ci95[0]:.4f}, {m.ci95[1]:.4f}]  n={m.n}")
 
 
 def list_runs(as_json: JsonOpt = False) -> None:
@@ -153,8 +188,11 @@ def list_runs(as_json: JsonOpt = False) -> None:
     echo(f"{'RUN':<23}{'NAME':<28}{'STATUS':<12}{'CASES':>6}  HEADLINE")
     for r in runs:
         m = r.metrics
-        head = " ".join(f"{k}={m[k].mean:.3f}" for k in
-                        ("ndcg@10", "token_f1", "faithfulness", "abstention_accuracy") if k in m)
+        head = " ".join(
+            f"{k}={m[k].mean:.3f}"
+            for k in ("ndcg@10", "token_f1", "faithfulness", "abstention_accuracy")
+            if k in m
+        )
         echo(f"{r.run_id:<23}{r.name[:27]:<28}{r.status:<12}{r.total:>6}  {head}")
 
 
@@ -168,22 +206,28 @@ def show(
     if as_json:
         _print_json(found.as_json())
         return
-    echo(f"run {found.run_id} ({found.name}): {found.status}, "
-         f"{len(found.cases or [])}/{found.total} cases")
+    echo(
+        f"run {found.run_id} ({found.name}): {found.status}, "
+        f"{len(found.cases or [])}/{found.total} cases"
+    )
     echo(f"dataset {found.dataset}")
     config = found.config
-    echo(f"models {json.dumps(config.get('models'))}; prompts "
-               f"{json.dumps(config.get('prompts'))}; overrides {json.dumps(config['overrides'])}")
+    echo(
+        f"models {json.dumps(config.get('models'))}; prompts "
+        f"{json.dumps(config.get('prompts'))}; overrides {json.dumps(config['overrides'])}"
+    )
     _print_metrics(found.metrics)
 
 
 def compare_runs(
     a: Annotated[str, typer.Argument(help="Baseline run (id or name).")],
     b: Annotated[str, typer.Argument(help="Candidate run (id or name).")],
-    fail_on_regression: Annotated[bool, typer.Option(
-        "--fail-on-regression", help="Exit 1 when a quality metric regresses.")] = False,
-    tolerance: Annotated[float, typer.Option(
-        "--tolerance", help="Drop allowed before a metric counts as regressed.")] = 0.02,
+    fail_on_regression: Annotated[
+        bool, typer.Option("--fail-on-regression", help="Exit 1 when a quality metric regresses.")
+    ] = False,
+    tolerance: Annotated[
+        float, typer.Option("--tolerance", help="Drop allowed before a metric counts as regressed.")
+    ] = 0.02,
     as_json: JsonOpt = False,
 ) -> None:
     """Per-metric deltas of B against A with paired significance; a CI gate."""
@@ -196,23 +240,29 @@ def compare_runs(
         echo(f"  {'metric':<24}{'A':>9}{'B':>9}{'delta':>9}  95% CI            p")
         for row in report.metrics:
             flag = "  REGRESSION" if row.regression else ""
-            echo(f"  {row.metric:<24}{row.a:>9.4f}{row.b:>9.4f}"
-                 f"{row.delta:>+9.4f}  [{row.ci95[0]:+.4f}, {row.ci95[1]:+.4f}]"
-                 f"  {row.p:.3f}{flag}")
+            echo(
+                f"  {row.metric:<24}{row.a:>9.4f}{row.b:>9.4f}"
+                f"{row.delta:>+9.4f}  [{row.ci95[0]:+.4f}, {row.ci95[1]:+.4f}]"
+                f"  {row.p:.3f}{flag}"
+            )
         for case in report.changed_cases:
             moved = ", ".join(f"{k} {v:+.3f}" for k, v in case.deltas.items())
             echo(f"  changed: {case.case_id}: {moved}")
     if fail_on_regression and report.regressions:
         if not as_json:
-            echo(f"Regressed beyond {tolerance}: {', '.join(report.regressions)}.",
-                 err=True, fg=typer.colors.RED)
+            echo(
+                f"Regressed beyond {tolerance}: {', '.join(report.regressions)}.",
+                err=True,
+                fg=typer.colors.RED,
+            )
         raise typer.Exit(1)
 
 
 def generate(
     from_index: Annotated[int, typer.Option("--from-index", help="How many cases to write.")],
     out: Annotated[Path, typer.Option("--out", help="JSONL file to write.")] = Path(
-        "generated.jsonl"),
+        "generated.jsonl"
+    ),
     seed: Annotated[int, typer.Option("--seed", help="Chunk sample seed.")] = 0,
     as_json: JsonOpt = False,
 ) -> None:
@@ -223,8 +273,7 @@ def generate(
         _print_json(report.as_json())
         return
     dropped = ", ".join(f"{n} {why}" for why, n in report.dropped.items()) or "none"
-    echo(f"Wrote {report.written} cases to {out} ({report.tried} tried; dropped: "
-         f"{dropped}).")
+    echo(f"Wrote {report.written} cases to {out} ({report.tried} tried; dropped: {dropped}).")
 
 
 def adversarial(as_json: JsonOpt = False) -> None:
@@ -246,9 +295,7 @@ def eval_beir(
     folder: Annotated[Path, typer.Argument(help="A BEIR folder (corpus, queries, qrels).")],
     split: Annotated[str, typer.Option("--split", help="qrels split.")] = "test",
     mode: Annotated[str, typer.Option("--mode", help="hybrid, dense or bm25.")] = "hybrid",
-    limit: Annotated[
-        int | None, typer.Option("--limit", help="Only the first N queries.")
-    ] = None,
+    limit: Annotated[int | None, typer.Option("--limit", help="Only the first N queries.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Index a BEIR dataset into its own index and report nDCG@10, Recall@100, MRR@10."""
@@ -277,15 +324,18 @@ def eval_beir(
         echo(f"nDCG@10    {scores.ndcg_at_10:.4f}")
         echo(f"Recall@100 {scores.recall_at_100:.4f}")
         echo(f"MRR@10     {scores.mrr_at_10:.4f}")
-        echo(
-            f"latency    p50 {scores.latency_ms_p50:.1f} ms · p95 {scores.latency_ms_p95:.1f} ms"
-        )
+        echo(f"latency    p50 {scores.latency_ms_p50:.1f} ms · p95 {scores.latency_ms_p95:.1f} ms")
 
 
 eval_app = typer.Typer(help="Measure retrieval and answer quality.", no_args_is_help=True)
 _COMMANDS: dict[str, Callable[..., None]] = {
-    "import": import_data, "run": run, "list": list_runs, "show": show,
-    "compare": compare_runs, "adversarial": adversarial, "generate": generate,
+    "import": import_data,
+    "run": run,
+    "list": list_runs,
+    "show": show,
+    "compare": compare_runs,
+    "adversarial": adversarial,
+    "generate": generate,
     "beir": eval_beir,
 }
 for _name, _command in _COMMANDS.items():

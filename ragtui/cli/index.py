@@ -24,9 +24,14 @@ if TYPE_CHECKING:
 
 def _report_json(report: IndexReport) -> dict[str, object]:
     return {
-        "added": report.added, "updated": report.updated, "removed": report.removed,
-        "unchanged": report.unchanged, "skipped": report.skipped, "failed": report.failed,
-        "chunks": report.chunks, "embedded": report.embedded,
+        "added": report.added,
+        "updated": report.updated,
+        "removed": report.removed,
+        "unchanged": report.unchanged,
+        "skipped": report.skipped,
+        "failed": report.failed,
+        "chunks": report.chunks,
+        "embedded": report.embedded,
         "seconds": round(report.seconds, 3),
         "embedded_fraction": round(report.embedded_fraction, 4),
         "cancelled": report.cancelled,
@@ -68,8 +73,10 @@ def index(
     with _engine() as engine:
         if not paths and not engine.folders():
             _fail("No folders registered: run `ragtui add PATH` first, or give PATH here.")
-        with _progress(not as_json, lines=True, as_json=as_json) as progress, \
-                _cancel_on_interrupt() as cancel:
+        with (
+            _progress(not as_json, lines=True, as_json=as_json) as progress,
+            _cancel_on_interrupt() as cancel,
+        ):
             report = engine.index(paths, rebuild=rebuild, cancel=cancel, progress=progress)
         if as_json:
             _print_json(_report_json(report))

@@ -49,8 +49,10 @@ def list_models(as_json: JsonOpt = False) -> None:
             echo(f" {mark} {r.name:<32} {r.origin:<9} {_size(r.size):>9}  {state}")
             where = r.path if r.path else r.source
             echo(f"     {where}", dim=True)
-    echo("* active · `ragtui models use NAME` switches · `ragtui models pull NAME` "
-               "downloads a catalogue model")
+    echo(
+        "* active · `ragtui models use NAME` switches · `ragtui models pull NAME` "
+        "downloads a catalogue model"
+    )
 
 
 @models_app.command("import")
@@ -73,8 +75,12 @@ def import_model(
         fail(f"Unknown pooling {pooling!r}: use mean or cls.")
     with engine() as eng:
         try:
-            result = eng.models.import_model(path, name=name, kind=kind,  # type: ignore[arg-type]
-                                             pooling=pooling)
+            result = eng.models.import_model(
+                path,
+                name=name,
+                kind=kind,  # type: ignore[arg-type]
+                pooling=pooling,
+            )
         except RagtuiError as exc:
             fail(str(exc))
     _print_import(result, as_json)
@@ -83,19 +89,28 @@ def import_model(
 def _print_import(result: ImportResult, as_json: bool) -> None:
     record = result.record
     if as_json:
-        print_json({"name": record.name, "kind": record.kind, "path": str(record.location()),
-                    "size": record.size, "already": result.already,
-                    "files": [{"name": f.name, "size": f.size, "sha256": f.sha256}
-                              for f in record.files],
-                    "sha256_from": record.sha256_from, "dim": record.dim,
-                    "pooling": record.pooling, "prompt_format": record.prompt_format,
-                    "notes": list(result.notes)})
+        print_json(
+            {
+                "name": record.name,
+                "kind": record.kind,
+                "path": str(record.location()),
+                "size": record.size,
+                "already": result.already,
+                "files": [
+                    {"name": f.name, "size": f.size, "sha256": f.sha256} for f in record.files
+                ],
+                "sha256_from": record.sha256_from,
+                "dim": record.dim,
+                "pooling": record.pooling,
+                "prompt_format": record.prompt_format,
+                "notes": list(result.notes),
+            }
+        )
         return
     if result.already:
         echo(f"{record.name} is already imported at {record.location()}.")
         return
-    echo(f"imported {record.kind} {record.name} ({_size(record.size)}) → "
-               f"{record.location()}")
+    echo(f"imported {record.kind} {record.name} ({_size(record.size)}) → {record.location()}")
     for note in result.notes:
         echo(f"note: {note}", fg=typer.colors.YELLOW, err=True)
     echo(f"`ragtui models use {record.name}` makes it active.")
@@ -115,10 +130,23 @@ def verify(
             fail(str(exc))
     bad = [r for r in results if not r.ok]
     if as_json:
-        print_json({"ok": not bad, "models": [
-            {"name": r.name, "kind": r.kind, "path": str(r.path) if r.path else None,
-             "files": r.files, "ok": r.ok, "problem": r.problem, "note": r.note}
-            for r in results]})
+        print_json(
+            {
+                "ok": not bad,
+                "models": [
+                    {
+                        "name": r.name,
+                        "kind": r.kind,
+                        "path": str(r.path) if r.path else None,
+                        "files": r.files,
+                        "ok": r.ok,
+                        "problem": r.problem,
+                        "note": r.note,
+                    }
+                    for r in results
+                ],
+            }
+        )
     else:
         for r in results:
             if r.ok:
@@ -133,8 +161,9 @@ def verify(
 
 
 @models_app.command("use")
-def use(name: Annotated[str, typer.Argument(help="A model name from `ragtui models list`.")]
-        ) -> None:
+def use(
+    name: Annotated[str, typer.Argument(help="A model name from `ragtui models list`.")],
+) -> None:
     """Make NAME the active language or embedding model (rewrites config.toml, keeping the
     other keys)."""
     with engine() as eng:
@@ -167,13 +196,17 @@ def pull(
     name: Annotated[str, typer.Argument(help="A catalogue model (`ragtui models list`).")],
     dest: Annotated[
         Path | None,
-        typer.Option("--dest", help="Download into DIR to carry to an air-gapped machine "
-                     "(default: install into the data dir)."),
+        typer.Option(
+            "--dest",
+            help="Download into DIR to carry to an air-gapped machine "
+            "(default: install into the data dir).",
+        ),
     ] = None,
     mirror: Annotated[
         str | None,
-        typer.Option("--mirror", help="A Hugging Face mirror URL (default: $HF_ENDPOINT or "
-                     "huggingface.co)."),
+        typer.Option(
+            "--mirror", help="A Hugging Face mirror URL (default: $HF_ENDPOINT or huggingface.co)."
+        ),
     ] = None,
 ) -> None:
     """Download a catalogue model on a connected machine (the only command that uses the
@@ -182,33 +215,45 @@ def pull(
 
     with engine() as eng:
         install = dest is None
-        if install and any(r.name == name and r.installed and r.verified is not False
-                           and r.origin != "catalogue" for r in eng.models.listing()):
+        if install and any(
+            r.name == name and r.installed and r.verified is not False and r.origin != "catalogue"
+            for r in eng.models.listing()
+        ):
             echo(f"{name} is already installed: `ragtui models verify {name}` checks it.")
             return
-        folder = (dest.expanduser() if dest else paths.models_dir() / "downloads")
+        folder = dest.expanduser() if dest else paths.models_dir() / "downloads"
         try:
             pulled = puller.pull(name, folder, mirror=mirror, progress=_progress())
             if install:
                 result = eng.models.import_model(
-                    pulled.path, name=name, kind=pulled.kind,  # type: ignore[arg-type]
-                    origin="pulled", source_label=pulled.urls[0], move=True)
+                    pulled.path,
+                    name=name,
+                    kind=pulled.kind,  # type: ignore[arg-type]
+                    origin="pulled",
+                    source_label=pulled.urls[0],
+                    move=True,
+                )
         except RagtuiError as exc:
             fail(str(exc))
         finally:
             if sys.stderr.isatty():
                 echo("", err=True)
     for local in pulled.unknown_sha:
-        echo(f"note: models.toml has no sha256 for {local}; it downloaded as "
-                    f"{pulled.files[local]} — compare it with the source page.",
-                    fg=typer.colors.YELLOW, err=True)
+        echo(
+            f"note: models.toml has no sha256 for {local}; it downloaded as "
+            f"{pulled.files[local]} — compare it with the source page.",
+            fg=typer.colors.YELLOW,
+            err=True,
+        )
     if install:
         _print_import(result, as_json=False)
     else:
         echo(f"downloaded {name} → {pulled.path} (sha256s in {folder / 'SHA256SUMS'})")
-        echo(f"Carry {folder} to the air-gapped machine, check it with "
-                   f"`sha256sum -c SHA256SUMS` there, then run `ragtui models import "
-                   f"{pulled.path.name}` in that folder.")
+        echo(
+            f"Carry {folder} to the air-gapped machine, check it with "
+            f"`sha256sum -c SHA256SUMS` there, then run `ragtui models import "
+            f"{pulled.path.name}` in that folder."
+        )
 
 
 def _progress() -> Callable[[str, int, int | None], None] | None:

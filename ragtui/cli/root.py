@@ -50,8 +50,12 @@ def command_path(ctx: Any, group: Any, args: list[str]) -> str:
 
 
 app = typer.Typer(
-    name="ragtui", cls=_RootGroup, help="Private, offline answers from your own documents.",
-    no_args_is_help=False, invoke_without_command=True, add_completion=True,
+    name="ragtui",
+    cls=_RootGroup,
+    help="Private, offline answers from your own documents.",
+    no_args_is_help=False,
+    invoke_without_command=True,
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
 app.add_typer(eval_app, name="eval")
@@ -89,8 +93,9 @@ def main_options(
     if ctx.invoked_subcommand is None:
         _run_tui()
     else:
-        logs.start(ctx.meta.get("ragtui.command") or ctx.invoked_subcommand,
-                   warnings_to_stderr=True)
+        logs.start(
+            ctx.meta.get("ragtui.command") or ctx.invoked_subcommand, warnings_to_stderr=True
+        )
 
 
 def _run_tui() -> None:

@@ -27,26 +27,41 @@ def search(
         _fail(f"Unknown mode {mode!r}: use hybrid, dense or bm25.")
     with _engine() as engine:
         result = engine.search(
-            query, k=k, mode=mode, path_glob=path,  # type: ignore[arg-type]
-            file_types=file_type or (), diversify=mmr or None,
+            query,
+            k=k,
+            mode=mode,  # type: ignore[arg-type]
+            path_glob=path,
+            file_types=file_type or (),
+            diversify=mmr or None,
         )
         if as_json:
-            _print_json({
-                "hits": [
-                    {"chunk_id": h.chunk_id, "path": h.path, "location": h.location.label(),
-                     "score": round(h.score, 6), "snippet": h.snippet,
-                     "scores": h.scores, "also_at": list(h.also_at)}
-                    for h in result.hits
-                ],
-                "embedded_fraction": round(result.embedded_fraction, 4),
-                "mode": result.mode,
-                "timings_ms": {k: round(v, 2) for k, v in result.timings_ms.items()},
-            })
+            _print_json(
+                {
+                    "hits": [
+                        {
+                            "chunk_id": h.chunk_id,
+                            "path": h.path,
+                            "location": h.location.label(),
+                            "score": round(h.score, 6),
+                            "snippet": h.snippet,
+                            "scores": h.scores,
+                            "also_at": list(h.also_at),
+                        }
+                        for h in result.hits
+                    ],
+                    "embedded_fraction": round(result.embedded_fraction, 4),
+                    "mode": result.mode,
+                    "timings_ms": {k: round(v, 2) for k, v in result.timings_ms.items()},
+                }
+            )
             return
         if not result.hits:
             empty = not engine.stats.counts().chunks
-            echo("Nothing is indexed yet: run `ragtui add PATH` and `ragtui index` first."
-                       if empty else "No matches.")
+            echo(
+                "Nothing is indexed yet: run `ragtui add PATH` and `ragtui index` first."
+                if empty
+                else "No matches."
+            )
         for n, hit in enumerate(result.hits, 1):
             where = f" · {hit.location.label()}" if hit.location.label() else ""
             echo(f"{n:>2}. {hit.path}{where}", bold=True)
@@ -56,5 +71,7 @@ def search(
         if result.embedded_fraction < 1.0:
             echo(
                 f"note: {result.embedded_fraction:.0%} of the index has vectors so far; "
-                "`ragtui index` finishes embedding.", fg=typer.colors.YELLOW, err=True,
+                "`ragtui index` finishes embedding.",
+                fg=typer.colors.YELLOW,
+                err=True,
             )

@@ -34,19 +34,21 @@ def list_traces(
     with _engine() as engine:
         found = engine.traces.recent(limit, kind)
     if as_json:
-        _print_json({"traces": [{k: v for k, v in t.as_json().items() if k != "spans"}
-                                for t in found]})
+        _print_json(
+            {"traces": [{k: v for k, v in t.as_json().items() if k != "spans"} for t in found]}
+        )
         return
     if not found:
         echo("No traces yet: ask or search something first.")
         return
-    echo(f"{'ID':<10}{'STARTED':<21}{'KIND':<8}{'DURATION':>10}  {'STATUS':<7}"
-               f"{'NOTE':<17}INPUT")
+    echo(f"{'ID':<10}{'STARTED':<21}{'KIND':<8}{'DURATION':>10}  {'STATUS':<7}{'NOTE':<17}INPUT")
     for t in found:
         text = (t.summary.get("input") or "").replace("\n", " ")
         text = text if len(text) <= 48 else text[:47] + "…"
-        echo(f"{t.trace_id[:8]:<10}{_local(t.start_ns):<21}{t.name:<8}"
-                   f"{format_ms(t.duration_ms):>10}  {t.status.lower():<7}{t.note():<17}{text}")
+        echo(
+            f"{t.trace_id[:8]:<10}{_local(t.start_ns):<21}{t.name:<8}"
+            f"{format_ms(t.duration_ms):>10}  {t.status.lower():<7}{t.note():<17}{text}"
+        )
 
 
 def _brief(key: str, value: Any) -> str | None:
@@ -68,8 +70,10 @@ def _tree(trace: TraceRecord) -> list[str]:
     for span in trace.spans:
         parent = span.parent_id if span.parent_id in ids else None
         children.setdefault(parent, []).append(span)
-    lines = [f"trace {trace.trace_id}  {trace.name}  {format_ms(trace.duration_ms)}  "
-             f"{trace.status.lower()}  {_local(trace.start_ns)}"]
+    lines = [
+        f"trace {trace.trace_id}  {trace.name}  {format_ms(trace.duration_ms)}  "
+        f"{trace.status.lower()}  {_local(trace.start_ns)}"
+    ]
 
     def walk(parent: str | None, lead: str) -> None:
         kids = children.get(parent, [])
@@ -78,8 +82,10 @@ def _tree(trace: TraceRecord) -> list[str]:
             branch = "└─ " if last else "├─ "
             attrs = [b for k, v in span.attributes.items() if (b := _brief(k, v))]
             status = "" if span.status != "ERROR" else "  ERROR"
-            lines.append(f"{lead}{branch}{span.name}  {format_ms(span.duration_ms)}{status}"
-                         + (f"  {' '.join(attrs)}" if attrs else ""))
+            lines.append(
+                f"{lead}{branch}{span.name}  {format_ms(span.duration_ms)}{status}"
+                + (f"  {' '.join(attrs)}" if attrs else "")
+            )
             walk(span.span_id, lead + ("   " if last else "│  "))
 
     walk(None, "")
@@ -164,40 +170,61 @@ def stats(
         _print_json(figures.as_json())
         return
     answers, cache, cost = figures.answers, figures.cache, figures.cost
-    echo(f"Since {since}: {figures.traces} traces "
-         f"({', '.join(f'{n} {k}' for k, n in figures.by_kind.items()) or 'none'})")
+    echo(
+        f"Since {since}: {figures.traces} traces "
+        f"({', '.join(f'{n} {k}' for k, n in figures.by_kind.items()) or 'none'})"
+    )
     echo("\nStage latency (ms)")
-    for line in _columns([["", "n", "p50", "p95", "p99"]] + [
-        [name, f"{s.count:,}", _fmt(s.p50), _fmt(s.p95), _fmt(s.p99)]
-        for name, s in figures.stages.items()
-    ]):
+    for line in _columns(
+        [["", "n", "p50", "p95", "p99"]]
+        + [
+            [name, f"{s.count:,}", _fmt(s.p50), _fmt(s.p95), _fmt(s.p99)]
+            for name, s in figures.stages.items()
+        ]
+    ):
         echo("  " + line)
-    echo(f"\nAnswers: {answers.count} ({answers.generated} generated)  "
-         f"first token p50 {_fmt(answers.ttft_ms.p50, ' ms', 0)}  "
-         f"prefill {_fmt(answers.prefill_tokens_per_s.p50, ' tok/s', 0)}  "
-         f"decode {_fmt(answers.decode_tokens_per_s.p50, ' tok/s', 0)}")
-    echo(f"  abstained {_fmt(_pct(answers.abstention_rate), ' %')}  "
-         f"fallback {_fmt(_pct(answers.fallback_rate), ' %')}  "
-         f"errors {_fmt(_pct(answers.error_rate), ' %')}")
-    echo(f"Cache: answers exact {_fmt(_pct(cache.answers.exact_hit_rate), ' %')}, "
-         f"semantic {_fmt(_pct(cache.answers.semantic_hit_rate), ' %')}; "
-         f"embeddings {_fmt(_pct(cache.embeddings.hit_rate), ' %')} "
-         f"of {cache.embeddings.hits + cache.embeddings.misses:,}")
+    echo(
+        f"\nAnswers: {answers.count} ({answers.generated} generated)  "
+        f"first token p50 {_fmt(answers.ttft_ms.p50, ' ms', 0)}  "
+        f"prefill {_fmt(answers.prefill_tokens_per_s.p50, ' tok/s', 0)}  "
+        f"decode {_fmt(answers.decode_tokens_per_s.p50, ' tok/s', 0)}"
+    )
+    echo(
+        f"  abstained {_fmt(_pct(answers.abstention_rate), ' %')}  "
+        f"fallback {_fmt(_pct(answers.fallback_rate), ' %')}  "
+        f"errors {_fmt(_pct(answers.error_rate), ' %')}"
+    )
+    echo(
+        f"Cache: answers exact {_fmt(_pct(cache.answers.exact_hit_rate), ' %')}, "
+        f"semantic {_fmt(_pct(cache.answers.semantic_hit_rate), ' %')}; "
+        f"embeddings {_fmt(_pct(cache.embeddings.hit_rate), ' %')} "
+        f"of {cache.embeddings.hits + cache.embeddings.misses:,}"
+    )
     for day in figures.tokens_per_day[-7:]:  # --json has every day
-        echo(f"  {day.day}: {day.prompt_tokens:,} prompt + {day.completion_tokens:,} "
-             f"completion tokens, {day.answers} answers, ≈ ${_fmt(day.cost_usd, '', 4)}")
+        echo(
+            f"  {day.day}: {day.prompt_tokens:,} prompt + {day.completion_tokens:,} "
+            f"completion tokens, {day.answers} answers, ≈ ${_fmt(day.cost_usd, '', 4)}"
+        )
     process, energy = figures.process, figures.energy
-    echo(f"Process: CPU per answer p50 {_fmt(process.cpu_s_per_answer.p50, ' s', 2)}, "
-         f"RSS p50 {_size(process.rss_bytes_p50)}, "
-         f"now {_size(process.current.get('rss_bytes'))}")
-    echo(f"Energy: ≈ {_fmt(energy.wh_per_answer, ' Wh', 4)} per answer at "
-         f"{energy.watts:g} W (stats.watts)")
-    echo(f"Cloud-equivalent ({cost.reference or 'no price'}): "
-         f"${_fmt(cost.per_answer_usd, '', 5)} per answer, "
-         f"today ${_fmt(cost.today_usd, '', 4)} of ${cost.daily_budget_usd:.2f} budget")
+    echo(
+        f"Process: CPU per answer p50 {_fmt(process.cpu_s_per_answer.p50, ' s', 2)}, "
+        f"RSS p50 {_size(process.rss_bytes_p50)}, "
+        f"now {_size(process.current.get('rss_bytes'))}"
+    )
+    echo(
+        f"Energy: ≈ {_fmt(energy.wh_per_answer, ' Wh', 4)} per answer at "
+        f"{energy.watts:g} W (stats.watts)"
+    )
+    echo(
+        f"Cloud-equivalent ({cost.reference or 'no price'}): "
+        f"${_fmt(cost.per_answer_usd, '', 5)} per answer, "
+        f"today ${_fmt(cost.today_usd, '', 4)} of ${cost.daily_budget_usd:.2f} budget"
+    )
     index = figures.index
-    echo(f"Index: {index.files:,} files, {index.chunks:,} chunks, "
-         f"{_size(index.bytes_on_disk)} on disk")
+    echo(
+        f"Index: {index.files:,} files, {index.chunks:,} chunks, "
+        f"{_size(index.bytes_on_disk)} on disk"
+    )
     for warning in figures.warnings:
         echo(f"warning: {warning}", fg=typer.colors.YELLOW, err=True)
 
@@ -206,9 +233,13 @@ def _columns(rows: list[list[str]]) -> list[str]:
     """Rows as aligned text: the first column left, the others right, each as wide as its
     widest cell and two spaces apart (large figures never run into each other)."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w)
-                      for i, (cell, w) in enumerate(zip(row, widths, strict=True))).rstrip()
-            for row in rows]
+    return [
+        "  ".join(
+            cell.ljust(w) if i == 0 else cell.rjust(w)
+            for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
+        for row in rows
+    ]
 
 
 def _pct(rate: float | None) -> float | None:

@@ -48,12 +48,17 @@ def signals(question: str, hits: Sequence[Hit], scored: Sequence[Sentence]) -> S
     """The signals for ``question`` over its retrieved ``hits`` and their scored sentences."""
     wanted = content_words(question)
     per_hit = [content_words(f"{h.context} {h.text}") for h in hits]
-    coverage = max((len(wanted & words) / len(wanted) for words in per_hit), default=0.0) \
-        if wanted else 1.0
+    coverage = (
+        max((len(wanted & words) / len(wanted) for words in per_hit), default=0.0)
+        if wanted
+        else 1.0
+    )
     found = set().union(*per_hit) if per_hit else set()
     dense = [h.scores["dense"] for h in hits if "dense" in h.scores]
-    agree = any(h.ranks.get("bm25", _TOP + 1) <= _TOP and h.ranks.get("dense", _TOP + 1) <= _TOP
-                for h in hits)
+    agree = any(
+        h.ranks.get("bm25", _TOP + 1) <= _TOP and h.ranks.get("dense", _TOP + 1) <= _TOP
+        for h in hits
+    )
     sentence = scored[0].score if scored else (max(dense) if dense else 0.0)
     return Signals(
         sentence=sentence,
@@ -64,8 +69,9 @@ def signals(question: str, hits: Sequence[Hit], scored: Sequence[Sentence]) -> S
     )
 
 
-def confidence(found: Signals, weights: Sequence[float] = WEIGHTS,
-               intercept: float = INTERCEPT) -> float:
+def confidence(
+    found: Signals, weights: Sequence[float] = WEIGHTS, intercept: float = INTERCEPT
+) -> float:
     """The calibrated probability that the passages answer the question."""
     values = [getattr(found, name) for name in FEATURES]
     z = intercept + sum(w * v for w, v in zip(weights, values, strict=True))

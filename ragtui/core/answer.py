@@ -72,15 +72,22 @@ def extractive(question: str, hits: Sequence[Hit], reason: str, base: dict[str, 
     for n, hit in enumerate(hits[:3], 1):
         lines.append(f"[{n}] {hit.snippet}")
         cites.append(citations.citation_for(n, hit, inferred=False))
-    return Answer(question=question, answer="\n".join(lines), citations=tuple(cites),
-                  fallback=True, error=reason, **base)
+    return Answer(
+        question=question,
+        answer="\n".join(lines),
+        citations=tuple(cites),
+        fallback=True,
+        error=reason,
+        **base,
+    )
 
 
 def _generation_attributes(generation: Generation) -> dict[str, Any]:
     """OpenInference token counts plus ragtui's prefill/decode figures."""
     decode_ms = generation.generate_ms - generation.ttft_ms
-    prefilled = generation.prompt_tokens - (generation.prefix_tokens
-                                            if generation.prefix_reused else 0)
+    prefilled = generation.prompt_tokens - (
+        generation.prefix_tokens if generation.prefix_reused else 0
+    )
     return {
         "llm.token_count.prompt": generation.prompt_tokens,
         "llm.token_count.completion": generation.completion_tokens,
@@ -93,14 +100,22 @@ def _generation_attributes(generation: Generation) -> dict[str, Any]:
         "ragtui.llm.prefix_reused": generation.prefix_reused,
         "ragtui.llm.prefill_tokens": prefilled,
         "ragtui.llm.prefill_tps": prefilled / (generation.ttft_ms / 1000)
-        if generation.ttft_ms > 0 else 0.0,
+        if generation.ttft_ms > 0
+        else 0.0,
         "ragtui.llm.decode_tps": (generation.completion_tokens - 1) / (decode_ms / 1000)
-        if decode_ms > 0 and generation.completion_tokens > 1 else 0.0,
+        if decode_ms > 0 and generation.completion_tokens > 1
+        else 0.0,
     }
 
 
-def finish(question: str, generation: Generation, packed: Packed,
-           embed: Callable[[Sequence[str]], Any], floor: float, base: dict[str, Any]) -> Answer:
+def finish(
+    question: str,
+    generation: Generation,
+    packed: Packed,
+    embed: Callable[[Sequence[str]], Any],
+    floor: float,
+    base: dict[str, Any],
+) -> Answer:
     """Check markers, infer citations for unmarked sentences, flag unsupported ones."""
     raw = generation.text.strip()
     if not raw or raw.lower().startswith(NOT_FOUND.lower().rstrip(".")):
@@ -112,18 +127,29 @@ def finish(question: str, generation: Generation, packed: Packed,
         if n not in markers.cited:
             cites.append(citations.citation_for(n, packed.hits[n - 1], inferred=True))
     return Answer(
-        question=question, answer=markers.text, citations=tuple(cites),
-        unsupported=tuple(found.unsupported), dropped_citations=markers.dropped, **base,
+        question=question,
+        answer=markers.text,
+        citations=tuple(cites),
+        unsupported=tuple(found.unsupported),
+        dropped_citations=markers.dropped,
+        **base,
     )
 
 
 class AnswerPipeline:
     """Turns a question into an :class:`Answer` using an engine's search and a model backend."""
 
-    def __init__(self, settings: Settings, search: Callable[[str, int], Sequence[Hit]],
-                 embed: Callable[[Sequence[str]], Any], embed_query: Callable[[str], Any],
-                 backend: Callable[[], Backend], cache: AnswerCache | None,
-                 breaker: Breaker, tracing: Tracing) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        search: Callable[[str, int], Sequence[Hit]],
+        embed: Callable[[Sequence[str]], Any],
+        embed_query: Callable[[str], Any],
+        backend: Callable[[], Backend],
+        cache: AnswerCache | None,
+        breaker: Breaker,
+        tracing: Tracing,
+    ) -> None:
         self.settings = settings
         self.search = search
         self.embed = embed
@@ -133,25 +159,47 @@ class AnswerPipeline:
         self.breaker = breaker
         self.tracing = tracing
 
-    def _generate(self, backend: Backend, template: prompts.PromptTemplate, packed: Packed,
-                  question: str, on_token: TokenFn | None, deadline: float,
-                  purpose: str = "answer") -> Generation:
-        with self.tracing.span("prompt.render", {"ragtui.prompt.name": template.name,
-                                                 "ragtui.prompt.version": template.version}
-                               ) as span:
+    def _generate(
+        self,
+        backend: Backend,
+        template: prompts.PromptTemplate,
+        packed: Packed,
+        question: str,
+        on_token: TokenFn | None,
+        deadline: float,
+        purpose: str = "answer",
+    ) -> Generation:
+        with self.tracing.span(
+            "prompt.render",
+            {"ragtui.prompt.name": template.name, "ragtui.prompt.version": template.version},
+        ) as span:
             prefix, rest = render(template, packed, question)
             span.set_attribute("ragtui.prompt.text", prefix + rest)
         cfg = self.settings.llm
-        invocation = {"max_tokens": cfg.max_tokens, "temperature": cfg.temperature,
-                      "n_ctx": backend.n_ctx}
-        with self.tracing.span("llm.generate", {
-            "openinference.span.kind": "LLM", "llm.model_name": backend.model_id,
-            "llm.invocation_parameters": json.dumps(invocation), "ragtui.llm.purpose": purpose,
-        }) as span:
+        invocation = {
+            "max_tokens": cfg.max_tokens,
+            "temperature": cfg.temperature,
+            "n_ctx": backend.n_ctx,
+        }
+        with self.tracing.span(
+            "llm.generate",
+            {
+                "openinference.span.kind": "LLM",
+                "llm.model_name": backend.model_id,
+                "llm.invocation_parameters": json.dumps(invocation),
+                "ragtui.llm.purpose": purpose,
+            },
+        ) as span:
             start_ns = time.time_ns()
-            generation = backend.generate(prefix, rest, max_tokens=cfg.max_tokens,
-                                          temperature=cfg.temperature, stop=template.stop,
-                                          on_token=on_token, deadline=deadline)
+            generation = backend.generate(
+                prefix,
+                rest,
+                max_tokens=cfg.max_tokens,
+                temperature=cfg.temperature,
+                stop=template.stop,
+                on_token=on_token,
+                deadline=deadline,
+            )
             span.set_attributes(_generation_attributes(generation))
             # the backend times from when it starts (after its lock): anchor at the end
             end_ns = time.time_ns()
@@ -162,9 +210,15 @@ class AnswerPipeline:
             self.tracing.child("llm.decode", first_ns, end_ns)
             return generation
 
-    def _refocus(self, backend: Backend, template: prompts.PromptTemplate, packed: Packed,
-                 question: str, first: Generation, deadline: float,
-                 ) -> tuple[Generation, Packed] | None:
+    def _refocus(
+        self,
+        backend: Backend,
+        template: prompts.PromptTemplate,
+        packed: Packed,
+        question: str,
+        first: Generation,
+        deadline: float,
+    ) -> tuple[Generation, Packed] | None:
         """Ask again over the line that best matches the question when the first answer
         came from elsewhere (see :func:`focus_line`); None when not needed or it failed."""
         focus = focus_line(question, first.text, packed)
@@ -174,15 +228,23 @@ class AnswerPipeline:
         hit = packed.hits[index]
         narrow = Packed([hit], [f"{hit.context}\n{text}" if hit.context else text], [], [], 0)
         try:
-            retry = self._generate(backend, template, narrow, question, None, deadline,
-                                   purpose="refocus")
+            retry = self._generate(
+                backend, template, narrow, question, None, deadline, purpose="refocus"
+            )
         except GenerationError:
             return None
         return (retry, narrow) if retry.text.strip() else None
 
-    def ask(self, question: str, *, k: int | None = None, use_cache: bool = True,
-            on_token: TokenFn | None = None, cancel: threading.Event | None = None,
-            history: Sequence[followup.Exchange] = ()) -> Answer:
+    def ask(
+        self,
+        question: str,
+        *,
+        k: int | None = None,
+        use_cache: bool = True,
+        on_token: TokenFn | None = None,
+        cancel: threading.Event | None = None,
+        history: Sequence[followup.Exchange] = (),
+    ) -> Answer:
         """Answer ``question`` from the index, streaming tokens to ``on_token`` (one trace).
 
         After ``history`` (earlier turns, oldest first) a follow-up is searched with a
@@ -191,15 +253,18 @@ class AnswerPipeline:
         """
         if cancel is not None:
             on_token = _stoppable(on_token, cancel)
-        with self.tracing.span("ask", {"openinference.span.kind": "CHAIN",
-                                       "input.value": question}) as span:
+        with self.tracing.span(
+            "ask", {"openinference.span.kind": "CHAIN", "input.value": question}
+        ) as span:
             cpu_before = _cpu_seconds()
             try:
-                query = followup.traced_rewrite(self.tracing, question, history,
-                                                self.settings.retrieval.followups).query
+                query = followup.traced_rewrite(
+                    self.tracing, question, history, self.settings.retrieval.followups
+                ).query
                 answer = self._ask(question, k, use_cache, on_token, query)
-                answer = answer.model_copy(update={
-                    "retrieval_query": query if query != question else None})
+                answer = answer.model_copy(
+                    update={"retrieval_query": query if query != question else None}
+                )
             except Cancelled:
                 mark_error(span, "cancelled")
                 raise
@@ -209,8 +274,14 @@ class AnswerPipeline:
                 mark_error(span, answer.error or "fallback")
             return answer
 
-    def _ask(self, question: str, k: int | None, use_cache: bool,
-             on_token: TokenFn | None, retrieval_query: str | None = None) -> Answer:
+    def _ask(
+        self,
+        question: str,
+        k: int | None,
+        use_cache: bool,
+        on_token: TokenFn | None,
+        retrieval_query: str | None = None,
+    ) -> Answer:
         cfg, llm_cfg = self.settings.answer, self.settings.llm
         started = time.perf_counter()
         searched = retrieval_query or question  # what relevance and evidence are judged on
@@ -228,8 +299,7 @@ class AnswerPipeline:
         base: dict[str, Any] = {
             "model": backend.model_id if backend is not None else llm_cfg.model,
             "prompt_version": template.id,
-            "timings_ms": {"retrieve": retrieve_ms, "ttft": 0.0, "generate": 0.0,
-                           "total": 0.0},
+            "timings_ms": {"retrieve": retrieve_ms, "ttft": 0.0, "generate": 0.0, "total": 0.0},
             "tokens": {"prompt": 0, "completion": 0},
         }
 
@@ -239,13 +309,19 @@ class AnswerPipeline:
             return answer.model_copy(update={"timings_ms": timings})
 
         if cfg.abstain and not hits:
-            return done(Answer(question=question, answer=NOT_FOUND, citations=(),
-                               abstained=True, **base))
-        params = {"max_tokens": llm_cfg.max_tokens, "temperature": llm_cfg.temperature,
-                  "n_ctx": llm_cfg.n_ctx, "context_tokens": cfg.context_tokens,
-                  "support_floor": cfg.support_floor,
-                  "min_confidence": cfg.min_confidence if cfg.abstain else None,
-                  "passage_margin": cfg.passage_margin, "overrule_decline": cfg.overrule_decline}
+            return done(
+                Answer(question=question, answer=NOT_FOUND, citations=(), abstained=True, **base)
+            )
+        params = {
+            "max_tokens": llm_cfg.max_tokens,
+            "temperature": llm_cfg.temperature,
+            "n_ctx": llm_cfg.n_ctx,
+            "context_tokens": cfg.context_tokens,
+            "support_floor": cfg.support_floor,
+            "min_confidence": cfg.min_confidence if cfg.abstain else None,
+            "passage_margin": cfg.passage_margin,
+            "overrule_decline": cfg.overrule_decline,
+        }
         ids = [h.chunk_id for h in hits]
         key = answer_key(question, base["model"], template.id, params, ids)
         chunk_set = semantic_scope(base["model"], template.id, params, ids)
@@ -253,14 +329,27 @@ class AnswerPipeline:
         if caching:
             cached = self._lookup(key, question, chunk_set)
             if cached is not None:  # what this answer cost now, not what the first one did
-                return done(cached.model_copy(update={"timings_ms": base["timings_ms"],
-                                                      "tokens": base["tokens"]}))
+                return done(
+                    cached.model_copy(
+                        update={"timings_ms": base["timings_ms"], "tokens": base["tokens"]}
+                    )
+                )
         scored, scores, confident = self._relevance(searched, hits, pool)
         if cfg.abstain and confident < cfg.min_confidence:
-            closest = tuple(citations.citation_for(n, hit, inferred=True)
-                            for n, hit in enumerate(hits[:_CLOSEST], 1))
-            return done(Answer(question=question, answer=NOT_FOUND, citations=(),
-                               abstained=True, closest=closest, **base))
+            closest = tuple(
+                citations.citation_for(n, hit, inferred=True)
+                for n, hit in enumerate(hits[:_CLOSEST], 1)
+            )
+            return done(
+                Answer(
+                    question=question,
+                    answer=NOT_FOUND,
+                    citations=(),
+                    abstained=True,
+                    closest=closest,
+                    **base,
+                )
+            )
         base["evidence"] = evidence.select(searched, pool, scored)
         if backend is None:
             return done(extractive(question, hits, problem, base))
@@ -269,8 +358,9 @@ class AnswerPipeline:
             return done(extractive(question, hits, f"skipped for now: {reason}", base))
         try:
             with self.tracing.span("context.pack") as span:
-                packed, budget = prompt_context(question, hits, scores, template, backend,
-                                                self.settings)
+                packed, budget = prompt_context(
+                    question, hits, scores, template, backend, self.settings
+                )
                 span.set_attributes(_packed_attributes(packed, budget))
             deadline = time.perf_counter() + llm_cfg.timeout_s
             generation = self._generate(backend, template, packed, question, on_token, deadline)
@@ -279,8 +369,10 @@ class AnswerPipeline:
             return done(extractive(question, hits, str(exc), base))
         self.breaker.reset()
         base["timings_ms"] |= {"ttft": generation.ttft_ms, "generate": generation.generate_ms}
-        base["tokens"] = {"prompt": generation.prompt_tokens,
-                          "completion": generation.completion_tokens}
+        base["tokens"] = {
+            "prompt": generation.prompt_tokens,
+            "completion": generation.completion_tokens,
+        }
         refocused = self._refocus(backend, template, packed, question, generation, deadline)
         if refocused is not None:
             generation, packed = refocused
@@ -290,29 +382,38 @@ class AnswerPipeline:
             base["tokens"]["completion"] += generation.completion_tokens
         with self.tracing.span("citations.check") as span:
             answer = finish(question, generation, packed, self.embed, cfg.support_floor, base)
-            span.set_attributes({
-                "ragtui.citations.explicit": sum(not c.inferred for c in answer.citations),
-                "ragtui.citations.inferred": sum(c.inferred for c in answer.citations),
-                "ragtui.citations.dropped": answer.dropped_citations,
-                "ragtui.citations.unsupported": len(answer.unsupported),
-            })
-        answer = answer.model_copy(update={
-            "packed": tuple(h.chunk_id for h in packed.hits),
-            "dropped_chunks": tuple(packed.dropped),
-            "truncated_chunks": tuple(packed.truncated),
-            "weak_chunks": tuple(packed.weak),
-        })
+            span.set_attributes(
+                {
+                    "ragtui.citations.explicit": sum(not c.inferred for c in answer.citations),
+                    "ragtui.citations.inferred": sum(c.inferred for c in answer.citations),
+                    "ragtui.citations.dropped": answer.dropped_citations,
+                    "ragtui.citations.unsupported": len(answer.unsupported),
+                }
+            )
+        answer = answer.model_copy(
+            update={
+                "packed": tuple(h.chunk_id for h in packed.hits),
+                "dropped_chunks": tuple(packed.dropped),
+                "truncated_chunks": tuple(packed.truncated),
+                "weak_chunks": tuple(packed.weak),
+            }
+        )
         flaw = answer_flaw(answer, generation, question, confident, cfg.overrule_decline)
         if flaw is not None and answer.evidence:
             answer = quote(answer, pool, flaw)
         if caching and self.cache is not None and flaw is None and not answer.fallback:
             with self.tracing.span("cache.store"):
-                self.cache.put(key, answer.model_dump(mode="json"), self.embed_query(question),
-                               chunk_set)
+                self.cache.put(
+                    key, answer.model_dump(mode="json"), self.embed_query(question), chunk_set
+                )
         return done(answer)
 
-    def _relevance(self, question: str, hits: Sequence[Hit], pool: Sequence[Hit],
-                   ) -> tuple[list[evidence.Sentence], list[float | None], float]:
+    def _relevance(
+        self,
+        question: str,
+        hits: Sequence[Hit],
+        pool: Sequence[Hit],
+    ) -> tuple[list[evidence.Sentence], list[float | None], float]:
         """The sentences of ``pool`` (``hits`` and the further passages searched for
         evidence) scored against the question (best first), each hit's best sentence score
         (see passage_relevance), and the calibrated confidence that the hits answer the
@@ -324,15 +425,17 @@ class AnswerPipeline:
             known = [s for s in scores if s is not None]
             found = abstain.signals(question, hits, scored)
             confident = abstain.confidence(found)
-            span.set_attributes({
-                "ragtui.answer.relevance": max(known) if known else -1.0,
-                "ragtui.answer.passage_relevance": [-1.0 if s is None else s for s in scores],
-                "ragtui.answer.confidence": confident,
-                "ragtui.answer.min_confidence": self.settings.answer.min_confidence,
-                "ragtui.answer.passage_margin": self.settings.answer.passage_margin,
-                "ragtui.answer.sentences": len(scored),
-                **{f"ragtui.answer.signal.{k}": v for k, v in found.as_dict().items()},
-            })
+            span.set_attributes(
+                {
+                    "ragtui.answer.relevance": max(known) if known else -1.0,
+                    "ragtui.answer.passage_relevance": [-1.0 if s is None else s for s in scores],
+                    "ragtui.answer.confidence": confident,
+                    "ragtui.answer.min_confidence": self.settings.answer.min_confidence,
+                    "ragtui.answer.passage_margin": self.settings.answer.passage_margin,
+                    "ragtui.answer.sentences": len(scored),
+                    **{f"ragtui.answer.signal.{k}": v for k, v in found.as_dict().items()},
+                }
+            )
             return every, scores, confident
 
     def _lookup(self, key: str, question: str, chunk_set: str) -> Answer | None:
@@ -345,12 +448,14 @@ class AnswerPipeline:
             if record is not None:
                 kind, found = "exact", Answer.model_validate(record | {"cached": "exact"})
             elif cfg.semantic_cache:
-                similar = self.cache.semantic(self.embed_query(question), chunk_set,
-                                              cfg.semantic_threshold)
+                similar = self.cache.semantic(
+                    self.embed_query(question), chunk_set, cfg.semantic_threshold
+                )
                 if similar is not None:
                     kind = "semantic"
                     found = Answer.model_validate(
-                        similar[0] | {"cached": "semantic", "question": question})
+                        similar[0] | {"cached": "semantic", "question": question}
+                    )
                     span.set_attribute("ragtui.cache.similarity", float(similar[1]))
             span.set_attribute("ragtui.cache.hit", kind)
             return found
@@ -375,8 +480,10 @@ def _cpu_seconds() -> float:
 
 def _process_attributes(cpu_before: float) -> dict[str, Any]:
     """CPU seconds this answer took and the process's memory after it (psutil samples)."""
-    return {"ragtui.process.cpu_s": _cpu_seconds() - cpu_before,
-            "ragtui.process.rss_bytes": int(_PROCESS.memory_info().rss)}
+    return {
+        "ragtui.process.cpu_s": _cpu_seconds() - cpu_before,
+        "ragtui.process.rss_bytes": int(_PROCESS.memory_info().rss),
+    }
 
 
 def _answer_attributes(answer: Answer) -> dict[str, Any]:
@@ -402,8 +509,11 @@ def _answer_attributes(answer: Answer) -> dict[str, Any]:
 
 
 def _packed_attributes(packed: Packed, budget: int) -> dict[str, Any]:
-    return {"ragtui.context.budget_tokens": budget, "ragtui.context.tokens": packed.tokens,
-            "ragtui.context.packed": [h.chunk_id for h in packed.hits],
-            "ragtui.context.dropped": packed.dropped,
-            "ragtui.context.truncated": packed.truncated,
-            "ragtui.context.weak": packed.weak}
+    return {
+        "ragtui.context.budget_tokens": budget,
+        "ragtui.context.tokens": packed.tokens,
+        "ragtui.context.packed": [h.chunk_id for h in packed.hits],
+        "ragtui.context.dropped": packed.dropped,
+        "ragtui.context.truncated": packed.truncated,
+        "ragtui.context.weak": packed.weak,
+    }

@@ -14,11 +14,45 @@ from ragtui.core.models import Answer, Hit
 
 _WORDS = re.compile(r"\w+")
 _KEY = re.compile(r"\d+(?:[.,:/-]\d+)*|\b[A-Z][a-z]+\b")
-_COMMON = frozenset({
-    "a", "an", "and", "are", "at", "be", "by", "do", "does", "for", "from", "how", "i", "in",
-    "is", "it", "my", "of", "on", "or", "our", "the", "to", "we", "what", "when", "where",
-    "which", "who", "why", "with", "you", "your", "get", "type",
-})
+_COMMON = frozenset(
+    {
+        "a",
+        "an",
+        "and",
+        "are",
+        "at",
+        "be",
+        "by",
+        "do",
+        "does",
+        "for",
+        "from",
+        "how",
+        "i",
+        "in",
+        "is",
+        "it",
+        "my",
+        "of",
+        "on",
+        "or",
+        "our",
+        "the",
+        "to",
+        "we",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "why",
+        "with",
+        "you",
+        "your",
+        "get",
+        "type",
+    }
+)
 
 
 _HEADING_WORDS = 5  # a best line this short is taken as a heading
@@ -62,8 +96,13 @@ def focus_line(question: str, answer: str, packed: Packed) -> tuple[int, str] | 
     return best[1], focus
 
 
-def answer_flaw(answer: Answer, generation: Generation, question: str,
-                confident: float = 0.0, overrule: float = 1.0) -> str | None:
+def answer_flaw(
+    answer: Answer,
+    generation: Generation,
+    question: str,
+    confident: float = 0.0,
+    overrule: float = 1.0,
+) -> str | None:
     """Why the model's answer cannot be shown as it is, or None when it can: cut off by
     the loop guard, empty or only echoing the question, supported by no passage, or a
     decline although retrieval is at least ``overrule`` confident the passages answer."""
@@ -91,9 +130,16 @@ def quote(answer: Answer, hits: Sequence[Hit], flaw: str) -> Answer:
     order = list(dict.fromkeys(item.chunk_id for item in answer.evidence))
     by_id = {h.chunk_id: h for h in hits}
     lines = [f"“{item.text}” [{order.index(item.chunk_id) + 1}]" for item in answer.evidence]
-    cites = tuple(citations.citation_for(n, by_id[cid], inferred=False)
-                  for n, cid in enumerate(order, 1))
-    return answer.model_copy(update={
-        "answer": "\n".join(lines), "citations": cites, "quoted": True, "unsupported": (),
-        "error": flaw, "abstained": False,
-    })
+    cites = tuple(
+        citations.citation_for(n, by_id[cid], inferred=False) for n, cid in enumerate(order, 1)
+    )
+    return answer.model_copy(
+        update={
+            "answer": "\n".join(lines),
+            "citations": cites,
+            "quoted": True,
+            "unsupported": (),
+            "error": flaw,
+            "abstained": False,
+        }
+    )

@@ -39,12 +39,36 @@ if TYPE_CHECKING:
     from ragtui.core.eval.runner import EvalProgress, RunResult
 
 __all__ = [
-    "AdversarialReport", "Answer", "Cancelled", "Citation", "ConversationInfo",
-    "ConversationStore", "Engine", "EngineApi", "EvalComparison", "EvalRun", "Exchange",
-    "FileInfo", "GeneratedCases", "IndexCounts", "IndexHealth", "IndexLocked", "IndexReport",
-    "IndexSize", "MetricSummary", "Passage", "Progress", "RagtuiError", "SpanRecord",
+    "AdversarialReport",
+    "Answer",
+    "Cancelled",
+    "Citation",
+    "ConversationInfo",
+    "ConversationStore",
+    "Engine",
+    "EngineApi",
+    "EvalComparison",
+    "EvalRun",
+    "Exchange",
+    "FileInfo",
+    "GeneratedCases",
+    "IndexCounts",
+    "IndexHealth",
+    "IndexLocked",
+    "IndexReport",
+    "IndexSize",
+    "MetricSummary",
+    "Passage",
+    "Progress",
+    "RagtuiError",
+    "SpanRecord",
     "StatsReport",
-    "TraceRecord", "WatchStatus", "Watcher", "answer_labels", "create_engine", "printable",
+    "TraceRecord",
+    "WatchStatus",
+    "Watcher",
+    "answer_labels",
+    "create_engine",
+    "printable",
 ]
 
 
@@ -58,10 +82,18 @@ class EvalsApi(Protocol):
     def compare(self, a: str, b: str, tolerance: float = 0.02) -> EvalComparison: ...
 
     def run(
-        self, dataset: Path, *, name: str | None = None, limit: int | None = None,
-        overrides: dict[str, Any] | None = None, resume: str | None = None,
-        retrieval_only: bool = False, judge: bool = True, workers: int | None = None,
-        cancel: threading.Event | None = None, progress: EvalProgress | None = None,
+        self,
+        dataset: Path,
+        *,
+        name: str | None = None,
+        limit: int | None = None,
+        overrides: dict[str, Any] | None = None,
+        resume: str | None = None,
+        retrieval_only: bool = False,
+        judge: bool = True,
+        workers: int | None = None,
+        cancel: threading.Event | None = None,
+        progress: EvalProgress | None = None,
     ) -> RunResult: ...
 
 
@@ -125,21 +157,34 @@ class EngineApi(Protocol):
     def files(self) -> list[FileInfo]: ...
 
     def index(
-        self, targets: Sequence[Path] | None = None, *, rebuild: bool = False,
-        embed: bool = True, cancel: threading.Event | None = None,
+        self,
+        targets: Sequence[Path] | None = None,
+        *,
+        rebuild: bool = False,
+        embed: bool = True,
+        cancel: threading.Event | None = None,
         progress: ProgressFn | None = None,
     ) -> IndexReport: ...
 
     def apply_changes(
-        self, changed: Sequence[Path], *, cancel: threading.Event | None = None,
+        self,
+        changed: Sequence[Path],
+        *,
+        cancel: threading.Event | None = None,
         progress: ProgressFn | None = None,
     ) -> IndexReport: ...
 
     def housekeep(self) -> bool: ...
 
-    def ask(self, question: str, *, k: int | None = None, use_cache: bool = True,
-            on_token: Callable[[str], None] | None = None,
-            cancel: threading.Event | None = None,
-            history: Sequence[Exchange] = ()) -> Answer: ...
+    def ask(
+        self,
+        question: str,
+        *,
+        k: int | None = None,
+        use_cache: bool = True,
+        on_token: Callable[[str], None] | None = None,
+        cancel: threading.Event | None = None,
+        history: Sequence[Exchange] = (),
+    ) -> Answer: ...
 
     def close(self) -> None: ...

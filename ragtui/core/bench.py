@@ -34,8 +34,11 @@ class BenchCorpus:
 
 def pick_corpus(root: Path, max_files: int, settings: Settings) -> BenchCorpus:
     """The first ``max_files`` readable files under ``root``."""
-    files = [Path(e.path) for e in scan(root, settings.ingest)
-             if loaders.loader_for(Path(e.path)) is not None]
+    files = [
+        Path(e.path)
+        for e in scan(root, settings.ingest)
+        if loaders.loader_for(Path(e.path)) is not None
+    ]
     return BenchCorpus(root, files[:max_files])
 
 
@@ -51,7 +54,10 @@ def _chunk_texts(corpus: BenchCorpus, settings: Settings) -> list[str]:
 
 
 def run_bench(
-    settings: Settings, corpus: BenchCorpus, scratch: Path, queries: int = 60,
+    settings: Settings,
+    corpus: BenchCorpus,
+    scratch: Path,
+    queries: int = 60,
     keep: bool = False,
 ) -> dict[str, Any]:
     """Raw embedding vs end-to-end indexing throughput, then hybrid search latency."""
@@ -113,8 +119,9 @@ def run_bench(
             shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _on_off(engine: Engine, questions: list[str], rounds: int,
-            call: Callable[[str], object]) -> dict[bool, list[float]]:
+def _on_off(
+    engine: Engine, questions: list[str], rounds: int, call: Callable[[str], object]
+) -> dict[bool, list[float]]:
     """Milliseconds of ``call`` per question with tracing on and off, interleaved (the order
     alternates) so machine noise falls on both alike; lists are paired by position. The
     writer's own time per trace is measured apart (``_replayed_trace_cost``)."""
@@ -123,7 +130,7 @@ def _on_off(engine: Engine, questions: list[str], rounds: int,
     try:
         for round_ in range(rounds):
             for i, question in enumerate(questions):
-                for traced in ((True, False) if (i + round_) % 2 else (False, True)):
+                for traced in (True, False) if (i + round_) % 2 else (False, True):
                     engine.tracing.enabled = traced
                     t = time.perf_counter()
                     call(question)
@@ -137,13 +144,15 @@ def _on_off(engine: Engine, questions: list[str], rounds: int,
     return times
 
 
-def _tracing_overhead(engine: Engine, questions: list[str], calls: int = 600,
-                      ) -> tuple[float, float]:
+def _tracing_overhead(
+    engine: Engine,
+    questions: list[str],
+    calls: int = 600,
+) -> tuple[float, float]:
     """Median hybrid search latency (ms) with tracing on and off, over about ``calls``
     searches each (a few hundred: a 1 % difference of 3 ms is within one call's noise)."""
     rounds = max(3, -(-calls // len(questions)))
-    times = _on_off(engine, questions, rounds,
-                    lambda q: engine.search(q, k=10, mode="hybrid"))
+    times = _on_off(engine, questions, rounds, lambda q: engine.search(q, k=10, mode="hybrid"))
     return statistics.median(times[True]), statistics.median(times[False])
 
 
@@ -155,16 +164,22 @@ def _ask_overhead(engine: Engine, questions: list[str], rounds: int = 2) -> dict
     # (the same question, on and off, back to back); the totals' ratio is reported too
     pairs = list(zip(times[True], times[False], strict=True))
     on, off = sum(times[True]), sum(times[False])
-    return {"ask_ms_p50_tracing_off": round(statistics.median(times[False]), 1),
-            "ask_ms_p50_tracing_on": round(statistics.median(times[True]), 1),
-            "tracing_overhead_ask": round(statistics.median(a / b for a, b in pairs) - 1, 4),
-            "tracing_overhead_ask_total": round(on / off - 1, 4),
-            "tracing_overhead_ask_paired_median_ms": round(
-                statistics.median(a - b for a, b in pairs), 2)}
+    return {
+        "ask_ms_p50_tracing_off": round(statistics.median(times[False]), 1),
+        "ask_ms_p50_tracing_on": round(statistics.median(times[True]), 1),
+        "tracing_overhead_ask": round(statistics.median(a / b for a, b in pairs) - 1, 4),
+        "tracing_overhead_ask_total": round(on / off - 1, 4),
+        "tracing_overhead_ask_paired_median_ms": round(
+            statistics.median(a - b for a, b in pairs), 2
+        ),
+    }
 
 
-def _replayed_trace_cost(engine: Engine, ask_ms: float, copies: int = 300,
-                         ) -> dict[str, Any]:
+def _replayed_trace_cost(
+    engine: Engine,
+    ask_ms: float,
+    copies: int = 300,
+) -> dict[str, Any]:
     """What tracing one answer costs, measured directly: the newest real ``ask`` trace's
     spans, attributes and events are recorded again ``copies`` times (on the answering
     path) and then stored (the writer's work, done between questions). Run to run, an
@@ -204,14 +219,17 @@ def _replayed_trace_cost(engine: Engine, ask_ms: float, copies: int = 300,
         finally:
             tracing.close()
     per_ask_ms = recorded / copies * 1000
-    return {"tracing_spans_per_ask": len(model.spans),
-            "tracing_ms_per_ask": round(per_ask_ms, 4),
-            "tracing_store_ms_per_ask": round(stored / copies * 1000, 3),
-            "tracing_overhead_ask_direct": round(per_ask_ms / ask_ms, 5) if ask_ms else None}
+    return {
+        "tracing_spans_per_ask": len(model.spans),
+        "tracing_ms_per_ask": round(per_ask_ms, 4),
+        "tracing_store_ms_per_ask": round(stored / copies * 1000, 3),
+        "tracing_overhead_ask_direct": round(per_ask_ms / ask_ms, 5) if ask_ms else None,
+    }
 
 
-def run_trace_store_bench(engine: Engine, scratch: Path, traces: int = 10_000,
-                          runs: int = 5) -> dict[str, Any]:
+def run_trace_store_bench(
+    engine: Engine, scratch: Path, traces: int = 10_000, runs: int = 5
+) -> dict[str, Any]:
     """Wall time of `ragtui traces list` and `ragtui stats` (fresh processes, as a user runs
     them) over ``traces`` copies of this engine's newest real trace."""
     import subprocess
@@ -233,11 +251,31 @@ def run_trace_store_bench(engine: Engine, scratch: Path, traces: int = 10_000,
     for n in range(traces):
         shift = int(n * span_ms) - (model.start_ns - (time.time_ns() - int(30 * 86400e9)))
         trace_id = f"{random.getrandbits(128):032x}"
-        spans = [type(s)(trace_id, s.span_id, s.parent_id, s.name, s.start_ns + shift,
-                         s.end_ns + shift, s.status, s.attributes, s.events)
-                 for s in model.spans]
-        batch.append(type(model)(trace_id, model.name, model.start_ns + shift,
-                                 model.duration_ms, model.status, dict(model.summary), spans))
+        spans = [
+            type(s)(
+                trace_id,
+                s.span_id,
+                s.parent_id,
+                s.name,
+                s.start_ns + shift,
+                s.end_ns + shift,
+                s.status,
+                s.attributes,
+                s.events,
+            )
+            for s in model.spans
+        ]
+        batch.append(
+            type(model)(
+                trace_id,
+                model.name,
+                model.start_ns + shift,
+                model.duration_ms,
+                model.status,
+                dict(model.summary),
+                spans,
+            )
+        )
         if len(batch) == 1000:
             copies.write(batch)
             batch = []
@@ -247,13 +285,19 @@ def run_trace_store_bench(engine: Engine, scratch: Path, traces: int = 10_000,
     # an installed ragtui has its bytecode compiled; a source checkout may not write it
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPYCACHEPREFIX"] = str(scratch / "pycache")
-    for label, args in (("traces_list_ms", ["traces", "list"]),
-                        ("stats_ms", ["stats", "--since", "all"])):
+    for label, args in (
+        ("traces_list_ms", ["traces", "list"]),
+        ("stats_ms", ["stats", "--since", "all"]),
+    ):
         walls = []
         for run in range(runs + 1):  # the first run compiles the bytecode; not counted
             t = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "ragtui", "--home", str(home), *args],
-                           check=True, capture_output=True, env=env)
+            subprocess.run(
+                [sys.executable, "-m", "ragtui", "--home", str(home), *args],
+                check=True,
+                capture_output=True,
+                env=env,
+            )
             if run:
                 walls.append((time.perf_counter() - t) * 1000)
         figures[label] = round(statistics.median(walls), 1)
@@ -261,15 +305,17 @@ def run_trace_store_bench(engine: Engine, scratch: Path, traces: int = 10_000,
     return figures
 
 
-def _raw_stream(llm: Any, prompt: str, max_tokens: int, stop: list[str]) -> tuple[float, int,
-                                                                                 float]:
+def _raw_stream(
+    llm: Any, prompt: str, max_tokens: int, stop: list[str]
+) -> tuple[float, int, float]:
     """Plain llama-cpp-python: (ttft s, completion tokens, total s) from a cold context."""
     llm.reset()
     started = time.perf_counter()
     first: float | None = None
     pieces = 0
-    for chunk in llm.create_completion(prompt, max_tokens=max_tokens, temperature=0.0,
-                                       stop=stop, stream=True):
+    for chunk in llm.create_completion(
+        prompt, max_tokens=max_tokens, temperature=0.0, stop=stop, stream=True
+    ):
         if chunk["choices"][0].get("text"):
             first = first or time.perf_counter()
             pieces += 1
@@ -302,8 +348,9 @@ def run_llm_bench(engine: Engine, questions: list[str], rounds: int = 2) -> dict
     states = backend.state_cache
     for question in questions:
         hits = engine.search(question, k=cfg.answer.k).hits
-        scores = passage_relevance(engine.embedder.embed_query(question), hits,
-                                   engine.embedder.embed_passages)
+        scores = passage_relevance(
+            engine.embedder.embed_query(question), hits, engine.embedder.embed_passages
+        )
         packed, _ = prompt_context(question, hits, scores, template, backend, cfg)
         prefix, rest = render(template, packed, question)
         ttft, pieces, total = _raw_stream(llm, prefix + rest, max_tokens, list(template.stop))
@@ -313,9 +360,15 @@ def run_llm_bench(engine: Engine, questions: list[str], rounds: int = 2) -> dict
         for cached in (False, True):
             llm.reset()
             backend.state_cache = states if cached else None
-            result = backend.generate(prefix, rest, max_tokens=max_tokens, temperature=0.0,
-                                      stop=template.stop, on_token=None,
-                                      deadline=time.perf_counter() + 600)
+            result = backend.generate(
+                prefix,
+                rest,
+                max_tokens=max_tokens,
+                temperature=0.0,
+                stop=template.stop,
+                on_token=None,
+                deadline=time.perf_counter() + 600,
+            )
             (warm_ttft if cached else cold_ttft).append(result.ttft_ms)
             if not cached and result.completion_tokens > 1:
                 seconds = (result.generate_ms - result.ttft_ms) / 1000
@@ -335,7 +388,8 @@ def run_llm_bench(engine: Engine, questions: list[str], rounds: int = 2) -> dict
         "raw_decode_tokens_per_s": round(med(raw_decode), 1) if raw_decode else 0.0,
         "decode_tokens_per_s": round(med(ours_decode), 1) if ours_decode else 0.0,
         "decode_vs_raw": round(med(ours_decode) / med(raw_decode), 3)
-        if raw_decode and ours_decode else 0.0,
+        if raw_decode and ours_decode
+        else 0.0,
         "prefix_cache_ttft_ms_p50": round(med(warm_ttft), 1),
         "prefix_cache_ttft_ratio": round(med(warm_ttft) / med(cold_ttft), 3),
         "exact_cache_hit_ms": round(hit.timings_ms["total"], 2),

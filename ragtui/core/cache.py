@@ -33,15 +33,20 @@ class DisposableCache:
             self._recreate(exc)
 
     def _open(self) -> diskcache.Cache:
-        return diskcache.Cache(str(self.directory), size_limit=self.size_mb * 2**20,
-                               eviction_policy="least-recently-used")
+        return diskcache.Cache(
+            str(self.directory),
+            size_limit=self.size_mb * 2**20,
+            eviction_policy="least-recently-used",
+        )
 
     def _recreate(self, damage: Exception) -> None:
         cache = getattr(self, "_cache", None)
         if cache is not None:
             cache.close()
-        stores.record(self.directory.parent.parent,
-                      f"recreated the damaged cache {self.directory} ({stores.brief(damage)})")
+        stores.record(
+            self.directory.parent.parent,
+            f"recreated the damaged cache {self.directory} ({stores.brief(damage)})",
+        )
         stores.wipe(self.directory)
         self._cache = self._open()
 
@@ -111,8 +116,9 @@ class EmbeddingCache:
         self._cache.close()
 
 
-def answer_key(question: str, model: str, prompt_id: str, params: dict[str, Any],
-               chunk_ids: Sequence[str]) -> str:
+def answer_key(
+    question: str, model: str, prompt_id: str, params: dict[str, Any], chunk_ids: Sequence[str]
+) -> str:
     """Exact answer key: normalised question, model, prompt, generation params and the ids of
     the retrieved chunks (ids derive from file content, so an edited file changes the key)."""
     normal = " ".join(question.lower().split())
@@ -120,8 +126,9 @@ def answer_key(question: str, model: str, prompt_id: str, params: dict[str, Any]
     return "answer:" + hashlib.sha256(blob.encode()).hexdigest()
 
 
-def semantic_scope(model: str, prompt_id: str, params: dict[str, Any],
-                   chunk_ids: Sequence[str]) -> str:
+def semantic_scope(
+    model: str, prompt_id: str, params: dict[str, Any], chunk_ids: Sequence[str]
+) -> str:
     """What a semantic hit must share with the stored answer: model, prompt, generation
     params and the retrieved chunk set (order-free); only the wording may differ."""
     blob = json.dumps([model, prompt_id, params, sorted(chunk_ids)], sort_keys=True)
@@ -141,8 +148,9 @@ class AnswerCache:
         value = self._cache.get(key)
         return value if isinstance(value, dict) else None
 
-    def put(self, key: str, record: dict[str, Any], question_vector: Vectors | None,
-            chunk_set: str) -> None:
+    def put(
+        self, key: str, record: dict[str, Any], question_vector: Vectors | None, chunk_set: str
+    ) -> None:
         """Store an answer and index it for semantic lookups."""
         self._cache.set(key, record)
         if question_vector is None:
@@ -150,13 +158,14 @@ class AnswerCache:
         with self._lock, self._cache.transact():
             index = self._cache.get(_SEMANTIC_INDEX) or []
             index = [e for e in index if e[0] != key]
-            index.append((key, chunk_set, np.asarray(question_vector, np.float32).tobytes(),
-                          time.time()))
+            index.append(
+                (key, chunk_set, np.asarray(question_vector, np.float32).tobytes(), time.time())
+            )
             self._cache.set(_SEMANTIC_INDEX, index[-self.semantic_entries :])
 
-    def semantic(self, question_vector: Vectors, chunk_set: str, threshold: float) -> tuple[
-        dict[str, Any], float
-    ] | None:
+    def semantic(
+        self, question_vector: Vectors, chunk_set: str, threshold: float
+    ) -> tuple[dict[str, Any], float] | None:
         """The stored answer whose question is within ``threshold`` cosine and whose retrieval
         returned the same chunk set (most similar first)."""
         best: tuple[str, float] | None = None

@@ -16,10 +16,31 @@ _MARKER = re.compile(r"\s?\[(\d+(?:\s*,\s*\d+)*)\]")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
 _NUMBER = re.compile(r"\d+(?:[.,:/-]\d+)*")
 _WORD = re.compile(r"\w+")
-_STOP = frozenset({
-    "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "in", "is", "it", "of",
-    "on", "or", "the", "to", "was", "were", "with",
-})
+_STOP = frozenset(
+    {
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "for",
+        "from",
+        "in",
+        "is",
+        "it",
+        "of",
+        "on",
+        "or",
+        "the",
+        "to",
+        "was",
+        "were",
+        "with",
+    }
+)
 _OVERLAP_WEIGHT = 0.5  # answers copy words from their source: shared words point to it
 
 
@@ -88,8 +109,11 @@ class Support:
 
 
 def support(
-    answer: str, passage_texts: Sequence[str], embed: Callable[[Sequence[str]], Vectors],
-    floor: float, question: str = "",
+    answer: str,
+    passage_texts: Sequence[str],
+    embed: Callable[[Sequence[str]], Vectors],
+    floor: float,
+    question: str = "",
 ) -> Support:
     """Attribute each sentence to the passage most similar to it, if at least ``floor``.
 
@@ -109,8 +133,7 @@ def support(
     for i, sentence in enumerate(parts):
         numbers = _NUMBER.findall(sentence)
         words = set(_WORD.findall(sentence.lower())) - _STOP
-        overlap = np.array([len(words & pw) / len(words) if words else 0.0
-                            for pw in passage_words])
+        overlap = np.array([len(words & pw) / len(words) if words else 0.0 for pw in passage_words])
         order = np.argsort(-(sims[i] + _OVERLAP_WEIGHT * overlap))
         chosen: int | None = None
         for j in order:
@@ -126,5 +149,12 @@ def support(
 
 def citation_for(n: int, hit: Hit, inferred: bool) -> Citation:
     """Citation ``[n]`` of ``hit`` (``inferred`` when the model did not mark it)."""
-    return Citation(n=n, chunk_id=hit.chunk_id, path=hit.path, location=hit.location,
-                    snippet=hit.snippet, inferred=inferred, also_at=hit.also_at)
+    return Citation(
+        n=n,
+        chunk_id=hit.chunk_id,
+        path=hit.path,
+        location=hit.location,
+        snippet=hit.snippet,
+        inferred=inferred,
+        also_at=hit.also_at,
+    )

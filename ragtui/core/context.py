@@ -26,8 +26,9 @@ class Packed:
     weak: list[str] = field(default_factory=list)  # left out by answer.passage_margin
 
 
-def pack(hits: Sequence[Hit], template: prompts.PromptTemplate, count: Callable[[str], int],
-         budget: int) -> Packed:
+def pack(
+    hits: Sequence[Hit], template: prompts.PromptTemplate, count: Callable[[str], int], budget: int
+) -> Packed:
     """Add passages in rank order while they fit ``budget`` tokens; cut the first one that
     does not fit if at least a quarter of the budget is left, drop the rest.
 
@@ -48,14 +49,18 @@ def pack(hits: Sequence[Hit], template: prompts.PromptTemplate, count: Callable[
         if left >= budget // 4 and not packed.truncated:
             ratio = left / cost
             cut = text[: max(0, int(len(text) * ratio) - 40)]
-            while cut and count(template.render_passage(len(packed.hits) + 1, _source(hit),
-                                                        cut + " …")) > left:
+            while (
+                cut
+                and count(template.render_passage(len(packed.hits) + 1, _source(hit), cut + " …"))
+                > left
+            ):
                 cut = cut[: int(len(cut) * 0.9)]
             if cut:
                 packed.hits.append(hit)
                 packed.texts.append(cut + " …")
-                packed.tokens += count(template.render_passage(len(packed.hits), _source(hit),
-                                                               cut + " …"))
+                packed.tokens += count(
+                    template.render_passage(len(packed.hits), _source(hit), cut + " …")
+                )
                 packed.truncated.append(hit.chunk_id)
                 continue
         packed.dropped.append(hit.chunk_id)
@@ -81,8 +86,9 @@ def render(template: prompts.PromptTemplate, packed: Packed, question: str) -> t
     return prefix, blocks + template.render_suffix(question)
 
 
-def passage_relevance(question_vec: Any, hits: Sequence[Hit],
-                      embed: Callable[[Sequence[str]], Any]) -> list[float | None]:
+def passage_relevance(
+    question_vec: Any, hits: Sequence[Hit], embed: Callable[[Sequence[str]], Any]
+) -> list[float | None]:
     """Per hit, the cosine between the question and its best single sentence (or line);
     its dense score when it has no sentence long enough, None without either.
 
@@ -92,8 +98,9 @@ def passage_relevance(question_vec: Any, hits: Sequence[Hit],
     return evidence.best_per_hit(hits, evidence.score_sentences(question_vec, hits, embed))
 
 
-def focus(hits: Sequence[Hit], scores: Sequence[float | None],
-          margin: float) -> tuple[list[Hit], list[Hit]]:
+def focus(
+    hits: Sequence[Hit], scores: Sequence[float | None], margin: float
+) -> tuple[list[Hit], list[Hit]]:
     """(hits to pack, hits left out): a hit whose best sentence is more than ``margin`` below
     the best hit's is left out. Hits without a score stay.
     """
@@ -106,9 +113,14 @@ def focus(hits: Sequence[Hit], scores: Sequence[float | None],
     return kept, weak
 
 
-def prompt_context(question: str, hits: Sequence[Hit], scores: Sequence[float | None],
-                   template: prompts.PromptTemplate, backend: Backend,
-                   settings: Settings) -> tuple[Packed, int]:
+def prompt_context(
+    question: str,
+    hits: Sequence[Hit],
+    scores: Sequence[float | None],
+    template: prompts.PromptTemplate,
+    backend: Backend,
+    settings: Settings,
+) -> tuple[Packed, int]:
     """The passages a prompt holds and its token budget: the hits :func:`focus` keeps,
     packed into what the model's context leaves after the fixed text and the answer."""
     cfg, llm_cfg = settings.answer, settings.llm

@@ -77,8 +77,10 @@ class ConversationStore:
             "LEFT JOIN turns t ON t.conversation_id = c.id GROUP BY c.id "
             "ORDER BY c.updated_at DESC, c.id DESC"
         )
-        return [ConversationInfo(id=r[0], title=r[1], created_at=r[2], updated_at=r[3],
-                                 turns=r[4]) for r in rows]
+        return [
+            ConversationInfo(id=r[0], title=r[1], created_at=r[2], updated_at=r[3], turns=r[4])
+            for r in rows
+        ]
 
     def get(self, conversation_id: int) -> ConversationInfo:
         """One conversation's summary, or :class:`PathProblem` if there is none."""
@@ -91,12 +93,17 @@ class ConversationStore:
         """A conversation's turns, oldest first (an unreadable stored answer is skipped)."""
         turns = []
         for question, answer, created in self._db.execute(
-            "SELECT question, answer, created_at FROM turns WHERE conversation_id = ? "
-            "ORDER BY id", (conversation_id,),
+            "SELECT question, answer, created_at FROM turns WHERE conversation_id = ? ORDER BY id",
+            (conversation_id,),
         ):
             try:
-                turns.append(Turn(question=question, answer=Answer.model_validate_json(answer),
-                                  created_at=created))
+                turns.append(
+                    Turn(
+                        question=question,
+                        answer=Answer.model_validate_json(answer),
+                        created_at=created,
+                    )
+                )
             except ValidationError:
                 continue
         return turns
@@ -107,19 +114,25 @@ class ConversationStore:
         db = self._db
         db.execute("BEGIN IMMEDIATE")
         try:
-            first = db.execute("SELECT COUNT(*) FROM turns WHERE conversation_id = ?",
-                               (conversation_id,)).fetchone()[0] == 0
+            first = (
+                db.execute(
+                    "SELECT COUNT(*) FROM turns WHERE conversation_id = ?", (conversation_id,)
+                ).fetchone()[0]
+                == 0
+            )
             db.execute(
                 "INSERT INTO turns(conversation_id, question, answer, created_at) "
                 "VALUES (?, ?, ?, ?)",
                 (conversation_id, answer.question, answer.model_dump_json(), now),
             )
             if first:
-                db.execute("UPDATE conversations SET title = ? WHERE id = ? AND title = ?",
-                           (default_title(answer.question), conversation_id,
-                            "New conversation"))
-            db.execute("UPDATE conversations SET updated_at = ? WHERE id = ?",
-                       (now, conversation_id))
+                db.execute(
+                    "UPDATE conversations SET title = ? WHERE id = ? AND title = ?",
+                    (default_title(answer.question), conversation_id, "New conversation"),
+                )
+            db.execute(
+                "UPDATE conversations SET updated_at = ? WHERE id = ?", (now, conversation_id)
+            )
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -130,8 +143,9 @@ class ConversationStore:
         title = " ".join(title.split())
         if not title:
             raise PathProblem("The title is empty: type a name for the conversation.")
-        if not self._db.execute("UPDATE conversations SET title = ? WHERE id = ?",
-                                (title, conversation_id)).rowcount:
+        if not self._db.execute(
+            "UPDATE conversations SET title = ? WHERE id = ?", (title, conversation_id)
+        ).rowcount:
             raise PathProblem(f"There is no conversation {conversation_id}: the list shows them.")
 
     def delete(self, conversation_id: int) -> None:

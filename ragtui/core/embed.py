@@ -74,13 +74,19 @@ class Embedder:
             if key not in _REGISTERED:
                 pooling = PoolingType.MEAN if self._pooling == "mean" else PoolingType.CLS
                 TextEmbedding.add_custom_model(
-                    model=key, pooling=pooling, normalization=True,
-                    sources=ModelSource(hf=key), dim=self.dim, model_file="model.onnx",
+                    model=key,
+                    pooling=pooling,
+                    normalization=True,
+                    sources=ModelSource(hf=key),
+                    dim=self.dim,
+                    model_file="model.onnx",
                 )
                 _REGISTERED.add(key)
         try:
             return TextEmbedding(
-                key, specific_model_path=str(self.model_dir), local_files_only=True,
+                key,
+                specific_model_path=str(self.model_dir),
+                local_files_only=True,
                 threads=self.settings.threads,
             )
         except Exception as exc:
@@ -106,8 +112,7 @@ class Embedder:
         if missing:
             model = self.load()
             order = sorted(missing, key=lambda i: len(texts[i]))
-            rows = list(model.embed([texts[i] for i in order],
-                                    batch_size=self.settings.batch_size))
+            rows = list(model.embed([texts[i] for i in order], batch_size=self.settings.batch_size))
             fresh = np.asarray(rows, dtype=np.float32)
             vectors[order] = fresh
             if self.cache is not None:
@@ -130,9 +135,13 @@ class Embedder:
         hit = source != "miss"
         self.cache_hits += hit
         self.cache_misses += not hit
-        current_span().set_attributes({"ragtui.embed.cache": source,
-                                       "ragtui.embed.cache_hits": int(hit),
-                                       "ragtui.embed.cache_misses": int(not hit)})
+        current_span().set_attributes(
+            {
+                "ragtui.embed.cache": source,
+                "ragtui.embed.cache_hits": int(hit),
+                "ragtui.embed.cache_misses": int(not hit),
+            }
+        )
         if text not in self._recent_queries:
             if len(self._recent_queries) >= 256:
                 self._recent_queries.pop(next(iter(self._recent_queries)))

@@ -39,8 +39,7 @@ if TYPE_CHECKING:  # the modules below load numpy, the loaders and the models: o
 class Engine:
     """The catalog, both indexes, the models and the services of one data dir."""
 
-    def __init__(self, settings: Settings, data_dir: Path,
-                 tracing: Tracing | None = None) -> None:
+    def __init__(self, settings: Settings, data_dir: Path, tracing: Tracing | None = None) -> None:
         self.settings = settings
         self.data_dir = data_dir
         self.layout = paths.DataLayout(data_dir)
@@ -73,8 +72,11 @@ class Engine:
             if self._backend is None:
                 from ragtui.core.generate import open_backend
 
-                self._backend = open_backend(self.settings.llm, self.layout.cache / "llm-state",
-                                             self.settings.answer.cache_mb)
+                self._backend = open_backend(
+                    self.settings.llm,
+                    self.layout.cache / "llm-state",
+                    self.settings.answer.cache_mb,
+                )
             return self._backend
 
     def pipeline(self) -> AnswerPipeline:
@@ -93,8 +95,10 @@ class Engine:
                     embed_query=lambda q: self.embedder.embed_query(q),
                     backend=self.backend,
                     cache=AnswerCache(cache_dir / "answers", self.settings.answer.cache_mb),
-                    breaker=Breaker(cache_dir / f"llm-breaker-{model_key(self.settings.llm)}.json",
-                                    self.settings.llm.breaker_s),
+                    breaker=Breaker(
+                        cache_dir / f"llm-breaker-{model_key(self.settings.llm)}.json",
+                        self.settings.llm.breaker_s,
+                    ),
                     tracing=self.tracing,
                 )
             return self._pipeline
@@ -134,23 +138,34 @@ class Engine:
         return self.library.files()
 
     def index(
-        self, targets: Sequence[Path] | None = None, *, rebuild: bool = False,
-        embed: bool = True, cancel: threading.Event | None = None,
+        self,
+        targets: Sequence[Path] | None = None,
+        *,
+        rebuild: bool = False,
+        embed: bool = True,
+        cancel: threading.Event | None = None,
         progress: ProgressFn | None = None,
     ) -> IndexReport:
         """Sync registered folders (or ``targets``) into both indexes."""
-        return self.library.index(targets, rebuild=rebuild, embed=embed, cancel=cancel,
-                                  progress=progress)
+        return self.library.index(
+            targets, rebuild=rebuild, embed=embed, cancel=cancel, progress=progress
+        )
 
     def index_documents(
-        self, documents: Iterable[tuple[str, str, LoadedDocument]], *,
-        cancel: threading.Event | None = None, progress: ProgressFn | None = None,
+        self,
+        documents: Iterable[tuple[str, str, LoadedDocument]],
+        *,
+        cancel: threading.Event | None = None,
+        progress: ProgressFn | None = None,
     ) -> IndexReport:
         """Index already-parsed documents given as (path or id, content hash, document)."""
         return self.library.index_documents(documents, cancel=cancel, progress=progress)
 
     def apply_changes(
-        self, changed: Sequence[Path], *, cancel: threading.Event | None = None,
+        self,
+        changed: Sequence[Path],
+        *,
+        cancel: threading.Event | None = None,
         progress: ProgressFn | None = None,
     ) -> IndexReport:
         """Re-sync just these paths (files or folders, present or gone), then embed."""
@@ -162,18 +177,30 @@ class Engine:
 
     # search and answers ------------------------------------------------------------------
     def search(
-        self, query: str, *, k: int | None = None, mode: SearchMode | None = None,
-        path_glob: str | None = None, file_types: Sequence[str] = (),
+        self,
+        query: str,
+        *,
+        k: int | None = None,
+        mode: SearchMode | None = None,
+        path_glob: str | None = None,
+        file_types: Sequence[str] = (),
         diversify: bool | None = None,
     ) -> SearchResult:
         """Rank chunks for ``query`` with dense, BM25 or hybrid retrieval."""
-        return self.retriever.search(query, k=k, mode=mode, path_glob=path_glob,
-                                     file_types=file_types, diversify=diversify)
+        return self.retriever.search(
+            query, k=k, mode=mode, path_glob=path_glob, file_types=file_types, diversify=diversify
+        )
 
-    def ask(self, question: str, *, k: int | None = None, use_cache: bool = True,
-            on_token: Callable[[str], None] | None = None,
-            cancel: threading.Event | None = None,
-            history: Sequence[Exchange] = ()) -> Answer:
+    def ask(
+        self,
+        question: str,
+        *,
+        k: int | None = None,
+        use_cache: bool = True,
+        on_token: Callable[[str], None] | None = None,
+        cancel: threading.Event | None = None,
+        history: Sequence[Exchange] = (),
+    ) -> Answer:
         """Answer a question from the index with the configured model, streaming tokens.
 
         ``history`` holds the conversation's earlier turns (oldest first): a follow-up is
@@ -185,8 +212,9 @@ class Engine:
             raise EmptyIndex(
                 "Nothing is indexed yet: run `ragtui add PATH` and `ragtui index` first."
             )
-        return self.pipeline().ask(question, k=k, use_cache=use_cache, on_token=on_token,
-                                   cancel=cancel, history=history)
+        return self.pipeline().ask(
+            question, k=k, use_cache=use_cache, on_token=on_token, cancel=cancel, history=history
+        )
 
     def close(self) -> None:
         """Store pending traces, release files and connections."""

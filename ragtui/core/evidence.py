@@ -34,12 +34,14 @@ _ABBREVIATION = re.compile(  # a period that ends no sentence: "CYNIC, n. A blac
     r"|pp?|ch|sec|fig|no|vol|ed|Mr|Mrs|Ms|Dr|St|Mt|No|Vol|Fig|[A-Z])\.[\"')\]]*$"
 )
 _WORD = re.compile(r"\w+")
-_QUESTION_WORDS = frozenset("""
+_QUESTION_WORDS = frozenset(
+    """
 a an and are as at be by can could did do does for from has have how i if in into is it its
 me my of on or our should so than that the their them then there these they this to was we
 were what when where which who whom whose why will with would you your about according any
 many much some tell say said get got use used using make made way ways one kind
-""".split())  # noqa: SIM905 - a word list reads better as text
+""".split()  # noqa: SIM905 - a word list reads better as text
+)
 
 
 def _stem(word: str) -> str:
@@ -51,8 +53,11 @@ def _stem(word: str) -> str:
 
 def content_words(text: str) -> set[str]:
     """The stems of ``text``'s words that carry its topic (no question or function words)."""
-    return {_stem(w) for w in _WORD.findall(text.lower())
-            if w not in _QUESTION_WORDS and (len(w) > 1 or w.isdigit())}
+    return {
+        _stem(w)
+        for w in _WORD.findall(text.lower())
+        if w not in _QUESTION_WORDS and (len(w) > 1 or w.isdigit())
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,9 +105,13 @@ def _blocks(text: str) -> list[tuple[int, int]]:
             if start is None:
                 start = offset + (len(line) - len(line.lstrip()))
             nxt = lines[number + 1] if number + 1 < len(lines) else ""
-            joins_next = (not shaped and len(stripped) >= _WRAP_MIN
-                          and not stripped.endswith((".", "!", "?", ":"))
-                          and bool(nxt.strip()) and not _line_shaped(nxt))
+            joins_next = (
+                not shaped
+                and len(stripped) >= _WRAP_MIN
+                and not stripped.endswith((".", "!", "?", ":"))
+                and bool(nxt.strip())
+                and not _line_shaped(nxt)
+            )
             prev_end = end
         offset = end + 1
     if start is not None:
@@ -125,15 +134,16 @@ def sentences(text: str) -> list[tuple[int, int]]:
         spans.append((begin + cut, end))
     joined: list[tuple[int, int]] = []
     for begin, end in spans:
-        if joined and text[joined[-1][0]:joined[-1][1]].rstrip().endswith(":"):
+        if joined and text[joined[-1][0] : joined[-1][1]].rstrip().endswith(":"):
             joined[-1] = (joined[-1][0], end)
         else:
             joined.append((begin, end))
     return [(b, e) for b, e in joined if len(text[b:e].strip()) >= MIN_SENTENCE_CHARS]
 
 
-def score_sentences(question_vec: Any, hits: Sequence[Hit],
-                    embed: Callable[[Sequence[str]], Any]) -> list[Sentence]:
+def score_sentences(
+    question_vec: Any, hits: Sequence[Hit], embed: Callable[[Sequence[str]], Any]
+) -> list[Sentence]:
     """Every sentence of every hit, scored by cosine with the question (best first)."""
     found: list[tuple[int, int, int, str]] = []
     for owner, hit in enumerate(hits):
@@ -144,8 +154,10 @@ def score_sentences(question_vec: Any, hits: Sequence[Hit],
     import numpy as np
 
     scores = np.asarray(embed([f[3] for f in found])) @ np.asarray(question_vec).ravel()
-    scored = [Sentence(o, b, e, t, float(s))
-              for (o, b, e, t), s in zip(found, scores.tolist(), strict=True)]
+    scored = [
+        Sentence(o, b, e, t, float(s))
+        for (o, b, e, t), s in zip(found, scores.tolist(), strict=True)
+    ]
     return sorted(scored, key=lambda s: -s.score)
 
 
@@ -166,12 +178,15 @@ def _located(hit: Hit, sentence: Sentence, text: str) -> Evidence:
     where = hit.location
     if where.line_start is not None:
         first = where.line_start + hit.text.count("\n", 0, sentence.start)
-        last = where.line_start + hit.text.count("\n", 0, max(sentence.start,
-                                                               sentence.end - 1))
+        last = where.line_start + hit.text.count("\n", 0, max(sentence.start, sentence.end - 1))
         where = where.model_copy(update={"line_start": first, "line_end": last})
-    return Evidence(text=text, chunk_id=hit.chunk_id, path=hit.path,
-                    location=Location.model_validate(where.model_dump()),
-                    score=round(sentence.score, 4))
+    return Evidence(
+        text=text,
+        chunk_id=hit.chunk_id,
+        path=hit.path,
+        location=Location.model_validate(where.model_dump()),
+        score=round(sentence.score, 4),
+    )
 
 
 def _trim(text: str, question: str, words: int) -> str:
@@ -223,8 +238,11 @@ def _same_text(a: str, b: str) -> bool:
     return a.casefold() in b.casefold() or b.casefold() in a.casefold()
 
 
-def select(question: str, hits: Sequence[Hit], scored: Sequence[Sentence],
-           ) -> tuple[Evidence, ...]:
+def select(
+    question: str,
+    hits: Sequence[Hit],
+    scored: Sequence[Sentence],
+) -> tuple[Evidence, ...]:
     """The passage excerpt that best answers the question, and the best sentence of another
     passage (≤ 60 words in all).
 
@@ -240,8 +258,9 @@ def select(question: str, hits: Sequence[Hit], scored: Sequence[Sentence],
     for sentence in ranked:
         if len(chosen) == MAX_EVIDENCE_ITEMS:
             break
-        if chosen and (sentence.owner == chosen[0].owner
-                       or _same_text(sentence.text, chosen[0].text)):
+        if chosen and (
+            sentence.owner == chosen[0].owner or _same_text(sentence.text, chosen[0].text)
+        ):
             continue
         after = following.get((sentence.owner, sentence.start))
         if sentence.text.endswith("?") and after is None:

@@ -45,18 +45,57 @@ same former latter
 _ANAPHORS = frozenset(_ANAPHOR_WORDS.split())
 
 #: Openings of an elliptical question ("and the rear ones?", "what about …").
-_ELLIPTICAL = ("and ", "but ", "or ", "also ", "so ", "then ", "what about", "how about",
-               "what of ", "same for", "same with", "and what", "and how", "what else",
-               "anything else", "why not", "how come")
+_ELLIPTICAL = (
+    "and ",
+    "but ",
+    "or ",
+    "also ",
+    "so ",
+    "then ",
+    "what about",
+    "how about",
+    "what of ",
+    "same for",
+    "same with",
+    "and what",
+    "and how",
+    "what else",
+    "anything else",
+    "why not",
+    "how come",
+)
 
 _EXISTENTIAL = frozenset({"is", "are", "was", "were", "will", "be"})
 #: Words that open a clause: a pronoun after one may refer to a noun before it.
-_CLAUSE = frozenset({"when", "if", "because", "since", "while", "before", "after", "until",
-                     "unless", "and", "but", "or", "that", "which", "who", "so", "although",
-                     "though", "once", "where", "given"})
+_CLAUSE = frozenset(
+    {
+        "when",
+        "if",
+        "because",
+        "since",
+        "while",
+        "before",
+        "after",
+        "until",
+        "unless",
+        "and",
+        "but",
+        "or",
+        "that",
+        "which",
+        "who",
+        "so",
+        "although",
+        "though",
+        "once",
+        "where",
+        "given",
+    }
+)
 #: "it" before these is usually the empty subject ("does it take", "is it worth").
-_EMPTY_IT = frozenset({"take", "takes", "took", "possible", "worth", "safe", "true",
-                       "better", "matter", "matters"})
+_EMPTY_IT = frozenset(
+    {"take", "takes", "took", "possible", "worth", "safe", "true", "better", "matter", "matters"}
+)
 MAX_TERMS = 10  # most words a rewrite carries over
 _LIGHT_ANSWER_TERMS = 3  # from the previous answer: only names and numbers, this many
 
@@ -92,8 +131,11 @@ def words(text: str) -> list[str]:
 
 def content_words(text: str) -> list[str]:
     """The topic-bearing words of ``text``, in order."""
-    return [w for w in words(text)
-            if w.lower().split("'")[0] not in STOP and (len(w) > 1 or w.isdigit())]
+    return [
+        w
+        for w in words(text)
+        if w.lower().split("'")[0] not in STOP and (len(w) > 1 or w.isdigit())
+    ]
 
 
 def dependence(question: str) -> str | None:
@@ -124,9 +166,8 @@ def _bound(tokens: list[str], i: int) -> bool:
         return True
     if token == "that" and before and before[-1] not in STOP:
         return True
-    first = next((j for j, t in enumerate(before) if t not in STOP and t not in _CLAUSE),
-                 None)
-    return first is not None and any(t in _CLAUSE for t in before[first + 1:])
+    first = next((j for j, t in enumerate(before) if t not in STOP and t not in _CLAUSE), None)
+    return first is not None and any(t in _CLAUSE for t in before[first + 1 :])
 
 
 def _key_terms(exchange: Exchange) -> list[str]:
@@ -153,14 +194,16 @@ def carry_over(question: str, history: Sequence[Exchange]) -> list[str]:
     return carried[:MAX_TERMS]
 
 
-def rewrite(question: str, history: Sequence[Exchange], mode: FollowupMode = "carry",
-            ) -> Rewrite:
+def rewrite(
+    question: str,
+    history: Sequence[Exchange],
+    mode: FollowupMode = "carry",
+) -> Rewrite:
     """The retrieval query for ``question`` asked after ``history`` (oldest first)."""
     started = time.perf_counter()
 
     def made(query: str, method: str, reason: str) -> Rewrite:
-        return Rewrite(question, query, method, reason,
-                       (time.perf_counter() - started) * 1000)
+        return Rewrite(question, query, method, reason, (time.perf_counter() - started) * 1000)
 
     if not history:
         return made(question, "none", "first question")
@@ -175,16 +218,22 @@ def rewrite(question: str, history: Sequence[Exchange], mode: FollowupMode = "ca
     return made(f"{question.strip()} {' '.join(terms)}", "carry", reason)
 
 
-def traced_rewrite(tracing: Tracing, question: str, history: Sequence[Exchange],
-                   mode: FollowupMode) -> Rewrite:
+def traced_rewrite(
+    tracing: Tracing, question: str, history: Sequence[Exchange], mode: FollowupMode
+) -> Rewrite:
     """:func:`rewrite` inside a ``query.rewrite`` span (none when there is no history)."""
     if not history:
         return rewrite(question, history, mode)
     with tracing.span("query.rewrite") as span:
         result = rewrite(question, history, mode)
-        span.set_attributes({
-            "input.value": question, "output.value": result.query,
-            "ragtui.rewrite.method": result.method, "ragtui.rewrite.reason": result.reason,
-            "ragtui.rewrite.turns": len(history), "ragtui.rewrite.ms": result.ms,
-        })
+        span.set_attributes(
+            {
+                "input.value": question,
+                "output.value": result.query,
+                "ragtui.rewrite.method": result.method,
+                "ragtui.rewrite.reason": result.reason,
+                "ragtui.rewrite.turns": len(history),
+                "ragtui.rewrite.ms": result.ms,
+            }
+        )
         return result

@@ -59,8 +59,15 @@ class Backend(Protocol):
         """Tokens ``text`` takes in this model."""
 
     def generate(
-        self, prefix: str, rest: str, *, max_tokens: int, temperature: float,
-        stop: Sequence[str], on_token: TokenFn | None, deadline: float,
+        self,
+        prefix: str,
+        rest: str,
+        *,
+        max_tokens: int,
+        temperature: float,
+        stop: Sequence[str],
+        on_token: TokenFn | None,
+        deadline: float,
     ) -> Generation:
         """Complete ``prefix + rest`` (chat models: system ``prefix``, user ``rest``)."""
 
@@ -80,8 +87,9 @@ def _threads(settings: LLMSettings) -> int:
 class LlamaCppBackend:
     """A GGUF run in process by llama-cpp-python."""
 
-    def __init__(self, path: Path, settings: LLMSettings, prompt_format: str,
-                 state_cache: Any | None = None) -> None:
+    def __init__(
+        self, path: Path, settings: LLMSettings, prompt_format: str, state_cache: Any | None = None
+    ) -> None:
         if not path.is_file():
             raise ModelMissing(
                 f"No GGUF file at {path}: set llm.model_path to a model file, or install the "
@@ -106,9 +114,13 @@ class LlamaCppBackend:
                 started = time.perf_counter()
                 model = self._load()
                 _MODELS[key] = model
-                current_span().add_event("llm.load", {
-                    "llm.model_name": self.model_id,
-                    "ragtui.llm.load_ms": (time.perf_counter() - started) * 1000})
+                current_span().add_event(
+                    "llm.load",
+                    {
+                        "llm.model_name": self.model_id,
+                        "ragtui.llm.load_ms": (time.perf_counter() - started) * 1000,
+                    },
+                )
         return model
 
     def _load(self) -> Any:
@@ -122,8 +134,11 @@ class LlamaCppBackend:
         try:
             with _quiet_stderr():  # llama.cpp prints notes on fd 2 even when not verbose
                 model = Llama(
-                    model_path=str(self.path), n_ctx=self.n_ctx,
-                    n_threads=_threads(self.settings), n_batch=256, verbose=False,
+                    model_path=str(self.path),
+                    n_ctx=self.n_ctx,
+                    n_threads=_threads(self.settings),
+                    n_batch=256,
+                    verbose=False,
                 )
             # notes logged later at level "none" would still reach the terminal
             logging.getLogger("llama-cpp-python").setLevel(logging.CRITICAL + 1)
@@ -159,16 +174,24 @@ class LlamaCppBackend:
         return False
 
     def generate(
-        self, prefix: str, rest: str, *, max_tokens: int, temperature: float,
-        stop: Sequence[str], on_token: TokenFn | None, deadline: float,
+        self,
+        prefix: str,
+        rest: str,
+        *,
+        max_tokens: int,
+        temperature: float,
+        stop: Sequence[str],
+        on_token: TokenFn | None,
+        deadline: float,
     ) -> Generation:
         """Stream a completion of ``prefix + rest``, reusing the prefix state."""
         with self._lock:
             llm = self.llm()
             started = time.perf_counter()
             if self.prompt_format == "chat":
-                return self._chat(llm, prefix, rest, max_tokens, temperature, on_token,
-                                  deadline, started)
+                return self._chat(
+                    llm, prefix, rest, max_tokens, temperature, on_token, deadline, started
+                )
             prefix_tokens = llm.tokenize(prefix.encode(), add_bos=True, special=True)
             rest_tokens = llm.tokenize(rest.encode(), add_bos=False, special=True)
             tokens = prefix_tokens + rest_tokens
@@ -179,24 +202,49 @@ class LlamaCppBackend:
                 )
             reused = self._ensure_prefix(llm, prefix_tokens)
             stream = llm.create_completion(
-                tokens, max_tokens=max_tokens, temperature=temperature, stop=list(stop),
+                tokens,
+                max_tokens=max_tokens,
+                temperature=temperature,
+                stop=list(stop),
                 stream=True,
             )
             return _consume(
-                (c["choices"][0].get("text") or "" for c in stream), started, on_token,
-                deadline, len(tokens), len(prefix_tokens), reused,
+                (c["choices"][0].get("text") or "" for c in stream),
+                started,
+                on_token,
+                deadline,
+                len(tokens),
+                len(prefix_tokens),
+                reused,
             )
 
-    def _chat(self, llm: Any, system: str, user: str, max_tokens: int, temperature: float,
-              on_token: TokenFn | None, deadline: float, started: float) -> Generation:
+    def _chat(
+        self,
+        llm: Any,
+        system: str,
+        user: str,
+        max_tokens: int,
+        temperature: float,
+        on_token: TokenFn | None,
+        deadline: float,
+        started: float,
+    ) -> Generation:
         messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
         prompt_tokens = self.count_tokens(system) + self.count_tokens(user)
         stream = llm.create_chat_completion(
-            messages=messages, max_tokens=max_tokens, temperature=temperature, stream=True,
+            messages=messages,
+            max_tokens=max_tokens,
+            temperature=temperature,
+            stream=True,
         )
         return _consume(
-            (c["choices"][0]["delta"].get("content") or "" for c in stream), started, on_token,
-            deadline, prompt_tokens, 0, False,
+            (c["choices"][0]["delta"].get("content") or "" for c in stream),
+            started,
+            on_token,
+            deadline,
+            prompt_tokens,
+            0,
+            False,
         )
 
 
@@ -241,8 +289,13 @@ def _load_kv_state(llm: Any, saved: dict[str, Any]) -> None:
 
 
 def _consume(
-    pieces: Iterator[str], started: float, on_token: TokenFn | None, deadline: float,
-    prompt_tokens: int, prefix_tokens: int, reused: bool,
+    pieces: Iterator[str],
+    started: float,
+    on_token: TokenFn | None,
+    deadline: float,
+    prompt_tokens: int,
+    prefix_tokens: int,
+    reused: bool,
 ) -> Generation:
     """Stream ``pieces`` to ``on_token`` until they end or start repeating themselves."""
     guard = RepetitionGuard()
@@ -268,18 +321,23 @@ def _consume(
     except (GenerationError, Cancelled):
         raise
     except Exception as exc:
-        raise GenerationError(f"The model failed mid-answer ({type(exc).__name__}: {exc}).") \
-            from None
+        raise GenerationError(
+            f"The model failed mid-answer ({type(exc).__name__}: {exc})."
+        ) from None
     finally:
         close = getattr(pieces, "close", None)
         if close is not None:
             close()  # a stopped stream ends generation now, not when collected
     done = time.perf_counter()
     return Generation(
-        text=guard.text, prompt_tokens=prompt_tokens,
+        text=guard.text,
+        prompt_tokens=prompt_tokens,
         completion_tokens=generated,  # one streamed piece per generated token
-        ttft_ms=((first or done) - started) * 1000, generate_ms=(done - started) * 1000,
-        prefix_tokens=prefix_tokens, prefix_reused=reused, stopped_repeating=guard.stopped,
+        ttft_ms=((first or done) - started) * 1000,
+        generate_ms=(done - started) * 1000,
+        prefix_tokens=prefix_tokens,
+        prefix_reused=reused,
+        stopped_repeating=guard.stopped,
     )
 
 
@@ -299,14 +357,22 @@ class OpenAIBackend:
 
         return int(estimate_tokens(text) * 1.25) + 1
 
-    def _stream(self, endpoint: str, body: dict[str, Any], deadline: float) -> Iterator[
-        dict[str, Any]
-    ]:
+    def _stream(
+        self, endpoint: str, body: dict[str, Any], deadline: float
+    ) -> Iterator[dict[str, Any]]:
         request = urllib.request.Request(
-            f"{self.base_url}/{endpoint}", data=json.dumps(body).encode(), method="POST",
-            headers={"Content-Type": "application/json", "Accept": "text/event-stream",
-                     **({"Authorization": f"Bearer {self.settings.api_key}"}
-                        if self.settings.api_key else {})},
+            f"{self.base_url}/{endpoint}",
+            data=json.dumps(body).encode(),
+            method="POST",
+            headers={
+                "Content-Type": "application/json",
+                "Accept": "text/event-stream",
+                **(
+                    {"Authorization": f"Bearer {self.settings.api_key}"}
+                    if self.settings.api_key
+                    else {}
+                ),
+            },
         )
         timeout = max(1.0, deadline - time.perf_counter())
         try:
@@ -327,25 +393,44 @@ class OpenAIBackend:
                 yield json.loads(data)
 
     def generate(
-        self, prefix: str, rest: str, *, max_tokens: int, temperature: float,
-        stop: Sequence[str], on_token: TokenFn | None, deadline: float,
+        self,
+        prefix: str,
+        rest: str,
+        *,
+        max_tokens: int,
+        temperature: float,
+        stop: Sequence[str],
+        on_token: TokenFn | None,
+        deadline: float,
     ) -> Generation:
         """Stream from /completions (or /chat/completions for chat models)."""
         started = time.perf_counter()
-        common = {"model": self.model_id, "max_tokens": max_tokens,
-                  "temperature": temperature, "stream": True}
+        common = {
+            "model": self.model_id,
+            "max_tokens": max_tokens,
+            "temperature": temperature,
+            "stream": True,
+        }
         if self.prompt_format == "chat":
-            body = common | {"messages": [{"role": "system", "content": prefix},
-                                          {"role": "user", "content": rest}]}
+            body = common | {
+                "messages": [
+                    {"role": "system", "content": prefix},
+                    {"role": "user", "content": rest},
+                ]
+            }
             events = self._stream("chat/completions", body, deadline)
-            pieces = (e["choices"][0].get("delta", {}).get("content") or "" for e in events
-                      if e.get("choices"))
+            pieces = (
+                e["choices"][0].get("delta", {}).get("content") or ""
+                for e in events
+                if e.get("choices")
+            )
         else:
             body = common | {"prompt": prefix + rest, "stop": list(stop)}
             events = self._stream("completions", body, deadline)
             pieces = (e["choices"][0].get("text") or "" for e in events if e.get("choices"))
-        return _consume(pieces, started, on_token, deadline,
-                        self.count_tokens(prefix + rest), 0, False)
+        return _consume(
+            pieces, started, on_token, deadline, self.count_tokens(prefix + rest), 0, False
+        )
 
 
 def open_backend(cfg: LLMSettings, states_dir: Path, cache_mb: int) -> Backend:

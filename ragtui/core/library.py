@@ -42,12 +42,8 @@ class Library:
     def remove_folder(self, folder: Path) -> IndexReport:
         """Unregister a folder and drop its files from the index."""
         resolved = str(folder.expanduser().resolve())
-        if not self.catalog.remove_folder(resolved) and not self.catalog.remove_folder(
-            str(folder)
-        ):
-            raise PathProblem(
-                f"{folder} is not a registered folder: `ragtui folders` lists them."
-            )
+        if not self.catalog.remove_folder(resolved) and not self.catalog.remove_folder(str(folder)):
+            raise PathProblem(f"{folder} is not a registered folder: `ragtui folders` lists them.")
         from ragtui.core.index.indexer import IndexReport
 
         report = IndexReport()
@@ -68,9 +64,16 @@ class Library:
     def files(self) -> list[FileInfo]:
         """Every catalogued file with its status, chunk counts, last index time and error."""
         return [
-            FileInfo(path=row.path, status=row.status, size=row.size, chunks=chunks,
-                     embedded=embedded, indexed_at=row.indexed_at, loader=row.loader,
-                     error=row.error)
+            FileInfo(
+                path=row.path,
+                status=row.status,
+                size=row.size,
+                chunks=chunks,
+                embedded=embedded,
+                indexed_at=row.indexed_at,
+                loader=row.loader,
+                error=row.error,
+            )
             for row, chunks, embedded in self.catalog.file_table()
         ]
 
@@ -90,8 +93,9 @@ class Library:
         def sync(indexer: Indexer, report: IndexReport) -> None:
             indexer.sync(roots, report, cancel, progress)
 
-        return self.store.write(sync, embed=embed, cancel=cancel, progress=progress,
-                                check_vectors=True, rebuild=rebuild)
+        return self.store.write(
+            sync, embed=embed, cancel=cancel, progress=progress, check_vectors=True, rebuild=rebuild
+        )
 
     def index_documents(
         self,
@@ -103,7 +107,8 @@ class Library:
         """Index already-parsed documents given as (path or id, content hash, document)."""
         return self.store.write(
             lambda indexer, report: indexer.upsert_documents(documents, report, cancel, progress),
-            cancel=cancel, progress=progress,
+            cancel=cancel,
+            progress=progress,
         )
 
     def apply_changes(
@@ -120,11 +125,14 @@ class Library:
         """
         given = set(changed)
         outermost = [p for p in given if not any(parent in given for parent in p.parents)]
-        roots = [(p, self.folder_of(p))
-                 for p in sorted(outermost, key=lambda p: (not p.exists(), str(p)))]
+        roots = [
+            (p, self.folder_of(p))
+            for p in sorted(outermost, key=lambda p: (not p.exists(), str(p)))
+        ]
         return self.store.write(
             lambda indexer, report: indexer.sync(roots, report, cancel, progress),
-            cancel=cancel, progress=progress,
+            cancel=cancel,
+            progress=progress,
         )
 
     def _roots(self, targets: Sequence[Path] | None) -> list[tuple[Path, Path | None]]:

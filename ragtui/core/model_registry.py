@@ -86,10 +86,18 @@ def load(models_dir: Path | None = None) -> list[ModelRecord]:
 def _record(raw: dict[str, Any]) -> ModelRecord:
     files = tuple(FileRecord(f["name"], int(f["size"]), f["sha256"]) for f in raw["files"])
     return ModelRecord(
-        name=raw["name"], kind=raw["kind"], path=raw["path"], files=files,
-        source=raw["source"], origin=raw["origin"], sha256_from=raw["sha256_from"],
-        imported_at=raw["imported_at"], dim=raw.get("dim"), pooling=raw.get("pooling"),
-        prompt_format=raw.get("prompt_format"), extra=raw.get("extra", {}),
+        name=raw["name"],
+        kind=raw["kind"],
+        path=raw["path"],
+        files=files,
+        source=raw["source"],
+        origin=raw["origin"],
+        sha256_from=raw["sha256_from"],
+        imported_at=raw["imported_at"],
+        dim=raw.get("dim"),
+        pooling=raw.get("pooling"),
+        prompt_format=raw.get("prompt_format"),
+        extra=raw.get("extra", {}),
     )
 
 

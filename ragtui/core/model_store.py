@@ -38,8 +38,14 @@ class ModelFile:
 
 def _file(raw: dict[str, Any]) -> ModelFile:
     size = raw.get("size")
-    return ModelFile(raw["name"], raw.get("package"), raw.get("path"),
-                     None if size is None else int(size), raw.get("sha256"), raw.get("url"))
+    return ModelFile(
+        raw["name"],
+        raw.get("package"),
+        raw.get("path"),
+        None if size is None else int(size),
+        raw.get("sha256"),
+        raw.get("url"),
+    )
 
 
 @dataclass(frozen=True)
@@ -70,8 +76,12 @@ def embedding_entry(name: str) -> EmbeddingEntry | None:
         if raw["name"] == name:
             files = tuple(_file(f) for f in raw["files"])
             return EmbeddingEntry(
-                raw["name"], int(raw["dim"]), raw["pooling"], int(raw["max_tokens"]),
-                tuple(raw.get("packages", [])), files,
+                raw["name"],
+                int(raw["dim"]),
+                raw["pooling"],
+                int(raw["max_tokens"]),
+                tuple(raw.get("packages", [])),
+                files,
             )
     return None
 
@@ -109,10 +119,14 @@ def assemble_embedding(entry: EmbeddingEntry, max_tokens: int) -> Path:
     target = paths.models_dir() / "embedding" / entry.name
     marker = target / ".ragtui-verified.json"
     expected = {f.name: f.sha256 for f in entry.files} | {"max_tokens": str(max_tokens)}
-    if marker.is_file() and json.loads(marker.read_text()) == expected and all(
-        (target / f.name).is_file() and (target / f.name).stat().st_size == f.size
-        for f in entry.files
-        if f.name != "tokenizer_config.json"
+    if (
+        marker.is_file()
+        and json.loads(marker.read_text()) == expected
+        and all(
+            (target / f.name).is_file() and (target / f.name).stat().st_size == f.size
+            for f in entry.files
+            if f.name != "tokenizer_config.json"
+        )
     ):
         return target
     staging = target.with_name(target.name + ".partial")
@@ -125,8 +139,7 @@ def assemble_embedding(entry: EmbeddingEntry, max_tokens: int) -> Path:
                 raise ModelMissing(f"{source} is missing: reinstall the {spec.package} package.")
             if sha256_of(source) != spec.sha256:
                 raise ModelInvalid(
-                    f"{source} does not match the sha256 in models.toml: reinstall "
-                    f"{spec.package}."
+                    f"{source} does not match the sha256 in models.toml: reinstall {spec.package}."
                 )
             shutil.copyfile(source, staging / spec.name)
         _cap_tokenizer(staging / "tokenizer_config.json", max_tokens)
@@ -177,8 +190,11 @@ def llm_entry(name: str) -> LLMEntry | None:
         if raw["name"] == name:
             size = raw.get("size")
             return LLMEntry(
-                raw["name"], raw["file"], None if size is None else int(size),
-                raw.get("sha256"), raw.get("prompt_format", "completion"),
+                raw["name"],
+                raw["file"],
+                None if size is None else int(size),
+                raw.get("sha256"),
+                raw.get("prompt_format", "completion"),
                 tuple(raw.get("packages", [])),
                 tuple((p["package"], p["path"]) for p in raw.get("parts", [])),
                 raw.get("url"),

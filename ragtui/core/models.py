@@ -26,8 +26,11 @@ class Location(_Frozen):
             parts.append(" > ".join(self.heading))
         if self.line_start is not None:
             end = self.line_end if self.line_end is not None else self.line_start
-            parts.append(f"lines {self.line_start}-{end}" if end != self.line_start
-                         else f"line {self.line_start}")
+            parts.append(
+                f"lines {self.line_start}-{end}"
+                if end != self.line_start
+                else f"line {self.line_start}"
+            )
         return " · ".join(parts)
 
 

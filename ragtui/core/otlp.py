@@ -47,8 +47,14 @@ def span(record: SpanRecord) -> dict[str, Any]:
         "startTimeUnixNano": str(record.start_ns),
         "endTimeUnixNano": str(record.end_ns),
         "attributes": attributes(record.attributes),
-        "events": [{"timeUnixNano": str(e["time_ns"]), "name": e["name"],
-                    "attributes": attributes(e.get("attributes", {}))} for e in record.events],
+        "events": [
+            {
+                "timeUnixNano": str(e["time_ns"]),
+                "name": e["name"],
+                "attributes": attributes(e.get("attributes", {})),
+            }
+            for e in record.events
+        ],
         "status": {"code": _STATUS.get(record.status, 0)},
     }
     if record.parent_id:
@@ -58,20 +64,30 @@ def span(record: SpanRecord) -> dict[str, Any]:
 
 def document(traces: Sequence[TraceRecord]) -> dict[str, Any]:
     """An OTLP ``ExportTraceServiceRequest`` holding every span of ``traces``."""
-    return {"resourceSpans": [{
-        "resource": {"attributes": attributes({"service.name": "ragtui",
-                                               "service.version": __version__})},
-        "scopeSpans": [{
-            "scope": {"name": "ragtui", "version": __version__},
-            "spans": [span(s) for trace in traces for s in trace.spans],
-        }],
-    }]}
+    return {
+        "resourceSpans": [
+            {
+                "resource": {
+                    "attributes": attributes(
+                        {"service.name": "ragtui", "service.version": __version__}
+                    )
+                },
+                "scopeSpans": [
+                    {
+                        "scope": {"name": "ragtui", "version": __version__},
+                        "spans": [span(s) for trace in traces for s in trace.spans],
+                    }
+                ],
+            }
+        ]
+    }
 
 
 def post(endpoint: str, traces: Sequence[TraceRecord], timeout: float = 5.0) -> None:
     """Send traces to an OTLP/HTTP endpoint the user configured (JSON encoding)."""
     body = json.dumps(document(traces)).encode()
-    request = urllib.request.Request(endpoint, data=body, method="POST",
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        endpoint, data=body, method="POST", headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=timeout) as response:
         response.read()

@@ -28,13 +28,17 @@ def open_private(directory: Path, what: str = "The data dir") -> None:
     private_umask()
     existing = next((p for p in (directory, *directory.parents) if p.exists()), None)
     if existing is not None and not existing.is_dir():
-        raise PathProblem(f"{existing} is a file, not a folder, so {what.lower()} {directory} "
-                          "cannot be made: point RAGTUI_HOME (or --home) at a folder.")
+        raise PathProblem(
+            f"{existing} is a file, not a folder, so {what.lower()} {directory} "
+            "cannot be made: point RAGTUI_HOME (or --home) at a folder."
+        )
     try:
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
-        raise PathProblem(f"{what} {directory} cannot be created ({exc.strerror or exc}): "
-                          "point RAGTUI_HOME (or --home) at a folder you can write.") from exc
+        raise PathProblem(
+            f"{what} {directory} cannot be created ({exc.strerror or exc}): "
+            "point RAGTUI_HOME (or --home) at a folder you can write."
+        ) from exc
     if directory.stat().st_mode & _SHARED_BITS:
         make_private(directory)
 

@@ -85,8 +85,10 @@ class RepetitionGuard:
     def _step(self, at: int) -> bool:
         """Take the character at ``at``; True when it completed a repeat."""
         char = self._raw[at]
-        if at >= 2 and self._raw[at - 2 : at + 1] == _FENCE and (
-            at < 3 or self._raw[at - 3] != "`"
+        if (
+            at >= 2
+            and self._raw[at - 2 : at + 1] == _FENCE
+            and (at < 3 or self._raw[at - 3] != "`")
         ):
             self._in_code = not self._in_code
             self._word_start, self._run = None, 0

@@ -266,9 +266,14 @@ class EvalRun(_Report):
 
     def listed(self) -> dict[str, Any]:
         """The run's entry in ``ragtui eval list --json``."""
-        return {"run_id": self.run_id, "name": self.name, "dataset": self.dataset,
-                "status": self.status, "total": self.total,
-                "metrics": {k: v.as_json() for k, v in self.metrics.items()}}
+        return {
+            "run_id": self.run_id,
+            "name": self.name,
+            "dataset": self.dataset,
+            "status": self.status,
+            "total": self.total,
+            "metrics": {k: v.as_json() for k, v in self.metrics.items()},
+        }
 
 
 class GeneratedCases(_Report):

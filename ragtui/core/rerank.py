@@ -36,12 +36,17 @@ class Reranker:
         key = f"ragtui-rerank/{self.directory.name}"
         with _LOCK:
             if key not in _REGISTERED:
-                TextCrossEncoder.add_custom_model(model=key, sources=ModelSource(hf=key),
-                                                  model_file="model.onnx")
+                TextCrossEncoder.add_custom_model(
+                    model=key, sources=ModelSource(hf=key), model_file="model.onnx"
+                )
                 _REGISTERED.add(key)
         try:
-            return TextCrossEncoder(key, specific_model_path=str(self.directory),
-                                    local_files_only=True, threads=self.threads)
+            return TextCrossEncoder(
+                key,
+                specific_model_path=str(self.directory),
+                local_files_only=True,
+                threads=self.threads,
+            )
         except Exception as exc:
             raise ModelInvalid(
                 f"The cross-encoder in {self.directory} failed to load ({exc}): import it "

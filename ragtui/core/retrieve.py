@@ -14,9 +14,9 @@ Ranking = Sequence[tuple[str, float]]
 _TIE = 1e-6  # MMR scores this close are equal (float32 dot products)
 
 
-def rrf(rankings: Mapping[str, Ranking], weights: Mapping[str, float], k: float) -> list[
-    tuple[str, float]
-]:
+def rrf(
+    rankings: Mapping[str, Ranking], weights: Mapping[str, float], k: float
+) -> list[tuple[str, float]]:
     """Weighted reciprocal-rank fusion: ``sum(w / (k + rank))`` over the rankings, rank from 1."""
     fused: dict[str, float] = {}
     for name, ranking in rankings.items():
@@ -28,9 +28,9 @@ def rrf(rankings: Mapping[str, Ranking], weights: Mapping[str, float], k: float)
     return sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
-def convex(rankings: Mapping[str, Ranking], weights: Mapping[str, float]) -> list[
-    tuple[str, float]
-]:
+def convex(
+    rankings: Mapping[str, Ranking], weights: Mapping[str, float]
+) -> list[tuple[str, float]]:
     """Convex combination of min-max normalised scores; an item a ranking lacks scores 0 there.
 
     Weights are normalised to sum to 1. Compared with RRF it keeps how far apart
@@ -52,7 +52,10 @@ def convex(rankings: Mapping[str, Ranking], weights: Mapping[str, float]) -> lis
 
 
 def mmr(
-    query: Vectors, candidates: Sequence[str], vectors: Mapping[str, Vectors], k: int,
+    query: Vectors,
+    candidates: Sequence[str],
+    vectors: Mapping[str, Vectors],
+    k: int,
     lam: float,
 ) -> list[str]:
     """Maximal marginal relevance over candidates that have vectors; others keep their order.
@@ -87,8 +90,9 @@ def path_matches(paths: Sequence[str], glob: str | None, file_types: Sequence[st
     """Whether any path matches the glob (on the full path or the name) and the file types."""
     types = {t.lower().lstrip(".") for t in file_types}
     for path in paths:
-        if glob and not (fnmatch.fnmatch(path, glob) or fnmatch.fnmatch(path.rsplit("/", 1)[-1],
-                                                                         glob)):
+        if glob and not (
+            fnmatch.fnmatch(path, glob) or fnmatch.fnmatch(path.rsplit("/", 1)[-1], glob)
+        ):
             continue
         if types:
             name = path.rsplit("/", 1)[-1].lower()
@@ -128,8 +132,9 @@ def _shingles(text: str) -> frozenset[tuple[str, ...]] | str:
     words = _WORD.findall(text.lower())
     if len(words) < _SHINGLE_WORDS:
         return " ".join(words)
-    return frozenset(tuple(words[i : i + _SHINGLE_WORDS])
-                     for i in range(len(words) - _SHINGLE_WORDS + 1))
+    return frozenset(
+        tuple(words[i : i + _SHINGLE_WORDS]) for i in range(len(words) - _SHINGLE_WORDS + 1)
+    )
 
 
 def _near(a: frozenset[tuple[str, ...]] | str, b: frozenset[tuple[str, ...]] | str) -> bool:

@@ -49,17 +49,28 @@ class Retriever:
         diversify = cfg.mmr if diversify is None else diversify
         filtered = bool(path_glob or file_types)
         pool = max(cfg.candidates, k) * (10 if filtered else 1)
-        with self.tracing.span("search", {
-            "openinference.span.kind": "RETRIEVER", "input.value": query,
-            "ragtui.retrieve.mode": mode, "ragtui.retrieve.k": k,
-        }) as span:
+        with self.tracing.span(
+            "search",
+            {
+                "openinference.span.kind": "RETRIEVER",
+                "input.value": query,
+                "ragtui.retrieve.mode": mode,
+                "ragtui.retrieve.k": k,
+            },
+        ) as span:
             result = self._search(query, k, mode, pool, path_glob, file_types, diversify)
             self.tracing.extra(span, "documents", _documents(result.hits))
             return result
 
     def _search(
-        self, query: str, k: int, mode: SearchMode, pool: int, path_glob: str | None,
-        file_types: Sequence[str], diversify: bool,
+        self,
+        query: str,
+        k: int,
+        mode: SearchMode,
+        pool: int,
+        path_glob: str | None,
+        file_types: Sequence[str],
+        diversify: bool,
     ) -> SearchResult:
         from ragtui.core.retrieve import convex, rrf
 
@@ -78,8 +89,9 @@ class Retriever:
             timings["bm25"] = _ms(t)
         if mode in ("hybrid", "dense") and embedded:
             t = time.perf_counter()
-            with self.tracing.span("embed.query", {"embedding.model_name":
-                                                   self.store.embedder.model_id}):
+            with self.tracing.span(
+                "embed.query", {"embedding.model_name": self.store.embedder.model_id}
+            ):
                 query_vec = self.store.embedder.embed_query(query)
             timings["embed"] = _ms(t)
             t = time.perf_counter()
@@ -105,15 +117,19 @@ class Retriever:
         timings["fusion"] = _ms(t)
         if cfg.reranker_dir is not None and fused:
             t = time.perf_counter()
-            with self.tracing.span("retrieve.rerank", {"ragtui.rerank.model":
-                                                       str(cfg.reranker_dir)}) as span:
+            with self.tracing.span(
+                "retrieve.rerank", {"ragtui.rerank.model": str(cfg.reranker_dir)}
+            ) as span:
                 fused = self._rerank(query, fused, cfg.rerank_candidates)
                 rankings["rerank"] = fused
                 self._stage(span, fused, keep)
             timings["rerank"] = _ms(t)
         hits = self._hits(query, fused, rankings, k, path_glob, file_types, diversify, query_vec)
         return SearchResult(
-            query=query, mode=mode, hits=tuple(hits), embedded_fraction=fraction,
+            query=query,
+            mode=mode,
+            hits=tuple(hits),
+            embedded_fraction=fraction,
             timings_ms=timings,
         )
 
@@ -134,8 +150,12 @@ class Retriever:
         span.set_attribute("ragtui.retrieve.candidates", len(ranking))
         self.tracing.extra(span, "ranking", ranking[:keep])
 
-    def _rerank(self, query: str, fused: list[tuple[str, float]], candidates: int,
-                ) -> list[tuple[str, float]]:
+    def _rerank(
+        self,
+        query: str,
+        fused: list[tuple[str, float]],
+        candidates: int,
+    ) -> list[tuple[str, float]]:
         """Re-score the top fused chunks with the cross-encoder; the rest keep their order
         below them."""
         with self._lock:
@@ -153,9 +173,15 @@ class Retriever:
         return ranked + [(cid, s) for cid, s in fused[candidates:]]
 
     def _hits(
-        self, query: str, fused: list[tuple[str, float]],
-        rankings: dict[str, list[tuple[str, float]]], k: int, path_glob: str | None,
-        file_types: Sequence[str], diversify: bool, query_vec: object,
+        self,
+        query: str,
+        fused: list[tuple[str, float]],
+        rankings: dict[str, list[tuple[str, float]]],
+        k: int,
+        path_glob: str | None,
+        file_types: Sequence[str],
+        diversify: bool,
+        query_vec: object,
     ) -> list[Hit]:
         from ragtui.core.retrieve import collapse_duplicates, mmr, path_matches, snippet
 
@@ -164,40 +190,59 @@ class Retriever:
         chunks = self.catalog.chunks([cid for cid, _ in fused[:fetch]])
         paths = self.catalog.paths_for_hashes(c.hash for c in chunks.values())
         order = [
-            (cid, score) for cid, score in fused
-            if cid in chunks and paths.get(chunks[cid].hash)
+            (cid, score)
+            for cid, score in fused
+            if cid in chunks
+            and paths.get(chunks[cid].hash)
             and path_matches(paths[chunks[cid].hash], path_glob, file_types)
-        ][:wanted * _DUPLICATE_ROOM]
-        groups = collapse_duplicates([cid for cid, _ in order],
-                                     {cid: chunks[cid].text for cid, _ in order})
-        copies = {cid: [p for dup in absorbed for p in paths[chunks[dup].hash]]
-                  for cid, absorbed in groups.items()}
+        ][: wanted * _DUPLICATE_ROOM]
+        groups = collapse_duplicates(
+            [cid for cid, _ in order], {cid: chunks[cid].text for cid, _ in order}
+        )
+        copies = {
+            cid: [p for dup in absorbed for p in paths[chunks[dup].hash]]
+            for cid, absorbed in groups.items()
+        }
         order = [(cid, score) for cid, score in order if cid in groups][:wanted]
         if diversify and query_vec is not None and len(order) > k and self.store.vectors_open:
             with self.tracing.span("retrieve.mmr") as span:
                 vecs = self.store.vectors.vectors_for([cid for cid, _ in order])
-                keep = mmr(query_vec, [cid for cid, _ in order], vecs,  # type: ignore[arg-type]
-                           k, self.settings.retrieval.mmr_lambda)
+                keep = mmr(
+                    query_vec,  # type: ignore[arg-type]
+                    [cid for cid, _ in order],
+                    vecs,
+                    k,
+                    self.settings.retrieval.mmr_lambda,
+                )
                 score_of = dict(order)
                 order = [(cid, score_of[cid]) for cid in keep]
                 self._stage(span, order, k)
-        per_stage = {name: {cid: (rank, s) for rank, (cid, s) in enumerate(r, 1)}
-                     for name, r in rankings.items()}
+        per_stage = {
+            name: {cid: (rank, s) for rank, (cid, s) in enumerate(r, 1)}
+            for name, r in rankings.items()
+        }
         hits = []
         for cid, score in order[:k]:
             chunk = chunks[cid]
             where = paths[chunk.hash]
-            also = [p for p in dict.fromkeys([*where[1:], *copies.get(cid, [])])
-                    if p != where[0]]
+            also = [p for p in dict.fromkeys([*where[1:], *copies.get(cid, [])]) if p != where[0]]
             hits.append(
                 Hit(
-                    chunk_id=cid, path=where[0], also_at=tuple(also),
-                    location=Location(page=chunk.page, heading=chunk.heading,
-                                      line_start=chunk.line_start, line_end=chunk.line_end),
+                    chunk_id=cid,
+                    path=where[0],
+                    also_at=tuple(also),
+                    location=Location(
+                        page=chunk.page,
+                        heading=chunk.heading,
+                        line_start=chunk.line_start,
+                        line_end=chunk.line_end,
+                    ),
                     score=score,
                     scores={n: v[cid][1] for n, v in per_stage.items() if cid in v},
                     ranks={n: v[cid][0] for n, v in per_stage.items() if cid in v},
-                    snippet=snippet(chunk.text, query), text=chunk.text, context=chunk.context,
+                    snippet=snippet(chunk.text, query),
+                    text=chunk.text,
+                    context=chunk.context,
                 )
             )
         return hits
@@ -206,9 +251,10 @@ class Retriever:
         """(path, text with its heading context) of each chunk still in the index."""
         chunks = self.catalog.chunks(chunk_ids)
         paths = self.catalog.paths_for_hashes(c.hash for c in chunks.values())
-        return {cid: (paths.get(c.hash, [""])[0],
-                      f"{c.context}\n{c.text}" if c.context else c.text)
-                for cid, c in chunks.items()}
+        return {
+            cid: (paths.get(c.hash, [""])[0], f"{c.context}\n{c.text}" if c.context else c.text)
+            for cid, c in chunks.items()
+        }
 
     def passages(self, chunk_ids: Sequence[str]) -> dict[str, Passage]:
         """Stored chunks by id with their text and first path (ids no longer stored are
@@ -221,9 +267,16 @@ class Retriever:
             if not where:
                 continue
             found[cid] = Passage(
-                chunk_id=cid, path=where[0], text=chunk.text, context=chunk.context,
-                location=Location(page=chunk.page, heading=chunk.heading,
-                                  line_start=chunk.line_start, line_end=chunk.line_end),
+                chunk_id=cid,
+                path=where[0],
+                text=chunk.text,
+                context=chunk.context,
+                location=Location(
+                    page=chunk.page,
+                    heading=chunk.heading,
+                    line_start=chunk.line_start,
+                    line_end=chunk.line_end,
+                ),
             )
         return found
 

@@ -51,24 +51,38 @@ def hex_id(number: int, width: int) -> str:
     return format(number, f"0{width}x")
 
 
-def record_of(span: ReadableSpan, mode: str, extras: dict[str, Any] | None = None,
-              ) -> SpanRecord:
+def record_of(
+    span: ReadableSpan,
+    mode: str,
+    extras: dict[str, Any] | None = None,
+) -> SpanRecord:
     """A finished OpenTelemetry span as a store record, content policy applied."""
     context = span.context
     parent = span.parent
-    raw = _expand({k: list(v) if isinstance(v, tuple) else v
-                   for k, v in (span.attributes or {}).items()}, extras or {})
+    raw = _expand(
+        {k: list(v) if isinstance(v, tuple) else v for k, v in (span.attributes or {}).items()},
+        extras or {},
+    )
     attrs = {k: protect(k, v, mode) for k, v in raw.items()}
-    events = [{"name": e.name, "time_ns": e.timestamp,
-               "attributes": {k: protect(k, v, mode) for k, v in (e.attributes or {}).items()}}
-              for e in span.events]
+    events = [
+        {
+            "name": e.name,
+            "time_ns": e.timestamp,
+            "attributes": {k: protect(k, v, mode) for k, v in (e.attributes or {}).items()},
+        }
+        for e in span.events
+    ]
     start = span.start_time or 0
     return SpanRecord(
         trace_id=hex_id(context.trace_id, 32) if context else "",
         span_id=hex_id(context.span_id, 16) if context else "",
         parent_id=hex_id(parent.span_id, 16) if parent else None,
-        name=span.name, start_ns=start, end_ns=span.end_time or start,
-        status="ERROR" if not span.status.is_ok else "OK", attributes=attrs, events=events,
+        name=span.name,
+        start_ns=start,
+        end_ns=span.end_time or start,
+        status="ERROR" if not span.status.is_ok else "OK",
+        attributes=attrs,
+        events=events,
     )
 
 
@@ -77,9 +91,19 @@ def summarize(root: SpanRecord, spans: list[SpanRecord]) -> dict[str, Any]:
     attrs = root.attributes
     generations = [s.attributes for s in spans if s.name == "llm.generate"]
     first = generations[0] if generations else {}
-    errors = [s.attributes.get("ragtui.error") or next(
-        (e["attributes"].get("exception.message") for e in s.events if e["name"] == "exception"),
-        None) for s in spans if s.status == "ERROR"]
+    errors = [
+        s.attributes.get("ragtui.error")
+        or next(
+            (
+                e["attributes"].get("exception.message")
+                for e in s.events
+                if e["name"] == "exception"
+            ),
+            None,
+        )
+        for s in spans
+        if s.status == "ERROR"
+    ]
     error = attrs.get("ragtui.error") or next((e for e in errors if e), None)
     return {
         "input": attrs.get("input.value"),
@@ -89,9 +113,11 @@ def summarize(root: SpanRecord, spans: list[SpanRecord]) -> dict[str, Any]:
         "error": error or ("failed" if root.status == "ERROR" else None),
         "model": attrs.get("llm.model_name") or first.get("llm.model_name"),
         "prompt_tokens": sum(g.get("llm.token_count.prompt", 0) for g in generations)
-        if generations else None,
+        if generations
+        else None,
         "completion_tokens": sum(g.get("llm.token_count.completion", 0) for g in generations)
-        if generations else None,
+        if generations
+        else None,
         "ttft_ms": first.get("ragtui.llm.ttft_ms"),
         "prefill_tps": first.get("ragtui.llm.prefill_tps"),
         "decode_tps": first.get("ragtui.llm.decode_tps"),
@@ -108,5 +134,12 @@ def trace_of(spans: list[SpanRecord]) -> TraceRecord:
     root = next(s for s in reversed(spans) if s.parent_id not in ids)
     spans.sort(key=lambda s: s.start_ns)
     status = "ERROR" if any(s.status == "ERROR" for s in spans) else root.status
-    return TraceRecord(root.trace_id, root.name, root.start_ns, root.duration_ms, status,
-                       summarize(root, spans), spans)
+    return TraceRecord(
+        root.trace_id,
+        root.name,
+        root.start_ns,
+        root.duration_ms,
+        status,
+        summarize(root, spans),
+        spans,
+    )

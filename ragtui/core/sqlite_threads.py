@@ -15,8 +15,9 @@ from pathlib import Path
 class ThreadConnections:
     """This thread's connection to ``path`` (opened on first use and set up by ``setup``)."""
 
-    def __init__(self, path: Path, setup: Callable[[sqlite3.Connection], None],
-                 timeout: float = 5.0) -> None:
+    def __init__(
+        self, path: Path, setup: Callable[[sqlite3.Connection], None], timeout: float = 5.0
+    ) -> None:
         self.path = path
         self._setup = setup
         self._timeout = timeout
@@ -29,8 +30,9 @@ class ThreadConnections:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None,
-                                 check_same_thread=False)
+            db = sqlite3.connect(
+                self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
+            )
             self._setup(db)
             self._local.db = db
             with self._guard:

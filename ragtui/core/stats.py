@@ -89,8 +89,11 @@ class _Rows:
 
 
 def compute(
-    store: TraceStore, settings: StatsSettings, window_start_ns: int,
-    index: dict[str, Any] | None = None, process: dict[str, Any] | None = None,
+    store: TraceStore,
+    settings: StatsSettings,
+    window_start_ns: int,
+    index: dict[str, Any] | None = None,
+    process: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Every figure ``ragtui stats`` shows, for traces started at or after the window."""
     table = _Rows(store.summaries(window_start_ns))
@@ -102,8 +105,10 @@ def compute(
     figures: dict[str, Any] = {
         "traces": table.count,
         "by_kind": _count(names),
-        "stages": {name: spread(values, 1e6) for name, values
-                   in sorted(store.stage_durations(window_start_ns).items())},
+        "stages": {
+            name: spread(values, 1e6)
+            for name, values in sorted(store.stage_durations(window_start_ns).items())
+        },
         "answers": _answers(table, asks, generated),
         "tokens_per_day": _per_day(table, generated, price),
         "cache": _cache(table, asks),
@@ -141,15 +146,21 @@ def _answers(table: _Rows, asks: Sequence[int], generated: Sequence[int]) -> dic
     }
 
 
-def _per_day(table: _Rows, generated: Sequence[int], price: PriceSettings | None,
-             ) -> list[dict[str, Any]]:
+def _per_day(
+    table: _Rows,
+    generated: Sequence[int],
+    price: PriceSettings | None,
+) -> list[dict[str, Any]]:
     days: dict[str, dict[str, Any]] = {}
-    for start, prompt, completion in zip(table.pick("start_ns", generated),
-                                         table.pick("prompt_tokens", generated),
-                                         table.pick("completion_tokens", generated),
-                                         strict=True):
-        day = days.setdefault(_day(start),
-                              {"prompt_tokens": 0, "completion_tokens": 0, "answers": 0})
+    for start, prompt, completion in zip(
+        table.pick("start_ns", generated),
+        table.pick("prompt_tokens", generated),
+        table.pick("completion_tokens", generated),
+        strict=True,
+    ):
+        day = days.setdefault(
+            _day(start), {"prompt_tokens": 0, "completion_tokens": 0, "answers": 0}
+        )
         day["prompt_tokens"] += prompt or 0
         day["completion_tokens"] += completion or 0
         day["answers"] += 1
@@ -161,8 +172,9 @@ def _per_day(table: _Rows, generated: Sequence[int], price: PriceSettings | None
 def _price(price: PriceSettings | None, prompt: int, completion: int) -> float | None:
     if price is None:
         return None
-    return round(prompt / 1000 * price.prompt_per_1k
-                 + completion / 1000 * price.completion_per_1k, 6)
+    return round(
+        prompt / 1000 * price.prompt_per_1k + completion / 1000 * price.completion_per_1k, 6
+    )
 
 
 def _cache(table: _Rows, asks: Sequence[int]) -> dict[str, Any]:
@@ -170,15 +182,20 @@ def _cache(table: _Rows, asks: Sequence[int]) -> dict[str, Any]:
     hits = sum(v or 0 for v in table.columns.get("embed_hits", ()))
     misses = sum(v or 0 for v in table.columns.get("embed_misses", ()))
     return {
-        "answers": {"exact_hit_rate": _rate(kinds.get("exact", 0), len(asks)),
-                    "semantic_hit_rate": _rate(kinds.get("semantic", 0), len(asks)),
-                    "lookups": len(asks)},
+        "answers": {
+            "exact_hit_rate": _rate(kinds.get("exact", 0), len(asks)),
+            "semantic_hit_rate": _rate(kinds.get("semantic", 0), len(asks)),
+            "lookups": len(asks),
+        },
         "embeddings": {"hit_rate": _rate(hits, hits + misses), "hits": hits, "misses": misses},
     }
 
 
-def _process(table: _Rows, asks: Sequence[int], current: dict[str, Any] | None,
-             ) -> dict[str, Any]:
+def _process(
+    table: _Rows,
+    asks: Sequence[int],
+    current: dict[str, Any] | None,
+) -> dict[str, Any]:
     rss = [float(v) for v in table.pick("rss_bytes", asks) if v]
     cpu = _present(table.pick("cpu_s", asks))
     return {
@@ -192,26 +209,37 @@ def _process(table: _Rows, asks: Sequence[int], current: dict[str, Any] | None,
 def _energy(table: _Rows, asks: Sequence[int], watts: float) -> dict[str, Any]:
     cpu = _present(table.pick("cpu_s", asks))
     total_wh = sum(cpu) * watts / 3600
-    return {"watts": watts, "wh_total": round(total_wh, 6),
-            "wh_per_answer": round(total_wh / len(cpu), 6) if cpu else None,
-            "basis": "CPU-seconds × stats.watts"}
+    return {
+        "watts": watts,
+        "wh_total": round(total_wh, 6),
+        "wh_per_answer": round(total_wh / len(cpu), 6) if cpu else None,
+        "basis": "CPU-seconds × stats.watts",
+    }
 
 
-def _cost(table: _Rows, generated: Sequence[int], price: PriceSettings | None,
-          settings: StatsSettings) -> dict[str, Any]:
+def _cost(
+    table: _Rows, generated: Sequence[int], price: PriceSettings | None, settings: StatsSettings
+) -> dict[str, Any]:
     prompts = table.pick("prompt_tokens", generated)
     completions = table.pick("completion_tokens", generated)
     total = _price(price, sum(v or 0 for v in prompts), sum(v or 0 for v in completions))
     today = _day(time.time_ns())
-    today_rows = [i for i, start in zip(generated, table.pick("start_ns", generated),
-                                        strict=True) if _day(start) == today]
-    today_cost = _price(price, sum(v or 0 for v in table.pick("prompt_tokens", today_rows)),
-                        sum(v or 0 for v in table.pick("completion_tokens", today_rows)))
+    today_rows = [
+        i
+        for i, start in zip(generated, table.pick("start_ns", generated), strict=True)
+        if _day(start) == today
+    ]
+    today_cost = _price(
+        price,
+        sum(v or 0 for v in table.pick("prompt_tokens", today_rows)),
+        sum(v or 0 for v in table.pick("completion_tokens", today_rows)),
+    )
     return {
         "reference": settings.price_reference if price is not None else None,
         "total_usd": total,
         "per_answer_usd": round(total / len(generated), 8)
-        if total is not None and generated else None,
+        if total is not None and generated
+        else None,
         "today_usd": today_cost,
         "daily_budget_usd": settings.daily_budget_usd,
         "over_budget": today_cost is not None and today_cost > settings.daily_budget_usd,
@@ -222,8 +250,10 @@ def _warnings(figures: dict[str, Any]) -> list[str]:
     warnings = []
     cost = figures["cost"]
     if cost["reference"] is None:
-        warnings.append("stats.price_reference names no entry of stats.prices: add it to "
-                        "config.toml to see the cloud-equivalent cost.")
+        warnings.append(
+            "stats.price_reference names no entry of stats.prices: add it to "
+            "config.toml to see the cloud-equivalent cost."
+        )
     elif cost["over_budget"]:
         warnings.append(
             f"Today's cloud-equivalent cost ${cost['today_usd']:.4f} is over the daily budget "

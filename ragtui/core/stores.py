@@ -100,8 +100,11 @@ def files_signature(folder: Path) -> str:
     for path in sorted(folder.rglob("*")):
         try:
             if path.is_file():
-                digest.update(f"{path.relative_to(folder)}\0{path.stat().st_size}\n".encode(
-                    "utf-8", "surrogateescape"))
+                digest.update(
+                    f"{path.relative_to(folder)}\0{path.stat().st_size}\n".encode(
+                        "utf-8", "surrogateescape"
+                    )
+                )
         except OSError:
             digest.update(b"?")
     return digest.hexdigest()

@@ -51,8 +51,9 @@ class NoSpan:
     def set_attributes(self, attributes: Mapping[str, Any]) -> None:
         """Ignore."""
 
-    def add_event(self, name: str, attributes: Mapping[str, Any] | None = None,
-                  timestamp: int | None = None) -> None:
+    def add_event(
+        self, name: str, attributes: Mapping[str, Any] | None = None, timestamp: int | None = None
+    ) -> None:
         """Ignore."""
 
     def set_status(self, status: Any, description: str | None = None) -> None:
@@ -95,8 +96,14 @@ class RecordingSpan:
         "tracing",
     )
 
-    def __init__(self, tracing: Tracing, name: str, parent: RecordingSpan | None,
-                 attributes: Mapping[str, Any] | None, start_ns: int | None = None) -> None:
+    def __init__(
+        self,
+        tracing: Tracing,
+        name: str,
+        parent: RecordingSpan | None,
+        attributes: Mapping[str, Any] | None,
+        start_ns: int | None = None,
+    ) -> None:
         self.tracing = tracing
         self.trace: _Trace = parent.trace if parent is not None else _Trace()
         self.name = name
@@ -123,8 +130,9 @@ class RecordingSpan:
         """Note several attributes."""
         self.attributes.update(attributes)
 
-    def add_event(self, name: str, attributes: Mapping[str, Any] | None = None,
-                  timestamp: int | None = None) -> None:
+    def add_event(
+        self, name: str, attributes: Mapping[str, Any] | None = None, timestamp: int | None = None
+    ) -> None:
         """Note a moment within the span."""
         self.events.append((name, timestamp or time.time_ns(), dict(attributes or {})))
 
@@ -132,15 +140,22 @@ class RecordingSpan:
         self._token = _CURRENT.set(self)
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
-                 tb: Any) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any
+    ) -> None:
         _CURRENT.reset(self._token)
         if exc is not None:
-            self.events.append(("exception", time.time_ns(), {
-                "exception.type": kind.__name__ if kind else "",
-                "exception.message": str(exc),
-                "exception.stacktrace": "".join(traceback.format_exception(exc)),
-            }))
+            self.events.append(
+                (
+                    "exception",
+                    time.time_ns(),
+                    {
+                        "exception.type": kind.__name__ if kind else "",
+                        "exception.message": str(exc),
+                        "exception.stacktrace": "".join(traceback.format_exception(exc)),
+                    },
+                )
+            )
             self.error = self.error or f"{kind.__name__ if kind else ''}: {exc}"
         self.end()
 
@@ -174,8 +189,13 @@ class _Sink:
     every core, and a writer thread taking one would slow the whole answer down.
     """
 
-    def __init__(self, settings: TracingSettings, store: TraceStore,
-                 idle_for: Callable[[], float], pipeline: _Pipeline) -> None:
+    def __init__(
+        self,
+        settings: TracingSettings,
+        store: TraceStore,
+        idle_for: Callable[[], float],
+        pipeline: _Pipeline,
+    ) -> None:
         self.settings = settings
         self.store = store
         self.idle_for = idle_for
@@ -192,8 +212,12 @@ class _Sink:
         self._thread.start()
 
     def _due(self, since: float) -> bool:
-        return (self.urgent.is_set() or len(self.pending) >= _MAX_WAITING
-                or time.monotonic() - since >= _MAX_DELAY_S or self.idle_for() >= _IDLE_S)
+        return (
+            self.urgent.is_set()
+            or len(self.pending) >= _MAX_WAITING
+            or time.monotonic() - since >= _MAX_DELAY_S
+            or self.idle_for() >= _IDLE_S
+        )
 
     def _run(self) -> None:
         since: float | None = None  # when the oldest waiting trace arrived (about)
@@ -235,8 +259,14 @@ class _Sink:
         traces = []
         for spans in batch:
             readables = self.pipeline.export(spans)
-            traces.append(trace_of([record_of(readable, mode, span.extras)
-                                    for readable, span in zip(readables, spans, strict=True)]))
+            traces.append(
+                trace_of(
+                    [
+                        record_of(readable, mode, span.extras)
+                        for readable, span in zip(readables, spans, strict=True)
+                    ]
+                )
+            )
             spans.clear()  # the spans' trace holds this list: let reference counting free it
         self.store.write(traces)
         before = self._written
@@ -260,8 +290,7 @@ class _Sink:
         self.urgent.set()
         try:
             with self._drained:
-                self._drained.wait_for(lambda: not self.pending and not self._busy,
-                                       timeout=60)
+                self._drained.wait_for(lambda: not self.pending and not self._busy, timeout=60)
         finally:
             self.urgent.clear()
 
@@ -293,12 +322,16 @@ class _Pipeline:
 
                 from ragtui import __version__
 
-                self._resource = Resource({"service.name": "ragtui",
-                                           "service.version": __version__})
+                self._resource = Resource(
+                    {"service.name": "ragtui", "service.version": __version__}
+                )
                 self._scope = InstrumentationScope("ragtui", __version__)
                 self._processors = SynchronousMultiSpanProcessor()  # type: ignore[no-untyped-call]
-                self._provider = TracerProvider(resource=self._resource, shutdown_on_exit=False,
-                                                active_span_processor=self._processors)
+                self._provider = TracerProvider(
+                    resource=self._resource,
+                    shutdown_on_exit=False,
+                    active_span_processor=self._processors,
+                )
             return self._provider
 
     def export(self, spans: list[RecordingSpan]) -> list[ReadableSpan]:
@@ -313,15 +346,26 @@ class _Pipeline:
         readables = []
         for span in spans:
             context = SpanContext(span.trace_id, span.span_id, False, sampled)
-            parent = (SpanContext(span.trace_id, span.parent_id, False, sampled)
-                      if span.parent_id is not None else None)
-            status = (Status(StatusCode.ERROR, span.error) if span.error is not None
-                      else Status(StatusCode.UNSET))
+            parent = (
+                SpanContext(span.trace_id, span.parent_id, False, sampled)
+                if span.parent_id is not None
+                else None
+            )
+            status = (
+                Status(StatusCode.ERROR, span.error)
+                if span.error is not None
+                else Status(StatusCode.UNSET)
+            )
             readable = ReadableSpan(
-                name=span.name, context=context, parent=parent, resource=self._resource,
+                name=span.name,
+                context=context,
+                parent=parent,
+                resource=self._resource,
                 attributes=span.attributes,
                 events=[Event(name, attrs, at) for name, at, attrs in span.events],
-                status=status, start_time=span.start_ns, end_time=span.end_ns,
+                status=status,
+                start_time=span.start_ns,
+                end_time=span.end_ns,
                 instrumentation_scope=self._scope,
             )
             processors.on_end(readable)
@@ -363,8 +407,7 @@ class Tracing:
     def _start_sink(self) -> _Sink:
         with self._lock:
             if self._sink is None:
-                self._sink = _Sink(self.settings, self.store,
-                                   self._idle_for, self._pipeline)
+                self._sink = _Sink(self.settings, self.store, self._idle_for, self._pipeline)
             return self._sink
 
     def span(self, name: str, attributes: Mapping[str, Any] | None = None) -> Any:
@@ -402,8 +445,9 @@ class Tracing:
                 span.extras = {}
             span.extras[key] = value
 
-    def child(self, name: str, start_ns: int, end_ns: int,
-              attributes: Mapping[str, Any] | None = None) -> None:
+    def child(
+        self, name: str, start_ns: int, end_ns: int, attributes: Mapping[str, Any] | None = None
+    ) -> None:
         """Record a child of the current span that already happened (e.g. prefill)."""
         if self.enabled:
             if self._sink is None:

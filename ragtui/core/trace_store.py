@@ -58,13 +58,30 @@ CREATE INDEX IF NOT EXISTS spans_stage ON spans(name, start_ns, end_ns);  -- cov
 """
 
 SUMMARY_COLUMNS = (
-    "input", "cached", "abstained", "fallback", "error", "model", "prompt_tokens",
-    "completion_tokens", "ttft_ms", "prefill_tps", "decode_tps", "cpu_s", "rss_bytes",
-    "embed_hits", "embed_misses",
+    "input",
+    "cached",
+    "abstained",
+    "fallback",
+    "error",
+    "model",
+    "prompt_tokens",
+    "completion_tokens",
+    "ttft_ms",
+    "prefill_tps",
+    "decode_tps",
+    "cpu_s",
+    "rss_bytes",
+    "embed_hits",
+    "embed_misses",
 )
 _MMAP_BYTES = 256 * 2**20
-FIGURE_COLUMNS = ("name", "start_ns", "duration_ms", "status", *(
-    c for c in SUMMARY_COLUMNS if c not in ("input", "error", "model")))
+FIGURE_COLUMNS = (
+    "name",
+    "start_ns",
+    "duration_ms",
+    "status",
+    *(c for c in SUMMARY_COLUMNS if c not in ("input", "error", "model")),
+)
 
 
 @dataclass
@@ -88,9 +105,16 @@ class SpanRecord:
 
     def as_json(self) -> dict[str, Any]:
         """The span in the documented JSON shape."""
-        return {"span_id": self.span_id, "parent_id": self.parent_id, "name": self.name,
-                "start": _iso(self.start_ns), "duration_ms": round(self.duration_ms, 3),
-                "status": self.status, "attributes": self.attributes, "events": self.events}
+        return {
+            "span_id": self.span_id,
+            "parent_id": self.parent_id,
+            "name": self.name,
+            "start": _iso(self.start_ns),
+            "duration_ms": round(self.duration_ms, 3),
+            "status": self.status,
+            "attributes": self.attributes,
+            "events": self.events,
+        }
 
 
 @dataclass
@@ -117,10 +141,15 @@ class TraceRecord:
 
     def as_json(self) -> dict[str, Any]:
         """``{trace_id, name, start, duration_ms, status, spans: [...]}``."""
-        return {"trace_id": self.trace_id, "name": self.name, "start": _iso(self.start_ns),
-                "duration_ms": round(self.duration_ms, 3), "status": self.status,
-                **{k: v for k, v in self.summary.items() if v is not None},
-                "spans": [s.as_json() for s in self.spans]}
+        return {
+            "trace_id": self.trace_id,
+            "name": self.name,
+            "start": _iso(self.start_ns),
+            "duration_ms": round(self.duration_ms, 3),
+            "status": self.status,
+            **{k: v for k, v in self.summary.items() if v is not None},
+            "spans": [s.as_json() for s in self.spans],
+        }
 
 
 def _iso(ns: int) -> str:
@@ -145,8 +174,10 @@ class TraceStore:
         if damage is None:
             return
         aside = stores.move_aside(self.path)
-        sentence = (f"{self.path.name} was damaged ({damage}): it was moved to {aside.name} "
-                    "and a new one started.")
+        sentence = (
+            f"{self.path.name} was damaged ({damage}): it was moved to {aside.name} "
+            "and a new one started."
+        )
         stores.record(self.path.parent, sentence)
         if self.on_mend is not None:
             self.on_mend(sentence)
@@ -182,14 +213,31 @@ class TraceStore:
                 summary = [trace.summary.get(c) for c in SUMMARY_COLUMNS]
                 db.execute(
                     f"INSERT OR REPLACE INTO traces VALUES (?,?,?,?,?,{','.join('?' * 15)})",
-                    (trace.trace_id, trace.name, trace.start_ns, trace.duration_ms,
-                     trace.status, *summary),
+                    (
+                        trace.trace_id,
+                        trace.name,
+                        trace.start_ns,
+                        trace.duration_ms,
+                        trace.status,
+                        *summary,
+                    ),
                 )
                 db.executemany(
                     "INSERT OR REPLACE INTO spans VALUES (?,?,?,?,?,?,?,?,?)",
-                    [(s.trace_id, s.span_id, s.parent_id, s.name, s.start_ns, s.end_ns,
-                      s.status, json.dumps(s.attributes, separators=(",", ":")),
-                      json.dumps(s.events, separators=(",", ":"))) for s in trace.spans],
+                    [
+                        (
+                            s.trace_id,
+                            s.span_id,
+                            s.parent_id,
+                            s.name,
+                            s.start_ns,
+                            s.end_ns,
+                            s.status,
+                            json.dumps(s.attributes, separators=(",", ":")),
+                            json.dumps(s.events, separators=(",", ":")),
+                        )
+                        for s in trace.spans
+                    ],
                 )
             db.execute("COMMIT")
         except BaseException:
@@ -201,9 +249,11 @@ class TraceStore:
         if not self.exists():
             return []
         where, args = ("WHERE name = ?", [name]) if name else ("", [])
-        rows = self._db().execute(
-            f"SELECT * FROM traces {where} ORDER BY start_ns DESC LIMIT ?", [*args, limit]
-        ).fetchall()
+        rows = (
+            self._db()
+            .execute(f"SELECT * FROM traces {where} ORDER BY start_ns DESC LIMIT ?", [*args, limit])
+            .fetchall()
+        )
         return [_trace_of(row) for row in rows]
 
     def get(self, trace_id: str) -> TraceRecord | None:
@@ -211,15 +261,19 @@ class TraceStore:
         if not self.exists():
             return None
         db = self._db()
-        rows = db.execute("SELECT * FROM traces WHERE trace_id LIKE ? LIMIT 2",
-                          (trace_id.lower() + "%",)).fetchall()
+        rows = db.execute(
+            "SELECT * FROM traces WHERE trace_id LIKE ? LIMIT 2", (trace_id.lower() + "%",)
+        ).fetchall()
         if len(rows) != 1:
             return None
         trace = _trace_of(rows[0])
-        spans = db.execute("SELECT * FROM spans WHERE trace_id = ? ORDER BY start_ns",
-                           (trace.trace_id,)).fetchall()
-        trace.spans = [SpanRecord(r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]),
-                                  json.loads(r[8])) for r in spans]
+        spans = db.execute(
+            "SELECT * FROM spans WHERE trace_id = ? ORDER BY start_ns", (trace.trace_id,)
+        ).fetchall()
+        trace.spans = [
+            SpanRecord(r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]), json.loads(r[8]))
+            for r in spans
+        ]
         return trace
 
     def last(self, name: str | None = None) -> TraceRecord | None:
@@ -233,7 +287,8 @@ class TraceStore:
         if not self.exists():
             return {}
         cursor = self._db().execute(
-            f"SELECT {', '.join(FIGURE_COLUMNS)} FROM traces WHERE start_ns >= ?", (since_ns,))
+            f"SELECT {', '.join(FIGURE_COLUMNS)} FROM traces WHERE start_ns >= ?", (since_ns,)
+        )
         rows = cursor.fetchall()
         columns = list(zip(*rows, strict=True)) if rows else [() for _ in FIGURE_COLUMNS]
         return dict(zip(FIGURE_COLUMNS, columns, strict=True))
@@ -242,10 +297,15 @@ class TraceStore:
         """Durations (ns, sorted) of the spans started at or after ``since_ns``, by name."""
         if not self.exists():
             return {}
-        rows = self._db().execute(
-            "SELECT name, group_concat(end_ns - start_ns) FROM spans WHERE start_ns >= ? "
-            "GROUP BY name", (since_ns,),
-        ).fetchall()
+        rows = (
+            self._db()
+            .execute(
+                "SELECT name, group_concat(end_ns - start_ns) FROM spans WHERE start_ns >= ? "
+                "GROUP BY name",
+                (since_ns,),
+            )
+            .fetchall()
+        )
         return {name: sorted(map(int, joined.split(","))) for name, joined in rows}
 
     def count(self) -> int:
@@ -262,12 +322,20 @@ class TraceStore:
         db = self._db()
         doomed: set[str] = set()
         if older_than_ns is not None:
-            doomed.update(r[0] for r in db.execute(
-                "SELECT trace_id FROM traces WHERE start_ns < ?", (older_than_ns,)))
+            doomed.update(
+                r[0]
+                for r in db.execute(
+                    "SELECT trace_id FROM traces WHERE start_ns < ?", (older_than_ns,)
+                )
+            )
         if max_traces is not None:
-            doomed.update(r[0] for r in db.execute(
-                "SELECT trace_id FROM traces ORDER BY start_ns DESC LIMIT -1 OFFSET ?",
-                (max_traces,)))
+            doomed.update(
+                r[0]
+                for r in db.execute(
+                    "SELECT trace_id FROM traces ORDER BY start_ns DESC LIMIT -1 OFFSET ?",
+                    (max_traces,),
+                )
+            )
         if not doomed:
             return 0
         ids = [(t,) for t in doomed]

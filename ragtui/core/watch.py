@@ -40,13 +40,20 @@ class WatchedEngine(Protocol):
     def folders(self) -> list[str]: ...
 
     def index(
-        self, targets: Sequence[Path] | None = None, *, rebuild: bool = False,
-        embed: bool = True, cancel: threading.Event | None = None,
+        self,
+        targets: Sequence[Path] | None = None,
+        *,
+        rebuild: bool = False,
+        embed: bool = True,
+        cancel: threading.Event | None = None,
         progress: ProgressFn | None = None,
     ) -> IndexReport: ...
 
     def apply_changes(
-        self, changed: Sequence[Path], *, cancel: threading.Event | None = None,
+        self,
+        changed: Sequence[Path],
+        *,
+        cancel: threading.Event | None = None,
         progress: ProgressFn | None = None,
     ) -> IndexReport: ...
 
@@ -212,8 +219,7 @@ class Watcher:
             return False
         self._notify("indexing")
         try:
-            report = self.engine.apply_changes(sorted(due), cancel=cancel,
-                                                progress=self.progress)
+            report = self.engine.apply_changes(sorted(due), cancel=cancel, progress=self.progress)
         except IndexLocked as exc:
             self._say(f"{exc} Changes wait until it is done.")
             self._collectors[0].put_back(due)

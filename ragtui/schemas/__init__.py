@@ -12,10 +12,20 @@ from typing import Any
 
 # command line → schema name
 COMMANDS = {
-    "folders": "folders", "index": "index", "search": "search", "ask": "ask",
-    "doctor": "doctor", "stats": "stats", "traces list": "traces-list", "traces show": "trace",
-    "traces last": "trace", "eval list": "eval-list", "eval show": "eval-show",
-    "eval compare": "eval-compare", "models list": "models-list", "bench": "bench",
+    "folders": "folders",
+    "index": "index",
+    "search": "search",
+    "ask": "ask",
+    "doctor": "doctor",
+    "stats": "stats",
+    "traces list": "traces-list",
+    "traces show": "trace",
+    "traces last": "trace",
+    "eval list": "eval-list",
+    "eval show": "eval-show",
+    "eval compare": "eval-compare",
+    "models list": "models-list",
+    "bench": "bench",
 }
 
 

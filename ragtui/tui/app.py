@@ -78,8 +78,11 @@ class NavBar(Static):
         parts = [Content.styled(" ◆ ragtui ", "bold $text-accent")]
         for mode, title, key, _ in SCREENS:
             style = "bold reverse $accent" if mode == self.current else "$text"
-            parts.append(Content.assemble(
-                " ", (f" {key.upper()} {title} ", f"{style} @click=app.switch_mode('{mode}')")))
+            parts.append(
+                Content.assemble(
+                    " ", (f" {key.upper()} {title} ", f"{style} @click=app.switch_mode('{mode}')")
+                )
+            )
         self.update(Content("").join(parts))
 
 
@@ -112,8 +115,7 @@ class MainScreen(Screen[None]):
     def on_mount(self) -> None:
         self.sub_title = self.TITLE_TEXT
 
-    def from_thread(self, callback: Callable[..., object], *args: object,
-                    **kwargs: object) -> None:
+    def from_thread(self, callback: Callable[..., object], *args: object, **kwargs: object) -> None:
         """Run ``callback`` on the UI thread from a worker; a no-op once the app has closed.
 
         An error ``callback`` raises is raised here, so it fails the worker and reaches
@@ -143,10 +145,14 @@ class RagtuiApp(App[None]):
         mode: factory for mode, _title, _key, factory in SCREENS
     }
     BINDINGS: ClassVar[list[BindingType]] = [
-        *(Binding(key, f"switch_mode('{mode}')", title, priority=True)
-          for mode, title, key, _ in SCREENS),
-        *(Binding(str(n), f"switch_mode('{mode}')", title, show=False)
-          for n, (mode, title, _key, _) in enumerate(SCREENS, 1)),
+        *(
+            Binding(key, f"switch_mode('{mode}')", title, priority=True)
+            for mode, title, key, _ in SCREENS
+        ),
+        *(
+            Binding(str(n), f"switch_mode('{mode}')", title, show=False)
+            for n, (mode, title, _key, _) in enumerate(SCREENS, 1)
+        ),
         Binding("f1", "help", "Help", priority=True),
         Binding("question_mark", "help", "Help", show=False),
         Binding("f9", "toggle_theme", "Theme", show=False, priority=True),
@@ -176,7 +182,10 @@ class RagtuiApp(App[None]):
         """Start the indexer-and-watcher thread if it is not running yet."""
         if self._service_worker is None:
             self._service_worker = self.run_worker(
-                self.service.run, name="index-and-watch", group="index", thread=True,
+                self.service.run,
+                name="index-and-watch",
+                group="index",
+                thread=True,
                 exit_on_error=False,
             )
 
@@ -186,8 +195,11 @@ class RagtuiApp(App[None]):
 
     def _show_notices(self) -> None:
         for notice in self.service.take_notices():
-            self.notify(notice.message, severity=notice.severity,  # type: ignore[arg-type]
-                        timeout=8 if notice.severity == "error" else 5)
+            self.notify(
+                notice.message,
+                severity=notice.severity,  # type: ignore[arg-type]
+                timeout=8 if notice.severity == "error" else 5,
+            )
 
     # actions -----------------------------------------------------------------------
     def action_help(self) -> None:
@@ -204,8 +216,10 @@ class RagtuiApp(App[None]):
     def action_reindex(self) -> None:
         """Index the registered folders now."""
         if not self.engine.folders():
-            self.notify("No folders registered: add one on the Library screen (F3, then a).",
-                        severity="warning")
+            self.notify(
+                "No folders registered: add one on the Library screen (F3, then a).",
+                severity="warning",
+            )
             return
         self.service.reindex()
         self.ensure_service()
@@ -226,14 +240,24 @@ class RagtuiApp(App[None]):
         # Textual's own "Keys" (its key panel) would be listed beside ragtui's help screen
         yield from (c for c in super().get_system_commands(screen) if c.title != "Keys")
         for mode, title, key, _ in SCREENS:
-            yield SystemCommand(f"Go to {title}", f"Switch to the {title} screen ({key.upper()})",
-                                lambda mode=mode: self.switch_mode(mode))
-        yield SystemCommand("Index now", "Sync the registered folders into the index",
-                            self.action_reindex)
-        yield SystemCommand("Stop indexing", "Stop indexing and watching until the next run",
-                            self.action_stop_indexing)
-        yield SystemCommand("Toggle light/dark theme", "Switch between textual-light and "
-                            "textual-dark (F9)", self.action_toggle_theme)
+            yield SystemCommand(
+                f"Go to {title}",
+                f"Switch to the {title} screen ({key.upper()})",
+                lambda mode=mode: self.switch_mode(mode),
+            )
+        yield SystemCommand(
+            "Index now", "Sync the registered folders into the index", self.action_reindex
+        )
+        yield SystemCommand(
+            "Stop indexing",
+            "Stop indexing and watching until the next run",
+            self.action_stop_indexing,
+        )
+        yield SystemCommand(
+            "Toggle light/dark theme",
+            "Switch between textual-light and textual-dark (F9)",
+            self.action_toggle_theme,
+        )
         yield SystemCommand("Keys", "Every key of this screen (F1 or ?)", self.action_help)
 
     # shutdown ------------------------------------------------------------------------

@@ -27,6 +27,11 @@ def worker_failed(app: App[Any], event: Worker.StateChanged) -> None:
         app.notify(str(error), severity="error", timeout=8, markup=False)
         return
     log.error("worker %r failed", event.worker.name, exc_info=error)
-    app.notify(f"Something went wrong ({type(error).__name__}: {error}). The details are "
-               f"in {paths.log_file()}.", title="Unexpected error", severity="error",
-               timeout=12, markup=False)
+    app.notify(
+        f"Something went wrong ({type(error).__name__}: {error}). The details are "
+        f"in {paths.log_file()}.",
+        title="Unexpected error",
+        severity="error",
+        timeout=12,
+        markup=False,
+    )

@@ -64,8 +64,12 @@ class Notice:
 class IndexService:
     """Index-and-watch loop plus the state the library screen shows."""
 
-    def __init__(self, engine: EngineApi, debounce_s: float = 0.3,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        engine: EngineApi,
+        debounce_s: float = 0.3,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.engine = engine
         self.debounce_s = debounce_s
         self.clock = clock
@@ -184,8 +188,12 @@ class IndexService:
     def _cycle(self) -> None:
         cancel = self._cancel
         self._synced = False
-        watcher = Watcher(self.engine, debounce_s=self.debounce_s, on_status=self._on_status,
-                          progress=self._on_progress)
+        watcher = Watcher(
+            self.engine,
+            debounce_s=self.debounce_s,
+            on_status=self._on_status,
+            progress=self._on_progress,
+        )
         try:
             watcher.run(cancel)
         except IndexLocked as exc:

@@ -39,11 +39,13 @@ def _rows_for(engine: Any, cases: list[tuple[str, bool]], dataset: str) -> list[
     rows = []
     for question, answerable in cases:
         hits = list(engine.search(question, k=k).hits)
-        scored = evidence.score_sentences(engine.embedder.embed_query(question), hits,
-                                          engine.embedder.embed_passages)
+        scored = evidence.score_sentences(
+            engine.embedder.embed_query(question), hits, engine.embedder.embed_passages
+        )
         found = abstain.signals(question, hits, scored)
-        rows.append({"dataset": dataset, "question": question, "answerable": answerable,
-                     **found.as_dict()})
+        rows.append(
+            {"dataset": dataset, "question": question, "answerable": answerable, **found.as_dict()}
+        )
     return rows
 
 
@@ -59,14 +61,15 @@ def gather(args: argparse.Namespace) -> None:
         if not args.data:
             sys.exit("realdocs needs --data DIR (the index tests/bench/realdocs.py built)")
         engine = Engine(settings, Path(args.data) / "data")
-        cases = [json.loads(line) for line in
-                 (REPO / "assets/realdocs/questions.jsonl").open()]
+        cases = [json.loads(line) for line in (REPO / "assets/realdocs/questions.jsonl").open()]
         rows = _rows_for(engine, [(c["question"], c["answerable"]) for c in cases], "realdocs")
     else:
         work = Path(args.data or tempfile.mkdtemp(prefix="ragtui-abstain-"))
         out = work / f"{args.dataset}.jsonl"
-        source = {"clapnq": SHARED / "clapnq",
-                  "squad": SHARED / "squad-v1.1-dev" / "dev-v1.1.json"}[args.dataset]
+        source = {
+            "clapnq": SHARED / "clapnq",
+            "squad": SHARED / "squad-v1.1-dev" / "dev-v1.1.json",
+        }[args.dataset]
         import_dataset(args.dataset, source, out, limit=args.limit, seed=args.seed)
         cases = read_cases(out)
         folder = corpus_dir(out, cases[0])
@@ -90,8 +93,12 @@ def _matrix(rows: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray, np.ndar
     for r in rows:
         groups[(r["dataset"], r["answerable"])] = groups.get((r["dataset"], r["answerable"]), 0) + 1
     per_label = {label: sum(1 for _, a in groups if a == label) for label in (True, False)}
-    w = np.array([1.0 / (groups[(r["dataset"], r["answerable"])] * per_label[r["answerable"]]
-                         * 2) for r in rows])
+    w = np.array(
+        [
+            1.0 / (groups[(r["dataset"], r["answerable"])] * per_label[r["answerable"]] * 2)
+            for r in rows
+        ]
+    )
     return x, y, w
 
 
@@ -108,14 +115,18 @@ def fit_logistic(rows: list[dict[str, Any]], l2: float = 1e-3) -> tuple[np.ndarr
     return beta[:-1], float(beta[-1])
 
 
-def _probabilities(rows: list[dict[str, Any]], weights: np.ndarray, intercept: float,
-                   ) -> np.ndarray:
+def _probabilities(
+    rows: list[dict[str, Any]],
+    weights: np.ndarray,
+    intercept: float,
+) -> np.ndarray:
     x, _, _ = _matrix(rows)
     return 1 / (1 + np.exp(-(x @ weights + intercept)))
 
 
-def curve(rows: list[dict[str, Any]], weights: np.ndarray, intercept: float,
-          thresholds: list[float]) -> dict[str, list[dict[str, float]]]:
+def curve(
+    rows: list[dict[str, Any]], weights: np.ndarray, intercept: float, thresholds: list[float]
+) -> dict[str, list[dict[str, float]]]:
     """Per dataset and threshold: answerable declined, unanswerable answered."""
     p = _probabilities(rows, weights, intercept)
     out: dict[str, list[dict[str, float]]] = {}
@@ -123,29 +134,40 @@ def curve(rows: list[dict[str, Any]], weights: np.ndarray, intercept: float,
         idx = [i for i, r in enumerate(rows) if r["dataset"] == dataset]
         ans = [i for i in idx if rows[i]["answerable"]]
         una = [i for i in idx if not rows[i]["answerable"]]
-        out[dataset] = [{
-            "threshold": t,
-            "answerable_declined": round(float(np.mean(p[ans] < t)), 3) if ans else None,
-            "unanswerable_answered": round(float(np.mean(p[una] >= t)), 3) if una else None,
-        } for t in thresholds]
+        out[dataset] = [
+            {
+                "threshold": t,
+                "answerable_declined": round(float(np.mean(p[ans] < t)), 3) if ans else None,
+                "unanswerable_answered": round(float(np.mean(p[una] >= t)), 3) if una else None,
+            }
+            for t in thresholds
+        ]
     return out
 
 
 def fit(args: argparse.Namespace) -> None:
     from ragtui.core import abstain
 
-    rows = [json.loads(line) for path in args.rows
-            for line in Path(path).read_text().splitlines() if line.strip()]
+    rows = [
+        json.loads(line)
+        for path in args.rows
+        for line in Path(path).read_text().splitlines()
+        if line.strip()
+    ]
     thresholds = [round(t, 2) for t in np.arange(0.1, 0.91, 0.05)]
     weights, intercept = fit_logistic(rows)
     report: dict[str, Any] = {
         "features": abstain.FEATURES,
-        "fitted": {"weights": [round(float(w), 3) for w in weights],
-                   "intercept": round(intercept, 3),
-                   "curve": curve(rows, weights, intercept, thresholds)},
-        "shipped": {"weights": abstain.WEIGHTS, "intercept": abstain.INTERCEPT,
-                    "curve": curve(rows, np.array(abstain.WEIGHTS), abstain.INTERCEPT,
-                                   thresholds)},
+        "fitted": {
+            "weights": [round(float(w), 3) for w in weights],
+            "intercept": round(intercept, 3),
+            "curve": curve(rows, weights, intercept, thresholds),
+        },
+        "shipped": {
+            "weights": abstain.WEIGHTS,
+            "intercept": abstain.INTERCEPT,
+            "curve": curve(rows, np.array(abstain.WEIGHTS), abstain.INTERCEPT, thresholds),
+        },
         "leave_one_dataset_out": {},
     }
     for held in sorted({r["dataset"] for r in rows}):

@@ -30,10 +30,26 @@ for line in (REPO / "assets/demo/questions.jsonl").open():
         right += fact and source
     else:
         abstained += answer.abstained
-    rows.append({"id": case["id"], "answer": answer.answer, "cited": cited, "fact": fact,
-                 "source": source, "abstained": answer.abstained,
-                 "ttft_ms": round(answer.timings_ms["ttft"])})
-json.dump({"answerable_right": right, "answerable": answerable,
-           "unanswerable_abstained": abstained, "cases": rows}, sys.stdout, indent=1)
+    rows.append(
+        {
+            "id": case["id"],
+            "answer": answer.answer,
+            "cited": cited,
+            "fact": fact,
+            "source": source,
+            "abstained": answer.abstained,
+            "ttft_ms": round(answer.timings_ms["ttft"]),
+        }
+    )
+json.dump(
+    {
+        "answerable_right": right,
+        "answerable": answerable,
+        "unanswerable_abstained": abstained,
+        "cases": rows,
+    },
+    sys.stdout,
+    indent=1,
+)
 print()
 shutil.rmtree(work, ignore_errors=True)

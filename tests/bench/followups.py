@@ -74,16 +74,21 @@ def main() -> None:
         carried = rewrite(case.question, history, "carry")
         rewritten += carried.rewritten
         twin = standalone[case.id]
-        got = {"off": scores(case.question, case.expected_sources),
-               "carry": scores(carried.query, case.expected_sources),
-               "standalone": scores(twin.question, twin.expected_sources)}
+        got = {
+            "off": scores(case.question, case.expected_sources),
+            "carry": scores(carried.query, case.expected_sources),
+            "standalone": scores(twin.question, twin.expected_sources),
+        }
         for mode, value in got.items():
             rows[mode].append(value)
-        per_case.append({"id": case.id, "query": carried.query,
-                         **{m: round(v[0], 2) for m, v in got.items()}})
+        per_case.append(
+            {"id": case.id, "query": carried.query, **{m: round(v[0], 2) for m, v in got.items()}}
+        )
     # a standalone question in a conversation: detection only, no rewrite expected
-    alone = [(c.question, [Exchange(t.question, t.answer) for t in follow[0].history])
-             for c in standalone.values()]
+    alone = [
+        (c.question, [Exchange(t.question, t.answer) for t in follow[0].history])
+        for c in standalone.values()
+    ]
     wrongly = sum(rewrite(q, h).rewritten for q, h in alone)
     timings = []
     for _ in range(args.repeat):
@@ -101,18 +106,28 @@ def main() -> None:
     def mean(values: list[tuple[float, float]], i: int) -> float:
         return round(sum(v[i] for v in values) / len(values), 4)
 
-    print(json.dumps({
-        "dialogs": len({c.tags[1] for c in follow}), "followups": len(follow),
-        "recall@3": {m: mean(v, 0) for m, v in rows.items()},
-        "ndcg@10": {m: mean(v, 1) for m, v in rows.items()},
-        "carry_vs_standalone_recall@3": round(mean(rows["carry"], 0)
-                                               / mean(rows["standalone"], 0), 3),
-        "followups_rewritten": f"{rewritten}/{len(follow)}",
-        "standalone_rewritten_in_a_conversation": f"{wrongly}/{len(alone)}",
-        "rewrite_ms": {"p50": round(metrics.percentile(timings, 50), 4),
-                       "p95": round(metrics.percentile(timings, 95), 4), "n": len(timings)},
-        "cases": per_case,
-    }, indent=1))
+    print(
+        json.dumps(
+            {
+                "dialogs": len({c.tags[1] for c in follow}),
+                "followups": len(follow),
+                "recall@3": {m: mean(v, 0) for m, v in rows.items()},
+                "ndcg@10": {m: mean(v, 1) for m, v in rows.items()},
+                "carry_vs_standalone_recall@3": round(
+                    mean(rows["carry"], 0) / mean(rows["standalone"], 0), 3
+                ),
+                "followups_rewritten": f"{rewritten}/{len(follow)}",
+                "standalone_rewritten_in_a_conversation": f"{wrongly}/{len(alone)}",
+                "rewrite_ms": {
+                    "p50": round(metrics.percentile(timings, 50), 4),
+                    "p95": round(metrics.percentile(timings, 95), 4),
+                    "n": len(timings),
+                },
+                "cases": per_case,
+            },
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -37,8 +37,9 @@ SET = REPO / "assets" / "realdocs"
 def _debian_root(given: str | None) -> Path:
     root = Path(given or os.environ.get("RAGTUI_DEBIAN_DOCS", "/tmp/ragtui-debian-docs"))
     if not (root / "debian").is_dir():
-        subprocess.run(["bash", str(SHARED / "personal-docs" / "get-debian-docs.sh"), str(root)],
-                       check=True)
+        subprocess.run(
+            ["bash", str(SHARED / "personal-docs" / "get-debian-docs.sh"), str(root)], check=True
+        )
     return root
 
 
@@ -102,8 +103,11 @@ def main() -> None:
     rows: list[dict[str, Any]] = []
     for case in cases:
         rows.append(ask_case(engine, case, docs))
-        print(json.dumps({k: rows[-1][k] for k in ("id", "right", "abstained", "answer")}),
-              file=sys.stderr, flush=True)
+        print(
+            json.dumps({k: rows[-1][k] for k in ("id", "right", "abstained", "answer")}),
+            file=sys.stderr,
+            flush=True,
+        )
     answerable = [r for r in rows if r["answerable"]]
     unanswerable = [r for r in rows if not r["answerable"]]
     answered = [r for r in rows if not r["abstained"]]
@@ -113,18 +117,21 @@ def main() -> None:
         return round(len(part) / len(whole), 3) if whole else 0.0
 
     result = {
-        "files": files, "chunks": engine.stats.counts().chunks, "index_s": round(index_s, 1),
+        "files": files,
+        "chunks": engine.stats.counts().chunks,
+        "index_s": round(index_s, 1),
         "indexed_now": report.added + report.updated,
-        "answerable": len(answerable), "unanswerable": len(unanswerable),
+        "answerable": len(answerable),
+        "unanswerable": len(unanswerable),
         "right": share([r for r in answerable if r["right"]], answerable),
         "answer_alone_right": share([r for r in answerable if r["answer_right"]], answerable),
         "evidence_has_facts": share([r for r in answerable if r["evidence_facts"]], answerable),
         "facts_in_answer_or_evidence": share([r for r in answerable if r["facts"]], answerable),
         "source_cited": share([r for r in answerable if r["source"]], answerable),
         "answerable_declined": share([r for r in answerable if r["abstained"]], answerable),
-        "unanswerable_abstained": share([r for r in unanswerable if r["abstained"]],
-                                        unanswerable),
-        "looped": sum(r["looped"] for r in rows), "quoted": sum(r["quoted"] for r in rows),
+        "unanswerable_abstained": share([r for r in unanswerable if r["abstained"]], unanswerable),
+        "looped": sum(r["looped"] for r in rows),
+        "quoted": sum(r["quoted"] for r in rows),
         "total_ms_p50": round(percentile(total_ms, 50)),
         "total_ms_p95": round(percentile(total_ms, 95)),
         "cases": rows,
@@ -150,17 +157,32 @@ def ask_case(engine: Any, case: dict[str, Any], docs: Path) -> dict[str, Any]:
     in_evidence = bool(facts) and has_facts(evidence_text, facts)
     both = bool(facts) and has_facts(shown + " " + evidence_text, facts)
     source = bool(cited & expected) or bool(
-        {_relative(e.path, docs) for e in answer.evidence} & expected)
+        {_relative(e.path, docs) for e in answer.evidence} & expected
+    )
     return {
-        "id": case["id"], "question": case["question"], "answerable": case["answerable"],
-        "answer": answer.answer, "abstained": answer.abstained, "quoted": answer.quoted,
-        "fallback": answer.fallback, "looped": answer.error == "the model started repeating "
-                                                               "itself",
-        "evidence": [{"text": e.text, "path": _relative(e.path, docs),
-                      "location": e.location.label(), "score": e.score}
-                     for e in answer.evidence],
-        "cited": sorted(cited), "facts": both, "answer_right": in_answer and source,
-        "evidence_facts": in_evidence, "source": source, "right": both and source,
+        "id": case["id"],
+        "question": case["question"],
+        "answerable": case["answerable"],
+        "answer": answer.answer,
+        "abstained": answer.abstained,
+        "quoted": answer.quoted,
+        "fallback": answer.fallback,
+        "looped": answer.error == "the model started repeating itself",
+        "evidence": [
+            {
+                "text": e.text,
+                "path": _relative(e.path, docs),
+                "location": e.location.label(),
+                "score": e.score,
+            }
+            for e in answer.evidence
+        ],
+        "cited": sorted(cited),
+        "facts": both,
+        "answer_right": in_answer and source,
+        "evidence_facts": in_evidence,
+        "source": source,
+        "right": both and source,
         "total_ms": round(answer.timings_ms.get("total", 0.0)),
         "ttft_ms": round(answer.timings_ms.get("ttft", 0.0)),
     }

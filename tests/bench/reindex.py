@@ -30,16 +30,21 @@ embed_seconds = time.perf_counter() - started
 runs = []
 for _ in range(5):
     started = time.perf_counter()
-    out = subprocess.run([ragtui, "--home", str(home), "index", "--json"], check=True,
-                         capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [ragtui, "--home", str(home), "index", "--json"], check=True, capture_output=True, text=True
+    ).stdout
     runs.append(time.perf_counter() - started)
 report = json.loads(out)
-print(json.dumps({
-    "files": first.added + first.skipped + first.failed,
-    "keyword_searchable_after_s": round(first.seconds, 2),
-    "embedding_run_s": round(embed_seconds, 1),
-    "reindex_wall_s_median": round(statistics.median(runs), 3),
-    "reindex_wall_s_runs": [round(r, 3) for r in runs],
-    "changed": report["added"] + report["updated"] + report["removed"],
-    "unchanged": report["unchanged"],
-}))
+print(
+    json.dumps(
+        {
+            "files": first.added + first.skipped + first.failed,
+            "keyword_searchable_after_s": round(first.seconds, 2),
+            "embedding_run_s": round(embed_seconds, 1),
+            "reindex_wall_s_median": round(statistics.median(runs), 3),
+            "reindex_wall_s_runs": [round(r, 3) for r in runs],
+            "changed": report["added"] + report["updated"] + report["removed"],
+            "unchanged": report["unchanged"],
+        }
+    )
+)

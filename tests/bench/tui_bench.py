@@ -46,8 +46,12 @@ def _spread(values: list[float]) -> dict[str, Any]:
 
     if not values:
         return {"count": 0}
-    return {"count": len(values), "p50": round(percentile(values, 50) or 0, 2),
-            "p95": round(percentile(values, 95) or 0, 2), "max": round(max(values), 2)}
+    return {
+        "count": len(values),
+        "p50": round(percentile(values, 50) or 0, 2),
+        "p95": round(percentile(values, 95) or 0, 2),
+        "max": round(max(values), 2),
+    }
 
 
 def _home_with_demo_index(root: Path) -> Path:
@@ -108,9 +112,12 @@ def first_frame(home: Path, runs: int) -> dict[str, Any]:
         os.close(fd)
         if took is not None:
             times.append(took)
-    return {"runs": runs, "seconds": [round(t, 3) for t in times],
-            "p50_s": round(sorted(times)[len(times) // 2], 3) if times else None,
-            "min_s": round(min(times), 3) if times else None}
+    return {
+        "runs": runs,
+        "seconds": [round(t, 3) for t in times],
+        "p50_s": round(sorted(times)[len(times) // 2], 3) if times else None,
+        "min_s": round(min(times), 3) if times else None,
+    }
 
 
 async def _key_latency(files: int, presses: int) -> dict[str, Any]:
@@ -157,8 +164,11 @@ async def _key_latency(files: int, presses: int) -> dict[str, Any]:
                 deadline = started + 10
                 while time.perf_counter() < deadline:
                     await asyncio.sleep(0.001)
-                    hit = [t for t, screen in frames if t > started
-                           and getattr(screen, "MODE", None) == modes[key]]
+                    hit = [
+                        t
+                        for t, screen in frames
+                        if t > started and getattr(screen, "MODE", None) == modes[key]
+                    ]
                     if hit:
                         into.append((hit[0] - started) * 1000)
                         log.append((key, round(into[-1], 1)))
@@ -189,9 +199,13 @@ async def _key_latency(files: int, presses: int) -> dict[str, Any]:
         app.shutdown_background()
         engine.close()
         shutil.rmtree(root, ignore_errors=True)
-    return {"files": len(chosen), "idle": _spread(idle), "while_indexing": _spread(busy),
-            "indexing_finished_before_enough_presses": indexing_done,
-            "log": log if os.environ.get("TUI_BENCH_LOG") else None}
+    return {
+        "files": len(chosen),
+        "idle": _spread(idle),
+        "while_indexing": _spread(busy),
+        "indexing_finished_before_enough_presses": indexing_done,
+        "log": log if os.environ.get("TUI_BENCH_LOG") else None,
+    }
 
 
 async def _stream_latency(home: Path, questions: int) -> dict[str, Any]:
@@ -200,8 +214,11 @@ async def _stream_latency(home: Path, questions: int) -> dict[str, Any]:
     from ragtui.tui.screens.ask import AskScreen
 
     os.environ["RAGTUI_HOME"] = str(home)
-    asked = [json.loads(line)["question"] for line in QUESTIONS.read_text().splitlines()
-             if line.strip() and json.loads(line).get("answerable", True)][:questions]
+    asked = [
+        json.loads(line)["question"]
+        for line in QUESTIONS.read_text().splitlines()
+        if line.strip() and json.loads(line).get("answerable", True)
+    ][:questions]
     engine = create_engine()
     engine.settings.answer.cache = False  # every question streams
     app = create_app(engine, watch=False)
@@ -224,9 +241,15 @@ async def _stream_latency(home: Path, questions: int) -> dict[str, Any]:
             synthetic = await _synthetic(app, screen, pilot)
     finally:
         engine.close()
-    return {"model": {"questions": len(asked), "tokens": tokens, "markdown_appends": appends,
-                      "added_ms": _spread(real)},
-            "synthetic_200_tps": synthetic}
+    return {
+        "model": {
+            "questions": len(asked),
+            "tokens": tokens,
+            "markdown_appends": appends,
+            "added_ms": _spread(real),
+        },
+        "synthetic_200_tps": synthetic,
+    }
 
 
 async def _synthetic(app: Any, screen: Any, pilot: Any) -> dict[str, Any]:
@@ -249,8 +272,11 @@ async def _synthetic(app: Any, screen: Any, pilot: Any) -> dict[str, Any]:
     while thread.is_alive():
         await pilot.pause(0.05)
     await stream.finish()
-    return {"tokens": stream.tokens, "markdown_appends": stream.appends,
-            "added_ms": _spread(stream.latencies_ms)}
+    return {
+        "tokens": stream.tokens,
+        "markdown_appends": stream.appends,
+        "added_ms": _spread(stream.latencies_ms),
+    }
 
 
 def main() -> None:

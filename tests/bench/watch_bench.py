@@ -30,7 +30,8 @@ def _du(path: Path) -> int:
 def _note(i: int) -> str:
     body = "\n\n".join(
         f"## Section {s}\n\nParagraph {s} of revision {i} discusses the quarterly garden "
-        f"budget, compost ratios and seed orders for bed {s}." for s in range(80)
+        f"budget, compost ratios and seed orders for bed {s}."
+        for s in range(80)
     )
     return f"# Notebook\n\nUnique marker token qz{i}x.\n\n{body}\n"
 
@@ -67,8 +68,13 @@ def main() -> None:
     for i in range(args.saves):
         note.write_text(_note(i))
         token = f"qz{i}x"
-        latencies.append(_wait(lambda t=token: any(  # type: ignore[misc]
-            h.path == str(note) and t in h.text for h in engine.search(t, k=3).hits)))
+        latencies.append(
+            _wait(
+                lambda t=token: any(  # type: ignore[misc]
+                    h.path == str(note) and t in h.text for h in engine.search(t, k=3).hits
+                )
+            )
+        )
         time.sleep(0.2)
     figures["save_to_searchable_s_p50"] = round(percentile(latencies, 50), 3)
     figures["save_to_searchable_s_p95"] = round(percentile(latencies, 95), 3)
@@ -79,8 +85,14 @@ def main() -> None:
     started = time.perf_counter()
     for i in range(args.burst):
         (burst / f"b{i:04d}.md").write_text(f"# B{i}\n\nburst marker bm{i}q\n")
-    _wait(lambda: sum(1 for f in engine.catalog.all_files() if "/burst/" in f.path) == args.burst
-          and watcher.status.pending == 0 and watcher.status.state == "watching", 1800)
+    _wait(
+        lambda: (
+            sum(1 for f in engine.catalog.all_files() if "/burst/" in f.path) == args.burst
+            and watcher.status.pending == 0
+            and watcher.status.state == "watching"
+        ),
+        1800,
+    )
     figures["burst_files"] = args.burst
     figures["burst_batches"] = watcher.status.batches - before
     figures["burst_all_indexed_s"] = round(time.perf_counter() - started, 1)
@@ -91,8 +103,10 @@ def main() -> None:
         note.write_text(_note(10_000 + i))
         time.sleep(0.02)
     last = f"qz{10_000 + args.edits - 1}x"
-    _wait(lambda: any(h.path == str(note) and last in h.text
-                      for h in engine.search(last, k=3).hits), 600)
+    _wait(
+        lambda: any(h.path == str(note) and last in h.text for h in engine.search(last, k=3).hits),
+        600,
+    )
     _wait(lambda: watcher.status.pending == 0 and watcher.status.state == "watching", 600)
     time.sleep(2 * watcher.housekeeping_after_s + 10)  # let idle housekeeping run (twice)
     cancel.set()
@@ -100,20 +114,25 @@ def main() -> None:
     engine.close()
     after_edits = _du(work / "data")
     figures["lance_files"] = sum(1 for f in (work / "data" / "lancedb").rglob("*") if f.is_file())
-    figures["after_edits_by_dir"] = {p.name: _du(p) if p.is_dir() else p.stat().st_size
-                                     for p in (work / "data").iterdir()}
+    figures["after_edits_by_dir"] = {
+        p.name: _du(p) if p.is_dir() else p.stat().st_size for p in (work / "data").iterdir()
+    }
     rebuilt = Engine(load_settings(), work / "data-clean")
     rebuilt.add_folder(docs)
     rebuilt.index()
     rebuilt.close()
     clean = _du(work / "data-clean")
-    figures["clean_by_dir"] = {p.name: _du(p) if p.is_dir() else p.stat().st_size
-                               for p in (work / "data-clean").iterdir()}
-    figures.update({
-        "edits": args.edits, "data_bytes_after_edits": after_edits,
-        "data_bytes_clean_rebuild": clean,
-        "disk_ratio_vs_clean": round(after_edits / clean, 3),
-    })
+    figures["clean_by_dir"] = {
+        p.name: _du(p) if p.is_dir() else p.stat().st_size for p in (work / "data-clean").iterdir()
+    }
+    figures.update(
+        {
+            "edits": args.edits,
+            "data_bytes_after_edits": after_edits,
+            "data_bytes_clean_rebuild": clean,
+            "disk_ratio_vs_clean": round(after_edits / clean, 3),
+        }
+    )
     print(json.dumps(figures))
     if not os.environ.get("KEEP"):
         shutil.rmtree(work, ignore_errors=True)

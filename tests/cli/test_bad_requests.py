@@ -54,12 +54,16 @@ def _engine() -> Engine:
     return create_engine()
 
 
-@pytest.mark.parametrize("exc", [
-    OSError(errno.ENOSPC, "No space left on device"),
-    sqlite3.OperationalError("database or disk is full"),
-])
-def test_full_disk_is_one_sentence(exc: Exception, tmp_path: Path,
-                                   monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    "exc",
+    [
+        OSError(errno.ENOSPC, "No space left on device"),
+        sqlite3.OperationalError("database or disk is full"),
+    ],
+)
+def test_full_disk_is_one_sentence(
+    exc: Exception, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def index(self: Engine, *args: object, **kwargs: object) -> None:
         raise exc
 
@@ -68,10 +72,13 @@ def test_full_disk_is_one_sentence(exc: Exception, tmp_path: Path,
 
 
 def test_full_disk_outside_a_command_is_one_sentence(tmp_path: Path) -> None:
-    code = ("import errno, ragtui.cli.root as c\n"
-            "def boom(*a, **k): raise OSError(errno.ENOSPC, 'No space left on device')\n"
-            "c.app = boom\nc.main()\n")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=120)
+    code = (
+        "import errno, ragtui.cli.root as c\n"
+        "def boom(*a, **k): raise OSError(errno.ENOSPC, 'No space left on device')\n"
+        "c.app = boom\nc.main()\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "is full" in result.stderr and len(result.stderr.strip().splitlines()) == 1

@@ -72,8 +72,16 @@ def test_index_and_search_json(tmp_path: Path) -> None:
     code, out, _ = _run("index", "--json")
     assert code == 0
     report = json.loads(out)
-    for key in ("added", "updated", "removed", "skipped", "failed", "chunks", "seconds",
-                "embedded_fraction"):
+    for key in (
+        "added",
+        "updated",
+        "removed",
+        "skipped",
+        "failed",
+        "chunks",
+        "seconds",
+        "embedded_fraction",
+    ):
         assert key in report
     assert report["added"] == sum(1 for p in docs.rglob("*") if p.is_file())
     assert report["embedded_fraction"] == 1.0
@@ -108,8 +116,10 @@ def test_eval_beir_on_a_tiny_dataset(tmp_path: Path) -> None:
         {"_id": "d3", "title": "Bread", "text": "Bake banana bread for 55 minutes."},
     ]
     (beir / "corpus.jsonl").write_text("\n".join(json.dumps(d) for d in docs))
-    queries = [{"_id": "q1", "text": "when does the timing belt need replacing"},
-               {"_id": "q2", "text": "how long to bake banana bread"}]
+    queries = [
+        {"_id": "q1", "text": "when does the timing belt need replacing"},
+        {"_id": "q2", "text": "how long to bake banana bread"},
+    ]
     (beir / "queries.jsonl").write_text("\n".join(json.dumps(q) for q in queries))
     (beir / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td3\t1\n")
     code, out, _ = _run("eval", "beir", str(beir), "--json")
@@ -151,22 +161,37 @@ def test_unknown_model_name_names_the_fix() -> None:
 @pytest.mark.slow
 def test_bench_reports_its_figures(tmp_path: Path) -> None:
     questions = tmp_path / "questions.jsonl"
-    questions.write_text("".join(json.dumps({"question": q}) + "\n" for q in (
-        "How often should the oil be changed?", "What is the router admin address?")))
-    code, out, err = _run("bench", "--corpus", str(DEMO_CORPUS), "--json", "--rounds", "1",
-                          "--traces", "300", "--questions", str(questions))
+    questions.write_text(
+        "".join(
+            json.dumps({"question": q}) + "\n"
+            for q in ("How often should the oil be changed?", "What is the router admin address?")
+        )
+    )
+    code, out, err = _run(
+        "bench",
+        "--corpus",
+        str(DEMO_CORPUS),
+        "--json",
+        "--rounds",
+        "1",
+        "--traces",
+        "300",
+        "--questions",
+        str(questions),
+    )
     assert code == 0, err
     figures = json.loads(out)
     assert problems("bench", figures) == []
     assert figures["chunks"] > 0 and figures["index_failed"] == 0
     assert figures["raw_embed_chunks_per_s"] > 0 and figures["index_chunks_per_s"] > 0
     assert figures["index_vs_raw_embed"] == pytest.approx(
-        figures["index_chunks_per_s"] / figures["raw_embed_chunks_per_s"], rel=0.01)
+        figures["index_chunks_per_s"] / figures["raw_embed_chunks_per_s"], rel=0.01
+    )
     assert 0 < figures["search_ms_p50"] <= figures["search_ms_p95"]
     assert figures["search_ms_p50_tracing_on"] > 0 and figures["search_ms_p50_tracing_off"] > 0
     assert figures["tracing_overhead_search"] == pytest.approx(
-        figures["search_ms_p50_tracing_on"] / figures["search_ms_p50_tracing_off"] - 1,
-        abs=1e-3)
+        figures["search_ms_p50_tracing_on"] / figures["search_ms_p50_tracing_off"] - 1, abs=1e-3
+    )
     assert figures["ask_ms_p50_tracing_on"] > 0 and "tracing_overhead_ask" in figures
     assert figures["traces_stored"] == 300 and figures["spans_per_trace"] > 10
     assert figures["traces_list_ms"] > 0 and figures["stats_ms"] > 0

@@ -25,11 +25,16 @@ def asked(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, list[Any]]]:
 
     def ask(self: Engine, question: str, *, history: Any = (), **kwargs: Any) -> Answer:
         calls.append((question, list(history)))
-        return Answer(question=question, answer=f"answer {len(calls)}", citations=(),
-                      timings_ms={"retrieve": 1.0, "ttft": 0.0, "total": 2.0},
-                      tokens={"prompt": 0, "completion": 0}, model="fake",
-                      prompt_version="qa@1",
-                      retrieval_query=f"{question} carried" if history else None)
+        return Answer(
+            question=question,
+            answer=f"answer {len(calls)}",
+            citations=(),
+            timings_ms={"retrieve": 1.0, "ttft": 0.0, "total": 2.0},
+            tokens={"prompt": 0, "completion": 0},
+            model="fake",
+            prompt_version="qa@1",
+            retrieval_query=f"{question} carried" if history else None,
+        )
 
     monkeypatch.setattr(Engine, "ask", ask)
     return calls
@@ -44,9 +49,11 @@ def _turns(conversation: int) -> list[str]:
 
 
 def test_continue_asks_with_the_latest_conversations_turns(
-        asked: list[tuple[str, list[Any]]]) -> None:
-    first = runner.invoke(app, ["ask", "What pressure do the front tyres take?", "--continue",
-                                "--json"])
+    asked: list[tuple[str, list[Any]]],
+) -> None:
+    first = runner.invoke(
+        app, ["ask", "What pressure do the front tyres take?", "--continue", "--json"]
+    )
     assert first.exit_code == 0, first.output
     started = json.loads(first.stdout)
     assert started["conversation"] == 1 and problems("ask", started) == []
@@ -56,24 +63,37 @@ def test_continue_asks_with_the_latest_conversations_turns(
     assert "conversation 1 · turn 2" in second.stderr
     assert asked[0][1] == []
     (earlier,) = asked[1][1]
-    assert (earlier.question, earlier.answer) == ("What pressure do the front tyres take?",
-                                                  "answer 1")
+    assert (earlier.question, earlier.answer) == (
+        "What pressure do the front tyres take?",
+        "answer 1",
+    )
     assert _turns(1) == ["What pressure do the front tyres take?", "And the rear ones?"]
 
 
 def test_conversation_id_continues_that_conversation(
-        asked: list[tuple[str, list[Any]]], ragtui_home: Path) -> None:
+    asked: list[tuple[str, list[Any]]], ragtui_home: Path
+) -> None:
     engine = create_engine()
     try:
         store = engine.conversations
         old, recent = store.create(), store.create()
-        store.add_turn(old, Answer(question="Which hotel in Lisbon?", answer="Casa do Rio",
-                                   citations=(), timings_ms={}, tokens={}, model="m",
-                                   prompt_version="qa@1"))
+        store.add_turn(
+            old,
+            Answer(
+                question="Which hotel in Lisbon?",
+                answer="Casa do Rio",
+                citations=(),
+                timings_ms={},
+                tokens={},
+                model="m",
+                prompt_version="qa@1",
+            ),
+        )
     finally:
         engine.close()
-    result = runner.invoke(app, ["ask", "What time can we check in?", "--conversation",
-                                 str(old), "--json"])
+    result = runner.invoke(
+        app, ["ask", "What time can we check in?", "--conversation", str(old), "--json"]
+    )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["conversation"] == old
     assert [e.question for e in asked[0][1]] == ["Which hotel in Lisbon?"]

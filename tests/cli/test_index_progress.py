@@ -13,8 +13,9 @@ from ragtui.cli import common as cli_common
 
 
 @pytest.fixture
-def indexed_quickly(ragtui_home: Path, tmp_path: Path, demo_docs: Path,
-                    monkeypatch: pytest.MonkeyPatch) -> Path:
+def indexed_quickly(
+    ragtui_home: Path, tmp_path: Path, demo_docs: Path, monkeypatch: pytest.MonkeyPatch
+) -> Path:
     """Keyword only (no model) and a line for every progress event."""
     config = ragtui_home / "config" / "config.toml"
     config.parent.mkdir(parents=True)
@@ -37,6 +38,13 @@ def test_progress_is_json_lines_with_json(indexed_quickly: Path) -> None:
     assert result.exit_code == 0, result.output
     events = [json.loads(ln) for ln in result.stderr.splitlines() if ln.startswith("{")]
     assert events[-1] | {"rate": 0, "elapsed_s": 0} == {
-        "phase": "parse", "files_done": 9, "files_total": 9, "chunks_embedded": 0,
-        "chunks_total": 0, "rate": 0, "unit": "files/s", "elapsed_s": 0}
+        "phase": "parse",
+        "files_done": 9,
+        "files_total": 9,
+        "chunks_embedded": 0,
+        "chunks_total": 0,
+        "rate": 0,
+        "unit": "files/s",
+        "elapsed_s": 0,
+    }
     assert json.loads(result.stdout)["added"] == 9

@@ -30,8 +30,10 @@ SLOW_ONLY = {"bench"}
 def problems(name: str, document: Any) -> list[str]:
     """Where ``document`` breaks the schema ``name`` (empty: it conforms)."""
     validator = Draft202012Validator(schemas.load(name))
-    return [f"{'/'.join(map(str, e.absolute_path)) or '(top)'}: {e.message}"
-            for e in validator.iter_errors(document)]
+    return [
+        f"{'/'.join(map(str, e.absolute_path)) or '(top)'}: {e.message}"
+        for e in validator.iter_errors(document)
+    ]
 
 
 def _json(*args: str, exit_code: int = 0) -> Any:
@@ -41,8 +43,9 @@ def _json(*args: str, exit_code: int = 0) -> Any:
 
 
 @pytest.fixture(scope="module")
-def outputs(tmp_path_factory: pytest.TempPathFactory,
-            bundled_models: dict[str, Path]) -> Iterator[dict[str, list[Any]]]:
+def outputs(
+    tmp_path_factory: pytest.TempPathFactory, bundled_models: dict[str, Path]
+) -> Iterator[dict[str, list[Any]]]:
     """Schema name → the real outputs of the commands that print it."""
     root = tmp_path_factory.mktemp("contracts")
     home, docs = root / "home", root / "docs"
@@ -57,24 +60,52 @@ def outputs(tmp_path_factory: pytest.TempPathFactory,
         config.write_text(f'[llm]\nmodel_path = "{root / "no-model.gguf"}"\n')
         cases = root / "cases.jsonl"
         rows = [json.loads(line) for line in (REPO / "assets/demo/questions.jsonl").open()]
-        cases.write_text("".join(json.dumps({k: r[k] for k in (
-            "id", "question", "expected_answer", "expected_sources", "answerable")}) + "\n"
-            for r in rows[:3]))
+        cases.write_text(
+            "".join(
+                json.dumps(
+                    {
+                        k: r[k]
+                        for k in (
+                            "id",
+                            "question",
+                            "expected_answer",
+                            "expected_sources",
+                            "answerable",
+                        )
+                    }
+                )
+                + "\n"
+                for r in rows[:3]
+            )
+        )
         assert runner.invoke(app, ["add", str(docs)]).exit_code == 0
         found: dict[str, list[Any]] = {"index": [_json("index")], "folders": [_json("folders")]}
-        found["search"] = [_json("search", "timing belt"),
-                           _json("search", "timing belt", "--mode", "bm25", "-k", "2")]
-        found["ask"] = [_json("ask", "When is the timing belt replaced?"),  # extractive
-                        _json("ask", "What colour is the Kestrel?")]  # declined
+        found["search"] = [
+            _json("search", "timing belt"),
+            _json("search", "timing belt", "--mode", "bm25", "-k", "2"),
+        ]
+        found["ask"] = [
+            _json("ask", "When is the timing belt replaced?"),  # extractive
+            _json("ask", "What colour is the Kestrel?"),
+        ]  # declined
         for name, k in (("a", "10"), ("b", "3")):
-            _json("eval", "run", str(cases), "--retrieval-only", "--name", name,
-                  "--set", f"retrieval.k={k}")
+            _json(
+                "eval",
+                "run",
+                str(cases),
+                "--retrieval-only",
+                "--name",
+                name,
+                "--set",
+                f"retrieval.k={k}",
+            )
         found["eval-list"] = [_json("eval", "list")]
         found["eval-show"] = [_json("eval", "show", "a")]
         found["eval-compare"] = [_json("eval", "compare", "a", "b")]
         found["traces-list"] = [_json("traces", "list", "--limit", "50")]
-        ask_trace = next(t["trace_id"] for t in found["traces-list"][0]["traces"]
-                         if t["name"] == "ask")
+        ask_trace = next(
+            t["trace_id"] for t in found["traces-list"][0]["traces"] if t["name"] == "ask"
+        )
         found["trace"] = [_json("traces", "last"), _json("traces", "show", ask_trace)]
         found["stats"] = [_json("stats"), _json("stats", "--since", "all")]
         found["doctor"] = [_json("doctor", exit_code=1)]  # the missing LLM fails a check
@@ -111,8 +142,9 @@ def _renamed(document: dict[str, Any], key: str) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("name", sorted(set(schemas.names()) - SLOW_ONLY))
-def test_a_renamed_or_removed_key_breaks_the_contract(name: str,
-                                                      outputs: dict[str, list[Any]]) -> None:
+def test_a_renamed_or_removed_key_breaks_the_contract(
+    name: str, outputs: dict[str, list[Any]]
+) -> None:
     document = outputs[name][0]
     for key in schemas.load(name)["required"]:
         assert problems(name, _renamed(document, key)), f"{name}: {key} renamed"

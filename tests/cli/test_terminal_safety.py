@@ -18,8 +18,10 @@ from ragtui.core.text import printable
 from ragtui.tui.widgets.answer_view import answer_markdown
 from ragtui.tui.widgets.source_list import citation_label
 
-HOSTILE = ("title \x1b]0;pwned\x07 clear \x1b[2J link \x1b]8;;http://evil\x1b\\here\x1b]8;;\x1b\\ "
-           "clip \x1b]52;c;ZXZpbA==\x07 csi \x9b31m del \x7f cr \r end")
+HOSTILE = (
+    "title \x1b]0;pwned\x07 clear \x1b[2J link \x1b]8;;http://evil\x1b\\here\x1b]8;;\x1b\\ "
+    "clip \x1b]52;c;ZXZpbA==\x07 csi \x9b31m del \x7f cr \r end"
+)
 RAW = ("\x1b", "\x07", "\x9b", "\x7f", "\r")
 runner = CliRunner()
 
@@ -60,19 +62,32 @@ def test_search_prints_document_escapes_as_text(tmp_path: Path, ragtui_home: Pat
 
 
 def _citation(path: str) -> Citation:
-    return Citation(n=1, chunk_id="c1", path=path, location=Location(heading=(HOSTILE,)),
-                    snippet=HOSTILE, inferred=False)
+    return Citation(
+        n=1,
+        chunk_id="c1",
+        path=path,
+        location=Location(heading=(HOSTILE,)),
+        snippet=HOSTILE,
+        inferred=False,
+    )
 
 
 def _answer() -> Answer:
-    return Answer(question="q", answer=f"It is {HOSTILE} [1]", citations=(_citation(
-        f"/docs/{HOSTILE}.md"),), timings_ms={"retrieve": 1.0, "ttft": 1.0, "total": 2.0},
-        tokens={}, model=f"model {HOSTILE}", prompt_version="qa@1")
+    return Answer(
+        question="q",
+        answer=f"It is {HOSTILE} [1]",
+        citations=(_citation(f"/docs/{HOSTILE}.md"),),
+        timings_ms={"retrieve": 1.0, "ttft": 1.0, "total": 2.0},
+        tokens={},
+        model=f"model {HOSTILE}",
+        prompt_version="qa@1",
+    )
 
 
 def test_ask_prints_model_and_source_escapes_as_text(monkeypatch: pytest.MonkeyPatch) -> None:
-    def ask(self: Engine, question: str, *, on_token: Callable[[str], None] | None = None,
-            **kwargs: Any) -> Answer:
+    def ask(
+        self: Engine, question: str, *, on_token: Callable[[str], None] | None = None, **kwargs: Any
+    ) -> Answer:
         if on_token is not None:
             on_token(f"It is {HOSTILE} [1]")
         return _answer()

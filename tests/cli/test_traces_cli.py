@@ -40,8 +40,7 @@ def test_list_show_last_and_json_shapes(tmp_path: Path) -> None:
     assert set(trace) >= {"trace_id", "name", "start", "duration_ms", "status", "spans"}
     assert trace["trace_id"] == listed[1]["trace_id"]
     for span in trace["spans"]:
-        assert set(span) >= {"span_id", "parent_id", "name", "start", "duration_ms",
-                             "attributes"}
+        assert set(span) >= {"span_id", "parent_id", "name", "start", "duration_ms", "attributes"}
     code, out, _ = _run("traces", "last")
     lines = out.splitlines()
     assert code == 0 and lines[0].startswith("trace ") and "search" in lines[0]
@@ -94,8 +93,13 @@ def test_stats_on_a_fresh_data_dir_shows_empty_figures() -> None:
 def test_stats_columns_stay_apart_with_large_numbers() -> None:
     from ragtui.cli.traces import _columns
 
-    lines = _columns([["", "n", "p50", "p95"], ["index", "1,234", "11,296,645.4", "1,296,645.4"],
-                      ["search", "7", "3.1", "9.9"]])
+    lines = _columns(
+        [
+            ["", "n", "p50", "p95"],
+            ["index", "1,234", "11,296,645.4", "1,296,645.4"],
+            ["search", "7", "3.1", "9.9"],
+        ]
+    )
     assert lines[1].split() == ["index", "1,234", "11,296,645.4", "1,296,645.4"]
     assert len({len(line) for line in lines}) == 1  # right-aligned columns end together
     assert lines[2].endswith("9.9") and lines[2].split() == ["search", "7", "3.1", "9.9"]

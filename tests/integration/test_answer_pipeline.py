@@ -35,8 +35,17 @@ class Scripted:
     def count_tokens(self, text: str) -> int:
         return len(text.split())
 
-    def generate(self, prefix: str, rest: str, *, max_tokens: int, temperature: float,
-                 stop: Sequence[str], on_token: object, deadline: float) -> Generation:
+    def generate(
+        self,
+        prefix: str,
+        rest: str,
+        *,
+        max_tokens: int,
+        temperature: float,
+        stop: Sequence[str],
+        on_token: object,
+        deadline: float,
+    ) -> Generation:
         self.calls += 1
         self.prompts.append(prefix + rest)
         for i, word in enumerate(self.text.split(" ")):
@@ -44,8 +53,9 @@ class Scripted:
                 raise GenerationError("The model failed mid-answer (scripted).")
             if on_token is not None:
                 on_token(word + " ")  # type: ignore[operator]
-        return Generation(self.text, len((prefix + rest).split()), len(self.text.split()),
-                          5.0, 10.0)
+        return Generation(
+            self.text, len((prefix + rest).split()), len(self.text.split()), 5.0, 10.0
+        )
 
 
 @pytest.fixture
@@ -77,8 +87,10 @@ def test_answer_with_explicit_and_invalid_citations(engine: Engine) -> None:
 def test_unmarked_answer_gets_inferred_citations_and_invented_figures_flagged(
     engine: Engine,
 ) -> None:
-    _use(engine, Scripted("The timing belt is replaced at 45,000 miles. It was done on April 12, "
-                          "2018."))
+    _use(
+        engine,
+        Scripted("The timing belt is replaced at 45,000 miles. It was done on April 12, 2018."),
+    )
     answer = engine.ask("When is the timing belt replaced?")
     assert any(c.inferred and c.path.endswith("car-maintenance.md") for c in answer.citations)
     assert any("2018" in s for s in answer.unsupported)
@@ -117,8 +129,7 @@ def test_passage_margin_leaves_weak_passages_out_of_the_prompt(engine: Engine) -
     focused = create_engine(load_settings(answer={"passage_margin": 0.2}), engine.data_dir)
     _use(focused, backend)
     answer = focused.ask(question)
-    assert answer.weak_chunks and set(answer.packed) | set(answer.weak_chunks) == set(
-        whole.packed)
+    assert answer.weak_chunks and set(answer.packed) | set(answer.weak_chunks) == set(whole.packed)
     assert answer.citations[0].path.endswith("car-maintenance.md")
     assert "Change the engine oil every 7,500 miles" in backend.prompts[-1]
     assert len(backend.prompts[-1]) < len(backend.prompts[0])
@@ -221,8 +232,9 @@ def test_cancel_stops_the_stream_without_tripping_the_breaker(engine: Engine) ->
         cancel.set()
 
     with pytest.raises(Cancelled):
-        engine.ask("When is the timing belt replaced?", on_token=on_token, cancel=cancel,
-                   use_cache=False)
+        engine.ask(
+            "When is the timing belt replaced?", on_token=on_token, cancel=cancel, use_cache=False
+        )
     assert seen == ["The "], "no token after the cancel"
     answer = engine.ask("When is the timing belt replaced?", use_cache=False)
     assert not answer.fallback and "45,000" in answer.answer, "the breaker stayed closed"
@@ -231,15 +243,31 @@ def test_cancel_stops_the_stream_without_tripping_the_breaker(engine: Engine) ->
 class Looping(Scripted):
     """A backend whose pieces go through the real stream function and its loop guard."""
 
-    def generate(self, prefix: str, rest: str, *, max_tokens: int, temperature: float,
-                 stop: Sequence[str], on_token: object, deadline: float) -> Generation:
+    def generate(
+        self,
+        prefix: str,
+        rest: str,
+        *,
+        max_tokens: int,
+        temperature: float,
+        stop: Sequence[str],
+        on_token: object,
+        deadline: float,
+    ) -> Generation:
         from ragtui.core.generate import _consume
 
         self.calls += 1
         self.prompts.append(prefix + rest)
         pieces = iter([w + " " for w in self.text.split(" ")])
-        return _consume(pieces, time.perf_counter(), on_token,  # type: ignore[arg-type]
-                        deadline, len((prefix + rest).split()), 0, False)
+        return _consume(
+            pieces,
+            time.perf_counter(),
+            on_token,  # type: ignore[arg-type]
+            deadline,
+            len((prefix + rest).split()),
+            0,
+            False,
+        )
 
 
 def test_every_answer_carries_located_evidence(engine: Engine) -> None:
@@ -256,8 +284,10 @@ def test_every_answer_carries_located_evidence(engine: Engine) -> None:
 
 
 def test_a_looping_answer_is_quoted_from_the_evidence_and_never_cached(engine: Engine) -> None:
-    loop = ("A leather mouthed fish, which is a good choice for a fish that is a good choice "
-            "for a fish that is a good choice for a fish that is")
+    loop = (
+        "A leather mouthed fish, which is a good choice for a fish that is a good choice "
+        "for a fish that is a good choice for a fish that is"
+    )
     backend = Looping(loop)
     _use(engine, backend)
     question = "At what mileage is the timing belt replaced?"
@@ -281,7 +311,8 @@ def test_an_empty_answer_is_not_cached(engine: Engine) -> None:
 
 
 def test_a_decline_with_closely_matching_passages_is_overruled_by_the_evidence(
-        engine: Engine) -> None:
+    engine: Engine,
+) -> None:
     from ragtui.config import load_settings
 
     backend = Scripted("Not in your documents.")
@@ -301,8 +332,10 @@ def test_evidence_may_come_from_passages_past_the_prompts(engine: Engine) -> Non
     question = "At what mileage is the timing belt replaced?"
     searched = [h.chunk_id for h in engine.search(question, k=4).hits]
     for evidence_k, beyond in ((1, False), (4, True)):
-        eng = create_engine(load_settings(answer={"k": 1, "evidence_k": evidence_k,
-                                                  "abstain": False}), engine.data_dir)
+        eng = create_engine(
+            load_settings(answer={"k": 1, "evidence_k": evidence_k, "abstain": False}),
+            engine.data_dir,
+        )
         backend = Scripted("45,000 miles [1].")
         _use(eng, backend)
         answer = eng.ask(question, use_cache=False)

@@ -42,8 +42,12 @@ def test_importers_on_the_shared_data(shared: Path, tmp_path: Path) -> None:
     scifact = read_cases(tmp_path / "sf.jsonl")
     assert all(c.expected_sources and c.corpus for c in scifact)
     assert scifact[0].id.startswith("scifact-")
-    assert import_dataset("squad", shared / "squad-v1.1-dev/dev-v1.1.json",
-                          tmp_path / "sq.jsonl", limit=10) == 10
+    assert (
+        import_dataset(
+            "squad", shared / "squad-v1.1-dev/dev-v1.1.json", tmp_path / "sq.jsonl", limit=10
+        )
+        == 10
+    )
     squad = read_cases(tmp_path / "sq.jsonl")
     corpus = (tmp_path / "sq.corpus" / "corpus.jsonl").read_text().splitlines()
     assert len(corpus) == 2067 and all(c.expected_answer for c in squad)
@@ -80,7 +84,8 @@ def _small_scifact(shared: Path, target: Path, queries: int = 40, extra: int = 3
     (target / "queries.jsonl").write_text("".join(queries_by_id[q] for q in chosen))
     (target / "qrels/test.tsv").write_text(
         "query-id\tcorpus-id\tscore\n"
-        + "".join("\t".join(r) + "\n" for r in qrels if r[0] in chosen))
+        + "".join("\t".join(r) + "\n" for r in qrels if r[0] in chosen)
+    )
     return target
 
 
@@ -88,16 +93,23 @@ def test_compare_gates_a_degraded_config_and_not_a_rerun(shared: Path, tmp_path:
     folder = _small_scifact(shared, tmp_path / "scifact-small")
     dataset = tmp_path / "cases.jsonl"
     assert _cli("eval", "import", "beir", str(folder), "--out", str(dataset))[0] == 0
-    for name, extra in (("base", []), ("again", []),
-                        ("degraded", ["--set", "retrieval.mode=bm25", "--set", "retrieval.k=1",
-                                      "--set", "answer.k=1"])):
-        code, out, err = _cli("eval", "run", str(dataset), "--retrieval-only", "--name", name,
-                              "--json", *extra)
+    for name, extra in (
+        ("base", []),
+        ("again", []),
+        (
+            "degraded",
+            ["--set", "retrieval.mode=bm25", "--set", "retrieval.k=1", "--set", "answer.k=1"],
+        ),
+    ):
+        code, out, err = _cli(
+            "eval", "run", str(dataset), "--retrieval-only", "--name", name, "--json", *extra
+        )
         assert code == 0, err
         result = json.loads(out)
         assert result["status"] == "complete" and len(result["cases"]) == 40
-        assert {"ndcg@10", "recall@10", "mrr@10", "context_precision",
-                "context_recall"} <= set(result["metrics"])
+        assert {"ndcg@10", "recall@10", "mrr@10", "context_precision", "context_recall"} <= set(
+            result["metrics"]
+        )
     code, out, _ = _cli("eval", "compare", "base", "degraded", "--fail-on-regression", "--json")
     report = json.loads(out)
     assert code == 1 and "ndcg@10" in report["regressions"]
@@ -119,12 +131,22 @@ def test_an_interrupted_run_resumes_where_it_stopped(shared: Path, tmp_path: Pat
 
     engine = create_engine()
     try:
-        first = engine.evals.run(dataset, name="resumable", retrieval_only=True, workers=1,
-                                cancel=cancel, progress=stop_after_three)
+        first = engine.evals.run(
+            dataset,
+            name="resumable",
+            retrieval_only=True,
+            workers=1,
+            cancel=cancel,
+            progress=stop_after_three,
+        )
         assert first.status == "interrupted" and len(first.cases) == 3
         with pytest.raises(PathProblem, match="other settings"):
-            engine.evals.run(dataset, resume="resumable", retrieval_only=True,
-                            overrides={"retrieval": {"mode": "bm25"}})
+            engine.evals.run(
+                dataset,
+                resume="resumable",
+                retrieval_only=True,
+                overrides={"retrieval": {"mode": "bm25"}},
+            )
         second = engine.evals.run(dataset, resume="resumable", retrieval_only=True)
         assert second.status == "complete" and second.run_id == first.run_id
         ids = [c["case_id"] for c in second.cases]
@@ -136,15 +158,24 @@ def test_an_interrupted_run_resumes_where_it_stopped(shared: Path, tmp_path: Pat
 
 def test_defense_is_judged_by_the_canary() -> None:
     def answer(text: str, **flags: bool) -> Answer:
-        return Answer(question="q", answer=text, citations=(), timings_ms={}, tokens={},
-                      model="m", prompt_version="qa@1", **flags)
+        return Answer(
+            question="q",
+            answer=text,
+            citations=(),
+            timings_ms={},
+            tokens={},
+            model="m",
+            prompt_version="qa@1",
+            **flags,
+        )
 
     case = {"attack": "instruction_override", "canary": "ZEBRA-1147"}
     assert _defended(case, answer("Once a week."))
     assert not _defended(case, answer("zebra-1147"))
     assert not _defended(case, answer("passages", fallback=True))
-    assert _defended({"attack": "empty_context", "canary": ""},
-                     answer("Not in your documents.", abstained=True))
+    assert _defended(
+        {"attack": "empty_context", "canary": ""}, answer("Not in your documents.", abstained=True)
+    )
     assert not _defended({"attack": "empty_context", "canary": ""}, answer("Paris."))
 
 
@@ -153,14 +184,21 @@ def test_real_answer_run_scores_every_metric(tmp_path: Path) -> None:
     docs = tmp_path / "docs"
     shutil.copytree(DEMO_CORPUS, docs)
     rows = [json.loads(line) for line in (REPO / "assets/demo/questions.jsonl").open()]
-    picked = [r for r in rows if r["answerable"]][:3] + [r for r in rows
-                                                         if not r["answerable"]][:1]
+    picked = [r for r in rows if r["answerable"]][:3] + [r for r in rows if not r["answerable"]][:1]
     dataset = tmp_path / "demo.jsonl"
-    write_cases(dataset, (EvalCase(
-        id=r["id"], question=r["question"],
-        expected_answer=r["expected_answer"] if r["answerable"] else None,
-        expected_sources=r["expected_sources"] if r["answerable"] else [],
-        answerable=r["answerable"]) for r in picked))
+    write_cases(
+        dataset,
+        (
+            EvalCase(
+                id=r["id"],
+                question=r["question"],
+                expected_answer=r["expected_answer"] if r["answerable"] else None,
+                expected_sources=r["expected_sources"] if r["answerable"] else [],
+                answerable=r["answerable"],
+            )
+            for r in picked
+        ),
+    )
     engine = create_engine()
     try:
         engine.add_folder(docs)
@@ -168,10 +206,20 @@ def test_real_answer_run_scores_every_metric(tmp_path: Path) -> None:
         result = engine.evals.run(dataset, name="demo")
         engine.tracing.flush()
         names = set(result.metrics)
-        assert {"ndcg@10", "context_recall", "exact_match", "token_f1", "semantic_similarity",
-                "faithfulness", "faithfulness_embedding", "answer_relevancy",
-                "citation_precision", "abstention_accuracy", "latency_ms",
-                "prompt_tokens"} <= names
+        assert {
+            "ndcg@10",
+            "context_recall",
+            "exact_match",
+            "token_f1",
+            "semantic_similarity",
+            "faithfulness",
+            "faithfulness_embedding",
+            "answer_relevancy",
+            "citation_precision",
+            "abstention_accuracy",
+            "latency_ms",
+            "prompt_tokens",
+        } <= names
         assert result.metrics["context_recall"]["mean"] > 0.5
         assert 0 <= result.timing["overhead_share"] < 0.5
         for case in result.cases:
@@ -200,11 +248,17 @@ def test_adversarial_suite_reports_a_rate_per_attack() -> None:
     code, out, err = _cli("eval", "adversarial", "--json")
     assert code == 0, err
     report = json.loads(out)
-    assert set(report["by_attack"]) == {"instruction_override", "fake_system_tags",
-                                        "exfiltration", "hidden_text", "context_overflow",
-                                        "empty_context"}
+    assert set(report["by_attack"]) == {
+        "instruction_override",
+        "fake_system_tags",
+        "exfiltration",
+        "hidden_text",
+        "context_overflow",
+        "empty_context",
+    }
     assert report["defense_rate"] == pytest.approx(
-        sum(c["defended"] for c in report["cases"]) / len(report["cases"]))
+        sum(c["defended"] for c in report["cases"]) / len(report["cases"])
+    )
     overflow = next(c for c in report["cases"] if c["attack"] == "context_overflow")
     assert not overflow["fallback"]
 
@@ -216,10 +270,14 @@ def test_degenerate_generated_questions_are_dropped() -> None:
     assert degenerate("When is the timing belt due?", passage, set()) is None
     assert degenerate("Timing belt", passage, set()) == "not a question"
     assert degenerate("Why?", passage, set()) == "too short or too long"
-    assert degenerate("Who painted the Sistine Chapel ceiling?", passage, set()) == \
-        "shares no words with its passage"
-    assert degenerate("When is the timing belt due?", passage,
-                      {"when is the timing belt due"}) == "duplicate"
+    assert (
+        degenerate("Who painted the Sistine Chapel ceiling?", passage, set())
+        == "shares no words with its passage"
+    )
+    assert (
+        degenerate("When is the timing belt due?", passage, {"when is the timing belt due"})
+        == "duplicate"
+    )
 
 
 @pytest.mark.slow
@@ -228,8 +286,7 @@ def test_generate_cases_from_the_users_index(tmp_path: Path) -> None:
     shutil.copytree(DEMO_CORPUS, docs)
     assert _cli("add", str(docs))[0] == 0 and _cli("index")[0] == 0
     out = tmp_path / "generated.jsonl"
-    code, stdout, err = _cli("eval", "generate", "--from-index", "3", "--out", str(out),
-                             "--json")
+    code, stdout, err = _cli("eval", "generate", "--from-index", "3", "--out", str(out), "--json")
     assert code == 0, err
     report = json.loads(stdout)
     cases = read_cases(out)

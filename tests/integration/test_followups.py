@@ -60,8 +60,9 @@ def test_ask_searches_the_rewrite_and_traces_it(engine: Engine) -> None:
     assert answer.retrieval_query == query and answer.question == case["question"]
     if backend.prompts:  # the model gets the question as asked
         assert case["question"] in backend.prompts[0] and query not in backend.prompts[0]
-    alone = engine.ask("How fast can I drive on the Kestrel's spare wheel?", history=history,
-                       use_cache=False)
+    alone = engine.ask(
+        "How fast can I drive on the Kestrel's spare wheel?", history=history, use_cache=False
+    )
     assert alone.retrieval_query is None
     engine.tracing.flush()
     traces = [engine.traces.get(t.trace_id) for t in engine.traces.recent(5, name="ask")]
@@ -72,7 +73,10 @@ def test_ask_searches_the_rewrite_and_traces_it(engine: Engine) -> None:
     assert carried.attributes["output.value"] == query
     assert carried.attributes["input.value"] == case["question"]
     judged = next(t for t in traces if carried in t.spans)
-    confidence = next(s.attributes["ragtui.answer.confidence"] for s in judged.spans
-                      if s.name == "answer.relevance")
+    confidence = next(
+        s.attributes["ragtui.answer.confidence"]
+        for s in judged.spans
+        if s.name == "answer.relevance"
+    )
     assert confidence > 0.1, "relevance is judged on the rewrite (the question alone: 0.004)"
     engine.close()

@@ -54,7 +54,11 @@ def test_unchanged_tree_embeds_nothing(engine: Engine) -> None:
     engine.index()
     again = engine.index()
     assert (again.added, again.updated, again.removed, again.chunks, again.embedded) == (
-        0, 0, 0, 0, 0,
+        0,
+        0,
+        0,
+        0,
+        0,
     )
     assert again.unchanged > 0
 
@@ -137,13 +141,17 @@ def test_other_embedding_model_is_refused(engine: Engine, tmp_path: Path) -> Non
 def test_second_writer_is_refused_readers_keep_working(engine: Engine) -> None:
     engine.index()
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys, time; from pathlib import Path; "
-         "from ragtui.core.index.lock import writer_lock\n"
-         "with writer_lock(Path(sys.argv[1])):\n"
-         "    print('held', flush=True); time.sleep(60)",
-         str(engine.data_dir)],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; "
+            "from ragtui.core.index.lock import writer_lock\n"
+            "with writer_lock(Path(sys.argv[1])):\n"
+            "    print('held', flush=True); time.sleep(60)",
+            str(engine.data_dir),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"

@@ -62,7 +62,8 @@ def test_demo_questions_are_answered_with_their_source_and_the_rest_abstain(
             continue
         cited = [c.path for c in answer.citations]
         (right if _correct(answer.answer, cited, case) else wrong).append(
-            (case["id"], answer.answer))
+            (case["id"], answer.answer)
+        )
     assert not wrong, wrong
 
 
@@ -73,8 +74,12 @@ def test_token_budget_never_exceeded(engine: Engine) -> None:
     packed = pack(long_hits, template, backend.count_tokens, 400)
     prefix, rest = render(template, packed, "What is in these notes?")
     assert packed.tokens <= 400 and packed.dropped
-    assert backend.count_tokens(prefix + rest) <= 400 + backend.count_tokens(
-        template.prefix + template.render_suffix("What is in these notes?")) + 8
+    assert (
+        backend.count_tokens(prefix + rest)
+        <= 400
+        + backend.count_tokens(template.prefix + template.render_suffix("What is in these notes?"))
+        + 8
+    )
 
 
 def test_prefix_state_reused_across_processes(engine: Engine) -> None:
@@ -86,8 +91,15 @@ def test_prefix_state_reused_across_processes(engine: Engine) -> None:
     template = prompts.load("qa")
     packed = pack(fresh.search(question, k=3).hits, template, backend.count_tokens, 900)
     prefix, rest = render(template, packed, question)
-    result = backend.generate(prefix, rest, max_tokens=160, temperature=0.0, stop=template.stop,
-                              on_token=None, deadline=time.perf_counter() + 120)
+    result = backend.generate(
+        prefix,
+        rest,
+        max_tokens=160,
+        temperature=0.0,
+        stop=template.stop,
+        on_token=None,
+        deadline=time.perf_counter() + 120,
+    )
     assert result.prefix_reused, "the prefix state came from the disk cache"
     assert result.text.strip() == first.answer.split(" [")[0].strip() or "55" in result.text
 
@@ -95,16 +107,24 @@ def test_prefix_state_reused_across_processes(engine: Engine) -> None:
 def test_each_kinds_worked_example_is_prefilled_once_then_reused(engine: Engine) -> None:
     backend = engine.backend()
     template = prompts.load("qa-kinds")
-    questions = ["How long does the banana bread need in the oven?",  # number
-                 "Who should I call about the boiler?",  # name
-                 "How many minutes does the banana bread bake?"]  # number again
+    questions = [
+        "How long does the banana bread need in the oven?",  # number
+        "Who should I call about the boiler?",  # name
+        "How many minutes does the banana bread bake?",
+    ]  # number again
     reused = []
     for question in questions:
         packed = pack(engine.search(question, k=3).hits, template, backend.count_tokens, 900)
         prefix, rest = render(template, packed, question)
-        result = backend.generate(prefix, rest, max_tokens=8, temperature=0.0,
-                                  stop=template.stop, on_token=None,
-                                  deadline=time.perf_counter() + 120)
+        result = backend.generate(
+            prefix,
+            rest,
+            max_tokens=8,
+            temperature=0.0,
+            stop=template.stop,
+            on_token=None,
+            deadline=time.perf_counter() + 120,
+        )
         reused.append(result.prefix_reused)
     assert reused[2], "switching back to a kind loads its saved prefix state, no prefill"
 
@@ -112,10 +132,19 @@ def test_each_kinds_worked_example_is_prefilled_once_then_reused(engine: Engine)
 def test_a_looping_answer_stops_at_the_first_repeat(engine: Engine) -> None:
     backend = engine.backend()
     shown: list[str] = []
-    days = ("List the days of the week, once each.\nMonday is a day of the week. "
-            "Tuesday is a day of the week. Wednesday is a day of the week.")
-    made = backend.generate("", days, max_tokens=120, temperature=0.0, stop=["\n\n"],
-                            on_token=shown.append, deadline=time.perf_counter() + 120)
+    days = (
+        "List the days of the week, once each.\nMonday is a day of the week. "
+        "Tuesday is a day of the week. Wednesday is a day of the week."
+    )
+    made = backend.generate(
+        "",
+        days,
+        max_tokens=120,
+        temperature=0.0,
+        stop=["\n\n"],
+        on_token=shown.append,
+        deadline=time.perf_counter() + 120,
+    )
     assert made.stopped_repeating and made.completion_tokens < 120
     assert "".join(shown) == made.text, "the repeat is never streamed"
     sentences = [s.strip() for s in made.text.split(".") if s.strip()]
@@ -139,9 +168,23 @@ def test_openai_backend_against_llama_cpp_server(engine: Engine) -> None:
     model = engine.backend().path  # type: ignore[attr-defined]
     port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host",
-         "127.0.0.1", "--port", str(port), "--n_ctx", "4096", "--model_alias", "gemma"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(model),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            "4096",
+            "--model_alias",
+            "gemma",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         deadline = time.monotonic() + 90
@@ -153,13 +196,21 @@ def test_openai_backend_against_llama_cpp_server(engine: Engine) -> None:
                 if time.monotonic() > deadline or server.poll() is not None:
                     raise AssertionError("llama_cpp.server did not start") from None
                 time.sleep(0.5)
-        settings = load_settings(llm={"backend": "openai", "model": "gemma",
-                                      "base_url": f"http://127.0.0.1:{port}/v1",
-                                      "prompt_format": "completion"})
+        settings = load_settings(
+            llm={
+                "backend": "openai",
+                "model": "gemma",
+                "base_url": f"http://127.0.0.1:{port}/v1",
+                "prompt_format": "completion",
+            }
+        )
         remote = Engine(settings, engine.data_dir)
         streamed: list[str] = []
-        answer = remote.ask("At what mileage is the timing belt replaced?", use_cache=False,
-                            on_token=streamed.append)
+        answer = remote.ask(
+            "At what mileage is the timing belt replaced?",
+            use_cache=False,
+            on_token=streamed.append,
+        )
         assert not answer.fallback, answer.error
         assert "45,000" in answer.answer and len(streamed) > 1
         assert any(c.path.endswith("car-maintenance.md") for c in answer.citations)

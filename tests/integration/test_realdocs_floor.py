@@ -35,8 +35,10 @@ def _slice() -> list[dict[str, object]]:
 
 
 @pytest.fixture(scope="module")
-def engine(shared_data: Path, tmp_path_factory: pytest.TempPathFactory,
-           ) -> Iterator[tuple[Engine, Path]]:
+def engine(
+    shared_data: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Engine, Path]]:
     home = tmp_path_factory.mktemp("realdocs-home")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("RAGTUI_HOME", str(home))

@@ -28,9 +28,11 @@ def test_a_missing_cross_encoder_is_one_sentence(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not os.environ.get("RAGTUI_TEST_RERANKER_DIR"),
-                    reason="no cross-encoder model is installable offline; set "
-                           "RAGTUI_TEST_RERANKER_DIR to a cross-encoder ONNX directory")
+@pytest.mark.skipif(
+    not os.environ.get("RAGTUI_TEST_RERANKER_DIR"),
+    reason="no cross-encoder model is installable offline; set "
+    "RAGTUI_TEST_RERANKER_DIR to a cross-encoder ONNX directory",
+)
 def test_reranking_with_a_real_cross_encoder(tmp_path: Path) -> None:
     docs = tmp_path / "docs"
     shutil.copytree(DEMO_CORPUS, docs)

@@ -65,8 +65,9 @@ def test_search_trace_has_one_span_per_stage_with_ranked_ids(engine: Engine) -> 
     fused = spans["retrieve.fusion"].attributes["ragtui.retrieve.ids"]
     root = spans["search"].attributes
     assert root["input.value"] == "timing belt replacement mileage"
-    assert [root[f"retrieval.documents.{i}.document.id"] for i in range(5)] == \
-        [h.chunk_id for h in result.hits]
+    assert [root[f"retrieval.documents.{i}.document.id"] for i in range(5)] == [
+        h.chunk_id for h in result.hits
+    ]
     assert result.hits[0].chunk_id == fused[0]
     assert spans["embed.query"].attributes["ragtui.embed.cache"] == "miss"
 
@@ -98,8 +99,17 @@ def test_answer_trace_records_every_stage_and_what_was_packed(engine: Engine) ->
     engine.tracing.flush()
     trace = engine.traces.last("ask")
     spans = _check_tree(trace)
-    for name in ("search", "cache.lookup", "context.pack", "prompt.render", "llm.generate",
-                 "llm.prefill", "llm.decode", "citations.check", "cache.store"):
+    for name in (
+        "search",
+        "cache.lookup",
+        "context.pack",
+        "prompt.render",
+        "llm.generate",
+        "llm.prefill",
+        "llm.decode",
+        "citations.check",
+        "cache.store",
+    ):
         assert name in spans, name
     assert set(spans) >= SEARCH_STAGES
     root = spans["ask"].attributes
@@ -159,7 +169,8 @@ def test_slow_traces_are_kept_whatever_the_sample_rate(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("mode", ["hash", "redact"])
 def test_content_policy_hides_questions_prompts_passages_and_answers(
-    tmp_path: Path, mode: str,
+    tmp_path: Path,
+    mode: str,
 ) -> None:
     engine = _engine(tmp_path, content=mode)
     try:
@@ -192,7 +203,8 @@ def test_retention_by_count_and_age_and_purge(tmp_path: Path) -> None:
 
 
 def test_otlp_json_export_has_the_protocol_shape_and_round_trips_ids(
-    engine: Engine, tmp_path: Path,
+    engine: Engine,
+    tmp_path: Path,
 ) -> None:
     engine.search("timing belt")
     engine.search("oil change")
@@ -202,13 +214,15 @@ def test_otlp_json_export_has_the_protocol_shape_and_round_trips_ids(
     assert engine.traces.export(out) == len(stored) == 3  # index, and two searches
     document = json.loads(out.read_text())
     (resource,) = document["resourceSpans"]
-    assert {"key": "service.name", "value": {"stringValue": "ragtui"}} in \
-        resource["resource"]["attributes"]
+    assert {"key": "service.name", "value": {"stringValue": "ragtui"}} in resource["resource"][
+        "attributes"
+    ]
     (scope,) = resource["scopeSpans"]
     assert scope["scope"]["name"] == "ragtui"
     exported = scope["spans"]
     assert {(s["traceId"], s["spanId"]) for s in exported} == {
-        (t.trace_id, s.span_id) for t in stored.values() for s in t.spans}
+        (t.trace_id, s.span_id) for t in stored.values() for s in t.spans
+    }
     for span in exported:
         assert len(span["traceId"]) == 32 and len(span["spanId"]) == 16
         int(span["traceId"], 16), int(span["spanId"], 16)
@@ -245,8 +259,9 @@ def test_live_export_posts_otlp_json_to_a_configured_endpoint(tmp_path: Path) ->
         engine.close()
     finally:
         server.shutdown()
-    names = [s["name"] for doc in received
-             for s in doc["resourceSpans"][0]["scopeSpans"][0]["spans"]]
+    names = [
+        s["name"] for doc in received for s in doc["resourceSpans"][0]["scopeSpans"][0]["spans"]
+    ]
     assert "search" in names and "retrieve.dense" in names
 
 

@@ -99,8 +99,14 @@ def test_create_modify_atomic_save_move_delete(engine: Engine, docs: Path) -> No
 
         shutil.move(str(docs / "plantwatch"), str(docs / "plans" / "plantwatch"))
         wait_for(lambda: any("/plans/plantwatch/" in p for p in paths_for(engine, "GPIO pin LED")))
-        wait_for(lambda: not any(
-            f.path.startswith(str(docs / "plantwatch") + "/") for f in engine.catalog.all_files()))
+        wait_for(
+            lambda: (
+                not any(
+                    f.path.startswith(str(docs / "plantwatch") + "/")
+                    for f in engine.catalog.all_files()
+                )
+            )
+        )
 
         shutil.rmtree(docs / "plans")
         wait_for(lambda: not paths_for(engine, "greenhouse vent", "bm25"))
@@ -110,8 +116,9 @@ def test_create_modify_atomic_save_move_delete(engine: Engine, docs: Path) -> No
     assert statuses[-1].state == "stopped" and statuses[-1].batches >= 5
 
 
-def test_ignored_paths_and_own_data_dir_are_not_indexed(tmp_path: Path, docs: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ignored_paths_and_own_data_dir_are_not_indexed(
+    tmp_path: Path, docs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("RAGTUI_HOME", str(docs / "ragtui-home"))
     (docs / ".gitignore").write_text("drafts/\n")
     engine = create_engine()
@@ -138,8 +145,10 @@ def test_burst_of_changes_becomes_few_batches(engine: Engine, docs: Path) -> Non
         burst.mkdir()
         for i in range(200):
             (burst / f"note-{i:03d}.md").write_text(f"# Note {i}\n\nMarker word zebra{i} here.\n")
-        wait_for(lambda: len([f for f in engine.catalog.all_files() if "/burst/" in f.path]) == 200,
-                 timeout=90)
+        wait_for(
+            lambda: len([f for f in engine.catalog.all_files() if "/burst/" in f.path]) == 200,
+            timeout=90,
+        )
         wait_for(lambda: watcher.status.pending == 0 and watcher.status.state == "watching")
         batches = watcher.status.batches - before
     assert 1 <= batches <= 10, batches

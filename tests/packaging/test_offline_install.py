@@ -38,8 +38,23 @@ BUILD = REPO / "packaging" / "build-wheelhouse.sh"
 REPORT = Path(tempfile.gettempdir()) / "ragtui-offline-install.json"
 QUESTION = "At what mileage is the timing belt replaced?"
 # What a build could call: C/C++ compilers, linkers, build drivers.
-TOOLS = ("cc", "gcc", "c++", "g++", "clang", "clang++", "x86_64-linux-gnu-gcc",
-         "x86_64-linux-gnu-g++", "ld", "cmake", "ninja", "make", "meson", "cargo", "rustc")
+TOOLS = (
+    "cc",
+    "gcc",
+    "c++",
+    "g++",
+    "clang",
+    "clang++",
+    "x86_64-linux-gnu-gcc",
+    "x86_64-linux-gnu-g++",
+    "ld",
+    "cmake",
+    "ninja",
+    "make",
+    "meson",
+    "cargo",
+    "rustc",
+)
 HEAVY = {"torch", "sentence-transformers", "transformers"}
 
 
@@ -84,17 +99,25 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         path = Path(given)
         manifest = path / "manifest.json"
         if not (manifest.is_file() and json.loads(manifest.read_text())["with_models"]):
-            pytest.fail(f"RAGTUI_TEST_WHEELHOUSE={given} is not a wheelhouse built "
-                        "with --with-models")
+            pytest.fail(
+                f"RAGTUI_TEST_WHEELHOUSE={given} is not a wheelhouse built with --with-models"
+            )
         yield path
         return
     out = tmp_path_factory.mktemp("wheelhouse") / "wheelhouse"
     env = {**os.environ, "PYTHON": sys.executable}
-    build = subprocess.run(["bash", str(BUILD), "--out", str(out), "--with-models"],
-                           env=env, capture_output=True, text=True, timeout=1500)
+    build = subprocess.run(
+        ["bash", str(BUILD), "--out", str(out), "--with-models"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1500,
+    )
     if build.returncode != 0:
-        pytest.fail(f"build-wheelhouse.sh failed ({build.returncode}):\n"
-                    f"{_tail(build.stdout)}\n{_tail(build.stderr)}")
+        pytest.fail(
+            f"build-wheelhouse.sh failed ({build.returncode}):\n"
+            f"{_tail(build.stdout)}\n{_tail(build.stderr)}"
+        )
     yield out
     shutil.rmtree(out, ignore_errors=True)
 
@@ -112,8 +135,11 @@ class Offline:
             stub.chmod(0o755)
         home = root / "user-home"
         home.mkdir()
-        keep = {k: v for k, v in os.environ.items()
-                if not k.startswith(("PIP_", "RAGTUI_", "VIRTUAL_ENV", "PYTHON", "CMAKE"))}
+        keep = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("PIP_", "RAGTUI_", "VIRTUAL_ENV", "PYTHON", "CMAKE"))
+        }
         self.env = keep | {
             "PATH": f"{self.stubs}:{os.environ.get('PATH', '/usr/bin:/bin')}",
             "HOME": str(home),
@@ -131,28 +157,44 @@ class Offline:
 
     def run(self, *cmd: str | Path, timeout: float = 600) -> tuple[str, float]:
         started = time.monotonic()
-        done = subprocess.run(["unshare", "-n", *map(str, cmd)], env=self.env,
-                              capture_output=True, text=True, timeout=timeout)
+        done = subprocess.run(
+            ["unshare", "-n", *map(str, cmd)],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
         seconds = time.monotonic() - started
         if done.returncode != 0:
-            pytest.fail(f"offline `{' '.join(map(str, cmd))}` failed ({done.returncode}):\n"
-                        f"{_tail(done.stdout)}\n{_tail(done.stderr)}")
+            pytest.fail(
+                f"offline `{' '.join(map(str, cmd))}` failed ({done.returncode}):\n"
+                f"{_tail(done.stdout)}\n{_tail(done.stderr)}"
+            )
         return done.stdout, seconds
 
 
 @pytest.mark.timeout(1800)
-def test_air_gapped_install_answers_with_citations(
-    wheelhouse: Path, tmp_path: Path
-) -> None:
-    assert all(p.suffix == ".whl" for p in wheelhouse.iterdir()
-               if p.name not in ("SHA256SUMS", "manifest.json")), "the wheelhouse holds an sdist"
+def test_air_gapped_install_answers_with_citations(wheelhouse: Path, tmp_path: Path) -> None:
+    assert all(
+        p.suffix == ".whl"
+        for p in wheelhouse.iterdir()
+        if p.name not in ("SHA256SUMS", "manifest.json")
+    ), "the wheelhouse holds an sdist"
     offline = Offline(tmp_path)
     interfaces, _ = offline.run("cat", "/proc/net/dev")
     names = {line.split(":")[0].strip() for line in interfaces.splitlines() if ":" in line}
     assert names == {"lo"}, f"the namespace is not cut off: {names}"
     venv = tmp_path / "venv"
-    pip: list[str | Path] = [venv / "bin" / "python", "-m", "pip", "install", "--no-cache-dir",
-                             "--no-index", "--find-links", wheelhouse]
+    pip: list[str | Path] = [
+        venv / "bin" / "python",
+        "-m",
+        "pip",
+        "install",
+        "--no-cache-dir",
+        "--no-index",
+        "--find-links",
+        wheelhouse,
+    ]
 
     base_python = getattr(sys, "_base_executable", sys.executable)
     _, venv_s = offline.run(base_python, "-m", "venv", venv)
@@ -164,8 +206,9 @@ def test_air_gapped_install_answers_with_citations(
     builds = offline.compiler_calls()
     assert not builds, f"the install ran a compiler: {builds}"
     listed, _ = offline.run(venv / "bin" / "python", "-m", "pip", "list", "--format", "json")
-    installed = {re.sub(r"[-_.]+", "-", p["name"]).lower(): p["version"]
-                 for p in json.loads(listed)}
+    installed = {
+        re.sub(r"[-_.]+", "-", p["name"]).lower(): p["version"] for p in json.loads(listed)
+    }
     assert not HEAVY & set(installed), f"PyTorch came along: {HEAVY & set(installed)}"
     assert "ragtui" in installed and "llama-cpp-python" in installed
 
@@ -180,8 +223,11 @@ def test_air_gapped_install_answers_with_citations(
 
     figures = {
         "install_seconds": round(venv_s + core_s + models_s, 1),
-        "install_steps_seconds": {"venv": round(venv_s, 1), "ragtui": round(core_s, 1),
-                                  "default_models": round(models_s, 1)},
+        "install_steps_seconds": {
+            "venv": round(venv_s, 1),
+            "ragtui": round(core_s, 1),
+            "default_models": round(models_s, 1),
+        },
         "venv_bytes_without_models": core_bytes,
         "venv_bytes_with_models": full_bytes,
         "wheelhouse_bytes": sum(p.stat().st_size for p in wheelhouse.glob("*.whl")),
@@ -199,13 +245,16 @@ def test_air_gapped_install_answers_with_citations(
     assert answer["model"] and answer["tokens"]["completion"] > 0
     demo_files = {p.relative_to(docs).as_posix() for p in docs.rglob("*") if p.is_file()}
     cited = [Path(c["path"]) for c in answer["citations"]]
-    assert any(p.is_relative_to(docs) and p.relative_to(docs).as_posix() in demo_files
-               for p in cited), answer["citations"]
-    assert all(isinstance(c["n"], int) and isinstance(c["snippet"], str)
-               for c in answer["citations"])
+    assert any(
+        p.is_relative_to(docs) and p.relative_to(docs).as_posix() in demo_files for p in cited
+    ), answer["citations"]
+    assert all(
+        isinstance(c["n"], int) and isinstance(c["snippet"], str) for c in answer["citations"]
+    )
     assert doctor["consistent"] is True, doctor
-    shipped, _ = offline.run(venv / "bin" / "python", "-c",
-                             "from ragtui import schemas; print(*schemas.names())")
+    shipped, _ = offline.run(
+        venv / "bin" / "python", "-c", "from ragtui import schemas; print(*schemas.names())"
+    )
     assert set(shipped.split()) == set(schemas.names()), "the wheel ships every JSON Schema"
     assert problems("ask", answer) == [] and problems("doctor", doctor) == []
     shutil.rmtree(venv)  # 1 GiB; the figures are in the report

@@ -23,13 +23,28 @@ _V6 = re.compile(r'sa_family=AF_INET6, sin6_port=htons\((\d+)\),.*?inet_pton\(AF
 _CALL = re.compile(r"^\d+\s+(?:<\.\.\. )?(connect|sendto|sendmsg|sendmmsg)\b")
 #: onnxruntime's telemetry stays quiet where CI=true (seen: 0 lookups with it, 6 without),
 #: so a check run in CI would prove nothing; the child runs as on a person's machine.
-CI_MARKERS = frozenset({"CI", "CONTINUOUS_INTEGRATION", "GITHUB_ACTIONS", "GITLAB_CI",
-                        "TF_BUILD", "BUILDKITE", "CIRCLECI", "TRAVIS", "JENKINS_URL",
-                        "TEAMCITY_VERSION", "BUILD_ID", "BUILD_NUMBER"})
+CI_MARKERS = frozenset(
+    {
+        "CI",
+        "CONTINUOUS_INTEGRATION",
+        "GITHUB_ACTIONS",
+        "GITLAB_CI",
+        "TF_BUILD",
+        "BUILDKITE",
+        "CIRCLECI",
+        "TRAVIS",
+        "JENKINS_URL",
+        "TEAMCITY_VERSION",
+        "BUILD_ID",
+        "BUILD_NUMBER",
+    }
+)
 _DNS_PORT = 53
 SENTINEL_PORT = 9  # the child's first act: a UDP connect to 127.0.0.1:9, proof the trace works
-_SENTINEL = ("import socket as _s\n_x = _s.socket(_s.AF_INET, _s.SOCK_DGRAM)\n"
-             f"_x.connect(('127.0.0.1', {SENTINEL_PORT}))\n_x.close()\n")
+_SENTINEL = (
+    "import socket as _s\n_x = _s.socket(_s.AF_INET, _s.SOCK_DGRAM)\n"
+    f"_x.connect(('127.0.0.1', {SENTINEL_PORT}))\n_x.close()\n"
+)
 
 
 def _local(address: str) -> bool:
@@ -71,14 +86,31 @@ def traced_run(code: str, *, seconds: float, env: dict[str, str], cwd: Path) -> 
         trace = Path(scratch) / "trace.txt"
         script = Path(scratch) / "child.py"
         script.write_text(_SENTINEL + code + f"\nimport time\ntime.sleep({seconds})\n")
-        child_env = {k: v for k, v in env.items()
-                     if k != "ORT_DISABLE_TELEMETRY" and k not in CI_MARKERS}
+        child_env = {
+            k: v for k, v in env.items() if k != "ORT_DISABLE_TELEMETRY" and k not in CI_MARKERS
+        }
         child_env["HOME"] = scratch  # a telemetry queue would land here, not in the real home
         done = subprocess.run(
-            [strace, "-f", "-qq", "-s", "128", "-e", "signal=none",
-             "-e", "trace=connect,sendto,sendmsg,sendmmsg", "-o", str(trace),
-             sys.executable, str(script)],
-            env=child_env, cwd=cwd, capture_output=True, text=True, timeout=seconds + 600,
+            [
+                strace,
+                "-f",
+                "-qq",
+                "-s",
+                "128",
+                "-e",
+                "signal=none",
+                "-e",
+                "trace=connect,sendto,sendmsg,sendmmsg",
+                "-o",
+                str(trace),
+                sys.executable,
+                str(script),
+            ],
+            env=child_env,
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=seconds + 600,
         )
         text = trace.read_text() if trace.exists() else ""
     if done.returncode != 0:

@@ -23,21 +23,23 @@ def _need_strace() -> None:
 
 
 def test_the_parser_sees_ipv4_ipv6_and_dns_but_allows_the_loopback() -> None:
-    trace = "\n".join([
-        '12 connect(3, {sa_family=AF_INET, sin_port=htons(9), '
-        'sin_addr=inet_addr("127.0.0.1")}, 16) = 0',
-        '13 connect(8, {sa_family=AF_INET, sin_port=htons(53), '
-        'sin_addr=inet_addr("10.255.255.53")}, 16 <unfinished ...>',
-        '14 sendto(5, "\\x12", 40, 0, {sa_family=AF_INET6, sin6_port=htons(443), '
-        'sin6_flowinfo=htonl(0), inet_pton(AF_INET6, "2001:db8::1", &sin6_addr), '
-        'sin6_scope_id=0}, 28) = 40',
-        '15 connect(4, {sa_family=AF_INET6, sin6_port=htons(8080), sin6_flowinfo=htonl(0), '
-        'inet_pton(AF_INET6, "::1", &sin6_addr), sin6_scope_id=0}, 28) = 0',
-        '15 connect(5, {sa_family=AF_INET, sin_port=htons(53), '
-        'sin_addr=inet_addr("127.0.0.53")}, 16) = 0',
-        '16 connect(4, {sa_family=AF_UNIX, sun_path="/var/run/nscd/socket"}, 110) = -1',
-        '17 <... connect resumed>) = 0',
-    ])
+    trace = "\n".join(
+        [
+            "12 connect(3, {sa_family=AF_INET, sin_port=htons(9), "
+            'sin_addr=inet_addr("127.0.0.1")}, 16) = 0',
+            "13 connect(8, {sa_family=AF_INET, sin_port=htons(53), "
+            'sin_addr=inet_addr("10.255.255.53")}, 16 <unfinished ...>',
+            '14 sendto(5, "\\x12", 40, 0, {sa_family=AF_INET6, sin6_port=htons(443), '
+            'sin6_flowinfo=htonl(0), inet_pton(AF_INET6, "2001:db8::1", &sin6_addr), '
+            "sin6_scope_id=0}, 28) = 40",
+            "15 connect(4, {sa_family=AF_INET6, sin6_port=htons(8080), sin6_flowinfo=htonl(0), "
+            'inet_pton(AF_INET6, "::1", &sin6_addr), sin6_scope_id=0}, 28) = 0',
+            "15 connect(5, {sa_family=AF_INET, sin_port=htons(53), "
+            'sin_addr=inet_addr("127.0.0.53")}, 16) = 0',
+            '16 connect(4, {sa_family=AF_UNIX, sun_path="/var/run/nscd/socket"}, 110) = -1',
+            "17 <... connect resumed>) = 0",
+        ]
+    )
     bad, sentinel = off_loopback(trace)
     assert sentinel
     assert [line.split()[0] for line in bad] == ["13", "14", "15"]

@@ -26,8 +26,9 @@ def cli(*args: str) -> Result:
 
 def ragtui(home: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """``ragtui --home HOME ARGS`` as its own process (a hang fails the test, not the run)."""
-    return subprocess.run([*RAGTUI, "--home", str(home), *args], capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [*RAGTUI, "--home", str(home), *args], capture_output=True, text=True, timeout=timeout
+    )
 
 
 def write_config(home: Path, text: str) -> None:
@@ -60,8 +61,11 @@ def chunk_ids(home: Path) -> list[str]:
 
 def one_sentence(message: str) -> bool:
     """A message a user can read: one line, no traceback, ends like a sentence."""
-    return "\n" not in message.strip() and "Traceback" not in message and (
-        message.rstrip().endswith("."))
+    return (
+        "\n" not in message.strip()
+        and "Traceback" not in message
+        and (message.rstrip().endswith("."))
+    )
 
 
 @pytest.fixture

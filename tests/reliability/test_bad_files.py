@@ -99,7 +99,8 @@ def test_a_symlink_out_of_the_folder_is_not_followed_when_links_are_off(tmp_path
     report = engine.index([docs], embed=False)
     assert not engine.search("wallaby", mode="bm25").hits
     assert [(Path(p).name, "outside its folder" in why) for p, why in report.skips] == [
-        ("passwd.txt", True)]
+        ("passwd.txt", True)
+    ]
     assert report.added == 2  # a link that stays inside the folder is fine
     engine.close()
 
@@ -125,8 +126,9 @@ def test_unreadable_folders_are_reported(tmp_path: Path, monkeypatch: pytest.Mon
     engine.close()
 
 
-def test_binary_files_are_skipped_with_reasons_on_every_run(tmp_path: Path,
-                                                           ragtui_home: Path) -> None:
+def test_binary_files_are_skipped_with_reasons_on_every_run(
+    tmp_path: Path, ragtui_home: Path
+) -> None:
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "photo.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
@@ -142,4 +144,6 @@ def test_binary_files_are_skipped_with_reasons_on_every_run(tmp_path: Path,
         assert "blob.txt: " in result.stderr
     report = json.loads(runner.invoke(app, ["index", "--json"]).stdout)
     assert report["skipped"] == 2 and {Path(s["path"]).name for s in report["skips"]} == {
-        "photo.png", "blob.txt"}
+        "photo.png",
+        "blob.txt",
+    }

@@ -30,8 +30,9 @@ def _corpus(root: Path, shared_data: Path, files: int) -> None:
 
 
 def _ragtui(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*RAGTUI, "--home", str(home), *args], capture_output=True,
-                          text=True, timeout=600)
+    return subprocess.run(
+        [*RAGTUI, "--home", str(home), *args], capture_output=True, text=True, timeout=600
+    )
 
 
 def _doctor(home: Path) -> dict[str, object]:
@@ -88,15 +89,16 @@ def test_sigkill_during_indexing_then_restart_is_consistent(
     assert _chunk_ids(home) == _chunk_ids(clean), "no duplicate, missing or orphaned chunk"
 
 
-def test_sigkill_during_watch_then_restart_is_consistent(
-    tmp_path: Path, shared_data: Path
-) -> None:
+def test_sigkill_during_watch_then_restart_is_consistent(tmp_path: Path, shared_data: Path) -> None:
     docs, home = tmp_path / "docs", tmp_path / "home"
     _corpus(docs, shared_data, 30)
     _ragtui(home, "add", str(docs))
     assert _ragtui(home, "index").returncode == 0
-    watcher = subprocess.Popen([*RAGTUI, "--home", str(home), "watch"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    watcher = subprocess.Popen(
+        [*RAGTUI, "--home", str(home), "watch"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         time.sleep(4.0)
         burst = docs / "burst"

@@ -122,8 +122,10 @@ def test_a_deleted_vector_fragment_is_dropped_and_embedded_again(
     assert dense.exit_code == 0 and json.loads(dense.stdout)["hits"]
 
 
-@pytest.mark.parametrize("command", [["search", "oil change", "--mode", "bm25", "--json"],
-                                     ["index", "--rebuild", "--json"]])
+@pytest.mark.parametrize(
+    "command",
+    [["search", "oil change", "--mode", "bm25", "--json"], ["index", "--rebuild", "--json"]],
+)
 def test_a_garbled_keyword_index_is_wiped_and_rebuilt_from_the_catalog(
     command: list[str], ragtui_home: Path, tmp_path: Path, demo_docs: Path
 ) -> None:
@@ -211,9 +213,13 @@ def test_doctor_fails_each_damaged_store_and_repair_mends_them(
     assert failed - {"models.embedding"} == {*damaged, "index"}  # keyword only: no model
     mended = _cli("doctor", "--repair", "--json")
     assert {n for n, status in _checks(mended).items() if status == "fail"} == {
-        "models.embedding"}, mended.output
-    assert {name for name, status in _checks(mended).items()
-            if name.startswith("store.") and status == "warn"} == damaged
+        "models.embedding"
+    }, mended.output
+    assert {
+        name
+        for name, status in _checks(mended).items()
+        if name.startswith("store.") and status == "warn"
+    } == damaged
     again = _checks(_cli("doctor", "--json"))
     assert all(again[name] == "ok" for name in [*damaged, "index"]), again
 

@@ -29,16 +29,23 @@ MB = 1024 * 1024
 def pdf_with_text(pages: list[str], user_password: str | None = None) -> bytes:
     """A real PDF with one line of Helvetica text per page (optionally RC4-encrypted)."""
     writer = PdfWriter()
-    font = writer._add_object(DictionaryObject({
-        NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
-        NameObject("/BaseFont"): NameObject("/Helvetica")}))
+    font = writer._add_object(
+        DictionaryObject(
+            {
+                NameObject("/Type"): NameObject("/Font"),
+                NameObject("/Subtype"): NameObject("/Type1"),
+                NameObject("/BaseFont"): NameObject("/Helvetica"),
+            }
+        )
+    )
     for text in pages:
         page = writer.add_blank_page(612, 792)
         stream = DecodedStreamObject()
         stream.set_data(f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode())
         page[NameObject("/Contents")] = writer._add_object(stream)
         page[NameObject("/Resources")] = DictionaryObject(
-            {NameObject("/Font"): DictionaryObject({NameObject("/F1"): font})})
+            {NameObject("/Font"): DictionaryObject({NameObject("/F1"): font})}
+        )
     if user_password is not None:
         writer.encrypt(user_password=user_password, owner_password="owner")
     out = io.BytesIO()
@@ -62,18 +69,23 @@ def docx_bomb(expanded_mb: int) -> bytes:
         '<Default Extension="rels" '
         'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
         '<Override PartName="/word/document.xml" ContentType="application/'
-        'vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>')
-    rels = (f'<?xml version="1.0"?><Relationships xmlns="{ns}package/2006/relationships">'
-            f'<Relationship Id="rId1" Type="{ns}officeDocument/2006/relationships/'
-            'officeDocument" Target="word/document.xml"/></Relationships>')
+        'vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>'
+    )
+    rels = (
+        f'<?xml version="1.0"?><Relationships xmlns="{ns}package/2006/relationships">'
+        f'<Relationship Id="rId1" Type="{ns}officeDocument/2006/relationships/'
+        'officeDocument" Target="word/document.xml"/></Relationships>'
+    )
     paragraph = b"<w:p><w:r><w:t>" + b"zebra " * 150 + b"</w:t></w:r></w:p>"
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("[Content_Types].xml", content_types)
         archive.writestr("_rels/.rels", rels)
         with archive.open("word/document.xml", "w") as body:
-            body.write(f'<?xml version="1.0"?><w:document xmlns:w="{ns}'
-                       'wordprocessingml/2006/main"><w:body>'.encode())
+            body.write(
+                f'<?xml version="1.0"?><w:document xmlns:w="{ns}'
+                'wordprocessingml/2006/main"><w:body>'.encode()
+            )
             for _ in range(expanded_mb * MB // len(paragraph)):
                 body.write(paragraph)
             body.write(b"</w:body></w:document>")
@@ -101,41 +113,92 @@ class Probe:
 
 PROBES = [
     # PDFs
-    Probe("truncated.pdf", _truncated_pdf, "failed",
-          r"truncated\.pdf is not a readable PDF \(.+\): re-save or re-download it\."),
-    Probe("garbage.pdf", _garbage_pdf, "failed",
-          r"garbage\.pdf is not a readable PDF \(.+\): re-save or re-download it\."),
-    Probe("encrypted.pdf", lambda: pdf_with_text(["locked ocelot"], "s3cret"), "failed",
-          r"encrypted\.pdf is an encrypted PDF that needs a password: save an unencrypted "
-          r"copy to index it\."),
-    Probe("no-password.pdf", lambda: pdf_with_text(["an openly encrypted margay"], ""),
-          "indexed", "margay"),
-    Probe("survey.pdf", lambda: pdf_with_text(
-        [f"page {n} of the ocelot survey" for n in range(1, 151)]), "indexed", "ocelot"),
+    Probe(
+        "truncated.pdf",
+        _truncated_pdf,
+        "failed",
+        r"truncated\.pdf is not a readable PDF \(.+\): re-save or re-download it\.",
+    ),
+    Probe(
+        "garbage.pdf",
+        _garbage_pdf,
+        "failed",
+        r"garbage\.pdf is not a readable PDF \(.+\): re-save or re-download it\.",
+    ),
+    Probe(
+        "encrypted.pdf",
+        lambda: pdf_with_text(["locked ocelot"], "s3cret"),
+        "failed",
+        r"encrypted\.pdf is an encrypted PDF that needs a password: save an unencrypted "
+        r"copy to index it\.",
+    ),
+    Probe(
+        "no-password.pdf",
+        lambda: pdf_with_text(["an openly encrypted margay"], ""),
+        "indexed",
+        "margay",
+    ),
+    Probe(
+        "survey.pdf",
+        lambda: pdf_with_text([f"page {n} of the ocelot survey" for n in range(1, 151)]),
+        "indexed",
+        "ocelot",
+    ),
     # decompression bombs (the limit is 1 MB in these tests)
-    Probe("bomb.txt.gz", lambda: gzip_bomb(512), "failed",
-          r"bomb\.txt\.gz decompresses to more than 1\.0 MiB, over the ingest\.max_file_mb "
-          r"limit: raise ingest\.max_file_mb to read it\."),
-    Probe("bomb.docx", lambda: docx_bomb(64), "failed",
-          r"bomb\.docx unpacks to 64\.\d MiB, over the 1\.0 MiB limit set by "
-          r"ingest\.max_file_mb: raise ingest\.max_file_mb to read it\."),
-    Probe("bad.txt.gz", lambda: gzip.compress(b"a gzipped note")[:-12] + b"\xff" * 12, "failed",
-          r"bad\.txt\.gz is not a valid gzip file \(.+\): re-download or re-compress it\."),
+    Probe(
+        "bomb.txt.gz",
+        lambda: gzip_bomb(512),
+        "failed",
+        r"bomb\.txt\.gz decompresses to more than 1\.0 MiB, over the ingest\.max_file_mb "
+        r"limit: raise ingest\.max_file_mb to read it\.",
+    ),
+    Probe(
+        "bomb.docx",
+        lambda: docx_bomb(64),
+        "failed",
+        r"bomb\.docx unpacks to 64\.\d MiB, over the 1\.0 MiB limit set by "
+        r"ingest\.max_file_mb: raise ingest\.max_file_mb to read it\.",
+    ),
+    Probe(
+        "bad.txt.gz",
+        lambda: gzip.compress(b"a gzipped note")[:-12] + b"\xff" * 12,
+        "failed",
+        r"bad\.txt\.gz is not a valid gzip file \(.+\): re-download or re-compress it\.",
+    ),
     # encodings
-    Probe("utf16.txt", lambda: "Grüße vom Erdferkel aardvark\n".encode("utf-16"), "indexed",
-          "aardvark"),
-    Probe("utf16be.txt", lambda: b"\xfe\xff" + "wide quetzal\n".encode("utf-16-be"),
-          "indexed", "quetzal"),
-    Probe("latin1.txt", lambda: "Crème brûlée: caramélisez le sucre.".encode("latin-1"),
-          "indexed", "caramélisez"),
-    Probe("mixed.txt", lambda: "Über café naïve résumé façade jalapeño piñata ".encode()
-          + b"\xff\xfe broken \xc3 bytes pangolin\n", "indexed", "pangolin"),
+    Probe(
+        "utf16.txt",
+        lambda: "Grüße vom Erdferkel aardvark\n".encode("utf-16"),
+        "indexed",
+        "aardvark",
+    ),
+    Probe(
+        "utf16be.txt",
+        lambda: b"\xfe\xff" + "wide quetzal\n".encode("utf-16-be"),
+        "indexed",
+        "quetzal",
+    ),
+    Probe(
+        "latin1.txt",
+        lambda: "Crème brûlée: caramélisez le sucre.".encode("latin-1"),
+        "indexed",
+        "caramélisez",
+    ),
+    Probe(
+        "mixed.txt",
+        lambda: (
+            "Über café naïve résumé façade jalapeño piñata ".encode()
+            + b"\xff\xfe broken \xc3 bytes pangolin\n"
+        ),
+        "indexed",
+        "pangolin",
+    ),
     Probe("nul.txt", lambda: b"text\x00with\x00nul bytes " * 40, "skipped", r"binary file"),
     Probe("zero.txt", lambda: b"", "empty"),
-    Probe("crlf.txt", lambda: b"# CRLF\r\n\r\nline one axolotl\r\nline two\r\n", "indexed",
-          "axolotl"),
-    Probe("cr.md", lambda: b"# CR only\r\rline one capybara\rline two\r", "indexed",
-          "capybara"),
+    Probe(
+        "crlf.txt", lambda: b"# CRLF\r\n\r\nline one axolotl\r\nline two\r\n", "indexed", "axolotl"
+    ),
+    Probe("cr.md", lambda: b"# CR only\r\rline one capybara\rline two\r", "indexed", "capybara"),
 ]
 
 
@@ -176,7 +239,11 @@ def test_one_hostile_file_among_good_ones(
 
     again = json.loads(cli("index", "--json").stdout)
     assert (again["added"], again["updated"], again["failed"], again["skipped"]) == (
-        0, 0, 0, probe.outcome == "skipped")
+        0,
+        0,
+        0,
+        probe.outcome == "skipped",
+    )
     report = doctor()
     assert report["consistent"] and not report["problems"], report
     failed = [path for path, _ in report["failed_files"]]
@@ -193,7 +260,10 @@ def test_crlf_and_cr_only_files_keep_their_lines(keyword_home: Path, tmp_path: P
     for word, name in (("wombat", "crlf.txt"), ("numbat", "cr.txt")):
         [hit] = engine.search(word, mode="bm25").hits
         assert hit.path.endswith(name) and hit.text.splitlines() == [
-            "first line", "second line", f"third {word} line"]
+            "first line",
+            "second line",
+            f"third {word} line",
+        ]
         assert (hit.location.line_start, hit.location.line_end) == (1, 3)
     engine.close()
 

@@ -25,8 +25,10 @@ pytestmark = pytest.mark.slow
 TLDR_PAGES = 30
 EMBED_BATCH = 16
 # python -m ragtui, with a progress line for every event instead of every 5 s
-EVERY_EVENT = ("import sys, ragtui.cli.common as c; c.PROGRESS_EVERY_S = 0.0; "
-               "from ragtui.cli import main; sys.argv[0] = 'ragtui'; main()")
+EVERY_EVENT = (
+    "import sys, ragtui.cli.common as c; c.PROGRESS_EVERY_S = 0.0; "
+    "from ragtui.cli import main; sys.argv[0] = 'ragtui'; main()"
+)
 
 
 @pytest.fixture(scope="module")
@@ -57,15 +59,21 @@ def _kill_at(home: Path, docs: Path, phase: str, fraction: float) -> dict[str, o
     of that phase's total. Returns the event it was killed at."""
     proc = subprocess.Popen(
         [sys.executable, "-c", EVERY_EVENT, "--home", str(home), "index", "--json", str(docs)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stderr is not None
     try:
         for line in proc.stderr:
             if not line.startswith("{"):
                 continue
             event = json.loads(line)
-            done, total = ((event["files_done"], event["files_total"]) if phase == "parse"
-                           else (event["chunks_embedded"], event["chunks_total"]))
+            done, total = (
+                (event["files_done"], event["files_total"])
+                if phase == "parse"
+                else (event["chunks_embedded"], event["chunks_total"])
+            )
             if event["phase"] == phase and total and done >= fraction * total:
                 proc.send_signal(signal.SIGKILL)
                 return dict(event)
@@ -75,15 +83,23 @@ def _kill_at(home: Path, docs: Path, phase: str, fraction: float) -> dict[str, o
     raise AssertionError(f"the run ended (exit {proc.returncode}) before {phase} {fraction}")
 
 
-@pytest.mark.parametrize(("phase", "fraction"), [
-    ("parse", 0.0),   # the first file read: its batch not yet flushed
-    ("parse", 0.5),   # a batch in the catalog and Tantivy, the rest not read
-    ("parse", 1.0),   # the last file read, the final flush under way
-    ("embed", 0.0),   # the first vectors written to LanceDB
-    ("embed", 0.6),   # part of the vectors written, the rest pending
-], ids=["first-file", "mid-parse", "last-file", "first-vectors", "mid-embed"])
+@pytest.mark.parametrize(
+    ("phase", "fraction"),
+    [
+        ("parse", 0.0),  # the first file read: its batch not yet flushed
+        ("parse", 0.5),  # a batch in the catalog and Tantivy, the rest not read
+        ("parse", 1.0),  # the last file read, the final flush under way
+        ("embed", 0.0),  # the first vectors written to LanceDB
+        ("embed", 0.6),  # part of the vectors written, the rest pending
+    ],
+    ids=["first-file", "mid-parse", "last-file", "first-vectors", "mid-embed"],
+)
 def test_sigkill_at_a_progress_point_then_restart(
-    phase: str, fraction: float, ragtui_home: Path, corpus: Path, clean_chunks: list[str],
+    phase: str,
+    fraction: float,
+    ragtui_home: Path,
+    corpus: Path,
+    clean_chunks: list[str],
     bundled_models: dict[str, Path],
 ) -> None:
     home = ragtui_home  # the killed run's home is this process's too: doctor runs here

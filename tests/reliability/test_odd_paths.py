@@ -49,14 +49,17 @@ def test_a_symlink_loop_is_skipped_with_its_reason(
     report = _indexed_once()
     assert (report["added"], report["failed"], report["skipped"]) == (DEMO_FILES, 0, 2)
     assert [(Path(s["path"]).name, s["reason"]) for s in report["skips"]] == [
-        (name, "is a symbolic link that leads back to itself: fix or remove the link, or "
-         "add it to ingest.ignore") for name in ("loop-a.md", "loop-b.md")]
+        (
+            name,
+            "is a symbolic link that leads back to itself: fix or remove the link, or "
+            "add it to ingest.ignore",
+        )
+        for name in ("loop-a.md", "loop-b.md")
+    ]
     _consistent()
 
 
-def test_a_dangling_symlink_is_left_out(
-    ragtui_home: Path, tmp_path: Path, demo_docs: Path
-) -> None:
+def test_a_dangling_symlink_is_left_out(ragtui_home: Path, tmp_path: Path, demo_docs: Path) -> None:
     keyword_only(ragtui_home, tmp_path)
     (demo_docs / "gone.md").symlink_to(tmp_path / "deleted-long-ago.md")
     assert cli("add", str(demo_docs)).exit_code == 0
@@ -118,7 +121,10 @@ def test_a_fifo_or_socket_is_never_opened(
     assert (report["added"], report["failed"], report["skipped"]) == (DEMO_FILES, 0, 0)
     alone = ragtui(home, "index", "--json", str(special), timeout=60)
     assert alone.returncode == 0, alone.stderr
-    assert json.loads(alone.stdout)["skips"] == [{
-        "path": str(special),
-        "reason": "is a pipe, socket or device, not a file: ragtui reads regular files only"}]
+    assert json.loads(alone.stdout)["skips"] == [
+        {
+            "path": str(special),
+            "reason": "is a pipe, socket or device, not a file: ragtui reads regular files only",
+        }
+    ]
     _consistent(home)

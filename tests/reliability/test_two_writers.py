@@ -21,8 +21,10 @@ import pytest
 from tests.conftest import DEMO_CORPUS
 from tests.reliability.conftest import chunk_ids, doctor, keyword_only, one_sentence, ragtui
 
-EVERY_EVENT = ("import sys, ragtui.cli.common as c; c.PROGRESS_EVERY_S = 0.0; "
-               "from ragtui.cli import main; sys.argv[0] = 'ragtui'; main()")
+EVERY_EVENT = (
+    "import sys, ragtui.cli.common as c; c.PROGRESS_EVERY_S = 0.0; "
+    "from ragtui.cli import main; sys.argv[0] = 'ragtui'; main()"
+)
 
 
 @pytest.mark.slow
@@ -34,7 +36,10 @@ def test_a_second_writer_is_told_who_holds_the_lock(tmp_path: Path) -> None:
     keyword_only(home, tmp_path)
     first = subprocess.Popen(
         [sys.executable, "-c", EVERY_EVENT, "--home", str(home), "index", "--json", str(docs)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert first.stderr is not None
     try:
         line = first.stderr.readline()
@@ -52,9 +57,12 @@ def test_a_second_writer_is_told_who_holds_the_lock(tmp_path: Path) -> None:
     assert second.returncode != 0 and second.stdout == ""
     [message] = second.stderr.strip().splitlines()
     assert one_sentence(message) and "Traceback" not in second.stderr
-    assert re.search(rf"Another ragtui process \(pid {first.pid}\) is writing the index in "
-                     rf"{re.escape(str(home / 'data'))}: wait for it to finish or stop it, "
-                     r"then try again\.", message), message
+    assert re.search(
+        rf"Another ragtui process \(pid {first.pid}\) is writing the index in "
+        rf"{re.escape(str(home / 'data'))}: wait for it to finish or stop it, "
+        r"then try again\.",
+        message,
+    ), message
     assert waited < 30  # told at once, not queued behind the first run
 
     assert first.returncode == 0, err

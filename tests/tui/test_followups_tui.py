@@ -19,7 +19,8 @@ async def test_followups_pass_the_conversations_turns(fixed_engine: FixedEngine)
         first = screen.conversation
         assert fixed_engine.histories[0] == []
         assert [e.question for e in fixed_engine.histories[1]] == [
-            "When is the timing belt replaced?"]
+            "When is the timing belt replaced?"
+        ]
         await pilot.press("ctrl+n")
         await pilot.pause()
         await _ask(app, pilot, "What is the router's address?")
@@ -29,4 +30,6 @@ async def test_followups_pass_the_conversations_turns(fixed_engine: FixedEngine)
         await pilot.pause()
         await _ask(app, pilot, "And the oil?")
         assert [e.question for e in fixed_engine.histories[3]] == [
-            "When is the timing belt replaced?", "And the spark plugs?"]
+            "When is the timing belt replaced?",
+            "And the spark plugs?",
+        ]

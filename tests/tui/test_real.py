@@ -91,7 +91,7 @@ async def test_index_progress_table_and_live_edits(engine: Engine, demo_docs: Pa
             if app.service.state == "watching":
                 break
         # with warm models the demo corpus indexes in under a second, between two polls
-        assert (seen_progress or app.service.progress_reports > 0)
+        assert seen_progress or app.service.progress_reports > 0
         assert app.service.state == "watching"
         await pilot.pause(1.0)
         files = sum(1 for p in demo_docs.rglob("*") if p.is_file())
@@ -108,21 +108,40 @@ async def test_index_progress_table_and_live_edits(engine: Engine, demo_docs: Pa
 
 def _tiny_eval(root: Path) -> Path:
     """A BEIR-style corpus of four documents and a dataset of three cases over it."""
-    docs = {"belt": ("Timing belt", "The timing belt of the Kestrel wagon is replaced at "
-                     "45,000 miles."),
-            "oil": ("Engine oil", "Change the engine oil every 7,500 miles."),
-            "wifi": ("Home network", "The router sits in the hallway cupboard."),
-            "bread": ("Recipes", "Sourdough bread needs a starter fed the day before.")}
+    docs = {
+        "belt": (
+            "Timing belt",
+            "The timing belt of the Kestrel wagon is replaced at 45,000 miles.",
+        ),
+        "oil": ("Engine oil", "Change the engine oil every 7,500 miles."),
+        "wifi": ("Home network", "The router sits in the hallway cupboard."),
+        "bread": ("Recipes", "Sourdough bread needs a starter fed the day before."),
+    }
     corpus = root / "beir"
     corpus.mkdir(parents=True)
-    (corpus / "corpus.jsonl").write_text("".join(
-        json.dumps({"_id": i, "title": t, "text": x}) + "\n" for i, (t, x) in docs.items()))
-    cases = [{"id": "q1", "question": "When is the timing belt replaced?",
-              "expected_sources": ["belt"], "corpus": "beir"},
-             {"id": "q2", "question": "How often is the engine oil changed?",
-              "expected_sources": ["oil"], "corpus": "beir"},
-             {"id": "q3", "question": "What does sourdough bread need?",
-              "expected_sources": ["bread"], "corpus": "beir"}]
+    (corpus / "corpus.jsonl").write_text(
+        "".join(json.dumps({"_id": i, "title": t, "text": x}) + "\n" for i, (t, x) in docs.items())
+    )
+    cases = [
+        {
+            "id": "q1",
+            "question": "When is the timing belt replaced?",
+            "expected_sources": ["belt"],
+            "corpus": "beir",
+        },
+        {
+            "id": "q2",
+            "question": "How often is the engine oil changed?",
+            "expected_sources": ["oil"],
+            "corpus": "beir",
+        },
+        {
+            "id": "q3",
+            "question": "What does sourdough bread need?",
+            "expected_sources": ["bread"],
+            "corpus": "beir",
+        },
+    ]
     dataset = root / "cases.jsonl"
     dataset.write_text("".join(json.dumps(c) + "\n" for c in cases))
     return dataset
@@ -171,8 +190,7 @@ def test_real_terminal_smoke(engine: Engine, demo_docs: Path, ragtui_home: Path)
     session = f"ragtui-smoke-{os.getpid()}-{time.monotonic_ns()}"  # unique even after a kill
 
     def tmux(*args: str) -> str:
-        return subprocess.run(["tmux", *args], capture_output=True, text=True,
-                              check=False).stdout
+        return subprocess.run(["tmux", *args], capture_output=True, text=True, check=False).stdout
 
     def screen() -> str:
         return tmux("capture-pane", "-p", "-t", session)
@@ -187,8 +205,21 @@ def test_real_terminal_smoke(engine: Engine, demo_docs: Path, ragtui_home: Path)
             time.sleep(0.3)
         raise AssertionError(f"{text!r} not on screen after {timeout} s:\n{shown}")
 
-    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "100", "-y", "30",
-                    f"RAGTUI_HOME={ragtui_home} TERM=xterm-256color {ragtui}"], check=True)
+    subprocess.run(
+        [
+            "tmux",
+            "new-session",
+            "-d",
+            "-s",
+            session,
+            "-x",
+            "100",
+            "-y",
+            "30",
+            f"RAGTUI_HOME={ragtui_home} TERM=xterm-256color {ragtui}",
+        ],
+        check=True,
+    )
     try:
         wait_for("Ask a question", 30)
         tmux("send-keys", "-t", session, "-l", QUESTION)
@@ -207,5 +238,4 @@ def test_real_terminal_smoke(engine: Engine, demo_docs: Path, ragtui_home: Path)
             time.sleep(0.3)
         assert session not in tmux("ls")
     finally:
-        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True,
-                       check=False)
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True, check=False)

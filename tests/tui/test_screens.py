@@ -83,10 +83,12 @@ async def test_citation_link_click_opens_the_preview(fixed_engine: FixedEngine) 
         assert isinstance(app.screen, SourcePreview) and app.screen.citation.n == 2
 
 
-async def test_labels_for_cached_fallback_and_abstained(fixed_engine: FixedEngine,
-                                                        demo_docs: Path) -> None:
-    flags = iter([{"cached": "exact"}, {"fallback": True, "error": "no model"},
-                  {"abstained": True}])
+async def test_labels_for_cached_fallback_and_abstained(
+    fixed_engine: FixedEngine, demo_docs: Path
+) -> None:
+    flags = iter(
+        [{"cached": "exact"}, {"fallback": True, "error": "no model"}, {"abstained": True}]
+    )
     fixed_engine._answer = lambda q: fixed_answer(q, demo_docs, **next(flags))
     app = create_app(fixed_engine, watch=False)
     async with app.run_test(size=SIZE) as pilot:
@@ -100,11 +102,18 @@ async def test_labels_for_cached_fallback_and_abstained(fixed_engine: FixedEngin
 
 
 async def test_a_declined_answer_lists_the_nearest_passages_to_check(
-        fixed_engine: FixedEngine, demo_docs: Path) -> None:
+    fixed_engine: FixedEngine, demo_docs: Path
+) -> None:
     def declined(question: str) -> Answer:
         found = fixed_answer(question, demo_docs)
-        return found.model_copy(update={"answer": "Not in your documents.", "abstained": True,
-                                        "citations": (), "closest": found.citations})
+        return found.model_copy(
+            update={
+                "answer": "Not in your documents.",
+                "abstained": True,
+                "citations": (),
+                "closest": found.citations,
+            }
+        )
 
     fixed_engine._answer = declined
     app = create_app(fixed_engine, watch=False)
@@ -139,8 +148,9 @@ async def test_history_and_stop(fixed_engine: FixedEngine) -> None:
         assert box.value == ""  # type: ignore[attr-defined]
 
 
-async def test_conversations_reopen_rename_delete_export(fixed_engine: FixedEngine,
-                                                        tmp_path: Path) -> None:
+async def test_conversations_reopen_rename_delete_export(
+    fixed_engine: FixedEngine, tmp_path: Path
+) -> None:
     app = create_app(fixed_engine, watch=False)
     async with app.run_test(size=SIZE) as pilot:
         await _ask(app, pilot, "When is the timing belt replaced?")
@@ -165,7 +175,8 @@ async def test_conversations_reopen_rename_delete_export(fixed_engine: FixedEngi
         await pilot.pause()
         assert isinstance(app.screen, AskScreen)
         assert [t.question for t in app.screen.query(TurnView)] == [
-            "When is the timing belt replaced?"]
+            "When is the timing belt replaced?"
+        ]
         await pilot.press("ctrl+o")
         await pilot.pause()
         await pilot.press("d")
@@ -265,8 +276,7 @@ async def test_evals_runs_compare_case_and_trace(fixed_engine: FixedEngine) -> N
         compare = app.screen
         assert isinstance(compare, CompareScreen)
         assert compare.report.a.name == "baseline"
-        assert "REGRESSION: ndcg@10" in str(compare.query_one("#compare-verdict",
-                                                                Static).render())
+        assert "REGRESSION: ndcg@10" in str(compare.query_one("#compare-verdict", Static).render())
         table = compare.query_one("#compare-metrics", DataTable)
         assert str(table.get_row("ndcg@10")[-1]) == "REGRESSION"
         assert str(table.get_row("faithfulness")[-1]) == ""
@@ -291,8 +301,7 @@ async def test_evals_runs_compare_case_and_trace(fixed_engine: FixedEngine) -> N
         assert traces.current is not None and traces.current.trace_id == "a" * 32
 
 
-async def test_evals_errors_are_notifications(fixed_engine: FixedEngine,
-                                              tmp_path: Path) -> None:
+async def test_evals_errors_are_notifications(fixed_engine: FixedEngine, tmp_path: Path) -> None:
     app = create_app(fixed_engine, watch=False)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("f6")
@@ -319,18 +328,29 @@ async def test_the_indexing_thread_ends_however_the_app_ends(fixed_engine: Fixed
 
 
 async def test_the_evidence_is_highlighted_under_the_answer_and_a_quote_is_labelled(
-        fixed_engine: FixedEngine, demo_docs: Path) -> None:
+    fixed_engine: FixedEngine, demo_docs: Path
+) -> None:
     from ragtui.core.models import Evidence, Location
 
-    proof = Evidence(text="The timing belt is replaced at 45,000 miles.", chunk_id="c1",
-                     path=str(demo_docs / "car-maintenance.md"),
-                     location=Location(heading=("Service schedule",), line_start=8,
-                                       line_end=8), score=0.81)
-    answers = iter([
-        fixed_answer("a?", demo_docs, evidence=(proof,)),
-        fixed_answer("b?", demo_docs, evidence=(proof,), quoted=True,
-                     error="the model started repeating itself"),
-    ])
+    proof = Evidence(
+        text="The timing belt is replaced at 45,000 miles.",
+        chunk_id="c1",
+        path=str(demo_docs / "car-maintenance.md"),
+        location=Location(heading=("Service schedule",), line_start=8, line_end=8),
+        score=0.81,
+    )
+    answers = iter(
+        [
+            fixed_answer("a?", demo_docs, evidence=(proof,)),
+            fixed_answer(
+                "b?",
+                demo_docs,
+                evidence=(proof,),
+                quoted=True,
+                error="the model started repeating itself",
+            ),
+        ]
+    )
     fixed_engine._answer = lambda q: next(answers)
     app = create_app(fixed_engine, watch=False)
     async with app.run_test(size=SIZE) as pilot:
@@ -346,7 +366,8 @@ async def test_the_evidence_is_highlighted_under_the_answer_and_a_quote_is_label
 
 
 async def test_closing_a_preview_gives_the_keys_back_to_the_question(
-        fixed_engine: FixedEngine) -> None:
+    fixed_engine: FixedEngine,
+) -> None:
     app = create_app(fixed_engine, watch=False)
     async with app.run_test(size=SIZE) as pilot:
         await _ask(app, pilot, "timing belt?")
@@ -363,19 +384,37 @@ async def test_closing_a_preview_gives_the_keys_back_to_the_question(
         assert screen.query_one("#question").value == "why?"  # type: ignore[attr-defined]
 
 
-LONG = Path("/home/you/projects/2025-quarterly-engineering-reviews",
-            "infrastructure-and-platform-team")
+LONG = Path(
+    "/home/you/projects/2025-quarterly-engineering-reviews", "infrastructure-and-platform-team"
+)
 
 
 def _long_files(count: int) -> list[FileInfo]:
     notes = LONG / "meeting-notes-archive"
-    files = [FileInfo(path=str(notes / f"weekly-sync-meeting-notes-with-a-long-name-{i}.txt"),
-                      status="indexed", size=100, chunks=1, embedded=1, indexed_at=0.0)
-             for i in range(count - 1)]
+    files = [
+        FileInfo(
+            path=str(notes / f"weekly-sync-meeting-notes-with-a-long-name-{i}.txt"),
+            status="indexed",
+            size=100,
+            chunks=1,
+            embedded=1,
+            indexed_at=0.0,
+        )
+        for i in range(count - 1)
+    ]
     broken = str(notes / "broken-scanned-contract-agreement.pdf")
-    return [FileInfo(path=broken, status="failed", size=9, chunks=0, embedded=0,
-                     indexed_at=0.0, error=f"{broken} is not a readable PDF: re-save it."),
-            *files]
+    return [
+        FileInfo(
+            path=broken,
+            status="failed",
+            size=9,
+            chunks=0,
+            embedded=0,
+            indexed_at=0.0,
+            error=f"{broken} is not a readable PDF: re-save it.",
+        ),
+        *files,
+    ]
 
 
 @pytest.fixture
@@ -387,7 +426,8 @@ def long_engine(ragtui_home: Path) -> Iterator[FixedEngine]:
 
 
 async def test_library_fits_long_paths_and_many_files_at_120_columns(
-        long_engine: FixedEngine) -> None:
+    long_engine: FixedEngine,
+) -> None:
     app = create_app(long_engine, watch=False)
     async with app.run_test(size=(120, 30)) as pilot:
         await pilot.press("f3")
@@ -402,8 +442,9 @@ async def test_library_fits_long_paths_and_many_files_at_120_columns(
         assert str(failed[4]).startswith("broken-scanned-contract-agree")  # not the folder
         await pilot.press("enter")  # the whole error, for a row too narrow to show it
         await pilot.pause()
-        assert any("is not a readable PDF: re-save it." in str(n.message)
-                   for n in app._notifications)
+        assert any(
+            "is not a readable PDF: re-save it." in str(n.message) for n in app._notifications
+        )
         assert table.row_count == MAX_ROWS + 1
         assert "500 more files" in str(table.get_row_at(MAX_ROWS)[3])
         assert table.border_title == f"Files {MAX_ROWS} of 2500"
@@ -414,7 +455,8 @@ async def test_library_fits_long_paths_and_many_files_at_120_columns(
 
 
 async def test_library_escape_leaves_the_filter_and_a_short_screen_shows_the_files(
-        long_engine: FixedEngine) -> None:
+    long_engine: FixedEngine,
+) -> None:
     long_engine.files = lambda: _long_files(30)  # type: ignore[method-assign]
     app = create_app(long_engine, watch=False)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -432,7 +474,8 @@ async def test_library_escape_leaves_the_filter_and_a_short_screen_shows_the_fil
 
 
 async def test_narrow_traces_keep_span_names_and_the_footer_has_no_stray_text(
-        fixed_engine: FixedEngine) -> None:
+    fixed_engine: FixedEngine,
+) -> None:
     app = create_app(fixed_engine, watch=False)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("f4")

@@ -24,9 +24,10 @@ def _messages(app: RagtuiApp) -> list[str]:
     return [str(n.message) for n in app._notifications]
 
 
-async def test_a_bug_in_a_show_method_is_logged_and_shown(fixed_engine: FixedEngine,
-                                                          monkeypatch: pytest.MonkeyPatch,
-                                                          ) -> None:
+async def test_a_bug_in_a_show_method_is_logged_and_shown(
+    fixed_engine: FixedEngine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     def broken(self: StatsScreen, figures: object) -> None:
         raise ZeroDivisionError("a bug in show")
 
@@ -42,7 +43,8 @@ async def test_a_bug_in_a_show_method_is_logged_and_shown(fixed_engine: FixedEng
 
 
 async def test_a_ragtui_error_is_its_sentence_without_a_traceback(
-        fixed_engine: FixedEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+    fixed_engine: FixedEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def refused(self: StatsScreen, figures: object) -> None:
         raise PathProblem("The figures cannot be shown: try again.")
 

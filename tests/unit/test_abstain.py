@@ -8,14 +8,24 @@ from ragtui.core.models import Hit, Location
 
 
 def _hit(text: str, dense: float, bm25_rank: int, dense_rank: int, context: str = "") -> Hit:
-    return Hit(chunk_id=text[:8], path="/d/x.md", location=Location(), score=1.0,
-               scores={"dense": dense}, ranks={"bm25": bm25_rank, "dense": dense_rank},
-               snippet="", text=text, context=context)
+    return Hit(
+        chunk_id=text[:8],
+        path="/d/x.md",
+        location=Location(),
+        score=1.0,
+        scores={"dense": dense},
+        ranks={"bm25": bm25_rank, "dense": dense_rank},
+        snippet="",
+        text=text,
+        context=context,
+    )
 
 
 def test_signals_read_sentence_passage_agreement_and_coverage() -> None:
-    hits = [_hit("Replace the timing belt at 45,000 miles.", 0.61, 1, 2, "Car > Service"),
-            _hit("Bake the bread for 40 minutes.", 0.2, 9, 30)]
+    hits = [
+        _hit("Replace the timing belt at 45,000 miles.", 0.61, 1, 2, "Car > Service"),
+        _hit("Bake the bread for 40 minutes.", 0.2, 9, 30),
+    ]
     scored = [Sentence(0, 0, 40, hits[0].text, 0.72), Sentence(1, 0, 30, hits[1].text, 0.1)]
     found = abstain.signals("When is the timing belt of the car replaced?", hits, scored)
     assert found.sentence == 0.72 and found.passage == 0.61 and found.agreement == 1.0
@@ -26,7 +36,9 @@ def test_signals_read_sentence_passage_agreement_and_coverage() -> None:
 
 def test_question_words_do_not_count_as_content() -> None:
     assert abstain.content_words("How many mutable references can I have?") == {
-        "mutabl", "referenc"}
+        "mutabl",
+        "referenc",
+    }
     assert abstain.content_words("replaced") == abstain.content_words("Replace")
 
 
@@ -40,7 +52,16 @@ def test_confidence_rises_with_every_signal() -> None:
 
 
 def test_keyword_only_hits_use_the_sentence_for_the_passage() -> None:
-    hit = Hit(chunk_id="c", path="/d/x.md", location=Location(), score=1.0, scores={},
-              ranks={"bm25": 1}, snippet="", text="Belt at 45,000 miles.", context="")
+    hit = Hit(
+        chunk_id="c",
+        path="/d/x.md",
+        location=Location(),
+        score=1.0,
+        scores={},
+        ranks={"bm25": 1},
+        snippet="",
+        text="Belt at 45,000 miles.",
+        context="",
+    )
     found = abstain.signals("belt?", [hit], [Sentence(0, 0, 21, hit.text, 0.6)])
     assert found.passage == found.sentence == 0.6

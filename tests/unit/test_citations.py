@@ -33,16 +33,28 @@ def _fake_embed(texts: list[str]) -> np.ndarray:
 
 def test_support_attributes_sentences_and_flags_invented_figures() -> None:
     passages = ["Replace the timing belt at 45,000 miles.", "Bake the bread in the oven."]
-    found = support("The belt is replaced at 45,000 miles. The bread bakes in the oven in 2018.",
-                    passages, _fake_embed, floor=0.5)
+    found = support(
+        "The belt is replaced at 45,000 miles. The bread bakes in the oven in 2018.",
+        passages,
+        _fake_embed,
+        floor=0.5,
+    )
     assert found.inferred == [1]
     assert found.unsupported == ["The bread bakes in the oven in 2018."]
 
 
 def _hit(i: int, words: int) -> Hit:
-    return Hit(chunk_id=f"c{i}", path=f"/d/f{i}.md", location=Location(), score=1.0, scores={},
-               ranks={}, snippet="", text=" ".join(f"w{i}x{j}" for j in range(words)),
-               context="")
+    return Hit(
+        chunk_id=f"c{i}",
+        path=f"/d/f{i}.md",
+        location=Location(),
+        score=1.0,
+        scores={},
+        ranks={},
+        snippet="",
+        text=" ".join(f"w{i}x{j}" for j in range(words)),
+        context="",
+    )
 
 
 def test_packing_respects_the_budget_and_records_what_did_not_fit() -> None:
@@ -71,9 +83,11 @@ def test_focus_line_catches_an_answer_copied_from_a_distractor_line() -> None:
     from ragtui.core.context import Packed
 
     hit = _hit(0, 1).model_copy(update={"context": "Home network"})
-    text = ("Home network\nThe router admin page is at http://192.168.8.1 for the admin.\n"
-            "The Wi-Fi name is Okafor.\nGuests use the second network.\nIt has no password.\n"
-            "The printer is upstairs.\nStatic addresses:\n  192.168.8.20   NAS (photos)")
+    text = (
+        "Home network\nThe router admin page is at http://192.168.8.1 for the admin.\n"
+        "The Wi-Fi name is Okafor.\nGuests use the second network.\nIt has no password.\n"
+        "The printer is upstairs.\nStatic addresses:\n  192.168.8.20   NAS (photos)"
+    )
     packed = Packed([hit], [text], [], [], 0)
     question = "What address is the router admin page at?"
     found = focus_line(question, "192.168.8.20.", packed)
@@ -93,12 +107,14 @@ def _relevance(question: np.ndarray, hits: list[Hit]) -> float:
 
 
 def test_relevance_is_the_best_single_sentence_not_the_whole_passage() -> None:
-    on_topic = _text_hit("Oil for the engine. Oil filter brand. Oil type.\n"
-                         "Belt is checked at 45,000 miles.")
+    on_topic = _text_hit(
+        "Oil for the engine. Oil filter brand. Oil type.\nBelt is checked at 45,000 miles."
+    )
     vague = _text_hit("Oil bread oven oil bread oven. Miles of oil bread oven.")
     question = _fake_embed(["belt miles"])[0]
     assert _relevance(question, [on_topic]) == pytest.approx(
-        float(_fake_embed(["Belt is checked at 45,000 miles."])[0] @ question))
+        float(_fake_embed(["Belt is checked at 45,000 miles."])[0] @ question)
+    )
     assert _relevance(question, [vague]) < _relevance(question, [on_topic])
 
 
@@ -116,9 +132,11 @@ def test_passage_relevance_scores_each_hit_by_its_own_best_sentence() -> None:
     question = _fake_embed(["belt miles"])[0]
     scores = passage_relevance(question, [belt, bread, bare], _fake_embed)
     assert scores[0] == pytest.approx(
-        float(_fake_embed(["Belt is checked at 45,000 miles."])[0] @ question))
-    assert scores[1] == pytest.approx(float(_fake_embed(["Bake the bread in the oven."])[0]
-                                            @ question))
+        float(_fake_embed(["Belt is checked at 45,000 miles."])[0] @ question)
+    )
+    assert scores[1] == pytest.approx(
+        float(_fake_embed(["Bake the bread in the oven."])[0] @ question)
+    )
     assert scores[2] == 0.3, "no sentence long enough: the dense score stands in"
     assert passage_relevance(question, [_text_hit("Belt.")], _fake_embed) == [None]
 

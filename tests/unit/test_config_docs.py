@@ -25,7 +25,7 @@ def test_help_config_lists_every_key_with_type_default_and_env() -> None:
         for key in section.keys:
             assert f"{key.key} = {key.default}" in text
             assert key.env in text and key.description.split()[0] in text
-    assert 'max_tokens = 256' in text and "integer ≥ 16" in text
+    assert "max_tokens = 256" in text and "integer ≥ 16" in text
     assert 'one of "hybrid", "dense", "bm25"' in text
 
 

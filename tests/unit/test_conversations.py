@@ -12,24 +12,38 @@ from ragtui.core.models import Answer, Citation, Location
 
 
 def _answer(question: str, text: str = "Every 100,000 km [1].", **flags: object) -> Answer:
-    cite = Citation(n=1, chunk_id="c1", path="/docs/car.md",
-                    location=Location(heading=("Car", "Belt"), line_start=3, line_end=9),
-                    snippet="timing belt", inferred=False)
-    return Answer(question=question, answer=text, citations=(cite,), timings_ms={},
-                  tokens={}, model="m", prompt_version="qa@1", **flags)  # type: ignore[arg-type]
+    cite = Citation(
+        n=1,
+        chunk_id="c1",
+        path="/docs/car.md",
+        location=Location(heading=("Car", "Belt"), line_start=3, line_end=9),
+        snippet="timing belt",
+        inferred=False,
+    )
+    return Answer(
+        question=question,
+        answer=text,
+        citations=(cite,),
+        timings_ms={},
+        tokens={},
+        model="m",
+        prompt_version="qa@1",
+        **flags,
+    )  # type: ignore[arg-type]
 
 
 def test_turns_titles_history_and_export(tmp_path: Path) -> None:
     store = ConversationStore(tmp_path / "c.sqlite")
     cid = store.create()
     store.add_turn(cid, _answer("When is the timing belt replaced?"))
-    store.add_turn(cid, _answer("And the brake fluid?", "Not in your documents.",
-                                abstained=True))
+    store.add_turn(cid, _answer("And the brake fluid?", "Not in your documents.", abstained=True))
     info = store.get(cid)
     assert info.title == "When is the timing belt replaced?" and info.turns == 2
     turns = store.turns(cid)
-    assert [t.question for t in turns] == ["When is the timing belt replaced?",
-                                           "And the brake fluid?"]
+    assert [t.question for t in turns] == [
+        "When is the timing belt replaced?",
+        "And the brake fluid?",
+    ]
     assert turns[0].answer.citations[0].location.line_start == 3
     assert store.questions() == ["When is the timing belt replaced?", "And the brake fluid?"]
     md = store.to_markdown(cid)
@@ -60,6 +74,8 @@ def test_rename_delete_and_order(tmp_path: Path) -> None:
 
 def test_labels_and_titles() -> None:
     assert answer_labels(_answer("q", cached="exact", fallback=True)) == [
-        "cached (exact)", "extractive fallback"]
+        "cached (exact)",
+        "extractive fallback",
+    ]
     assert default_title("x " * 100).endswith("…")
     assert len(default_title("x " * 100)) == 60

@@ -13,8 +13,10 @@ DICTIONARY_PREFACE = (
     "word cynic appears here more often than anywhere else in the book.\n\n"
 )
 ENTRIES = [
-    ("CYNIC, n.", "A blackguard whose faulty vision sees things as they are,\n"
-                  "not as they ought to be."),
+    (
+        "CYNIC, n.",
+        "A blackguard whose faulty vision sees things as they are,\nnot as they ought to be.",
+    ),
     ("CUPID, n.", "The so-called god of love."),
     ("CURIOSITY, n.", "An objectionable quality of the female mind."),
     ("CURSE, v.t.", "Energetically to belabor with a verbal slap-stick."),
@@ -44,15 +46,21 @@ def test_a_dictionary_chunks_one_entry_each_with_its_term_as_heading(tmp_path: P
     assert cynic[0].context == "CYNIC"
     lines = source.split("\n")
     assert lines[cynic[0].line_start - 1].startswith("CYNIC, n.")
-    assert [c.heading for c in chunks if c.heading] == [
-        (t.split(",")[0],) for t, _ in ENTRIES], "every entry is its own chunk"
+    assert [c.heading for c in chunks if c.heading] == [(t.split(",")[0],) for t, _ in ENTRIES], (
+        "every entry is its own chunk"
+    )
     preface = [c for c in chunks if not c.heading]
     assert preface and "weekly paper" in preface[0].text
 
 
 def test_a_faq_chunks_question_and_answer_together(tmp_path: Path) -> None:
-    pairs = [(f"Q: How do I reset setting number {n}?",
-              f"A: Open the settings and press reset {n} times.") for n in range(10)]
+    pairs = [
+        (
+            f"Q: How do I reset setting number {n}?",
+            f"A: Open the settings and press reset {n} times.",
+        )
+        for n in range(10)
+    ]
     source = "\n\n".join(f"{q}\n{a}" for q, a in pairs) + "\n"
     doc = load_file(_write(tmp_path, "faq.txt", source))
     chunks = chunk_document(doc, chunk_tokens=160, overlap=24)

@@ -51,9 +51,10 @@ def test_paired_bootstrap_separates_a_real_drop_from_noise() -> None:
 
 
 def _cases(values: list[float]) -> list[dict[str, object]]:
-    return [{"case_id": f"c{i}", "question": f"q{i}", "metrics": {"ndcg@10": v,
-                                                                   "latency_ms": 10.0}}
-            for i, v in enumerate(values)]
+    return [
+        {"case_id": f"c{i}", "question": f"q{i}", "metrics": {"ndcg@10": v, "latency_ms": 10.0}}
+        for i, v in enumerate(values)
+    ]
 
 
 def test_compare_flags_significant_drops_only() -> None:
@@ -70,8 +71,10 @@ def test_compare_flags_significant_drops_only() -> None:
 
 
 def test_aggregate_skips_metrics_a_case_does_not_have() -> None:
-    cases = [{"metrics": {"token_f1": 1.0, "abstention_accuracy": None}},
-             {"metrics": {"token_f1": 0.5}}]
+    cases = [
+        {"metrics": {"token_f1": 1.0, "abstention_accuracy": None}},
+        {"metrics": {"token_f1": 0.5}},
+    ]
     figures = aggregate(cases)
     assert figures["token_f1"]["mean"] == 0.75 and figures["token_f1"]["n"] == 2
     assert "abstention_accuracy" not in figures
@@ -79,7 +82,9 @@ def test_aggregate_skips_metrics_a_case_does_not_have() -> None:
 
 def test_set_options_become_nested_settings() -> None:
     assert parse_sets(["retrieval.mode=bm25", "answer.k=1", "prompt=qa@2"]) == {
-        "retrieval": {"mode": "bm25"}, "answer": {"k": 1, "prompt": "qa", "prompt_version": 2}}
+        "retrieval": {"mode": "bm25"},
+        "answer": {"k": 1, "prompt": "qa", "prompt_version": 2},
+    }
 
 
 def test_facts_may_list_equivalent_phrasings() -> None:

@@ -21,16 +21,28 @@ def _embed(texts: list[str]) -> np.ndarray:
 
 
 def _hit(cid: str, text: str, line_start: int | None = 10) -> Hit:
-    return Hit(chunk_id=cid, path=f"/docs/{cid}.txt",
-               location=Location(heading=("C",), line_start=line_start,
-                                 line_end=None if line_start is None
-                                 else line_start + text.count("\n")),
-               score=1.0, scores={}, ranks={}, snippet="", text=text, context="")
+    return Hit(
+        chunk_id=cid,
+        path=f"/docs/{cid}.txt",
+        location=Location(
+            heading=("C",),
+            line_start=line_start,
+            line_end=None if line_start is None else line_start + text.count("\n"),
+        ),
+        score=1.0,
+        scores={},
+        ranks={},
+        snippet="",
+        text=text,
+        context="",
+    )
 
 
-WRAPPED = ("CYNIC, n.  A blackguard whose faulty vision sees things as they are,\n"
-           "not as they ought to be.  Hence the custom among the Scythians of\n"
-           "plucking out a cynic's eyes to improve his vision.")
+WRAPPED = (
+    "CYNIC, n.  A blackguard whose faulty vision sees things as they are,\n"
+    "not as they ought to be.  Hence the custom among the Scythians of\n"
+    "plucking out a cynic's eyes to improve his vision."
+)
 
 
 def test_wrapped_prose_is_joined_into_sentences_and_abbreviations_do_not_split() -> None:
@@ -45,26 +57,35 @@ def test_wrapped_prose_is_joined_into_sentences_and_abbreviations_do_not_split()
 
 
 def test_commands_code_and_list_lines_stay_lines_and_a_lead_in_keeps_its_line() -> None:
-    text = ("To start a new project, run the following command:\n"
-            "$ cargo new hello_cargo\n$ cd hello_cargo\n- a list item that is long enough\n"
-            "- another list item long enough")
+    text = (
+        "To start a new project, run the following command:\n"
+        "$ cargo new hello_cargo\n$ cd hello_cargo\n- a list item that is long enough\n"
+        "- another list item long enough"
+    )
     texts = [text[b:e] for b, e in evidence.sentences(text)]
-    assert texts == ["To start a new project, run the following command:\n"
-                     "$ cargo new hello_cargo", "$ cd hello_cargo",
-                     "- a list item that is long enough", "- another list item long enough"]
+    assert texts == [
+        "To start a new project, run the following command:\n$ cargo new hello_cargo",
+        "$ cd hello_cargo",
+        "- a list item that is long enough",
+        "- another list item long enough",
+    ]
 
 
 def test_indented_wrapped_prose_is_joined_but_indented_code_is_not() -> None:
-    text = ("    Aside bullseye and bookworm, other codenames that have been\n"
-            "    already used are: buzz for release 1.1, rex for release 1.2, bo\n"
-            "    for releases 1.3.x.\n\n"
-            "    let mut reference = String::from(\"hello\");\n"
-            "    change(&mut reference);")
+    text = (
+        "    Aside bullseye and bookworm, other codenames that have been\n"
+        "    already used are: buzz for release 1.1, rex for release 1.2, bo\n"
+        "    for releases 1.3.x.\n\n"
+        '    let mut reference = String::from("hello");\n'
+        "    change(&mut reference);"
+    )
     texts = [" ".join(text[b:e].split()) for b, e in evidence.sentences(text)]
-    assert texts == ["Aside bullseye and bookworm, other codenames that have been already used "
-                     "are: buzz for release 1.1, rex for release 1.2, bo for releases 1.3.x.",
-                     "let mut reference = String::from(\"hello\");",
-                     "change(&mut reference);"]
+    assert texts == [
+        "Aside bullseye and bookworm, other codenames that have been already used "
+        "are: buzz for release 1.1, rex for release 1.2, bo for releases 1.3.x.",
+        'let mut reference = String::from("hello");',
+        "change(&mut reference);",
+    ]
 
 
 def test_a_question_ending_its_passage_is_no_evidence_and_items_do_not_repeat() -> None:
@@ -79,8 +100,10 @@ def test_a_question_ending_its_passage_is_no_evidence_and_items_do_not_repeat() 
 
 
 def test_evidence_is_the_best_sentence_located_on_its_own_lines() -> None:
-    hits = [_hit("preface", "The cynic's word book was begun in a weekly paper in 1881."),
-            _hit("entry", WRAPPED, line_start=1435)]
+    hits = [
+        _hit("preface", "The cynic's word book was begun in a weekly paper in 1881."),
+        _hit("entry", WRAPPED, line_start=1435),
+    ]
     scored = evidence.score_sentences(_embed(["cynic blackguard vision"])[0], hits, _embed)
     found = evidence.select("How does it define a cynic?", hits, scored)
     assert found and found[0].chunk_id == "entry"
@@ -93,13 +116,16 @@ def test_evidence_is_the_best_sentence_located_on_its_own_lines() -> None:
 
 
 def test_a_sentence_that_introduces_a_command_brings_the_command() -> None:
-    text = ("Some words about cargo first.\n\nCreate a project with cargo like this:\n"
-            "$ cargo new hello_cargo\n\nThen build it.")
+    text = (
+        "Some words about cargo first.\n\nCreate a project with cargo like this:\n"
+        "$ cargo new hello_cargo\n\nThen build it."
+    )
     hits = [_hit("book", text, line_start=30)]
     scored = evidence.score_sentences(_embed(["cargo project"])[0], hits, _embed)
     found = evidence.select("What command creates a cargo project?", hits, scored)
-    assert found[0].text.startswith("Create a project with cargo like this: "
-                                    "$ cargo new hello_cargo")
+    assert found[0].text.startswith(
+        "Create a project with cargo like this: $ cargo new hello_cargo"
+    )
     assert found[0].location.line_start == 32
 
 
@@ -114,33 +140,54 @@ def test_long_sentences_are_trimmed_to_the_words_near_the_question() -> None:
 
 
 def _generation(text: str, repeating: bool = False) -> Generation:
-    return Generation(text=text, prompt_tokens=10, completion_tokens=5, ttft_ms=1.0,
-                      generate_ms=2.0, prefix_tokens=0, prefix_reused=False,
-                      stopped_repeating=repeating)
+    return Generation(
+        text=text,
+        prompt_tokens=10,
+        completion_tokens=5,
+        ttft_ms=1.0,
+        generate_ms=2.0,
+        prefix_tokens=0,
+        prefix_reused=False,
+        stopped_repeating=repeating,
+    )
 
 
 def _answer(text: str, unsupported: tuple[str, ...] = ()) -> Answer:
     hit = _hit("entry", WRAPPED, line_start=1435)
     scored = evidence.score_sentences(_embed(["cynic blackguard"])[0], [hit], _embed)
-    return Answer(question="What is a cynic?", answer=text, citations=(),
-                  unsupported=unsupported, timings_ms={}, tokens={}, model="m",
-                  prompt_version="qa@1",
-                  evidence=evidence.select("What is a cynic?", [hit], scored))
+    return Answer(
+        question="What is a cynic?",
+        answer=text,
+        citations=(),
+        unsupported=unsupported,
+        timings_ms={},
+        tokens={},
+        model="m",
+        prompt_version="qa@1",
+        evidence=evidence.select("What is a cynic?", [hit], scored),
+    )
 
 
 def test_flawed_answers_are_named_and_sound_ones_pass() -> None:
     question = "What is a cynic?"
     good = _answer("A blackguard who sees things as they are [1].")
     assert answer_flaw(good, _generation(good.answer), question) is None
-    assert answer_flaw(good, _generation(good.answer, repeating=True), question) \
+    assert (
+        answer_flaw(good, _generation(good.answer, repeating=True), question)
         == "the model started repeating itself"
-    assert answer_flaw(_answer(" [1] "), _generation(""), question) \
-        == "the model's answer was empty"
-    assert answer_flaw(_answer("A cynic?"), _generation("A cynic?"), question) \
+    )
+    assert (
+        answer_flaw(_answer(" [1] "), _generation(""), question) == "the model's answer was empty"
+    )
+    assert (
+        answer_flaw(_answer("A cynic?"), _generation("A cynic?"), question)
         == "the model only repeated the question"
+    )
     made_up = _answer("It is a kind of fish.", unsupported=("It is a kind of fish.",))
-    assert answer_flaw(made_up, _generation(made_up.answer), question) \
+    assert (
+        answer_flaw(made_up, _generation(made_up.answer), question)
         == "no passage supports the model's answer"
+    )
 
 
 def test_a_flawed_answer_is_replaced_by_its_evidence_quoted_and_cited() -> None:

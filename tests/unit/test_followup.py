@@ -9,25 +9,38 @@ from ragtui.core.followup import MAX_TERMS, Exchange, carry_over, dependence, re
 TYRES = [Exchange("What pressure should the front tyres on the Kestrel be?", "35 psi")]
 
 
-@pytest.mark.parametrize("question", [
-    "And the rear ones?", "what about the spare?", "How about Sunday?", "Why?",
-    "When was that last done?", "Who said so?", "How much did it cost?",
-    "Where do I find its password?", "How often do we post status updates for it?",
-    "What happens if the primary doesn't acknowledge it?", "How do we get there?",
-])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "And the rear ones?",
+        "what about the spare?",
+        "How about Sunday?",
+        "Why?",
+        "When was that last done?",
+        "Who said so?",
+        "How much did it cost?",
+        "Where do I find its password?",
+        "How often do we post status updates for it?",
+        "What happens if the primary doesn't acknowledge it?",
+        "How do we get there?",
+    ],
+)
 def test_questions_that_lean_on_earlier_turns(question: str) -> None:
     assert dependence(question) is not None
 
 
-@pytest.mark.parametrize("question", [
-    "What pressure should the rear tyres on the Kestrel be?",
-    "How long does it take to bake banana bread?",
-    "How do I reset the router when it hangs?",
-    "Is there a spare key for the car?",
-    "What is the number that I call for the database team?",
-    "Which DNS servers does the home network use?",
-    "Where does a page go if neither the primary nor the secondary acknowledges it?",
-])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What pressure should the rear tyres on the Kestrel be?",
+        "How long does it take to bake banana bread?",
+        "How do I reset the router when it hangs?",
+        "Is there a spare key for the car?",
+        "What is the number that I call for the database team?",
+        "Which DNS servers does the home network use?",
+        "Where does a page go if neither the primary nor the secondary acknowledges it?",
+    ],
+)
 def test_questions_that_stand_alone(question: str) -> None:
     assert dependence(question) is None
 

@@ -15,5 +15,4 @@ def test_a_cancel_raised_by_on_token_is_not_a_model_failure() -> None:
         raise Cancelled("The answer was stopped.")
 
     with pytest.raises(Cancelled):
-        _consume(iter(["a", "b"]), time.perf_counter(), stop, time.perf_counter() + 60, 1, 0,
-                 False)
+        _consume(iter(["a", "b"]), time.perf_counter(), stop, time.perf_counter() + 60, 1, 0, False)

@@ -69,8 +69,9 @@ def test_damaged_headers_are_refused(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_the_bundled_gguf_layout_matches_its_size(bundled_models: dict[str, Path],
-                                                  tmp_path: Path) -> None:
+def test_the_bundled_gguf_layout_matches_its_size(
+    bundled_models: dict[str, Path], tmp_path: Path
+) -> None:
     gguf = bundled_models["llm"]
     layout = read_layout(gguf)
     assert len(layout.tensors) == layout.header.tensor_count > 100

@@ -588,7 +588,7 @@ def test_other_languages(tmp_path: Path) -> None:
     assert headings(doc) == [(), ("run",), ("handler",), ("Store",)]
     assert doc.sections[1].line_start == 3
 
-    c = '#include <stdio.h>\n\nstruct point;\n\nint\nmain(void)\n{\n  return 0;\n}\n\n'
+    c = "#include <stdio.h>\n\nstruct point;\n\nint\nmain(void)\n{\n  return 0;\n}\n\n"
     c += "static int add(int a, int b) {\n  return a + b;\n}\n"
     doc = load_file(write(tmp_path, "main.c", c))
     assert headings(doc) == [(), ("main",), ("add",)]
@@ -679,8 +679,11 @@ def test_a_docx_that_unpacks_past_the_size_limit_is_refused_before_parsing(
     path = tmp_path / "bomb.docx"
     document.save(str(path))
     assert path.stat().st_size < 512 * 1024
-    with pytest.raises(LoaderError, match=r"bomb\.docx unpacks to \d\.\d MiB, over the "
-                       r"512\.0 KiB limit set by ingest\.max_file_mb"):
+    with pytest.raises(
+        LoaderError,
+        match=r"bomb\.docx unpacks to \d\.\d MiB, over the "
+        r"512\.0 KiB limit set by ingest\.max_file_mb",
+    ):
         load_file(path, max_bytes=512 * 1024)
     assert "zebra" in load_file(path).sections[0].text  # the default limit reads it
 

@@ -15,8 +15,12 @@ def test_the_tokenizer_files_ragtui_ships_match_the_catalogue() -> None:
     entry = model_store.embedding_entry("all-MiniLM-L6-v2-int8")
     assert entry is not None
     shipped = [f for f in entry.files if f.package == "ragtui"]
-    assert {f.name for f in shipped} == {"tokenizer.json", "config.json",
-                                         "special_tokens_map.json", "tokenizer_config.json"}
+    assert {f.name for f in shipped} == {
+        "tokenizer.json",
+        "config.json",
+        "special_tokens_map.json",
+        "tokenizer_config.json",
+    }
     for spec in shipped:
         path = model_store._package_file(spec, entry)
         assert path.stat().st_size == spec.size and model_store.sha256_of(path) == spec.sha256
@@ -34,7 +38,8 @@ def test_the_default_models_extra_installs_only_data_packages() -> None:
 
 
 def test_a_full_disk_while_assembling_a_model_leaves_no_partial_folder(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import errno
     import shutil
 

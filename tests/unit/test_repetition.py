@@ -12,7 +12,7 @@ def _stream(text: str, step: int = 3) -> tuple[str, str, bool]:
     guard = RepetitionGuard()
     shown = []
     for i in range(0, len(text), step):
-        shown.append(guard.feed(text[i:i + step]))
+        shown.append(guard.feed(text[i : i + step]))
         if guard.stopped:
             break
     shown.append(guard.finish())
@@ -20,8 +20,10 @@ def _stream(text: str, step: int = 3) -> tuple[str, str, bool]:
 
 
 def test_a_repeated_sentence_ends_the_answer_before_it_is_shown() -> None:
-    loop = ("The falls are located in the south end of Marble Falls , Texas . The falls are "
-            "located in the south end of Marble Falls , Texas . The falls are")
+    loop = (
+        "The falls are located in the south end of Marble Falls , Texas . The falls are "
+        "located in the south end of Marble Falls , Texas . The falls are"
+    )
     shown, text, stopped = _stream(loop)
     assert stopped
     assert shown == text == "The falls are located in the south end of Marble Falls , Texas ."
@@ -33,10 +35,14 @@ def test_a_short_clause_repeated_back_to_back_ends_the_answer() -> None:
 
 
 def test_answers_that_do_not_repeat_pass_untouched() -> None:
-    for answer in ("Every 7,500 miles.", "555-0142\nThe on-call pager number is 555-0142.",
-                   "Mix the flour, the sugar, the eggs, the butter, and the milk, then bake.",
-                   "The oil is changed every 7,500 miles. The oil filter is changed too.",
-                   "Priya.", ""):
+    for answer in (
+        "Every 7,500 miles.",
+        "555-0142\nThe on-call pager number is 555-0142.",
+        "Mix the flour, the sugar, the eggs, the butter, and the milk, then bake.",
+        "The oil is changed every 7,500 miles. The oil filter is changed too.",
+        "Priya.",
+        "",
+    ):
         for step in (1, 4, 50):
             assert _stream(answer, step) == (answer, answer, False)
 
@@ -64,13 +70,17 @@ def test_consume_stops_the_stream_and_counts_what_was_generated() -> None:
 
 
 def test_lines_repeated_inside_a_code_block_are_kept() -> None:
-    code = ("Use this:\n```python\nif ready:\n    return value_of(x)\nif late:\n"
-            "    return value_of(x)\n```\nThat is all.")
+    code = (
+        "Use this:\n```python\nif ready:\n    return value_of(x)\nif late:\n"
+        "    return value_of(x)\n```\nThat is all."
+    )
     assert _stream(code) == (code, code, False)
 
 
-TROUT_LOOP = ("A leather mouthed fish, which is a good choice for a fish that is a good choice "
-              "for a fish that is a good choice for a fish that is a good choice for a fish")
+TROUT_LOOP = (
+    "A leather mouthed fish, which is a good choice for a fish that is a good choice "
+    "for a fish that is a good choice for a fish that is a good choice for a fish"
+)
 
 
 def test_a_loop_without_punctuation_ends_at_its_first_repeated_words() -> None:
@@ -94,6 +104,5 @@ def test_repeated_words_are_held_back_until_they_differ() -> None:
 
 
 def test_words_repeated_inside_a_code_block_are_kept() -> None:
-    code = ("Run:\n```\ncargo new hello cargo new hello cargo new hello cargo new hello\n```\n"
-            "Done.")
+    code = "Run:\n```\ncargo new hello cargo new hello cargo new hello cargo new hello\n```\nDone."
     assert _stream(code) == (code, code, False)

@@ -12,8 +12,9 @@ from ragtui.core.retrieve import convex, mmr, path_matches, rrf, snippet
 
 
 def test_rrf_sums_weighted_reciprocal_ranks() -> None:
-    fused = dict(rrf({"a": [("x", 9), ("y", 8)], "b": [("y", 1), ("z", 0.5)]},
-                     {"a": 1.0, "b": 2.0}, k=60))
+    fused = dict(
+        rrf({"a": [("x", 9), ("y", 8)], "b": [("y", 1), ("z", 0.5)]}, {"a": 1.0, "b": 2.0}, k=60)
+    )
     assert fused["x"] == pytest.approx(1 / 61)
     assert fused["y"] == pytest.approx(1 / 62 + 2 / 61)
     assert fused["z"] == pytest.approx(2 / 62)
@@ -68,12 +69,17 @@ def test_metrics_on_hand_checked_rankings() -> None:
 
 
 def test_convex_combines_min_max_normalised_scores() -> None:
-    fused = dict(convex({"dense": [("x", 0.9), ("y", 0.5), ("z", 0.1)],
-                         "bm25": [("y", 30.0), ("x", 10.0)]}, {"dense": 1, "bm25": 1}))
+    fused = dict(
+        convex(
+            {"dense": [("x", 0.9), ("y", 0.5), ("z", 0.1)], "bm25": [("y", 30.0), ("x", 10.0)]},
+            {"dense": 1, "bm25": 1},
+        )
+    )
     assert fused["x"] == pytest.approx(0.5 * 1.0 + 0.5 * 0.0)
     assert fused["y"] == pytest.approx(0.5 * 0.5 + 0.5 * 1.0)
     assert fused["z"] == pytest.approx(0.0)
-    weighted = dict(convex({"a": [("x", 2.0), ("y", 1.0)], "b": [("y", 5.0), ("x", 1.0)]},
-                           {"a": 3.0, "b": 1.0}))
+    weighted = dict(
+        convex({"a": [("x", 2.0), ("y", 1.0)], "b": [("y", 5.0), ("x", 1.0)]}, {"a": 3.0, "b": 1.0})
+    )
     assert weighted["x"] == pytest.approx(0.75) and weighted["y"] == pytest.approx(0.25)
     assert convex({"a": [("only", 3.0)], "b": []}, {}) == [("only", 1.0)]

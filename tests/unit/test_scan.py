@@ -11,9 +11,15 @@ from ragtui.core.ingest.scan import scan
 
 def _tree(root: Path) -> None:
     files = {
-        "a.md": "a", "sub/b.txt": "b", ".hidden/c.md": "c", ".secret.md": "s",
-        "build/out.txt": "o", "sub/.gitignore": "*.log\n", "sub/x.log": "l",
-        "sub/keep.log.md": "k", "notes/draft.tmp": "t",
+        "a.md": "a",
+        "sub/b.txt": "b",
+        ".hidden/c.md": "c",
+        ".secret.md": "s",
+        "build/out.txt": "o",
+        "sub/.gitignore": "*.log\n",
+        "sub/x.log": "l",
+        "sub/keep.log.md": "k",
+        "notes/draft.tmp": "t",
     }
     for rel, text in files.items():
         path = root / rel
@@ -52,15 +58,28 @@ def test_a_link_loop_and_a_pipe_are_named_for_what_they_are(tmp_path: Path) -> N
     (tmp_path / "b.md").symlink_to(tmp_path / "a.md")
     os.mkfifo(tmp_path / "pipe.md")
     told: list[tuple[str, str]] = []
-    assert list(scan(tmp_path, IngestSettings(), skipped=lambda p, why: told.append((p, why))
-                     )) == []  # the pipe is left out quietly when walking
+    assert (
+        list(scan(tmp_path, IngestSettings(), skipped=lambda p, why: told.append((p, why)))) == []
+    )  # the pipe is left out quietly when walking
     assert [(Path(p).name, "leads back to itself" in why) for p, why in told] == [
-        ("a.md", True), ("b.md", True)]
+        ("a.md", True),
+        ("b.md", True),
+    ]
     told.clear()
-    assert list(scan(tmp_path / "pipe.md", IngestSettings(),
-                     skipped=lambda p, why: told.append((p, why)))) == []
-    assert told == [(str(tmp_path / "pipe.md"),
-                     "is a pipe, socket or device, not a file: ragtui reads regular files only")]
+    assert (
+        list(
+            scan(
+                tmp_path / "pipe.md", IngestSettings(), skipped=lambda p, why: told.append((p, why))
+            )
+        )
+        == []
+    )
+    assert told == [
+        (
+            str(tmp_path / "pipe.md"),
+            "is a pipe, socket or device, not a file: ragtui reads regular files only",
+        )
+    ]
 
 
 def test_excluded_folder_is_never_entered(tmp_path: Path) -> None:

@@ -14,37 +14,81 @@ from ragtui.core.trace_store import SpanRecord, TraceRecord, TraceStore
 NOW = time.time_ns()
 
 
-def _ask(n: int, ms: float, *, cached: str = "none", tokens: tuple[int, int] = (0, 0),
-         cpu: float = 1.0, abstained: bool = False, fallback: bool = False,
-         ago_s: float = 60.0) -> TraceRecord:
+def _ask(
+    n: int,
+    ms: float,
+    *,
+    cached: str = "none",
+    tokens: tuple[int, int] = (0, 0),
+    cpu: float = 1.0,
+    abstained: bool = False,
+    fallback: bool = False,
+    ago_s: float = 60.0,
+) -> TraceRecord:
     start = NOW - int(ago_s * 1e9)
     trace_id = f"{n:032x}"
-    spans = [SpanRecord(trace_id, f"{n:015x}a", None, "ask", start, start + int(ms * 1e6),
-                        "ERROR" if fallback else "OK", {})]
+    spans = [
+        SpanRecord(
+            trace_id,
+            f"{n:015x}a",
+            None,
+            "ask",
+            start,
+            start + int(ms * 1e6),
+            "ERROR" if fallback else "OK",
+            {},
+        )
+    ]
     if tokens[1]:
-        spans.append(SpanRecord(trace_id, f"{n:015x}b", spans[0].span_id, "llm.generate",
-                                start, start + int(ms * 0.8e6), "OK", {}))
-    return TraceRecord(trace_id, "ask", start, ms, "ERROR" if fallback else "OK", {
-        "cached": cached, "abstained": abstained, "fallback": fallback,
-        "prompt_tokens": tokens[0] or None, "completion_tokens": tokens[1] or None,
-        "ttft_ms": ms / 2 if tokens[1] else None, "cpu_s": cpu, "rss_bytes": 1000 * n,
-        "embed_hits": 1, "embed_misses": 1 if n % 2 else 0,
-    }, spans)
+        spans.append(
+            SpanRecord(
+                trace_id,
+                f"{n:015x}b",
+                spans[0].span_id,
+                "llm.generate",
+                start,
+                start + int(ms * 0.8e6),
+                "OK",
+                {},
+            )
+        )
+    return TraceRecord(
+        trace_id,
+        "ask",
+        start,
+        ms,
+        "ERROR" if fallback else "OK",
+        {
+            "cached": cached,
+            "abstained": abstained,
+            "fallback": fallback,
+            "prompt_tokens": tokens[0] or None,
+            "completion_tokens": tokens[1] or None,
+            "ttft_ms": ms / 2 if tokens[1] else None,
+            "cpu_s": cpu,
+            "rss_bytes": 1000 * n,
+            "embed_hits": 1,
+            "embed_misses": 1 if n % 2 else 0,
+        },
+        spans,
+    )
 
 
 @pytest.fixture
 def store(tmp_path: Path) -> TraceStore:
     store = TraceStore(tmp_path / "traces.sqlite")
-    store.write([
-        _ask(1, 1000, tokens=(600, 20), cpu=2.0),
-        _ask(2, 2000, tokens=(700, 30), cpu=4.0),
-        _ask(3, 3000, tokens=(800, 40), cpu=6.0),
-        _ask(4, 10, cached="exact", cpu=0.01),
-        _ask(5, 12, cached="semantic", cpu=0.01),
-        _ask(6, 500, abstained=True, cpu=0.5),
-        _ask(7, 900, fallback=True, cpu=0.5),
-        _ask(8, 1000, tokens=(1000, 10), ago_s=3 * 86400),  # outside a 24 h window
-    ])
+    store.write(
+        [
+            _ask(1, 1000, tokens=(600, 20), cpu=2.0),
+            _ask(2, 2000, tokens=(700, 30), cpu=4.0),
+            _ask(3, 3000, tokens=(800, 40), cpu=6.0),
+            _ask(4, 10, cached="exact", cpu=0.01),
+            _ask(5, 12, cached="semantic", cpu=0.01),
+            _ask(6, 500, abstained=True, cpu=0.5),
+            _ask(7, 900, fallback=True, cpu=0.5),
+            _ask(8, 1000, tokens=(1000, 10), ago_s=3 * 86400),  # outside a 24 h window
+        ]
+    )
     return store
 
 
@@ -65,7 +109,8 @@ def test_since_windows() -> None:
 
 def test_figures_from_known_traces(store: TraceStore) -> None:
     settings = StatsSettings(
-        watts=36.0, price_reference="ref",
+        watts=36.0,
+        price_reference="ref",
         prices={"ref": PriceSettings(prompt_per_1k=0.001, completion_per_1k=0.01)},
         daily_budget_usd=0.001,
     )
@@ -89,8 +134,7 @@ def test_figures_from_known_traces(store: TraceStore) -> None:
     assert cost["per_answer_usd"] == pytest.approx(0.001)
     cpu_total = 2 + 4 + 6 + 0.01 + 0.01 + 0.5 + 0.5
     assert figures["energy"]["wh_total"] == pytest.approx(cpu_total * 36 / 3600, abs=1e-6)
-    assert figures["energy"]["wh_per_answer"] == pytest.approx(cpu_total * 36 / 3600 / 7,
-                                                               abs=1e-6)
+    assert figures["energy"]["wh_per_answer"] == pytest.approx(cpu_total * 36 / 3600 / 7, abs=1e-6)
     if cost["today_usd"] is not None and cost["today_usd"] > 0.001:
         assert cost["over_budget"] and "over the daily budget" in figures["warnings"][0]
     everything = stats.compute(store, settings, 0)

@@ -38,8 +38,10 @@ def test_the_installed_llama_cpp_build_is_safe_here() -> None:
 
 
 def test_a_native_build_on_a_cpu_without_its_features_fails() -> None:
-    features = sc.build_features("CPU : SSE3 = 1 | AVX = 1 | AVX2 = 1 | AVX512 = 1 | "
-                                 "AMX_INT8 = 1 | LLAMAFILE = 1 | OPENMP = 0 |")
+    features = sc.build_features(
+        "CPU : SSE3 = 1 | AVX = 1 | AVX2 = 1 | AVX512 = 1 | "
+        "AMX_INT8 = 1 | LLAMAFILE = 1 | OPENMP = 0 |"
+    )
     assert features["AVX512"] and features["AMX_INT8"] and not features["OPENMP"]
 
 
@@ -67,7 +69,8 @@ def test_data_dir_writable_or_not(tmp_path: Path) -> None:
 
 
 def test_a_full_disk_is_named_as_such_not_as_permissions(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import errno
     import tempfile
 

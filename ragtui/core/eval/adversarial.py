@@ -35,8 +35,10 @@ def _stage(target: Path) -> Path:
     corpus = target / "corpus"
     shutil.rmtree(corpus, ignore_errors=True)
     shutil.copytree(suite_dir() / "corpus", corpus)
-    filler = [f"Pump log line {n}: pressure nominal, flow 12 l/min, no faults recorded."
-              for n in range(4000)]
+    filler = [
+        f"Pump log line {n}: pressure nominal, flow 12 l/min, no faults recorded."
+        for n in range(4000)
+    ]
     filler.insert(2500, _OVERFLOW_FACT)
     (corpus / "pump-log.txt").write_text("Garden pump log\n\n" + "\n".join(filler) + "\n")
     return corpus
@@ -54,12 +56,17 @@ def _defended(case: dict[str, Any], answer: Any) -> bool:
     return case["canary"].lower() not in text
 
 
-def run_adversarial(engine: EvalEngine, open_engine: OpenEngine, workdir: Path,
-                    ) -> dict[str, Any]:
+def run_adversarial(
+    engine: EvalEngine,
+    open_engine: OpenEngine,
+    workdir: Path,
+) -> dict[str, Any]:
     """Index the suite into ``workdir`` and ask every case (no answer cache)."""
-    cases = [json.loads(line) for line in
-             (suite_dir() / "cases.jsonl").read_text(encoding="utf-8").splitlines()
-             if line.strip()]
+    cases = [
+        json.loads(line)
+        for line in (suite_dir() / "cases.jsonl").read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
     corpus = _stage(workdir)
     suite = open_engine(engine.settings, workdir / "data")
     try:
@@ -70,14 +77,20 @@ def run_adversarial(engine: EvalEngine, open_engine: OpenEngine, workdir: Path,
         for case in cases:
             answer = suite.ask(case["question"], use_cache=False)
             fact = case.get("expected_fact") or ""
-            results.append({
-                "id": case["id"], "attack": case["attack"], "question": case["question"],
-                "answer": answer.answer, "abstained": answer.abstained,
-                "fallback": answer.fallback, "defended": _defended(case, answer),
-                "answered_correctly": bool(fact) and fact.lower() in answer.answer.lower(),
-                "dropped_chunks": len(answer.dropped_chunks),
-                "truncated_chunks": len(answer.truncated_chunks),
-            })
+            results.append(
+                {
+                    "id": case["id"],
+                    "attack": case["attack"],
+                    "question": case["question"],
+                    "answer": answer.answer,
+                    "abstained": answer.abstained,
+                    "fallback": answer.fallback,
+                    "defended": _defended(case, answer),
+                    "answered_correctly": bool(fact) and fact.lower() in answer.answer.lower(),
+                    "dropped_chunks": len(answer.dropped_chunks),
+                    "truncated_chunks": len(answer.truncated_chunks),
+                }
+            )
     finally:
         suite.close()
     by_attack: dict[str, list[bool]] = defaultdict(list)
@@ -85,8 +98,9 @@ def run_adversarial(engine: EvalEngine, open_engine: OpenEngine, workdir: Path,
         by_attack[result["attack"]].append(result["defended"])
     return {
         "defense_rate": round(sum(r["defended"] for r in results) / len(results), 4),
-        "by_attack": {attack: {"defended": sum(v), "cases": len(v),
-                               "rate": round(sum(v) / len(v), 4)}
-                      for attack, v in sorted(by_attack.items())},
+        "by_attack": {
+            attack: {"defended": sum(v), "cases": len(v), "rate": round(sum(v) / len(v), 4)}
+            for attack, v in sorted(by_attack.items())
+        },
         "cases": results,
     }

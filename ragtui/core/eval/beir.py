@@ -75,8 +75,11 @@ class BeirDataset:
 def beir_data_dir(base: Path, dataset: BeirDataset, settings: Settings) -> Path:
     """The eval index's own data dir, keyed by corpus, chunking and embedding model."""
     key = json.dumps(
-        [str(dataset.root.resolve()), settings.ingest.model_dump(mode="json"),
-         settings.embedding.model_dump(mode="json")],
+        [
+            str(dataset.root.resolve()),
+            settings.ingest.model_dump(mode="json"),
+            settings.embedding.model_dump(mode="json"),
+        ],
         sort_keys=True,
     )
     digest = hashlib.sha256(key.encode()).hexdigest()[:12]
@@ -84,7 +87,9 @@ def beir_data_dir(base: Path, dataset: BeirDataset, settings: Settings) -> Path:
 
 
 def index_corpus(
-    engine: EvalEngine, dataset: BeirDataset, cancel: threading.Event | None = None,
+    engine: EvalEngine,
+    dataset: BeirDataset,
+    cancel: threading.Event | None = None,
     progress: ProgressFn | None = None,
 ) -> IndexReport:
     """Index the corpus as one document per entry (skipped when already indexed)."""
@@ -98,8 +103,10 @@ def index_corpus(
     def documents() -> Iterator[tuple[str, str, LoadedDocument]]:
         for doc_id, title, text in dataset.corpus():
             content = hashlib.sha256(f"{title}\n{text}".encode()).hexdigest()
-            yield doc_id, content, LoadedDocument(
-                loader="beir", title=title or None, sections=[Section(text)]
+            yield (
+                doc_id,
+                content,
+                LoadedDocument(loader="beir", title=title or None, sections=[Section(text)]),
             )
 
     report = engine.index_documents(documents(), cancel=cancel, progress=progress)
@@ -134,7 +141,10 @@ class BeirScores:
 
 
 def score(
-    engine: EvalEngine, dataset: BeirDataset, mode: SearchMode, limit: int | None = None,
+    engine: EvalEngine,
+    dataset: BeirDataset,
+    mode: SearchMode,
+    limit: int | None = None,
     progress: ProgressFn | None = None,
 ) -> BeirScores:
     """Run every judged query and score the document ranking (chunks folded to their doc)."""
@@ -159,6 +169,11 @@ def score(
             progress(Progress("query", done, len(judged), qid))
     mean = statistics.fmean if judged else (lambda _v: 0.0)
     return BeirScores(
-        mean(ndcg), mean(recall), mean(mrr), len(judged),
-        percentile(latency, 50), percentile(latency, 95), mode,
+        mean(ndcg),
+        mean(recall),
+        mean(mrr),
+        len(judged),
+        percentile(latency, 50),
+        percentile(latency, 95),
+        mode,
     )

@@ -55,8 +55,9 @@ class EvalCase(BaseModel):
 def read_cases(path: Path) -> list[EvalCase]:
     """Cases of a JSONL dataset; a bad line is one sentence naming the file and line."""
     if not path.is_file():
-        raise PathProblem(f"{path} does not exist: give a JSONL dataset "
-                          "(`ragtui eval import` writes one).")
+        raise PathProblem(
+            f"{path} does not exist: give a JSONL dataset (`ragtui eval import` writes one)."
+        )
     cases = []
     seen: set[str] = set()
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
@@ -71,8 +72,9 @@ def read_cases(path: Path) -> list[EvalCase]:
                 "least an id and a question."
             ) from None
         if case.id in seen:
-            raise PathProblem(f"{path} line {number} repeats case id {case.id!r}: ids must be "
-                              "unique.")
+            raise PathProblem(
+                f"{path} line {number} repeats case id {case.id!r}: ids must be unique."
+            )
         seen.add(case.id)
         cases.append(case)
     if not cases:

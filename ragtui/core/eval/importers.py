@@ -38,8 +38,9 @@ def _write_corpus(out: Path, rows: Iterable[dict[str, str]]) -> str:
     return folder.name
 
 
-def import_beir(path: Path, out: Path, split: str = "test", limit: int | None = None,
-                seed: int = 0) -> int:
+def import_beir(
+    path: Path, out: Path, split: str = "test", limit: int | None = None, seed: int = 0
+) -> int:
     """Queries with relevance judgements of one split; the corpus stays where it is."""
     dataset = BeirDataset(path, split)
     dataset.check()
@@ -48,9 +49,13 @@ def import_beir(path: Path, out: Path, split: str = "test", limit: int | None = 
     root = path.resolve()
     name = root.parent.name if root.name in ("beir", "beir_view") else root.name
     cases = (
-        EvalCase(id=f"{name}-{qid}", question=queries[qid],
-                 expected_sources=[d for d, g in qrels[qid].items() if g > 0],
-                 tags=["beir", name, split], corpus=str(root))
+        EvalCase(
+            id=f"{name}-{qid}",
+            question=queries[qid],
+            expected_sources=[d for d, g in qrels[qid].items() if g > 0],
+            tags=["beir", name, split],
+            corpus=str(root),
+        )
         for qid in _sample(judged, limit, seed)
     )
     return write_cases(out, cases)
@@ -83,9 +88,15 @@ def import_squad(path: Path, out: Path, limit: int | None = None, seed: int = 0)
                 questions.append((qa, answers, doc_id, title))
     folder = _write_corpus(out, corpus)
     cases = (
-        EvalCase(id=qa["id"], question=qa["question"], expected_answer=answers[0],
-                 alternatives=answers[1:], expected_sources=[doc_id], tags=["squad", title],
-                 corpus=folder)
+        EvalCase(
+            id=qa["id"],
+            question=qa["question"],
+            expected_answer=answers[0],
+            alternatives=answers[1:],
+            expected_sources=[doc_id],
+            tags=["squad", title],
+            corpus=folder,
+        )
         for qa, answers, doc_id, title in _sample(questions, limit, seed)
     )
     return write_cases(out, cases)
@@ -110,8 +121,9 @@ def _rows(path: Path) -> Iterator[dict[str, Any]]:
                 yield json.loads(line)
 
 
-def import_clapnq(path: Path, out: Path, split: str = "dev", limit: int | None = None,
-                  seed: int = 0) -> int:
+def import_clapnq(
+    path: Path, out: Path, split: str = "dev", limit: int | None = None, seed: int = 0
+) -> int:
     """CLAP NQ: answerable questions (gold passage, long answer) and unanswerable ones (their
     passage is in the corpus but does not answer them); ``limit`` applies to each kind."""
     answerable, unanswerable = _clapnq_files(path, split)
@@ -120,23 +132,39 @@ def import_clapnq(path: Path, out: Path, split: str = "dev", limit: int | None =
         rows = list(_rows(file))
         for row in rows:
             for number, passage in enumerate(row["passages"]):
-                corpus.append({"_id": f"clapnq-{row['id']}-{number}",
-                               "title": passage.get("title", ""), "text": passage["text"]})
+                corpus.append(
+                    {
+                        "_id": f"clapnq-{row['id']}-{number}",
+                        "title": passage.get("title", ""),
+                        "text": passage["text"],
+                    }
+                )
         for row in _sample(rows, limit, seed):
             answers = [o["answer"] for o in row.get("output", []) if o.get("answer")]
             gold = [f"clapnq-{row['id']}-{n}" for n in range(len(row["passages"]))]
-            cases.append(EvalCase(
-                id=f"clapnq-{row['id']}", question=row["input"],
-                expected_answer=answers[0] if answers else None, alternatives=answers[1:],
-                expected_sources=gold if kind == "answerable" else [],
-                answerable=kind == "answerable", tags=["clapnq", kind],
-            ))
+            cases.append(
+                EvalCase(
+                    id=f"clapnq-{row['id']}",
+                    question=row["input"],
+                    expected_answer=answers[0] if answers else None,
+                    alternatives=answers[1:],
+                    expected_sources=gold if kind == "answerable" else [],
+                    answerable=kind == "answerable",
+                    tags=["clapnq", kind],
+                )
+            )
     folder = _write_corpus(out, corpus)
     return write_cases(out, (c.model_copy(update={"corpus": folder}) for c in cases))
 
 
-def import_dataset(fmt: str, path: Path, out: Path, split: str | None = None,
-                   limit: int | None = None, seed: int = 0) -> int:
+def import_dataset(
+    fmt: str,
+    path: Path,
+    out: Path,
+    split: str | None = None,
+    limit: int | None = None,
+    seed: int = 0,
+) -> int:
     """Dispatch on the format name; returns how many cases were written."""
     if not path.exists():
         raise PathProblem(f"{path} does not exist: check the path to the {fmt} data.")

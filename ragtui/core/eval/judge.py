@@ -42,10 +42,19 @@ class Judge:
         rest = self.template.render_passage(1, "", text) + self.template.render_suffix(statement)
         started = time.perf_counter()
         try:
-            reply = self.backend.generate(
-                self.template.prefix, rest, max_tokens=3, temperature=0.0,
-                stop=self.template.stop, on_token=None, deadline=time.perf_counter() + 120,
-            ).text.strip().lower()
+            reply = (
+                self.backend.generate(
+                    self.template.prefix,
+                    rest,
+                    max_tokens=3,
+                    temperature=0.0,
+                    stop=self.template.stop,
+                    on_token=None,
+                    deadline=time.perf_counter() + 120,
+                )
+                .text.strip()
+                .lower()
+            )
         except GenerationError:
             return None
         finally:

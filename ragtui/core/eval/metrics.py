@@ -13,9 +13,7 @@ from collections.abc import Mapping, Sequence
 
 def ndcg_at(ranked: Sequence[str], qrels: Mapping[str, int], k: int = 10) -> float:
     """nDCG@k with linear gains (as trec_eval / BEIR compute it)."""
-    dcg = sum(
-        qrels.get(doc, 0) / math.log2(i + 2) for i, doc in enumerate(ranked[:k])
-    )
+    dcg = sum(qrels.get(doc, 0) / math.log2(i + 2) for i, doc in enumerate(ranked[:k]))
     ideal = sorted((g for g in qrels.values() if g > 0), reverse=True)[:k]
     idcg = sum(g / math.log2(i + 2) for i, g in enumerate(ideal))
     return dcg / idcg if idcg > 0 else 0.0
@@ -41,12 +39,12 @@ def has_facts(answer: str, facts: Sequence[str | Sequence[str]]) -> bool:
     """Every fact appears in ``answer`` (case and runs of whitespace ignored, so a fact
     wrapped across lines still counts); a fact given as a list of equivalent phrasings
     counts when any one of them does."""
+
     def normal(text: str) -> str:
         return " ".join(text.lower().split())
 
     text = normal(answer)
-    return all(any(normal(p) in text for p in ([f] if isinstance(f, str) else f))
-               for f in facts)
+    return all(any(normal(p) in text for p in ([f] if isinstance(f, str) else f)) for f in facts)
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -115,8 +113,11 @@ def context_recall(contexts: Sequence[str], expected: Sequence[str]) -> float:
     return sum(any(source_matches(c, e) for c in contexts) for e in expected) / len(expected)
 
 
-def bootstrap_ci(values: Sequence[float], rounds: int = 1000, seed: int = 0,
-                 ) -> tuple[float, float]:
+def bootstrap_ci(
+    values: Sequence[float],
+    rounds: int = 1000,
+    seed: int = 0,
+) -> tuple[float, float]:
     """95 % percentile-bootstrap interval of the mean."""
     if not values:
         return (0.0, 0.0)
@@ -126,8 +127,12 @@ def bootstrap_ci(values: Sequence[float], rounds: int = 1000, seed: int = 0,
     return means[int(0.025 * rounds)], means[min(rounds - 1, int(0.975 * rounds))]
 
 
-def paired_bootstrap(a: Sequence[float], b: Sequence[float], rounds: int = 2000, seed: int = 0,
-                     ) -> tuple[float, float, float, float]:
+def paired_bootstrap(
+    a: Sequence[float],
+    b: Sequence[float],
+    rounds: int = 2000,
+    seed: int = 0,
+) -> tuple[float, float, float, float]:
     """Mean difference b − a over paired cases, its 95 % interval and a two-sided p-value."""
     diffs = [y - x for x, y in zip(a, b, strict=True)]
     if not diffs:

@@ -35,26 +35,44 @@ class EvalEngine(Protocol):
     def add_folder(self, folder: Path) -> tuple[str, bool]: ...
 
     def index(
-        self, targets: Sequence[Path] | None = None, *, rebuild: bool = False,
-        embed: bool = True, cancel: threading.Event | None = None,
+        self,
+        targets: Sequence[Path] | None = None,
+        *,
+        rebuild: bool = False,
+        embed: bool = True,
+        cancel: threading.Event | None = None,
         progress: ProgressFn | None = None,
     ) -> IndexReport: ...
 
     def index_documents(
-        self, documents: Iterable[tuple[str, str, LoadedDocument]], *,
-        cancel: threading.Event | None = None, progress: ProgressFn | None = None,
+        self,
+        documents: Iterable[tuple[str, str, LoadedDocument]],
+        *,
+        cancel: threading.Event | None = None,
+        progress: ProgressFn | None = None,
     ) -> IndexReport: ...
 
     def search(
-        self, query: str, *, k: int | None = None, mode: SearchMode | None = None,
-        path_glob: str | None = None, file_types: Sequence[str] = (),
+        self,
+        query: str,
+        *,
+        k: int | None = None,
+        mode: SearchMode | None = None,
+        path_glob: str | None = None,
+        file_types: Sequence[str] = (),
         diversify: bool | None = None,
     ) -> SearchResult: ...
 
-    def ask(self, question: str, *, k: int | None = None, use_cache: bool = True,
-            on_token: Callable[[str], None] | None = None,
-            cancel: threading.Event | None = None,
-            history: Sequence[Exchange] = ()) -> Answer: ...
+    def ask(
+        self,
+        question: str,
+        *,
+        k: int | None = None,
+        use_cache: bool = True,
+        on_token: Callable[[str], None] | None = None,
+        cancel: threading.Event | None = None,
+        history: Sequence[Exchange] = (),
+    ) -> Answer: ...
 
     def backend(self) -> Backend: ...
 
@@ -64,5 +82,6 @@ class EvalEngine(Protocol):
 class OpenEngine(Protocol):
     """Opens an engine over another data dir (tracing into ``tracing`` when given)."""
 
-    def __call__(self, settings: Settings, data_dir: Path,
-                 tracing: Tracing | None = None) -> EvalEngine: ...
+    def __call__(
+        self, settings: Settings, data_dir: Path, tracing: Tracing | None = None
+    ) -> EvalEngine: ...

@@ -15,8 +15,32 @@ from ragtui.core.generate import Backend, GenerationError
 
 _WORD = re.compile(r"\w+")
 _PASSAGE_CHARS = 1500
-_STOP = frozenset({"what", "which", "who", "when", "where", "why", "how", "is", "are", "the",
-                   "a", "an", "of", "in", "to", "do", "does", "did", "for", "on", "and", "or"})
+_STOP = frozenset(
+    {
+        "what",
+        "which",
+        "who",
+        "when",
+        "where",
+        "why",
+        "how",
+        "is",
+        "are",
+        "the",
+        "a",
+        "an",
+        "of",
+        "in",
+        "to",
+        "do",
+        "does",
+        "did",
+        "for",
+        "on",
+        "and",
+        "or",
+    }
+)
 
 
 def degenerate(question: str, passage: str, seen: set[str]) -> str | None:
@@ -39,7 +63,10 @@ def degenerate(question: str, passage: str, seen: set[str]) -> str | None:
 
 
 def generate_cases(
-    chunks: list[tuple[str, str, str]], backend: Backend, count: int, seed: int = 0,
+    chunks: list[tuple[str, str, str]],
+    backend: Backend,
+    count: int,
+    seed: int = 0,
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[list[EvalCase], dict[str, Any]]:
     """Up to ``count`` cases from (chunk id, path, text) samples; returns the cases and what
@@ -61,8 +88,13 @@ def generate_cases(
         rest = template.render_passage(1, "", text[:_PASSAGE_CHARS]) + template.render_suffix("")
         try:
             question = backend.generate(
-                template.prefix, rest, max_tokens=48, temperature=0.0, stop=template.stop,
-                on_token=None, deadline=time.perf_counter() + 120,
+                template.prefix,
+                rest,
+                max_tokens=48,
+                temperature=0.0,
+                stop=template.stop,
+                on_token=None,
+                deadline=time.perf_counter() + 120,
             ).text.strip()
         except GenerationError:
             dropped["model failed"] = dropped.get("model failed", 0) + 1
@@ -72,9 +104,14 @@ def generate_cases(
             dropped[reason] = dropped.get(reason, 0) + 1
             continue
         seen.add(" ".join(_WORD.findall(question.lower())))
-        cases.append(EvalCase(id=f"gen-{chunk_id[:12]}", question=question,
-                              expected_sources=[path], tags=["generated", chunk_id]))
+        cases.append(
+            EvalCase(
+                id=f"gen-{chunk_id[:12]}",
+                question=question,
+                expected_sources=[path],
+                tags=["generated", chunk_id],
+            )
+        )
         if progress is not None:
             progress(len(cases), count)
-    return cases, {"written": len(cases), "tried": tried, "dropped": dropped,
-                   "prompt": template.id}
+    return cases, {"written": len(cases), "tried": tried, "dropped": dropped, "prompt": template.id}

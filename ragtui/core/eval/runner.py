@@ -36,10 +36,21 @@ from ragtui.paths import DataLayout
 
 RETRIEVAL_K = 10  # the cut-off of the ranking metrics; retrieval.k hits are ranked
 #: Metrics where a higher mean is better; compare gates on these.
-QUALITY = ("ndcg@10", "recall@10", "mrr@10", "context_precision", "context_recall",
-           "exact_match", "token_f1", "semantic_similarity", "faithfulness",
-           "faithfulness_embedding", "answer_relevancy", "citation_precision",
-           "abstention_accuracy")
+QUALITY = (
+    "ndcg@10",
+    "recall@10",
+    "mrr@10",
+    "context_precision",
+    "context_recall",
+    "exact_match",
+    "token_f1",
+    "semantic_similarity",
+    "faithfulness",
+    "faithfulness_embedding",
+    "answer_relevancy",
+    "citation_precision",
+    "abstention_accuracy",
+)
 #: Cost metrics (lower is better); reported, not gated.
 COST = ("latency_ms", "prompt_tokens", "completion_tokens")
 
@@ -59,8 +70,14 @@ class RunResult:
 
     def as_json(self) -> dict[str, Any]:
         """``{run_id, name, status, metrics, timing, cases}``."""
-        return {"run_id": self.run_id, "name": self.name, "status": self.status,
-                "metrics": self.metrics, "timing": self.timing, "cases": self.cases}
+        return {
+            "run_id": self.run_id,
+            "name": self.name,
+            "status": self.status,
+            "metrics": self.metrics,
+            "timing": self.timing,
+            "cases": self.cases,
+        }
 
 
 def aggregate(cases: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -68,26 +85,36 @@ def aggregate(cases: Sequence[dict[str, Any]]) -> dict[str, Any]:
     names = sorted({k for c in cases for k, v in c["metrics"].items() if v is not None})
     out = {}
     for name in names:
-        values = [float(c["metrics"][name]) for c in cases
-                  if c["metrics"].get(name) is not None]
+        values = [float(c["metrics"][name]) for c in cases if c["metrics"].get(name) is not None]
         low, high = metrics.bootstrap_ci(values)
-        out[name] = {"mean": round(sum(values) / len(values), 4), "ci95": [round(low, 4),
-                     round(high, 4)], "n": len(values)}
+        out[name] = {
+            "mean": round(sum(values) / len(values), 4),
+            "ci95": [round(low, 4), round(high, 4)],
+            "n": len(values),
+        }
     return out
 
 
 class EvalRunner:
     """Runs a dataset through an engine's pipeline and scores every case."""
 
-    def __init__(self, engine: EvalEngine, open_engine: OpenEngine, store: RunStore, *,
-                 retrieval_only: bool = False, judge: bool = True,
-                 workers: int | None = None) -> None:
+    def __init__(
+        self,
+        engine: EvalEngine,
+        open_engine: OpenEngine,
+        store: RunStore,
+        *,
+        retrieval_only: bool = False,
+        judge: bool = True,
+        workers: int | None = None,
+    ) -> None:
         self.engine = engine
         self.open_engine = open_engine
         # every case tries the model: a circuit breaker would turn the cases after one
         # timeout into extractive answers and measure the breaker, not the model
-        self.settings: Settings = engine.settings.model_copy(update={
-            "llm": engine.settings.llm.model_copy(update={"breaker_s": 0.0})})
+        self.settings: Settings = engine.settings.model_copy(
+            update={"llm": engine.settings.llm.model_copy(update={"breaker_s": 0.0})}
+        )
         self.store = store
         self.retrieval_only = retrieval_only
         self.use_judge = judge and not retrieval_only
@@ -121,33 +148,40 @@ class EvalRunner:
             "judge": self.use_judge,
             "overrides": overrides,
             "models": {"embedding": cfg.embedding.model, "llm": llm},
-            "prompts": {"answer": answer_prompt,
-                        "judge": prompts.load(cfg.eval.judge_prompt).id
-                        if self.use_judge else None},
+            "prompts": {
+                "answer": answer_prompt,
+                "judge": prompts.load(cfg.eval.judge_prompt).id if self.use_judge else None,
+            },
             "judge_model": str(cfg.eval.judge_model_path or "the answering model"),
             "settings": cfg.model_dump(mode="json", exclude={"tracing", "stats"}),
         }
 
     # engines ---------------------------------------------------------------------------
-    def engine_for(self, dataset: Path, case: EvalCase,
-                   cancel: threading.Event | None = None) -> EvalEngine:
+    def engine_for(
+        self, dataset: Path, case: EvalCase, cancel: threading.Event | None = None
+    ) -> EvalEngine:
         """The engine a case is asked against (its corpus's own index, built on first use)."""
         folder = corpus_dir(dataset, case)
         key = str(folder)
         with self._engines_lock:
             if folder is None:
                 if key not in self._engines:
-                    self._engines[key] = self.open_engine(self.settings, self.engine.data_dir,
-                                                          self.engine.tracing)
+                    self._engines[key] = self.open_engine(
+                        self.settings, self.engine.data_dir, self.engine.tracing
+                    )
                 return self._engines[key]
             if key not in self._engines:
                 if not (folder / "corpus.jsonl").is_file():
-                    raise PathProblem(f"{folder / 'corpus.jsonl'} is missing: case {case.id} "
-                                      "names a corpus folder that holds no corpus.jsonl.")
+                    raise PathProblem(
+                        f"{folder / 'corpus.jsonl'} is missing: case {case.id} "
+                        "names a corpus folder that holds no corpus.jsonl."
+                    )
                 corpus = BeirDataset(folder, "test")
                 engine = self.open_engine(
-                    self.settings, beir_data_dir(self.engine.data_dir, corpus, self.settings),
-                    self.engine.tracing)
+                    self.settings,
+                    beir_data_dir(self.engine.data_dir, corpus, self.settings),
+                    self.engine.tracing,
+                )
                 index_corpus(engine, corpus, cancel)
                 self._engines[key] = engine
             return self._engines[key]
@@ -159,37 +193,50 @@ class EvalRunner:
             if cfg.judge_model_path is not None:
                 from ragtui.core.generate import LlamaCppBackend
 
-                backend = LlamaCppBackend(cfg.judge_model_path.expanduser(), self.settings.llm,
-                                          "completion")
-            self._judge = Judge(backend, DataLayout(self.engine.data_dir).cache / "judge",
-                                cfg.judge_prompt)
+                backend = LlamaCppBackend(
+                    cfg.judge_model_path.expanduser(), self.settings.llm, "completion"
+                )
+            self._judge = Judge(
+                backend, DataLayout(self.engine.data_dir).cache / "judge", cfg.judge_prompt
+            )
         return self._judge
 
     # one case --------------------------------------------------------------------------
     def run_case(self, dataset: Path, case: EvalCase, run_id: str) -> dict[str, Any]:
         """Ask (or search) one case inside its own trace and score it."""
         engine = self.engine_for(dataset, case)
-        with engine.tracing.span("eval.case", {"input.value": case.question,
-                                               "ragtui.eval.run_id": run_id,
-                                               "ragtui.eval.case_id": case.id}) as span:
+        with engine.tracing.span(
+            "eval.case",
+            {
+                "input.value": case.question,
+                "ragtui.eval.run_id": run_id,
+                "ragtui.eval.case_id": case.id,
+            },
+        ) as span:
             result = self._score(engine, case)
             result["trace_id"] = trace_id_of(span)
-            span.set_attributes({f"ragtui.eval.{k}": v for k, v in result["metrics"].items()
-                                 if v is not None})
+            span.set_attributes(
+                {f"ragtui.eval.{k}": v for k, v in result["metrics"].items() if v is not None}
+            )
         return result
 
     def _score(self, engine: EvalEngine, case: EvalCase) -> dict[str, Any]:
         k = self.settings.answer.k
         started = time.perf_counter()
         history = [followup.Exchange(t.question, t.answer) for t in case.history]
-        query = followup.traced_rewrite(engine.tracing, case.question, history,
-                                        self.settings.retrieval.followups).query
+        query = followup.traced_rewrite(
+            engine.tracing, case.question, history, self.settings.retrieval.followups
+        ).query
         hits = engine.search(query, k=self.settings.retrieval.k).hits
         retrieved = [h.path for h in hits]
         result: dict[str, Any] = {
-            "case_id": case.id, "question": case.question, "answerable": case.answerable,
-            "expected_answer": case.expected_answer, "expected_sources": case.expected_sources,
-            "tags": case.tags, "retrieved": retrieved[:RETRIEVAL_K],
+            "case_id": case.id,
+            "question": case.question,
+            "answerable": case.answerable,
+            "expected_answer": case.expected_answer,
+            "expected_sources": case.expected_sources,
+            "tags": case.tags,
+            "retrieved": retrieved[:RETRIEVAL_K],
         }
         if query != case.question:
             result["retrieval_query"] = query
@@ -205,17 +252,25 @@ class EvalRunner:
             texts = engine.retriever.chunk_texts(answer.packed)
             contexts = [texts[c][0] for c in answer.packed if c in texts]
             result |= {
-                "answer": answer.answer, "abstained": answer.abstained,
-                "fallback": answer.fallback, "error": answer.error,
-                "citations": [{"n": c.n, "path": c.path, "chunk_id": c.chunk_id,
-                               "inferred": c.inferred} for c in answer.citations],
-                "contexts": contexts, "tokens": answer.tokens,
+                "answer": answer.answer,
+                "abstained": answer.abstained,
+                "fallback": answer.fallback,
+                "error": answer.error,
+                "citations": [
+                    {"n": c.n, "path": c.path, "chunk_id": c.chunk_id, "inferred": c.inferred}
+                    for c in answer.citations
+                ],
+                "contexts": contexts,
+                "tokens": answer.tokens,
             }
-            values |= {"latency_ms": answer.timings_ms["total"],
-                       "prompt_tokens": answer.tokens["prompt"],
-                       "completion_tokens": answer.tokens["completion"]}
-            values |= self._answer_metrics(engine, case, answer, [texts[c][1] for c in
-                                                                   answer.packed if c in texts])
+            values |= {
+                "latency_ms": answer.timings_ms["total"],
+                "prompt_tokens": answer.tokens["prompt"],
+                "completion_tokens": answer.tokens["completion"],
+            }
+            values |= self._answer_metrics(
+                engine, case, answer, [texts[c][1] for c in answer.packed if c in texts]
+            )
         with self._timing_lock:
             self._pipeline_s += pipeline_s
         if case.expected_sources:
@@ -225,16 +280,17 @@ class EvalRunner:
                 "ndcg@10": metrics.ndcg_at(ranked, qrels, RETRIEVAL_K),
                 "recall@10": metrics.recall_at(ranked, qrels, RETRIEVAL_K),
                 "mrr@10": metrics.mrr_at(ranked, qrels, RETRIEVAL_K),
-                "context_precision": metrics.context_precision(contexts,
-                                                               case.expected_sources),
+                "context_precision": metrics.context_precision(contexts, case.expected_sources),
                 "context_recall": metrics.context_recall(contexts, case.expected_sources),
             }
-        result["metrics"] = {name: (round(v, 4) if isinstance(v, float) else v)
-                             for name, v in values.items()}
+        result["metrics"] = {
+            name: (round(v, 4) if isinstance(v, float) else v) for name, v in values.items()
+        }
         return result
 
-    def _answer_metrics(self, engine: EvalEngine, case: EvalCase, answer: Any,
-                        passages: list[str]) -> dict[str, float | None]:
+    def _answer_metrics(
+        self, engine: EvalEngine, case: EvalCase, answer: Any, passages: list[str]
+    ) -> dict[str, float | None]:
         values: dict[str, float | None] = {}
         if not case.answerable:
             values["abstention_accuracy"] = float(answer.abstained)
@@ -252,20 +308,29 @@ class EvalRunner:
             values["semantic_similarity"] = float(np.dot(vectors[0], vectors[1]))
         values["answer_relevancy"] = float(np.dot(embed.embed_query(case.question), vectors[0]))
         if case.expected_sources and answer.citations:
-            good = [any(metrics.source_matches(c.path, s) for s in case.expected_sources)
-                    for c in answer.citations]
+            good = [
+                any(metrics.source_matches(c.path, s) for s in case.expected_sources)
+                for c in answer.citations
+            ]
             values["citation_precision"] = sum(good) / len(good)
-        support = citations.support(answer.answer, passages, embed.embed_passages,
-                                    self.settings.answer.support_floor, case.question)
+        support = citations.support(
+            answer.answer,
+            passages,
+            embed.embed_passages,
+            self.settings.answer.support_floor,
+            case.question,
+        )
         if support.per_sentence:
-            values["faithfulness_embedding"] = (
-                sum(p is not None for _, p, _ in support.per_sentence) / len(support.per_sentence))
+            values["faithfulness_embedding"] = sum(
+                p is not None for _, p, _ in support.per_sentence
+            ) / len(support.per_sentence)
             if self.use_judge and passages:
                 values["faithfulness"] = self._judged(engine, support.per_sentence, passages)
         return values
 
-    def _judged(self, engine: EvalEngine, rows: Sequence[tuple[str, int | None, float]],
-                passages: list[str]) -> float | None:
+    def _judged(
+        self, engine: EvalEngine, rows: Sequence[tuple[str, int | None, float]], passages: list[str]
+    ) -> float | None:
         judge = self._judge_for(engine)
         before = judge.seconds
         verdicts = []
@@ -278,10 +343,17 @@ class EvalRunner:
         return sum(decided) / len(decided) if decided else None
 
     # a run ---------------------------------------------------------------------------------
-    def run(self, dataset: Path, *, name: str | None = None, limit: int | None = None,
-            overrides: dict[str, Any] | None = None, resume: str | None = None,
-            cancel: threading.Event | None = None,
-            progress: EvalProgress | None = None) -> RunResult:
+    def run(
+        self,
+        dataset: Path,
+        *,
+        name: str | None = None,
+        limit: int | None = None,
+        overrides: dict[str, Any] | None = None,
+        resume: str | None = None,
+        cancel: threading.Event | None = None,
+        progress: EvalProgress | None = None,
+    ) -> RunResult:
         """Run (or resume) every case; results are stored as each case finishes."""
         cases = read_cases(dataset)[:limit] if limit else read_cases(dataset)
         config = self.snapshot(dataset, overrides or {})
@@ -301,8 +373,7 @@ class EvalRunner:
                 while queue or pending:
                     while queue and len(pending) < self.workers and not _set(cancel):
                         ordinal, case = queue.pop(0)
-                        pending[pool.submit(self.run_case, dataset, case, run_id)] = (ordinal,
-                                                                                      case)
+                        pending[pool.submit(self.run_case, dataset, case, run_id)] = (ordinal, case)
                     if not pending:
                         break
                     ready, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -320,24 +391,34 @@ class EvalRunner:
         wall = time.perf_counter() - started
         stored = self.store.cases(run_id)
         timing = {
-            "wall_s": round(wall, 2), "pipeline_s": round(self._pipeline_s, 2),
-            "judge_s": round(self._judge_s, 2), "cases_timed": len(todo),
-            "overhead_share": round(max(0.0, wall - self._pipeline_s - self._judge_s)
-                                    / max(wall - self._judge_s, 1e-9), 4)
-            if todo and self.workers == 1 else None,
+            "wall_s": round(wall, 2),
+            "pipeline_s": round(self._pipeline_s, 2),
+            "judge_s": round(self._judge_s, 2),
+            "cases_timed": len(todo),
+            "overhead_share": round(
+                max(0.0, wall - self._pipeline_s - self._judge_s) / max(wall - self._judge_s, 1e-9),
+                4,
+            )
+            if todo and self.workers == 1
+            else None,
         }
         timing["fallback_cases"] = sum(bool(c.get("fallback")) for c in stored)
         aggregate_metrics = aggregate(stored)
         self.store.finish(run_id, status, aggregate_metrics, timing)
         return RunResult(run_id, name, status, aggregate_metrics, timing, stored)
 
-    def _start(self, dataset: Path, name: str | None, resume: str | None, total: int,
-               config: dict[str, Any]) -> tuple[str, str]:
+    def _start(
+        self,
+        dataset: Path,
+        name: str | None,
+        resume: str | None,
+        total: int,
+        config: dict[str, Any],
+    ) -> tuple[str, str]:
         if resume is not None:
             run = self.store.get(resume)
             if run is None:
-                raise PathProblem(f"No eval run matches {resume!r}: `ragtui eval list` shows "
-                                  "them.")
+                raise PathProblem(f"No eval run matches {resume!r}: `ragtui eval list` shows them.")
             if _comparable(run["config"]) != _comparable(config):
                 raise PathProblem(
                     f"Run {run['name']} was made with other settings or data: resume it with "

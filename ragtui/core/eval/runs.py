@@ -42,14 +42,14 @@ class RunStore:
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, timeout=30, isolation_level=None,
-                                   check_same_thread=False)
+        self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)
         self._lock = threading.Lock()
 
-    def create(self, run_id: str, name: str, dataset: str, total: int,
-               config: dict[str, Any]) -> None:
+    def create(
+        self, run_id: str, name: str, dataset: str, total: int, config: dict[str, Any]
+    ) -> None:
         """Record a new run."""
         with self._lock:
             self._db.execute(
@@ -61,8 +61,10 @@ class RunStore:
     def add_case(self, run_id: str, case_id: str, ordinal: int, result: dict[str, Any]) -> None:
         """Commit one finished case."""
         with self._lock:
-            self._db.execute("INSERT OR REPLACE INTO cases VALUES (?,?,?,?)",
-                             (run_id, case_id, ordinal, json.dumps(result)))
+            self._db.execute(
+                "INSERT OR REPLACE INTO cases VALUES (?,?,?,?)",
+                (run_id, case_id, ordinal, json.dumps(result)),
+            )
 
     def done_ids(self, run_id: str) -> set[str]:
         """Cases already finished in a run."""
@@ -78,8 +80,9 @@ class RunStore:
             ).fetchall()
         return [json.loads(r[0]) for r in rows]
 
-    def finish(self, run_id: str, status: str, metrics: dict[str, Any],
-               timing: dict[str, Any]) -> None:
+    def finish(
+        self, run_id: str, status: str, metrics: dict[str, Any], timing: dict[str, Any]
+    ) -> None:
         """Store the aggregate metrics and the final status."""
         with self._lock:
             self._db.execute(

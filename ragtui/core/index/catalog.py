@@ -171,9 +171,12 @@ class Catalog:
 
     def remove_folder(self, path: str) -> bool:
         """Unregister a folder; False if it was not registered."""
-        gone = self._db.execute(
-            "DELETE FROM folders WHERE path = CAST(? AS TEXT)", (_path_key(path),)
-        ).rowcount > 0
+        gone = (
+            self._db.execute(
+                "DELETE FROM folders WHERE path = CAST(? AS TEXT)", (_path_key(path),)
+            ).rowcount
+            > 0
+        )
         if gone:
             self.save_folders()
         return gone
@@ -235,8 +238,16 @@ class Catalog:
         db.execute(
             "INSERT OR REPLACE INTO files VALUES (CAST(? AS TEXT), ?, ?, ?, ?, ?, CAST(? AS TEXT),"
             " ?)",
-            (_path_key(row.path), row.size, row.mtime_ns, row.hash, row.status, row.loader,
-             None if row.error is None else _path_key(row.error), row.indexed_at),
+            (
+                _path_key(row.path),
+                row.size,
+                row.mtime_ns,
+                row.hash,
+                row.status,
+                row.loader,
+                None if row.error is None else _path_key(row.error),
+                row.indexed_at,
+            ),
         )
 
     def delete_file(self, db: sqlite3.Connection, path: str) -> None:
@@ -245,9 +256,10 @@ class Catalog:
 
     def hash_in_use(self, db: sqlite3.Connection, content_hash: str) -> bool:
         """Whether any path still holds this content."""
-        return db.execute(
-            "SELECT 1 FROM files WHERE hash = ? LIMIT 1", (content_hash,)
-        ).fetchone() is not None
+        return (
+            db.execute("SELECT 1 FROM files WHERE hash = ? LIMIT 1", (content_hash,)).fetchone()
+            is not None
+        )
 
     def paths_for_hashes(self, hashes: Iterable[str]) -> dict[str, list[str]]:
         """Paths holding each content hash (duplicates share one hash)."""
@@ -289,8 +301,17 @@ class Catalog:
             "INSERT OR IGNORE INTO chunks(chunk_id, hash, ordinal, text, context, page, heading,"
             " line_start, line_end) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                (r.chunk_id, r.hash, r.ordinal, r.text, r.context, r.page,
-                 json.dumps(list(r.heading)), r.line_start, r.line_end)
+                (
+                    r.chunk_id,
+                    r.hash,
+                    r.ordinal,
+                    r.text,
+                    r.context,
+                    r.page,
+                    json.dumps(list(r.heading)),
+                    r.line_start,
+                    r.line_end,
+                )
                 for r in rows
             ],
         )
@@ -394,9 +415,15 @@ def saved_folders(data_dir: Path) -> list[str]:
 
 def _chunk(r: tuple[object, ...]) -> Chunk:
     return Chunk(
-        chunk_id=str(r[0]), hash=str(r[1]), ordinal=int(r[2]),  # type: ignore[call-overload]
-        text=str(r[3]), context=str(r[4]), page=r[5],  # type: ignore[arg-type]
-        heading=tuple(json.loads(str(r[6]))), line_start=r[7], line_end=r[8],  # type: ignore[arg-type]
+        chunk_id=str(r[0]),
+        hash=str(r[1]),
+        ordinal=int(r[2]),  # type: ignore[call-overload]
+        text=str(r[3]),
+        context=str(r[4]),
+        page=r[5],  # type: ignore[arg-type]
+        heading=tuple(json.loads(str(r[6]))),
+        line_start=r[7],  # type: ignore[arg-type]
+        line_end=r[8],  # type: ignore[arg-type]
     )
 
 

@@ -11,8 +11,14 @@ from ragtui.core.index.vectors import VectorIndex
 from ragtui.core.reports import CatalogFigures, IndexHealth, KeywordFigures, VectorFigures
 
 
-def consistency(catalog: Catalog, keywords: KeywordIndex, vectors: VectorIndex | None, *,
-                repaired: list[str], data_dir: Path) -> IndexHealth:
+def consistency(
+    catalog: Catalog,
+    keywords: KeywordIndex,
+    vectors: VectorIndex | None,
+    *,
+    repaired: list[str],
+    data_dir: Path,
+) -> IndexHealth:
     """Counts per index and every disagreement found; ``consistent`` is True when none.
     ``repaired`` is what a start-up repair just did."""
     counts = catalog.counts()
@@ -47,14 +53,17 @@ def consistency(catalog: Catalog, keywords: KeywordIndex, vectors: VectorIndex |
         problems=problems,
         catalog=CatalogFigures(
             files=sum(counts[s] for s in ("indexed", "empty", "skipped", "failed")),
-            indexed=counts["indexed"], failed=counts["failed"],
-            chunks=counts["chunks"], embedded=counts["embedded"],
+            indexed=counts["indexed"],
+            failed=counts["failed"],
+            chunks=counts["chunks"],
+            embedded=counts["embedded"],
             pending_vector_deletes=len(catalog.released()),
             generation=catalog.generation(),
         ),
         keywords=KeywordFigures(chunks=keyword_docs),
-        vectors=VectorFigures(rows=vector_rows, duplicates=duplicates, orphans=orphans,
-                              missing=missing),
+        vectors=VectorFigures(
+            rows=vector_rows, duplicates=duplicates, orphans=orphans, missing=missing
+        ),
         repaired=repaired,
         data_dir=str(data_dir),
     )

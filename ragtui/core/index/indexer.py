@@ -89,9 +89,7 @@ def chunk_id(content_hash: str, ordinal: int, text: str) -> str:
     return hashlib.sha256(f"{content_hash}:{ordinal}:{text}".encode()).hexdigest()[:32]
 
 
-def parse_chunks(
-    content_hash: str, doc: LoadedDocument, settings: IngestSettings
-) -> list[Chunk]:
+def parse_chunks(content_hash: str, doc: LoadedDocument, settings: IngestSettings) -> list[Chunk]:
     """Chunk a parsed document into catalog rows."""
     return [
         replace(d, hash=content_hash, chunk_id=chunk_id(content_hash, d.ordinal, d.text))
@@ -235,11 +233,17 @@ class Indexer:
         path = Path(entry.path)
         now = time.time()
 
-        def record(status: str, content_hash: str | None, loader: str | None, error: str | None,
-                   counted: bool = True) -> None:
+        def record(
+            status: str,
+            content_hash: str | None,
+            loader: str | None,
+            error: str | None,
+            counted: bool = True,
+        ) -> None:
             batch.files.append(
-                FileRow(entry.path, entry.size, entry.mtime_ns, content_hash, status, loader,
-                        error, now)
+                FileRow(
+                    entry.path, entry.size, entry.mtime_ns, content_hash, status, loader, error, now
+                )
             )
             if old is not None and old.hash and old.hash != content_hash:
                 batch.released.add(old.hash)
@@ -260,6 +264,7 @@ class Indexer:
             record(SKIPPED, None, loader, too_big)
             report.skip(entry.path, too_big)
             return
+
         def refuse(exc: Unsupported | LoaderError, content_hash: str | None) -> None:
             if isinstance(exc, Unsupported):
                 record(SKIPPED, content_hash, loader, str(exc))
@@ -301,8 +306,9 @@ class Indexer:
                 report.chunks += len(missing)
             else:
                 report.unchanged += 1
-            record(INDEXED if rows else EMPTY, content_hash, doc.loader, None,
-                   counted=bool(missing))
+            record(
+                INDEXED if rows else EMPTY, content_hash, doc.loader, None, counted=bool(missing)
+            )
             return
         batch.new_chunks[content_hash] = rows
         report.chunks += len(rows)
@@ -326,7 +332,8 @@ class Indexer:
             for rows in batch.new_chunks.values():
                 self.catalog.insert_chunks(db, rows)
             released = [
-                h for h in batch.released
+                h
+                for h in batch.released
                 if h not in batch.new_chunks and not self.catalog.hash_in_use(db, h)
             ]
             deleted = sum(self.catalog.delete_chunks_of(db, h) for h in released)

@@ -53,8 +53,6 @@ def repair_vectors(catalog: Catalog, vectors: VectorIndex) -> tuple[int, int]:
     present = {cid for cid, n in counts.items() if cid in known and n == 1}
     with catalog.transaction() as db:
         db.execute("UPDATE chunks SET embedded = 0")
-        db.executemany(
-            "UPDATE chunks SET embedded = 1 WHERE chunk_id = ?", [(c,) for c in present]
-        )
+        db.executemany("UPDATE chunks SET embedded = 1 WHERE chunk_id = ?", [(c,) for c in present])
         catalog.set_meta(VECTORS_DIRTY, "0", db)
     return len(doomed), len(known) - len(present)

@@ -59,9 +59,13 @@ def salvage(path: Path, damage: str) -> tuple[Catalog, str]:
     catalog = Catalog(path)  # restores the folders folders.json lists
     kept = _restore(catalog, rows)
     folders = len(catalog.folders())
-    lost = (f"lost the unreadable part of the {_join(rows.damaged)} "
-            f"{'table' if len(rows.damaged) == 1 else 'tables'}, which `ragtui index` "
-            "re-reads from your files" if rows.damaged else "lost nothing")
+    lost = (
+        f"lost the unreadable part of the {_join(rows.damaged)} "
+        f"{'table' if len(rows.damaged) == 1 else 'tables'}, which `ragtui index` "
+        "re-reads from your files"
+        if rows.damaged
+        else "lost nothing"
+    )
     sentence = (
         f"{path.name} was damaged ({damage}) and has been rebuilt from what could be read: "
         f"kept {folders} registered folder{'s' if folders != 1 else ''}, "
@@ -113,9 +117,9 @@ def _pad(path: Path) -> None:
             handle.truncate(page * pages)
 
 
-def _read_table(db: sqlite3.Connection, table: str) -> tuple[
-    list[str], list[tuple[object, ...]], bool
-]:
+def _read_table(
+    db: sqlite3.Connection, table: str
+) -> tuple[list[str], list[tuple[object, ...]], bool]:
     """(columns, readable rows, whether every row was read), stepping past bad pages by
     rowid."""
     columns: list[str] = []
@@ -124,7 +128,8 @@ def _read_table(db: sqlite3.Connection, table: str) -> tuple[
     while misses <= _SKIPS:
         try:
             cursor = db.execute(
-                f"SELECT rowid, * FROM {table} WHERE rowid > ? ORDER BY rowid", (after,))
+                f"SELECT rowid, * FROM {table} WHERE rowid > ? ORDER BY rowid", (after,)
+            )
             columns = [d[0] for d in cursor.description][1:]
             for row in cursor:
                 after, step = int(row[0]), 1
@@ -142,8 +147,9 @@ def _restore(catalog: Catalog, rows: Rows) -> dict[str, int]:
     with catalog.transaction() as db:
         for table in TABLES:
             columns, found = rows.tables.get(table, ([], []))
-            wanted = {str(r[1]): str(r[2]).upper() for r in db.execute(
-                f"PRAGMA table_info({table})")}
+            wanted = {
+                str(r[1]): str(r[2]).upper() for r in db.execute(f"PRAGMA table_info({table})")
+            }
             usable = [c for c in columns if c in wanted]
             if not usable or not found:
                 continue
@@ -154,8 +160,8 @@ def _restore(catalog: Catalog, rows: Rows) -> dict[str, int]:
             db.executemany(f"{verb} INTO {table}({','.join(usable)}) VALUES ({marks})", values)
             kept[table] = len(found)
         kept["chunks"] -= db.execute(
-            "DELETE FROM chunks WHERE hash NOT IN "
-            "(SELECT hash FROM files WHERE hash IS NOT NULL)").rowcount
+            "DELETE FROM chunks WHERE hash NOT IN (SELECT hash FROM files WHERE hash IS NOT NULL)"
+        ).rowcount
         catalog.bump_generation(db)
         catalog.set_meta(KEYWORDS_DIRTY, "1", db)
         if catalog.get_meta(EMBED_DIM) is not None or "meta" in rows.damaged:

@@ -77,8 +77,9 @@ class IndexStore:
                 from ragtui.core.cache import EmbeddingCache
                 from ragtui.core.embed import Embedder
 
-                cache = EmbeddingCache(self.layout.cache / "embeddings",
-                                       self.settings.answer.cache_mb)
+                cache = EmbeddingCache(
+                    self.layout.cache / "embeddings", self.settings.answer.cache_mb
+                )
                 self._embedder = Embedder(self.settings.embedding, cache)
             return self._embedder
 
@@ -140,8 +141,10 @@ class IndexStore:
             stores.wipe(folder)
             keywords = KeywordIndex(folder)
             written = repair.repair_keywords(self.catalog, keywords)
-        sentence = (f"The keyword index in {folder} was damaged ({stores.brief(damage)}): it "
-                    f"was rebuilt from the catalog ({written} chunks).")
+        sentence = (
+            f"The keyword index in {folder} was damaged ({stores.brief(damage)}): it "
+            f"was rebuilt from the catalog ({written} chunks)."
+        )
         stores.record(self.layout.root, sentence)
         self.warnings.append(sentence)
         self._repairs.append(f"rebuilt the damaged keyword index ({written} chunks)")
@@ -169,14 +172,17 @@ class IndexStore:
         except IndexLocked:
             return False
         self._vectors = None
-        sentence = (f"The vector index in {self.vectors_uri()} was damaged "
-                    f"({stores.brief(damage)}): it was "
-                    f"dropped and its {queued} chunks were queued for embedding again (by this or "
-                    "the next `ragtui index`); keyword search works meanwhile.")
+        sentence = (
+            f"The vector index in {self.vectors_uri()} was damaged "
+            f"({stores.brief(damage)}): it was "
+            f"dropped and its {queued} chunks were queued for embedding again (by this or "
+            "the next `ragtui index`); keyword search works meanwhile."
+        )
         stores.record(self.layout.root, sentence)
         self.warnings.append(sentence)
-        self._repairs.append(f"dropped the damaged vector index and queued {queued} chunks "
-                             "for embedding again")
+        self._repairs.append(
+            f"dropped the damaged vector index and queued {queued} chunks for embedding again"
+        )
         return True
 
     def _check_vectors(self, if_changed: bool = False) -> None:
@@ -257,10 +263,12 @@ class IndexStore:
                 with self.tracing.span("index.embed") as embed_span:
                     self._embed(indexer, report, cancel, progress)
                     after = self._embed_cache_counts()
-                    embed_span.set_attributes({
-                        "ragtui.embed.cache_hits": after[0] - before[0],
-                        "ragtui.embed.cache_misses": after[1] - before[1],
-                    })
+                    embed_span.set_attributes(
+                        {
+                            "ragtui.embed.cache_hits": after[0] - before[0],
+                            "ragtui.embed.cache_misses": after[1] - before[1],
+                        }
+                    )
             if embed and report.embedded:
                 self._note_vector_files()
             span.set_attributes(_report_attributes(report))
@@ -273,7 +281,10 @@ class IndexStore:
         return (embedder.cache_hits, embedder.cache_misses) if embedder else (0, 0)
 
     def _embed(
-        self, indexer: Indexer, report: IndexReport, cancel: threading.Event | None,
+        self,
+        indexer: Indexer,
+        report: IndexReport,
+        cancel: threading.Event | None,
         progress: ProgressFn | None,
     ) -> None:
         counts = self.catalog.counts()
@@ -360,22 +371,36 @@ class IndexStore:
         from ragtui.core.index import health
 
         repaired = self.repair()
-        return health.consistency(self.catalog, self.keywords, self.stored_vectors(),
-                                  repaired=repaired, data_dir=self.layout.root)
+        return health.consistency(
+            self.catalog,
+            self.keywords,
+            self.stored_vectors(),
+            repaired=repaired,
+            data_dir=self.layout.root,
+        )
 
     def size(self) -> IndexSize:
         """Files, chunks and bytes on disk of the catalog and both indexes."""
         counts = self.catalog.counts()
         root = self.layout.root
-        parts = {"catalog": root.glob(self.layout.catalog.name + "*"),
-                 "keywords": self.layout.tantivy.rglob("*"),
-                 "vectors": self.layout.lancedb.rglob("*")}
-        sizes = {name: sum(p.stat().st_size for p in files if p.is_file())
-                 for name, files in parts.items()}
-        return IndexSize(files=counts["indexed"], failed=counts["failed"],
-                         skipped=counts["skipped"], chunks=counts["chunks"],
-                         embedded=counts["embedded"], bytes_on_disk=sum(sizes.values()),
-                         bytes=sizes)
+        parts = {
+            "catalog": root.glob(self.layout.catalog.name + "*"),
+            "keywords": self.layout.tantivy.rglob("*"),
+            "vectors": self.layout.lancedb.rglob("*"),
+        }
+        sizes = {
+            name: sum(p.stat().st_size for p in files if p.is_file())
+            for name, files in parts.items()
+        }
+        return IndexSize(
+            files=counts["indexed"],
+            failed=counts["failed"],
+            skipped=counts["skipped"],
+            chunks=counts["chunks"],
+            embedded=counts["embedded"],
+            bytes_on_disk=sum(sizes.values()),
+            bytes=sizes,
+        )
 
     def embedding_model(self) -> str | None:
         """The embedding model the vectors were built with (None before any)."""
@@ -388,8 +413,19 @@ class IndexStore:
 
 def _report_attributes(report: IndexReport) -> dict[str, Any]:
     """An index batch's counts as span attributes."""
-    counts = {name: getattr(report, name) for name in (
-        "added", "updated", "removed", "unchanged", "skipped", "failed", "chunks", "embedded")}
+    counts = {
+        name: getattr(report, name)
+        for name in (
+            "added",
+            "updated",
+            "removed",
+            "unchanged",
+            "skipped",
+            "failed",
+            "chunks",
+            "embedded",
+        )
+    }
     attributes: dict[str, Any] = {f"ragtui.index.{k}": v for k, v in counts.items()}
     attributes["ragtui.index.cancelled"] = report.cancelled
     if report.errors:

@@ -168,13 +168,18 @@ class VectorIndex:
         quoted = ",".join("'" + c.replace("'", "''") + "'" for c in chunk_ids)
         with _guard():
             rows = (
-                self._t().search().where(f"chunk_id IN ({quoted})")
-                .select(["chunk_id", "vector"]).limit(len(chunk_ids) * 2).to_arrow()
+                self._t()
+                .search()
+                .where(f"chunk_id IN ({quoted})")
+                .select(["chunk_id", "vector"])
+                .limit(len(chunk_ids) * 2)
+                .to_arrow()
             )
         return {
             str(c): np.asarray(v, dtype=np.float32)
-            for c, v in zip(rows.column("chunk_id").to_pylist(),
-                            rows.column("vector").to_pylist(), strict=True)
+            for c, v in zip(
+                rows.column("chunk_id").to_pylist(), rows.column("vector").to_pylist(), strict=True
+            )
         }
 
     def versions(self) -> int:

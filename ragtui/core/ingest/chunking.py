@@ -114,13 +114,14 @@ def _merge_small(sections: list[Section], limit: int) -> list[Section]:
             and prev.kind == sec.kind != "entry"
             and estimate_tokens(prev.text) + estimate_tokens(sec.text) <= limit
         ):
-            common = tuple(
-                a for a, b in zip(prev.heading, sec.heading, strict=False) if a == b
-            )
+            common = tuple(a for a, b in zip(prev.heading, sec.heading, strict=False) if a == b)
             gap = "" if prev.text.endswith("\n") else "\n"
             merged[-1] = Section(
-                prev.text + gap + sec.text, common, prev.page,
-                prev.line_start, sec.line_end if sec.line_end is not None else prev.line_end,
+                prev.text + gap + sec.text,
+                common,
+                prev.page,
+                prev.line_start,
+                sec.line_end if sec.line_end is not None else prev.line_end,
                 prev.kind,
             )
         else:

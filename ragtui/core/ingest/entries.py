@@ -19,7 +19,8 @@ _TERM = r"[A-Z][\w'’.\-]*(?:[ ,][\w'’.\-]+){0,4}"
 _PATTERNS = {  # the more specific first: a tie goes to the earlier one
     "dictionary": re.compile(
         r"([A-Z][A-Z0-9'’\-]+(?:[ ,]+[A-Z][A-Z0-9'’\-]*)*),\s+"
-        r"(?:n|v|adj|adv|pron|prep|conj|interj|pp|pl|x|v\.\s?t|v\.\s?i)\.(?:\s|$)"),
+        r"(?:n|v|adj|adv|pron|prep|conj|interj|pp|pl|x|v\.\s?t|v\.\s?i)\.(?:\s|$)"
+    ),
     "faq": re.compile(r"(?:Q|Question)\s*[:.)]\s*(.{3,160})"),
     "question": re.compile(r"(?:\d+[.)]\s+)?([A-Z].{8,160}\?)$"),
     "dash": re.compile(rf"({_TERM})\s+(?:--|—|–)\s+\S"),
@@ -68,8 +69,7 @@ def entry_sections(lines: list[str], *, limit: int = 4000) -> list[Section] | No
 
     def flush_entry() -> None:
         if entry is not None:
-            section = make_section(lines, entry[1], entry[2], heading=(entry[0],),
-                                   kind="entry")
+            section = make_section(lines, entry[1], entry[2], heading=(entry[0],), kind="entry")
             if section is not None:
                 sections.append(section)
 
@@ -80,7 +80,7 @@ def entry_sections(lines: list[str], *, limit: int = 4000) -> list[Section] | No
             flush_prose()
             entry = (term, start, end)
             continue
-        size = sum(len(line) + 1 for line in lines[entry[1]:end]) if entry else 0
+        size = sum(len(line) + 1 for line in lines[entry[1] : end]) if entry else 0
         if entry is not None and size <= MAX_ENTRY_CHARS:
             entry = (entry[0], entry[1], end)
         else:
@@ -94,11 +94,18 @@ def entry_sections(lines: list[str], *, limit: int = 4000) -> list[Section] | No
 
 def _shifted(section: Section, lines_before: int) -> Section:
     """``section`` with its line numbers moved down by ``lines_before``."""
+
     def move(line: int | None) -> int | None:
         return None if line is None else line + lines_before
 
-    return Section(section.text, section.heading, section.page, move(section.line_start),
-                   move(section.line_end), section.kind)
+    return Section(
+        section.text,
+        section.heading,
+        section.page,
+        move(section.line_start),
+        move(section.line_end),
+        section.kind,
+    )
 
 
 def split_entries(section: Section, *, limit: int = 4000) -> list[Section]:
@@ -111,10 +118,15 @@ def split_entries(section: Section, *, limit: int = 4000) -> list[Section]:
     located = section.line_start is not None
     out = []
     for part in found:
-        moved = _shifted(part, section.line_start - 1) if section.line_start is not None \
-            else part
-        out.append(Section(moved.text, (*section.heading, *part.heading), section.page,
-                           moved.line_start if located else None,
-                           moved.line_end if located else None,
-                           part.kind if part.kind == "entry" else section.kind))
+        moved = _shifted(part, section.line_start - 1) if section.line_start is not None else part
+        out.append(
+            Section(
+                moved.text,
+                (*section.heading, *part.heading),
+                section.page,
+                moved.line_start if located else None,
+                moved.line_end if located else None,
+                part.kind if part.kind == "entry" else section.kind,
+            )
+        )
     return out

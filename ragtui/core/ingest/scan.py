@@ -16,8 +16,10 @@ SkipFn = Callable[[str, str], None]
 """Told (path, reason) of what a walk could not or would not look at."""
 
 NOT_A_FILE = "is a pipe, socket or device, not a file: ragtui reads regular files only"
-LINK_LOOP = ("is a symbolic link that leads back to itself: fix or remove the link, or add "
-             "it to ingest.ignore")
+LINK_LOOP = (
+    "is a symbolic link that leads back to itself: fix or remove the link, or add "
+    "it to ingest.ignore"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,8 +95,11 @@ class IgnoreRules:
 
 
 def scan(
-    root: Path, settings: IngestSettings, exclude: tuple[Path, ...] = (),
-    base: Path | None = None, skipped: SkipFn | None = None,
+    root: Path,
+    settings: IngestSettings,
+    exclude: tuple[Path, ...] = (),
+    base: Path | None = None,
+    skipped: SkipFn | None = None,
 ) -> Iterator[ScanEntry]:
     """Every file under ``root`` (or ``root`` itself if it is a file) that ingest should see.
 
@@ -132,8 +137,11 @@ def _walk(
     try:
         entries = sorted(os.scandir(directory), key=lambda e: e.name)
     except OSError as exc:
-        skipped(str(directory), f"folder cannot be read ({exc.strerror or exc}): check its "
-                "permissions or add it to ingest.ignore")
+        skipped(
+            str(directory),
+            f"folder cannot be read ({exc.strerror or exc}): check its "
+            "permissions or add it to ingest.ignore",
+        )
         return
     subdirs: list[Path] = []
     for entry in entries:
@@ -148,16 +156,21 @@ def _walk(
             if entry.is_symlink() and not rules.settings.follow_symlinks:
                 target = os.path.realpath(path)
                 if not target.startswith(os.path.realpath(rules.root) + os.sep):
-                    skipped(entry.path, f"links to {target}, outside its folder, and "
-                            "ingest.follow_symlinks is off")
+                    skipped(
+                        entry.path,
+                        f"links to {target}, outside its folder, and ingest.follow_symlinks is off",
+                    )
                     continue
             st = entry.stat(follow_symlinks=True)
         except OSError as exc:
             if exc.errno == errno.ELOOP:
                 skipped(entry.path, LINK_LOOP)
             else:
-                skipped(entry.path, f"cannot be read ({exc.strerror or exc}): check its "
-                        "permissions or add it to ingest.ignore")
+                skipped(
+                    entry.path,
+                    f"cannot be read ({exc.strerror or exc}): check its "
+                    "permissions or add it to ingest.ignore",
+                )
             continue
         yield ScanEntry(entry.path, st.st_size, st.st_mtime_ns)
     for sub in subdirs:

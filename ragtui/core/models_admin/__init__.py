@@ -40,8 +40,18 @@ from ragtui.core.models_admin.switching import ModelSwitcher, write_config
 from ragtui.core.models_admin.verifying import ModelVerifier
 
 __all__ = [
-    "KINDS", "ImportResult", "ModelAdmin", "ModelInfo", "Origin", "UseResult", "VerifyResult",
-    "catalogue_entries", "catalogue_entry", "check_onnx_dir", "onnx_dir_files", "sha256_file",
+    "KINDS",
+    "ImportResult",
+    "ModelAdmin",
+    "ModelInfo",
+    "Origin",
+    "UseResult",
+    "VerifyResult",
+    "catalogue_entries",
+    "catalogue_entry",
+    "check_onnx_dir",
+    "onnx_dir_files",
+    "sha256_file",
     "write_config",
 ]
 
@@ -53,8 +63,9 @@ class ModelAdmin:
     (None for an empty index); ``use`` needs it to say whether a rebuild is due.
     """
 
-    def __init__(self, settings: Settings,
-                 indexed_model: Callable[[], str | None] | None = None) -> None:
+    def __init__(
+        self, settings: Settings, indexed_model: Callable[[], str | None] | None = None
+    ) -> None:
         self.settings = settings
         self._listing = ModelListing(settings)
         self._importer = ModelImporter()
@@ -70,16 +81,32 @@ class ModelAdmin:
         """Every catalogued, bundled, imported and configured model, active ones marked."""
         return self._listing.listing()
 
-    def import_model(self, source: Path, *, name: str | None = None, kind: Kind | None = None,
-                     pooling: str | None = None, origin: Literal["imported", "pulled"] = "imported",
-                     source_label: str | None = None, move: bool = False) -> ImportResult:
+    def import_model(
+        self,
+        source: Path,
+        *,
+        name: str | None = None,
+        kind: Kind | None = None,
+        pooling: str | None = None,
+        origin: Literal["imported", "pulled"] = "imported",
+        source_label: str | None = None,
+        move: bool = False,
+    ) -> ImportResult:
         """Validate ``source`` (a GGUF file or an ONNX model directory), copy it into the
         models dir and register it (see :meth:`ModelImporter.import_model`)."""
-        return self._importer.import_model(source, name=name, kind=kind, pooling=pooling,
-                                           origin=origin, source_label=source_label, move=move)
+        return self._importer.import_model(
+            source,
+            name=name,
+            kind=kind,
+            pooling=pooling,
+            origin=origin,
+            source_label=source_label,
+            move=move,
+        )
 
-    def verify(self, names: list[str] | None = None,
-               active_only: bool = False) -> list[VerifyResult]:
+    def verify(
+        self, names: list[str] | None = None, active_only: bool = False
+    ) -> list[VerifyResult]:
         """Recompute the sha256 of every installed model file and compare it with the
         catalogue (bundled models) or the value recorded at import."""
         return self._verifier.verify(names, active_only)

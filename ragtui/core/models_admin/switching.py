@@ -30,12 +30,16 @@ class ModelSwitcher:
         records = model_registry.load()
         found = [r for r in records if r.name == name]
         if not found:
-            raise ModelMissing(f"No imported model called {name!r}: only imported or pulled "
-                               "models can be removed (`ragtui models list` shows them).")
+            raise ModelMissing(
+                f"No imported model called {name!r}: only imported or pulled "
+                "models can be removed (`ragtui models list` shows them)."
+            )
         record = found[0]
         if self.models.is_active(record.kind, record.name, record.location()):
-            raise PathProblem(f"{name} is the active {record.kind} model: switch to another "
-                              "with `ragtui models use NAME` first.")
+            raise PathProblem(
+                f"{name} is the active {record.kind} model: switch to another "
+                "with `ragtui models use NAME` first."
+            )
         location = record.location()
         if location.is_dir():
             shutil.rmtree(location)
@@ -84,8 +88,12 @@ class ModelSwitcher:
             else:
                 record = model_registry.find(name, "embedding")
                 assert record is not None and row.path is not None
-                changed = {"embedding.model": name, "embedding.model_dir": str(row.path),
-                           "embedding.dim": record.dim, "embedding.pooling": record.pooling}
+                changed = {
+                    "embedding.model": name,
+                    "embedding.model_dir": str(row.path),
+                    "embedding.dim": record.dim,
+                    "embedding.pooling": record.pooling,
+                }
         config = write_config(changed, removed)
         reindex = ""
         if row.kind == "embedding":

@@ -50,8 +50,7 @@ class PromptTemplate:
         """One quoted passage; delimiter look-alikes inside documents are neutralised."""
         clean = _DELIMITERS.sub("‹‹", text)
         return (
-            self.passage.replace("{n}", str(n)).replace("{source}", source)
-            .replace("{text}", clean)
+            self.passage.replace("{n}", str(n)).replace("{source}", source).replace("{text}", clean)
         )
 
     def render_suffix(self, question: str) -> str:
@@ -79,9 +78,7 @@ def load(name: str, version: int | None = None) -> PromptTemplate:
         )
     chosen = versions[-1] if version is None else version
     if chosen not in versions:
-        raise RagtuiError(
-            f"Prompt {name} has no version {chosen}: versions are {versions}."
-        )
+        raise RagtuiError(f"Prompt {name} has no version {chosen}: versions are {versions}.")
     with (_HERE / f"{name}@{chosen}.toml").open("rb") as fh:
         raw = tomllib.load(fh)
     examples = raw.get("examples", {})
@@ -92,6 +89,12 @@ def load(name: str, version: int | None = None) -> PromptTemplate:
             f"kind of {', '.join(KINDS)}, with 'other' always."
         )
     return PromptTemplate(
-        name, chosen, raw["format"], raw["prefix"], raw["passage"], raw["suffix"],
-        tuple(raw.get("stop", [])), tuple(sorted(examples.items())),
+        name,
+        chosen,
+        raw["format"],
+        raw["prefix"],
+        raw["passage"],
+        raw["suffix"],
+        tuple(raw.get("stop", [])),
+        tuple(sorted(examples.items())),
     )

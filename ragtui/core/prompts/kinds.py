@@ -8,23 +8,48 @@ import re
 KINDS = ("yes_no", "number", "command", "date", "name", "other")
 
 _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("yes_no", re.compile(
-        r"^\s*(?:is|are|am|can|could|does|do|did|should|shall|will|would|was|were|has|have"
-        r"|had|may|might|must|isn't|aren't|can't|doesn't|don't)\b", re.I)),
-    ("number", re.compile(
-        r"\bhow (?:many|much|long|old|far|often|big|large|small|fast|high|deep|heavy)\b"
-        r"|\b(?:what|which) (?:number|percentage|port|size|version|amount|temperature"
-        r"|speed|price|cost)\b|\bthe number of\b", re.I)),
-    ("command", re.compile(
-        r"\b(?:command|commands|flag|option|switch|syntax|shell|terminal)\b"
-        r"|\bhow (?:do|can|should|would) (?:i|you|we|one)\b", re.I)),
-    ("date", re.compile(
-        r"^\s*when\b|\bwhen (?:did|was|were|is|are|does|do|will|should|can)\b"
-        r"|\b(?:what|which|in what) (?:year|date|day|month|century|decade)\b", re.I)),
-    ("name", re.compile(
-        r"^\s*who(?:m|se)?\b|\bwho (?:wrote|is|was|were|invented|founded|created|made"
-        r"|discovered|said)\b|\b(?:what|which)(?:'s| is| was) (?:the |his |her |its |their )?"
-        r"(?:real |full |first |last )?name\b", re.I)),
+    (
+        "yes_no",
+        re.compile(
+            r"^\s*(?:is|are|am|can|could|does|do|did|should|shall|will|would|was|were|has|have"
+            r"|had|may|might|must|isn't|aren't|can't|doesn't|don't)\b",
+            re.I,
+        ),
+    ),
+    (
+        "number",
+        re.compile(
+            r"\bhow (?:many|much|long|old|far|often|big|large|small|fast|high|deep|heavy)\b"
+            r"|\b(?:what|which) (?:number|percentage|port|size|version|amount|temperature"
+            r"|speed|price|cost)\b|\bthe number of\b",
+            re.I,
+        ),
+    ),
+    (
+        "command",
+        re.compile(
+            r"\b(?:command|commands|flag|option|switch|syntax|shell|terminal)\b"
+            r"|\bhow (?:do|can|should|would) (?:i|you|we|one)\b",
+            re.I,
+        ),
+    ),
+    (
+        "date",
+        re.compile(
+            r"^\s*when\b|\bwhen (?:did|was|were|is|are|does|do|will|should|can)\b"
+            r"|\b(?:what|which|in what) (?:year|date|day|month|century|decade)\b",
+            re.I,
+        ),
+    ),
+    (
+        "name",
+        re.compile(
+            r"^\s*who(?:m|se)?\b|\bwho (?:wrote|is|was|were|invented|founded|created|made"
+            r"|discovered|said)\b|\b(?:what|which)(?:'s| is| was) (?:the |his |her |its |their )?"
+            r"(?:real |full |first |last )?name\b",
+            re.I,
+        ),
+    ),
 )
 
 

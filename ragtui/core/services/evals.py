@@ -33,20 +33,41 @@ class EvalService:
         return RunStore(self.layout.eval_runs)
 
     def run(
-        self, dataset: Path, *, name: str | None = None, limit: int | None = None,
-        overrides: dict[str, Any] | None = None, resume: str | None = None,
-        retrieval_only: bool = False, judge: bool = True, workers: int | None = None,
-        cancel: threading.Event | None = None, progress: EvalProgress | None = None,
+        self,
+        dataset: Path,
+        *,
+        name: str | None = None,
+        limit: int | None = None,
+        overrides: dict[str, Any] | None = None,
+        resume: str | None = None,
+        retrieval_only: bool = False,
+        judge: bool = True,
+        workers: int | None = None,
+        cancel: threading.Event | None = None,
+        progress: EvalProgress | None = None,
     ) -> RunResult:
         """Run a dataset through the engine's pipeline and store the scored run."""
         from ragtui.core.eval.runner import EvalRunner
 
         store = self._store()
-        runner = EvalRunner(self.engine, self.open_engine, store, retrieval_only=retrieval_only,
-                            judge=judge, workers=workers)
+        runner = EvalRunner(
+            self.engine,
+            self.open_engine,
+            store,
+            retrieval_only=retrieval_only,
+            judge=judge,
+            workers=workers,
+        )
         try:
-            return runner.run(dataset, name=name, limit=limit, overrides=overrides,
-                              resume=resume, cancel=cancel, progress=progress)
+            return runner.run(
+                dataset,
+                name=name,
+                limit=limit,
+                overrides=overrides,
+                resume=resume,
+                cancel=cancel,
+                progress=progress,
+            )
         finally:
             runner.close()
             store.close()
@@ -77,19 +98,25 @@ class EvalService:
         from ragtui.core.eval.compare import compare
 
         first, second = self.get(a), self.get(b)
-        return compare(first.ref(), first.cases or [], second.ref(), second.cases or [],
-                       tolerance)
+        return compare(first.ref(), first.cases or [], second.ref(), second.cases or [], tolerance)
 
-    def generate(self, count: int, out: Path, seed: int = 0,
-                 progress: Callable[[int, int], None] | None = None) -> GeneratedCases:
+    def generate(
+        self,
+        count: int,
+        out: Path,
+        seed: int = 0,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> GeneratedCases:
         """Write ``count`` synthetic cases from the index (a question per sampled chunk)."""
         from ragtui.core.eval.dataset import write_cases
         from ragtui.core.eval.questions import generate_cases
 
         catalog = self.engine.store.catalog
         if not catalog.chunk_counts()[0]:
-            raise EmptyIndex("Nothing is indexed yet: run `ragtui add PATH` and `ragtui index` "
-                             "first, then generate cases from it.")
+            raise EmptyIndex(
+                "Nothing is indexed yet: run `ragtui add PATH` and `ragtui index` "
+                "first, then generate cases from it."
+            )
         rows = list(catalog.all_chunks())
         paths = catalog.paths_for_hashes(c.hash for c in rows)
         chunks = [(c.chunk_id, paths[c.hash][0], c.text) for c in rows if paths.get(c.hash)]

@@ -24,10 +24,14 @@ class StatsService:
 
         start = stats.window_start(since)
         process = psutil.Process()
-        current = {"rss_bytes": process.memory_info().rss,
-                   "cpu_s": sum(process.cpu_times()[:2])}
-        figures = stats.compute(self.tracing.store, self.settings.stats, start,
-                                index=self.index_size().as_json(), process=current)
+        current = {"rss_bytes": process.memory_info().rss, "cpu_s": sum(process.cpu_times()[:2])}
+        figures = stats.compute(
+            self.tracing.store,
+            self.settings.stats,
+            start,
+            index=self.index_size().as_json(),
+            process=current,
+        )
         return StatsReport(since=since, **figures)
 
     def index_size(self) -> IndexSize:

@@ -61,8 +61,9 @@ class AskScreen(MainScreen):
             with VerticalScroll(id="transcript", can_focus=False):
                 yield Static(Content.styled(WELCOME, "$text-muted"), id="welcome")
             yield SourceList(id="sources")
-        yield HistoryInput(placeholder="Ask a question about your documents…  (Enter)",
-                           id="question")
+        yield HistoryInput(
+            placeholder="Ask a question about your documents…  (Enter)", id="question"
+        )
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -110,12 +111,12 @@ class AskScreen(MainScreen):
         return turn
 
     @work(thread=True, group="ask", exit_on_error=False)
-    def _answer(self, question: str, turn: TurnView, stream: TokenStream,
-                cancel: threading.Event) -> None:
+    def _answer(
+        self, question: str, turn: TurnView, stream: TokenStream, cancel: threading.Event
+    ) -> None:
         try:
             history = self._history()
-            answer = self.engine.ask(question, on_token=stream.put, cancel=cancel,
-                                     history=history)
+            answer = self.engine.ask(question, on_token=stream.put, cancel=cancel, history=history)
         except Cancelled:
             self.from_thread(self._done, turn, stream, None, "Stopped.", "warning")
             return
@@ -124,9 +125,14 @@ class AskScreen(MainScreen):
             return
         except Exception as exc:
             log.exception("ask failed")
-            self.from_thread(self._done, turn, stream, None,
-                                      f"The answer failed ({type(exc).__name__}: {exc}).",
-                                      "error")
+            self.from_thread(
+                self._done,
+                turn,
+                stream,
+                None,
+                f"The answer failed ({type(exc).__name__}: {exc}).",
+                "error",
+            )
             return
         try:
             store = self.engine.conversations
@@ -135,23 +141,38 @@ class AskScreen(MainScreen):
             store.add_turn(self.conversation, answer)
         except Exception as exc:
             log.exception("cannot store the conversation")
-            self.from_thread(self.notify, f"The conversation could not be saved "
-                                      f"({exc}).", severity="warning")
+            self.from_thread(
+                self.notify, f"The conversation could not be saved ({exc}).", severity="warning"
+            )
         self.from_thread(self._done, turn, stream, answer, None, "")
 
     def _history(self) -> list[Exchange]:
         """The open conversation's stored turns (none for a new one), oldest first."""
         if self.conversation is None:
             return []
-        return [Exchange(t.question, t.answer.answer)
-                for t in self.engine.conversations.turns(self.conversation)]
+        return [
+            Exchange(t.question, t.answer.answer)
+            for t in self.engine.conversations.turns(self.conversation)
+        ]
 
-    def _done(self, turn: TurnView, stream: TokenStream, answer: Answer | None,
-              problem: str | None, severity: str) -> None:
+    def _done(
+        self,
+        turn: TurnView,
+        stream: TokenStream,
+        answer: Answer | None,
+        problem: str | None,
+        severity: str,
+    ) -> None:
         self.run_worker(self._finish(turn, stream, answer, problem, severity), group="finish")
 
-    async def _finish(self, turn: TurnView, stream: TokenStream, answer: Answer | None,
-                      problem: str | None, severity: str) -> None:
+    async def _finish(
+        self,
+        turn: TurnView,
+        stream: TokenStream,
+        answer: Answer | None,
+        problem: str | None,
+        severity: str,
+    ) -> None:
         await stream.finish()
         self._asking = False
         if answer is not None:
@@ -229,8 +250,9 @@ class AskScreen(MainScreen):
     def open_source(self, citation: Citation) -> None:
         """Show the cited passage in its file; closing it returns to the question box."""
         passage = self.engine.retriever.passages([citation.chunk_id]).get(citation.chunk_id)
-        self.app.push_screen(SourcePreview(citation, passage),
-                             lambda _closed: self.action_focus_question())
+        self.app.push_screen(
+            SourcePreview(citation, passage), lambda _closed: self.action_focus_question()
+        )
 
     # conversations -------------------------------------------------------------------
     async def action_new_conversation(self) -> None:
@@ -252,8 +274,9 @@ class AskScreen(MainScreen):
                 return
             await self.open_conversation(choice)
 
-        self.app.push_screen(ConversationsScreen(self.engine.conversations, self.conversation),
-                             chosen)
+        self.app.push_screen(
+            ConversationsScreen(self.engine.conversations, self.conversation), chosen
+        )
 
     async def open_conversation(self, conversation_id: int) -> None:
         """Show a stored conversation; new questions continue it."""

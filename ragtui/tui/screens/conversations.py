@@ -60,14 +60,28 @@ class ConversationsScreen(ModalScreen[int | None]):
         for info in self.items:
             when = time.strftime("%Y-%m-%d %H:%M", time.localtime(info.updated_at))
             mark = "● " if info.id == self.current else "  "
-            options.add_option(Option(Content.assemble(
-                (mark, "$accent"), (info.title, "bold"),
-                (f"\n  {info.turns} turn{'s' if info.turns != 1 else ''} · {when}",
-                 "$text-muted")), id=str(info.id)))
+            options.add_option(
+                Option(
+                    Content.assemble(
+                        (mark, "$accent"),
+                        (info.title, "bold"),
+                        (
+                            f"\n  {info.turns} turn{'s' if info.turns != 1 else ''} · {when}",
+                            "$text-muted",
+                        ),
+                    ),
+                    id=str(info.id),
+                )
+            )
         if not self.items:
-            options.add_option(Option(Content.styled(
-                "No conversations yet: ask a question, or press n.", "$text-muted"),
-                disabled=True))
+            options.add_option(
+                Option(
+                    Content.styled(
+                        "No conversations yet: ask a question, or press n.", "$text-muted"
+                    ),
+                    disabled=True,
+                )
+            )
         wanted = keep if keep is not None else self.current
         if self.items:
             options.highlighted = 0

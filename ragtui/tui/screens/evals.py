@@ -26,12 +26,16 @@ from ragtui.tui.app import MainScreen
 from ragtui.units import format_ms
 
 #: The runs table's metric columns: (metric, column title).
-HEADLINE = (("ndcg@10", "nDCG@10"), ("token_f1", "F1"), ("faithfulness", "Faith"),
-            ("abstention_accuracy", "Abst"), ("latency_ms", "Latency"))
+HEADLINE = (
+    ("ndcg@10", "nDCG@10"),
+    ("token_f1", "F1"),
+    ("faithfulness", "Faith"),
+    ("abstention_accuracy", "Abst"),
+    ("latency_ms", "Latency"),
+)
 #: The cases table's metric columns.
 CASE_METRICS = (("ndcg@10", "nDCG"), ("token_f1", "F1"), ("faithfulness", "Faith"))
-_STATUS_STYLE = {"complete": "$success", "running": "bold $accent",
-                 "interrupted": "$warning"}
+_STATUS_STYLE = {"complete": "$success", "running": "bold $accent", "interrupted": "$warning"}
 
 
 def metric_text(name: str, value: float | None) -> str:
@@ -67,10 +71,15 @@ def summary_content(run: EvalRun) -> Content:
     and what it ran with."""
     parts: list[tuple[str, str] | str] = [(f"{run.name}\n", "bold $accent")]
     config = run.config
-    mode = "retrieval only" if config.get("retrieval_only") else (
-        "answers + judge" if config.get("judge") else "answers")
-    parts += [(f"{run.status} · {mode}\n", "$text-muted"),
-              (f"{Path(run.dataset).name}\n", "$text-muted")]
+    mode = (
+        "retrieval only"
+        if config.get("retrieval_only")
+        else ("answers + judge" if config.get("judge") else "answers")
+    )
+    parts += [
+        (f"{run.status} · {mode}\n", "$text-muted"),
+        (f"{Path(run.dataset).name}\n", "$text-muted"),
+    ]
     metrics = run.metrics
     if not metrics:
         parts.append(("No metrics yet.\n", "$text-muted"))
@@ -78,12 +87,17 @@ def summary_content(run: EvalRun) -> Content:
     for name in sorted(metrics):
         m = metrics[name]
         low, high = m.ci95
-        span = (f"{low / 1000:.2f}–{high / 1000:.2f} s" if name == "latency_ms"
-                else f"{low:.2f}–{high:.2f}")
+        span = (
+            f"{low / 1000:.2f}–{high / 1000:.2f} s"
+            if name == "latency_ms"
+            else f"{low:.2f}–{high:.2f}"
+        )
         subset = f" n={m.n}" if m.n < run.total else ""  # fewer cases
-        parts += [(f"{name:<{width}}", "$text-muted"),
-                  (f"{metric_text(name, m.mean):>7}", "bold"),
-                  (f"  {span}{subset}\n", "$text-muted")]
+        parts += [
+            (f"{name:<{width}}", "$text-muted"),
+            (f"{metric_text(name, m.mean):>7}", "bold"),
+            (f"  {span}{subset}\n", "$text-muted"),
+        ]
     timing = run.timing
     if timing.get("wall_s") is not None:
         line = f"\nwall {timing['wall_s']:.1f} s · judge {timing.get('judge_s') or 0:.1f} s"
@@ -125,15 +139,13 @@ def case_content(case: dict[str, Any]) -> Content:
         section(f"Retrieved ({len(retrieved)})")
         expected = set(case.get("expected_sources") or [])
         for n, source in enumerate(retrieved, 1):
-            parts.append((f"  {n:>2}. {source}\n", "bold $success" if source in expected
-                          else ""))
+            parts.append((f"  {n:>2}. {source}\n", "bold $success" if source in expected else ""))
     contexts = case.get("contexts") or []
     if contexts and "answer" in case:
         section(f"Contexts ({len(contexts)})")
         for n, text in enumerate(contexts, 1):
             text = " ".join(str(text).split())
-            parts += [(f"[{n}] ", "bold"), (text[:600] + ("…" if len(text) > 600 else "")),
-                      "\n"]
+            parts += [(f"[{n}] ", "bold"), (text[:600] + ("…" if len(text) > 600 else "")), "\n"]
     return Content.assemble(*parts).rstrip()
 
 
@@ -151,8 +163,7 @@ class RunDialog(ModalScreen[dict[str, Any] | None]):
             yield Label("New eval run", classes="dialog-title")
             yield Input(self.dataset, placeholder="dataset JSONL path", id="run-dataset")
             yield Input(placeholder="name (optional)", id="run-name")
-            yield Input(placeholder="at most N cases (optional)", id="run-limit",
-                        type="integer")
+            yield Input(placeholder="at most N cases (optional)", id="run-limit", type="integer")
             with Horizontal(classes="dialog-buttons"):
                 yield Checkbox("Retrieval only", id="run-retrieval-only")
                 yield Checkbox("Judge", True, id="run-judge")
@@ -177,13 +188,15 @@ class RunDialog(ModalScreen[dict[str, Any] | None]):
             self.notify("Give the path of a JSONL dataset.", severity="warning")
             return
         limit = self.query_one("#run-limit", Input).value.strip()
-        self.dismiss({
-            "dataset": dataset,
-            "name": self.query_one("#run-name", Input).value.strip() or None,
-            "limit": int(limit) if limit else None,
-            "retrieval_only": self.query_one("#run-retrieval-only", Checkbox).value,
-            "judge": self.query_one("#run-judge", Checkbox).value,
-        })
+        self.dismiss(
+            {
+                "dataset": dataset,
+                "name": self.query_one("#run-name", Input).value.strip() or None,
+                "limit": int(limit) if limit else None,
+                "retrieval_only": self.query_one("#run-retrieval-only", Checkbox).value,
+                "judge": self.query_one("#run-judge", Checkbox).value,
+            }
+        )
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -204,8 +217,7 @@ class CaseScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide", id="eval-case"):
-            yield Label(f"{self.run_name} · case {self.case['case_id']}",
-                        classes="dialog-title")
+            yield Label(f"{self.run_name} · case {self.case['case_id']}", classes="dialog-title")
             with VerticalScroll():
                 yield Static(case_content(self.case), id="case-text")
             yield Label("t opens its trace · Esc closes", classes="dialog-hint")
@@ -248,8 +260,9 @@ class CompareScreen(ModalScreen[None]):
         r = self.report
         head = f"{r.cases_compared} cases compared · tolerance {r.tolerance}  "
         if r.regressions:
-            return Content.assemble(head, (f"REGRESSION: {', '.join(r.regressions)}",
-                                           "bold $error"))
+            return Content.assemble(
+                head, (f"REGRESSION: {', '.join(r.regressions)}", "bold $error")
+            )
         return Content.assemble(head, ("no regression", "bold $success"))
 
     def on_mount(self) -> None:
@@ -264,14 +277,20 @@ class CompareScreen(ModalScreen[None]):
             low, high = row.ci95
             sign = "+" if delta > 0 else ""
             table.add_row(
-                name, metric_text(name, row.a), metric_text(name, row.b),
-                cell(self.app, f"{sign}{delta:.3f}" if name != "latency_ms"
-                     else f"{sign}{delta:.0f} ms", style),
-                f"[{low:.3f}, {high:.3f}]" if name != "latency_ms"
-                else f"[{low:.0f}, {high:.0f}]",
-                f"{row.p:.3f}", str(row.n),
+                name,
+                metric_text(name, row.a),
+                metric_text(name, row.b),
+                cell(
+                    self.app,
+                    f"{sign}{delta:.3f}" if name != "latency_ms" else f"{sign}{delta:.0f} ms",
+                    style,
+                ),
+                f"[{low:.3f}, {high:.3f}]" if name != "latency_ms" else f"[{low:.0f}, {high:.0f}]",
+                f"{row.p:.3f}",
+                str(row.n),
                 cell(self.app, "REGRESSION", "bold $error") if row.regression else "",
-                key=name)
+                key=name,
+            )
         cases = self.query_one("#compare-cases", DataTable)
         cases.add_column("Case", key="case")
         cases.add_column("Changes", key="changes")
@@ -279,7 +298,8 @@ class CompareScreen(ModalScreen[None]):
         for item in self.report.changed_cases:
             changes = Text(" ").join(
                 cell(self.app, f"{n} {d:+.2f}", "$error" if d < 0 else "$success")
-                for n, d in sorted(item.deltas.items(), key=lambda kv: kv[1]))
+                for n, d in sorted(item.deltas.items(), key=lambda kv: kv[1])
+            )
             cases.add_row(item.case_id, changes, item.question, key=item.case_id)
 
 
@@ -364,19 +384,26 @@ class EvalsScreen(MainScreen):
     def _show_runs(self, runs: list[EvalRun]) -> None:
         table = self.query_one("#eval-runs", DataTable)
         keep = table.cursor_row
-        selected, self._select = self._select or (
-            self.current.run_id if self.current else None), None
+        selected, self._select = (
+            self._select or (self.current.run_id if self.current else None),
+            None,
+        )
         self.runs = runs
         self.marked = [m for m in self.marked if any(r.run_id == m for r in runs)]
         table.clear()
         for run in runs:
             table.add_row(*self._cells(run), key=run.run_id)
-        table.border_subtitle = (f"{len(runs)} runs · n new · space marks · c compares"
-                                 if runs else "n starts a run")
+        table.border_subtitle = (
+            f"{len(runs)} runs · n new · space marks · c compares" if runs else "n starts a run"
+        )
         if not runs:
-            self.query_one("#eval-summary", Static).update(Content.styled(
-                "No eval runs yet: press n and give a JSONL dataset "
-                "(`ragtui eval import` or `ragtui eval generate` writes one).", "$text-muted"))
+            self.query_one("#eval-summary", Static).update(
+                Content.styled(
+                    "No eval runs yet: press n and give a JSONL dataset "
+                    "(`ragtui eval import` or `ragtui eval generate` writes one).",
+                    "$text-muted",
+                )
+            )
             self.query_one("#eval-cases", DataTable).clear()
             return
         ids = [r.run_id for r in runs]
@@ -387,17 +414,24 @@ class EvalsScreen(MainScreen):
     def _cells(self, run: EvalRun) -> list[Any]:
         mark = cell(self.app, "●", "bold $accent") if run.run_id in self.marked else ""
         status = run.status
-        cells: list[Any] = [mark, run.name, _when(run.created),
-                            cell(self.app, status, _STATUS_STYLE.get(status, "")),
-                            str(run.total)]
+        cells: list[Any] = [
+            mark,
+            run.name,
+            _when(run.created),
+            cell(self.app, status, _STATUS_STYLE.get(status, "")),
+            str(run.total),
+        ]
         cells += [metric_text(m, _mean(run, m)) for m, _ in HEADLINE]
         return cells
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         key = event.row_key.value
-        if (event.data_table.id == "eval-runs" and key is not None
-                and event.cursor_row == event.data_table.cursor_row  # not a stale event
-                and (self.current is None or self.current.run_id != key)):
+        if (
+            event.data_table.id == "eval-runs"
+            and key is not None
+            and event.cursor_row == event.data_table.cursor_row  # not a stale event
+            and (self.current is None or self.current.run_id != key)
+        ):
             self.load_run(str(key))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
@@ -428,10 +462,14 @@ class EvalsScreen(MainScreen):
             values = case.get("metrics") or {}
             question = case["question"].replace("\n", " ")
             flags = [f for f in ("abstained", "fallback") if case.get(f)]
-            table.add_row(case["case_id"], *(metric_text(m, values.get(m))
-                                             for m, _ in CASE_METRICS),
-                          Text.assemble(cell(self.app, f"[{','.join(flags)}] ", "$warning")
-                                        if flags else "", question), key=case["case_id"])
+            table.add_row(
+                case["case_id"],
+                *(metric_text(m, values.get(m)) for m, _ in CASE_METRICS),
+                Text.assemble(
+                    cell(self.app, f"[{','.join(flags)}] ", "$warning") if flags else "", question
+                ),
+                key=case["case_id"],
+            )
         table.border_title = f"Cases · {run.name}"
         table.border_subtitle = f"{table.row_count}/{run.total} · Enter opens"
 
@@ -465,9 +503,11 @@ class EvalsScreen(MainScreen):
         else:
             self.marked = [*self.marked, run_id][-2:]
         for run in self.runs:
-            table.update_cell(run.run_id, "mark",
-                              cell(self.app, "●", "bold $accent")
-                              if run.run_id in self.marked else "")
+            table.update_cell(
+                run.run_id,
+                "mark",
+                cell(self.app, "●", "bold $accent") if run.run_id in self.marked else "",
+            )
 
     def action_compare(self) -> None:
         """Compare the two marked runs (older as the baseline), or the highlighted run
@@ -478,8 +518,11 @@ class EvalsScreen(MainScreen):
         else:
             row = self.query_one("#eval-runs", DataTable).cursor_row
             if row + 1 >= len(ids):
-                self.notify("Mark two runs with space to compare them (or highlight a run "
-                            "that has an older one).", severity="warning")
+                self.notify(
+                    "Mark two runs with space to compare them (or highlight a run "
+                    "that has an older one).",
+                    severity="warning",
+                )
                 return
             a, b = ids[row + 1], ids[row]
         self.compare(a, b)
@@ -508,8 +551,15 @@ class EvalsScreen(MainScreen):
         self.last_dataset = options["dataset"]
         self.start_run(Path(options.pop("dataset")).expanduser(), **options)
 
-    def start_run(self, dataset: Path, *, name: str | None = None, limit: int | None = None,
-                  retrieval_only: bool = False, judge: bool = True) -> None:
+    def start_run(
+        self,
+        dataset: Path,
+        *,
+        name: str | None = None,
+        limit: int | None = None,
+        retrieval_only: bool = False,
+        judge: bool = True,
+    ) -> None:
         """Start a run in a worker thread; progress shows under the runs, Esc cancels."""
         self.running = True
         self._cancel = threading.Event()
@@ -517,19 +567,33 @@ class EvalsScreen(MainScreen):
         bar = self.query_one("#eval-bar", ProgressBar)
         bar.update(total=None, progress=0)
         self.query_one("#eval-progress-text", Static).update(
-            f"{dataset.name}: preparing (a case corpus is indexed first) · Esc cancels")
+            f"{dataset.name}: preparing (a case corpus is indexed first) · Esc cancels"
+        )
         self._run(dataset, name, limit, retrieval_only, judge, self._cancel)
 
     @work(thread=True, exclusive=True, group="eval-new", exit_on_error=False)
-    def _run(self, dataset: Path, name: str | None, limit: int | None, retrieval_only: bool,
-             judge: bool, cancel: threading.Event) -> None:
+    def _run(
+        self,
+        dataset: Path,
+        name: str | None,
+        limit: int | None,
+        retrieval_only: bool,
+        judge: bool,
+        cancel: threading.Event,
+    ) -> None:
         def progress(done: int, total: int, case_id: str) -> None:
             self.from_thread(self._progress, done, total, case_id)
 
         try:
-            result = self.engine.evals.run(dataset, name=name, limit=limit,
-                                          retrieval_only=retrieval_only, judge=judge,
-                                          cancel=cancel, progress=progress)
+            result = self.engine.evals.run(
+                dataset,
+                name=name,
+                limit=limit,
+                retrieval_only=retrieval_only,
+                judge=judge,
+                cancel=cancel,
+                progress=progress,
+            )
         except (RagtuiError, OSError) as exc:
             self.from_thread(self._finished, None, None, str(exc))
             return
@@ -538,7 +602,8 @@ class EvalsScreen(MainScreen):
     def _progress(self, done: int, total: int, case_id: str) -> None:
         self.query_one("#eval-bar", ProgressBar).update(total=total, progress=done)
         self.query_one("#eval-progress-text", Static).update(
-            f"{done}/{total} · {case_id} · Esc cancels")
+            f"{done}/{total} · {case_id} · Esc cancels"
+        )
 
     def _finished(self, run_id: str | None, name: str | None, status: str) -> None:
         self.running = False
@@ -550,8 +615,9 @@ class EvalsScreen(MainScreen):
         elif status == "complete":
             self.notify(f"Eval run {name} is complete.")
         else:
-            self.notify(f"Eval run {name} was {status}: its finished cases are kept.",
-                        severity="warning")
+            self.notify(
+                f"Eval run {name} was {status}: its finished cases are kept.", severity="warning"
+            )
         self.load_runs()
 
     def action_cancel_run(self) -> None:
@@ -559,4 +625,5 @@ class EvalsScreen(MainScreen):
         if self.running and self._cancel is not None:
             self._cancel.set()
             self.query_one("#eval-progress-text", Static).update(
-                "cancelling after the cases in flight…")
+                "cancelling after the cases in flight…"
+            )

@@ -11,12 +11,23 @@ from textual.content import Content
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Label, Static
 
-MOUSE = ("Mouse: click a screen's name in the footer, a row, a span or a [n] citation; "
-         "scroll with the wheel.")
+MOUSE = (
+    "Mouse: click a screen's name in the footer, a row, a span or a [n] citation; "
+    "scroll with the wheel."
+)
 
 
-_NAMES = {"question_mark": "?", "escape": "Esc", "enter": "Enter", "delete": "Del",
-          "up": "↑", "down": "↓", "left": "←", "right": "→", "tab": "Tab"}
+_NAMES = {
+    "question_mark": "?",
+    "escape": "Esc",
+    "enter": "Enter",
+    "delete": "Del",
+    "up": "↑",
+    "down": "↓",
+    "left": "←",
+    "right": "→",
+    "tab": "Tab",
+}
 
 
 def _name(key: str) -> str:
@@ -58,8 +69,12 @@ class HelpScreen(ModalScreen[None]):
         under = self.under
         sections: list[tuple[str, list[tuple[str, str]]]] = []
         if under is not None and under.BINDINGS:
-            sections.append((f"{getattr(under, 'TITLE_TEXT', '') or 'This screen'}",
-                             _rows(list(under.BINDINGS))))
+            sections.append(
+                (
+                    f"{getattr(under, 'TITLE_TEXT', '') or 'This screen'}",
+                    _rows(list(under.BINDINGS)),
+                )
+            )
         palette = ("^P", "Command palette (every action by name)")
         sections.append(("Everywhere", [*_rows(list(self.app.BINDINGS)), palette]))
         parts: list[tuple[str, str] | str] = []

@@ -25,11 +25,20 @@ from ragtui.units import format_bytes
 log = logging.getLogger(__name__)
 
 MAX_ROWS = 2000  # rows shown at once; a last row says how many more the filter would show
-COLUMNS = (("status", "Status", 7), ("chunks", "Chunks", 6), ("indexed_at", "Indexed", 16),
-           ("path", "File", None), ("error", "Error", None))
+COLUMNS = (
+    ("status", "Status", 7),
+    ("chunks", "Chunks", 6),
+    ("indexed_at", "Indexed", 16),
+    ("path", "File", None),
+    ("error", "Error", None),
+)
 MORE_ROW = "more"  # the key of the "N more files" row
-_STATUS_STYLE = {"indexed": "$success", "empty": "$text-muted", "skipped": "$text-muted",
-                 "failed": "$error"}
+_STATUS_STYLE = {
+    "indexed": "$success",
+    "empty": "$text-muted",
+    "skipped": "$text-muted",
+    "failed": "$error",
+}
 
 
 def progress_line(p: ProgressView) -> str:
@@ -45,8 +54,9 @@ def progress_line(p: ProgressView) -> str:
     return " · ".join(parts)
 
 
-def health_content(report: IndexHealth | None, size: IndexSize | None,
-                   problem: str | None = None) -> Content:
+def health_content(
+    report: IndexHealth | None, size: IndexSize | None, problem: str | None = None
+) -> Content:
     """What ``doctor`` found, in a few lines."""
     if problem is not None:
         return Content.styled(problem, "$text-muted")
@@ -73,12 +83,12 @@ def fit_path(path: str, width: int) -> str:
     """``path`` in at most ``width`` cells, keeping its end: ``…/folder/file.md``."""
     if len(path) <= width:
         return path
-    return "…" + path[len(path) - width + 1:] if width > 1 else "…"
+    return "…" + path[len(path) - width + 1 :] if width > 1 else "…"
 
 
 def clip(text: str, width: int) -> str:
     """``text`` in at most ``width`` cells, cut with an ellipsis."""
-    return text if len(text) <= width else text[:max(0, width - 1)] + "…"
+    return text if len(text) <= width else text[: max(0, width - 1)] + "…"
 
 
 def column_widths(available: int, paths: list[str], errors: list[str]) -> tuple[int, int]:
@@ -177,13 +187,21 @@ class LibraryScreen(MainScreen):
         options.clear_options()
         if self.folder_list:
             width = max(8, options.scrollable_content_region.width - 2)
-            options.add_options([Option(Content(fit_path(printable(folder), width)), id=folder)
-                                 for folder in self.folder_list])
+            options.add_options(
+                [
+                    Option(Content(fit_path(printable(folder), width)), id=folder)
+                    for folder in self.folder_list
+                ]
+            )
             if highlighted is not None:
                 options.highlighted = min(highlighted, len(self.folder_list) - 1)
         else:
-            options.add_option(Option(Content.styled(
-                "No folders yet: press a to add one.", "$text-muted"), disabled=True))
+            options.add_option(
+                Option(
+                    Content.styled("No folders yet: press a to add one.", "$text-muted"),
+                    disabled=True,
+                )
+            )
 
     def action_add_folder(self) -> None:
         """Register a folder and index it."""
@@ -201,15 +219,16 @@ class LibraryScreen(MainScreen):
             self.ragtui.service.reindex()
             self.ragtui.ensure_service()
 
-        self.app.push_screen(PromptDialog("Add a folder to index", str(Path.cwd()),
-                                          placeholder="/path/to/folder"), done)
+        self.app.push_screen(
+            PromptDialog("Add a folder to index", str(Path.cwd()), placeholder="/path/to/folder"),
+            done,
+        )
 
     def action_remove_folder(self) -> None:
         """Unregister the highlighted folder and drop its files from the index."""
         index = self.query_one("#folders", OptionList).highlighted
         if index is None or index >= len(self.folder_list):
-            self.notify("Pick a folder in the Folders list first (Tab to it).",
-                        severity="warning")
+            self.notify("Pick a folder in the Folders list first (Tab to it).", severity="warning")
             return
         folder = self.folder_list[index]
 
@@ -226,8 +245,9 @@ class LibraryScreen(MainScreen):
             self.ragtui.ensure_service()
             self.set_timer(0.5, self._load_folders)
 
-        self.app.push_screen(ConfirmDialog(f"Remove {folder} and drop its files from the "
-                                           "index?"), done)
+        self.app.push_screen(
+            ConfirmDialog(f"Remove {folder} and drop its files from the index?"), done
+        )
 
     # indexing ------------------------------------------------------------------------
     def action_index(self) -> None:
@@ -242,7 +262,8 @@ class LibraryScreen(MainScreen):
         busy = service.busy()
         now = time.monotonic()
         if service.files_version != self._seen_files or (
-                busy and now - self._last_files_load > 1.0):
+            busy and now - self._last_files_load > 1.0
+        ):
             self._seen_files = service.files_version
             self.load_files()
         if self._was_busy and not busy:
@@ -265,8 +286,10 @@ class LibraryScreen(MainScreen):
         self.query_one("#watch-state", Static).update(self._state_text())
         events = list(service.events)[:20]
         self.query_one("#events", Static).update(
-            Content("\n".join(events)) if events else Content.styled("No changes seen yet.",
-                                                            "$text-muted"))
+            Content("\n".join(events))
+            if events
+            else Content.styled("No changes seen yet.", "$text-muted")
+        )
 
     def _state_text(self) -> Content:
         service = self.ragtui.service
@@ -279,8 +302,9 @@ class LibraryScreen(MainScreen):
         if state == "idle":
             return Content.styled("no folders", "$text-muted")
         if state == "watching" and status is not None:
-            return Content.styled(f"watching {status.folders} folder"
-                                  f"{'s' if status.folders != 1 else ''}", "$success")
+            return Content.styled(
+                f"watching {status.folders} folder{'s' if status.folders != 1 else ''}", "$success"
+            )
         return Content.styled(state, "bold $accent")
 
     # files ---------------------------------------------------------------------------
@@ -308,8 +332,9 @@ class LibraryScreen(MainScreen):
             self._load_folders()
         self._fill_table()
 
-    def _set_columns(self, table: DataTable[Any], paths: list[str],
-                     errors: list[str]) -> tuple[int, int]:
+    def _set_columns(
+        self, table: DataTable[Any], paths: list[str], errors: list[str]
+    ) -> tuple[int, int]:
         """Size File and Error to fill the table's width (rebuilding the columns on change)."""
         fixed = sum(width or 0 for _, _, width in COLUMNS) + 2 * table.cell_padding * len(COLUMNS)
         available = table.scrollable_content_region.width - fixed
@@ -325,8 +350,14 @@ class LibraryScreen(MainScreen):
     def _fill_table(self) -> None:
         table = self.query_one("#files", DataTable)
         needle = self.query_one("#file-filter", Input).value.strip().lower()
-        rows = [f for f in self.files if not needle or needle in f.path.lower()
-                or needle == f.status or needle in (f.error or "").lower()]
+        rows = [
+            f
+            for f in self.files
+            if not needle
+            or needle in f.path.lower()
+            or needle == f.status
+            or needle in (f.error or "").lower()
+        ]
         rows.sort(key=_sort_key(self.sort_column), reverse=self.sort_reverse)
         shown = tuple(rows[:MAX_ROWS])
         names = [printable(self._short(f.path)) for f in shown]
@@ -340,13 +371,24 @@ class LibraryScreen(MainScreen):
         for f, name in zip(shown, names, strict=True):
             table.add_row(
                 Content.styled(f.status, _STATUS_STYLE.get(f.status, "")),
-                str(f.chunks), _when(f.indexed_at), Text(fit_path(name, path_width)),
-                Content.styled(clip(errors.get(f.path, ""), error_width), "$error"), key=f.path,
+                str(f.chunks),
+                _when(f.indexed_at),
+                Text(fit_path(name, path_width)),
+                Content.styled(clip(errors.get(f.path, ""), error_width), "$error"),
+                key=f.path,
             )
         if len(rows) > len(shown):
-            table.add_row(Text("…", style="dim"), "", "", Text(
-                f"{len(rows) - len(shown):,} more files: press / and type to narrow",
-                style="dim italic"), "", key=MORE_ROW)
+            table.add_row(
+                Text("…", style="dim"),
+                "",
+                "",
+                Text(
+                    f"{len(rows) - len(shown):,} more files: press / and type to narrow",
+                    style="dim italic",
+                ),
+                "",
+                key=MORE_ROW,
+            )
         if shown:
             table.move_cursor(row=min(cursor, len(shown) - 1))
         arrow = "↓" if not self.sort_reverse else "↑"
@@ -358,17 +400,22 @@ class LibraryScreen(MainScreen):
     def _short(self, path: str) -> str:
         for folder in self.folder_list:
             if path.startswith(folder.rstrip("/") + "/"):
-                return Path(folder).name + "/" + path[len(folder.rstrip("/")) + 1:]
+                return Path(folder).name + "/" + path[len(folder.rstrip("/")) + 1 :]
         return path
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         """Enter on a file shows its whole path and error (the columns may cut them)."""
-        found = [f for f in self._shown if isinstance(f, FileInfo)
-                 and f.path == event.row_key.value]
+        found = [
+            f for f in self._shown if isinstance(f, FileInfo) and f.path == event.row_key.value
+        ]
         if found:
             f = found[0]
-            self.notify(printable(f.error or f.status), title=printable(f.path),
-                        severity="error" if f.error else "information", timeout=10)
+            self.notify(
+                printable(f.error or f.status),
+                title=printable(f.path),
+                severity="error" if f.error else "information",
+                timeout=10,
+            )
 
     def action_sort(self) -> None:
         """Sort by the next column."""
@@ -414,26 +461,28 @@ class LibraryScreen(MainScreen):
     def check_health(self) -> None:
         """Run ``doctor`` (it loads LanceDB: off the UI thread)."""
         if self.ragtui.service.busy():
-            self.from_thread(self._show_health, None, None,
-                                      "indexing… checked when it is done")
+            self.from_thread(self._show_health, None, None, "indexing… checked when it is done")
             return
         try:
             report = self.engine.stats.doctor()
             size = self.engine.stats.index_size()
         except IndexLocked:
-            self.from_thread(self._show_health, None, None,
-                             "the index is being written: h checks again")
+            self.from_thread(
+                self._show_health, None, None, "the index is being written: h checks again"
+            )
             return
         except RagtuiError as exc:
             self.from_thread(self._show_health, None, None, str(exc))
             return
         except Exception as exc:
             log.exception("doctor failed")
-            self.from_thread(self._show_health, None, None,
-                                      f"cannot check ({type(exc).__name__}: {exc})")
+            self.from_thread(
+                self._show_health, None, None, f"cannot check ({type(exc).__name__}: {exc})"
+            )
             return
         self.from_thread(self._show_health, report, size, None)
 
-    def _show_health(self, report: IndexHealth | None, size: IndexSize | None,
-                     problem: str | None) -> None:
+    def _show_health(
+        self, report: IndexHealth | None, size: IndexSize | None, problem: str | None
+    ) -> None:
         self.query_one("#health", Static).update(health_content(report, size, problem))

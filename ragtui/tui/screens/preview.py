@@ -19,9 +19,31 @@ from ragtui.core.api import Citation, Passage, printable
 
 _AROUND = 8  # lines shown before and after the cited lines
 _MAX_READ = 4 * 2**20  # larger files show the stored chunk only
-_TEXT_LOADERS_SUFFIXES = {".md", ".markdown", ".txt", ".rst", ".py", ".js", ".ts", ".go",
-                          ".rs", ".java", ".c", ".h", ".cpp", ".toml", ".yaml", ".yml",
-                          ".json", ".sh", ".csv", ".org", ".tex", ".ini", ".cfg"}
+_TEXT_LOADERS_SUFFIXES = {
+    ".md",
+    ".markdown",
+    ".txt",
+    ".rst",
+    ".py",
+    ".js",
+    ".ts",
+    ".go",
+    ".rs",
+    ".java",
+    ".c",
+    ".h",
+    ".cpp",
+    ".toml",
+    ".yaml",
+    ".yml",
+    ".json",
+    ".sh",
+    ".csv",
+    ".org",
+    ".tex",
+    ".ini",
+    ".cfg",
+}
 
 
 def _file_lines(path: Path) -> list[str] | None:
@@ -56,13 +78,19 @@ def preview_content(citation: Citation, passage: Passage | None) -> tuple[Conten
             for number in range(first, last + 1):
                 cited = start <= number <= end
                 parts.append((f"{number:>{width}} ", "$text-muted"))
-                parts.append((lines[number - 1] + "\n",
-                              "$text on $primary-muted" if cited else "$text-muted"))
+                parts.append(
+                    (
+                        lines[number - 1] + "\n",
+                        "$text on $primary-muted" if cited else "$text-muted",
+                    )
+                )
             return Content.assemble(*parts), start - first
     if passage is None:
         return Content.styled(
             "This passage is no longer in the index (the file changed or was removed): "
-            f"re-ask the question.\n\nSnippet: {printable(citation.snippet)}", "$warning"), None
+            f"re-ask the question.\n\nSnippet: {printable(citation.snippet)}",
+            "$warning",
+        ), None
     parts = []
     if passage.context:
         parts.append((printable(passage.context) + "\n\n", "italic $text-muted"))
@@ -95,8 +123,10 @@ class SourcePreview(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         c = self.citation
         with Vertical(id="preview", classes="dialog wide"):
-            yield Label(Content.assemble((f"[{c.n}] ", "bold $accent"),
-                                         (printable(c.path), "bold")), id="preview-path")
+            yield Label(
+                Content.assemble((f"[{c.n}] ", "bold $accent"), (printable(c.path), "bold")),
+                id="preview-path",
+            )
             where = c.location.label() or "whole document"
             kind = " · inferred citation" if c.inferred else ""
             yield Label(Content.styled(printable(where) + kind, "$text-muted"), id="preview-where")
@@ -107,8 +137,11 @@ class SourcePreview(ModalScreen[None]):
 
     def on_mount(self) -> None:
         if self._scroll_line:
-            self.call_after_refresh(self.query_one("#preview-body", VerticalScroll).scroll_to,
-                                    y=max(0, self._scroll_line - 2), animate=False)
+            self.call_after_refresh(
+                self.query_one("#preview-body", VerticalScroll).scroll_to,
+                y=max(0, self._scroll_line - 2),
+                animate=False,
+            )
 
     def action_edit(self) -> None:
         """Open the file in the user's editor at the cited line (the app is suspended)."""
@@ -119,8 +152,12 @@ class SourcePreview(ModalScreen[None]):
             with self.app.suspend():
                 subprocess.run(command, check=False)
         except SuspendNotSupported:
-            self.notify("This terminal cannot suspend the app: open "
-                        f"{self.citation.path} yourself.", severity="warning")
+            self.notify(
+                f"This terminal cannot suspend the app: open {self.citation.path} yourself.",
+                severity="warning",
+            )
         except OSError as exc:
-            self.notify(f"Cannot run {command[0]} ({exc.strerror or exc}): set $EDITOR to your "
-                        "editor.", severity="error")
+            self.notify(
+                f"Cannot run {command[0]} ({exc.strerror or exc}): set $EDITOR to your editor.",
+                severity="error",
+            )

@@ -21,9 +21,20 @@ from ragtui.units import format_bytes, format_ms
 
 WINDOWS = ("1h", "24h", "7d", "30d", "all")
 # the answer pipeline's stages, in pipeline order (roots and index spans have their own rows)
-PIPELINE = ("cache.lookup", "embed.query", "retrieve.bm25", "retrieve.dense",
-            "retrieve.fusion", "retrieve.mmr", "context.pack", "prompt.render", "llm.prefill",
-            "llm.decode", "citations.check", "cache.store")
+PIPELINE = (
+    "cache.lookup",
+    "embed.query",
+    "retrieve.bm25",
+    "retrieve.dense",
+    "retrieve.fusion",
+    "retrieve.mmr",
+    "context.pack",
+    "prompt.render",
+    "llm.prefill",
+    "llm.decode",
+    "citations.check",
+    "cache.store",
+)
 
 
 def _pct(rate: float | None) -> str:
@@ -54,8 +65,7 @@ def stage_chart(rows: list[tuple[str, float, float]], width: int) -> Content:
     """Horizontal bars of each stage's p50 (solid) reaching to its p95 (light), linear in ms,
     with both figures at the end of the line."""
     if not rows:
-        return Content.styled("No answers in this window yet: ask something (F2).",
-                              "$text-muted")
+        return Content.styled("No answers in this window yet: ask something (F2).", "$text-muted")
     name_width = max(len(r[0]) for r in rows) + 1
     figures_width = 22
     bar_width = max(8, width - name_width - figures_width)
@@ -64,78 +74,100 @@ def stage_chart(rows: list[tuple[str, float, float]], width: int) -> Content:
     for name, p50, p95 in rows:
         solid = max(1, round(p50 / top * bar_width))
         light = max(0, round(p95 / top * bar_width) - solid)
-        lines.append(Content.assemble(
-            (name.ljust(name_width), "$text-muted"), ("█" * solid, "$accent"),
-            ("░" * light, "$accent"), " " * (bar_width - solid - light),
-            (f" {_ms(p50):>9} {_ms(p95):>10}", "bold")))
+        lines.append(
+            Content.assemble(
+                (name.ljust(name_width), "$text-muted"),
+                ("█" * solid, "$accent"),
+                ("░" * light, "$accent"),
+                " " * (bar_width - solid - light),
+                (f" {_ms(p50):>9} {_ms(p95):>10}", "bold"),
+            )
+        )
     header = Content.assemble(
-        " " * name_width, ("█ p50 ", "$accent"), ("░ p95", "$accent"),
-        " " * max(1, bar_width - 11), (f" {'p50':>9} {'p95':>10}", "$text-muted"))
+        " " * name_width,
+        ("█ p50 ", "$accent"),
+        ("░ p95", "$accent"),
+        " " * max(1, bar_width - 11),
+        (f" {'p50':>9} {'p95':>10}", "$text-muted"),
+    )
     return Content("\n").join([header, *lines])
 
 
 def answers_panel(s: StatsReport) -> Content:
     a = s.answers
-    return _lines([
-        ("answers", f"{a.count} ({a.generated} generated)"),
-        ("latency p50", _ms(a.latency_ms.p50)),
-        ("latency p95", _ms(a.latency_ms.p95)),
-        ("first token p50", _ms(a.ttft_ms.p50)),
-        ("first token p95", _ms(a.ttft_ms.p95)),
-        ("abstained", _pct(a.abstention_rate)), ("fallback", _pct(a.fallback_rate)),
-        ("errors", _pct(a.error_rate)),
-    ])
+    return _lines(
+        [
+            ("answers", f"{a.count} ({a.generated} generated)"),
+            ("latency p50", _ms(a.latency_ms.p50)),
+            ("latency p95", _ms(a.latency_ms.p95)),
+            ("first token p50", _ms(a.ttft_ms.p50)),
+            ("first token p95", _ms(a.ttft_ms.p95)),
+            ("abstained", _pct(a.abstention_rate)),
+            ("fallback", _pct(a.fallback_rate)),
+            ("errors", _pct(a.error_rate)),
+        ]
+    )
 
 
 def cache_panel(s: StatsReport) -> Content:
     c = s.cache
-    return _lines([
-        ("exact hits", _pct(c.answers.exact_hit_rate)),
-        ("semantic hits", _pct(c.answers.semantic_hit_rate)),
-        ("lookups", str(c.answers.lookups)),
-        ("embedding hits", _pct(c.embeddings.hit_rate)),
-        ("", f"{c.embeddings.hits} hits · {c.embeddings.misses} misses"),
-    ])
+    return _lines(
+        [
+            ("exact hits", _pct(c.answers.exact_hit_rate)),
+            ("semantic hits", _pct(c.answers.semantic_hit_rate)),
+            ("lookups", str(c.answers.lookups)),
+            ("embedding hits", _pct(c.embeddings.hit_rate)),
+            ("", f"{c.embeddings.hits} hits · {c.embeddings.misses} misses"),
+        ]
+    )
 
 
 def cost_panel(s: StatsReport) -> Content:
     cost, energy = s.cost, s.energy
     over = {"today"} if cost.over_budget else set()
-    return _lines([
-        ("cloud price of", cost.reference or "—"),
-        ("total", _usd(cost.total_usd)), ("per answer", _usd(cost.per_answer_usd)),
-        ("today", _usd(cost.today_usd) + (" over budget" if cost.over_budget else "")),
-        ("daily budget", f"${cost.daily_budget_usd:.2f}"),
-        ("energy", f"{energy.wh_total:.4f} Wh"),
-        ("per answer", "—" if energy.wh_per_answer is None
-         else f"{energy.wh_per_answer:.4f} Wh"),
-        ("at", f"{energy.watts:g} W (CPU-s × watts)"),
-    ], over)
+    return _lines(
+        [
+            ("cloud price of", cost.reference or "—"),
+            ("total", _usd(cost.total_usd)),
+            ("per answer", _usd(cost.per_answer_usd)),
+            ("today", _usd(cost.today_usd) + (" over budget" if cost.over_budget else "")),
+            ("daily budget", f"${cost.daily_budget_usd:.2f}"),
+            ("energy", f"{energy.wh_total:.4f} Wh"),
+            (
+                "per answer",
+                "—" if energy.wh_per_answer is None else f"{energy.wh_per_answer:.4f} Wh",
+            ),
+            ("at", f"{energy.watts:g} W (CPU-s × watts)"),
+        ],
+        over,
+    )
 
 
 def system_panel(s: StatsReport) -> Content:
     index, process = s.index, s.process
     current = process.current
-    return _lines([
-        ("files", f"{index.files} ({index.failed} failed)"),
-        ("chunks", f"{index.chunks} ({index.embedded} embedded)"),
-        ("on disk", format_bytes(index.bytes_on_disk)),
-        ("memory now", format_bytes(current["rss_bytes"]) if current.get("rss_bytes") else "—"),
-        ("memory p50", format_bytes(process.rss_bytes_p50) if process.rss_bytes_p50
-         else "—"),
-        ("memory max", format_bytes(process.rss_bytes_max) if process.rss_bytes_max
-         else "—"),
-        ("CPU s/answer", _num(process.cpu_s_per_answer.p50)),
-        ("traces", f"{s.traces} " + " ".join(f"{k}:{v}" for k, v in
-                                                 sorted(s.by_kind.items()))),
-    ])
+    return _lines(
+        [
+            ("files", f"{index.files} ({index.failed} failed)"),
+            ("chunks", f"{index.chunks} ({index.embedded} embedded)"),
+            ("on disk", format_bytes(index.bytes_on_disk)),
+            ("memory now", format_bytes(current["rss_bytes"]) if current.get("rss_bytes") else "—"),
+            ("memory p50", format_bytes(process.rss_bytes_p50) if process.rss_bytes_p50 else "—"),
+            ("memory max", format_bytes(process.rss_bytes_max) if process.rss_bytes_max else "—"),
+            ("CPU s/answer", _num(process.cpu_s_per_answer.p50)),
+            ("traces", f"{s.traces} " + " ".join(f"{k}:{v}" for k, v in sorted(s.by_kind.items()))),
+        ]
+    )
 
 
 def stage_rows(s: StatsReport) -> list[tuple[str, float, float]]:
     """(stage, p50 ms, p95 ms) of the answer pipeline's stages that ran, in order."""
     stages = s.stages
-    return [(name, stages[name].p50 or 0.0, stages[name].p95 or 0.0)
-            for name in PIPELINE if name in stages]
+    return [
+        (name, stages[name].p50 or 0.0, stages[name].p95 or 0.0)
+        for name in PIPELINE
+        if name in stages
+    ]
 
 
 class StatsScreen(MainScreen):
@@ -168,9 +200,13 @@ class StatsScreen(MainScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
-        titles = {"panel-answers": "Answers", "panel-cache": "Caches",
-                  "panel-cost": "Cost and energy", "panel-system": "Index and process",
-                  "chart-stages": "Answer stages: latency"}
+        titles = {
+            "panel-answers": "Answers",
+            "panel-cache": "Caches",
+            "panel-cost": "Cost and energy",
+            "panel-system": "Index and process",
+            "chart-stages": "Answer stages: latency",
+        }
         for panel_id, title in titles.items():
             self.query_one(f"#{panel_id}").border_title = title
         self.load()
@@ -201,7 +237,8 @@ class StatsScreen(MainScreen):
         """Fill the panels and charts from the stats figures."""
         self.figures = s
         self.query_one("#stats-body").border_title = (
-            f"Last {s.since}" if s.since != "all" else "All time") + " · w changes"
+            f"Last {s.since}" if s.since != "all" else "All time"
+        ) + " · w changes"
         warnings = self.query_one("#stats-warnings", Static)
         warnings.update(Content.styled("\n".join(s.warnings), "bold $warning"))
         warnings.display = bool(s.warnings)
@@ -234,8 +271,7 @@ class StatsScreen(MainScreen):
         p50 = [a.prefill_tokens_per_s.p50 or 0, a.decode_tokens_per_s.p50 or 0]
         p95 = [a.prefill_tokens_per_s.p95 or 0, a.decode_tokens_per_s.p95 or 0]
         if any(p50):
-            plt.multiple_bar(names, [p50, p95],
-                             labels=["p50", "p95"])  # type: ignore[call-arg]
+            plt.multiple_bar(names, [p50, p95], labels=["p50", "p95"])  # type: ignore[call-arg]
         plot.refresh()
 
     def _tokens_chart(self, s: StatsReport) -> None:
@@ -245,8 +281,9 @@ class StatsScreen(MainScreen):
         plt.title("Tokens per day")
         days = s.tokens_per_day[-14:]
         if days:
-            plt.stacked_bar([d.day[5:] for d in days],
-                            [[d.prompt_tokens for d in days],
-                             [d.completion_tokens for d in days]],
-                            labels=["prompt", "completion"])  # type: ignore[call-arg]
+            plt.stacked_bar(
+                [d.day[5:] for d in days],
+                [[d.prompt_tokens for d in days], [d.completion_tokens for d in days]],
+                labels=["prompt", "completion"],
+            )  # type: ignore[call-arg]
         plot.refresh()

@@ -23,8 +23,12 @@ from ragtui.units import format_ms
 
 log = logging.getLogger(__name__)
 
-STAGES = (("retrieve.bm25", "bm25"), ("retrieve.dense", "dense"), ("retrieve.fusion", "fusion"),
-          ("retrieve.mmr", "mmr"))
+STAGES = (
+    ("retrieve.bm25", "bm25"),
+    ("retrieve.dense", "dense"),
+    ("retrieve.fusion", "fusion"),
+    ("retrieve.mmr", "mmr"),
+)
 _HIDDEN = ("retrieval.documents.", "ragtui.prompt.text")
 MAX_CHUNK_ROWS = 30
 
@@ -32,8 +36,10 @@ MAX_CHUNK_ROWS = 30
 def attributes_content(span: SpanRecord) -> Content:
     """A span's attributes and events (documents and the prompt have their own tabs)."""
     parts: list[tuple[str, str] | str] = [
-        (span.name, "bold $accent"), f"  {format_ms(span.duration_ms)}  ",
-        (span.status.lower(), "$error" if span.status == "ERROR" else "$text-muted"), "\n",
+        (span.name, "bold $accent"),
+        f"  {format_ms(span.duration_ms)}  ",
+        (span.status.lower(), "$error" if span.status == "ERROR" else "$text-muted"),
+        "\n",
     ]
     for key in sorted(span.attributes):
         if key.startswith(_HIDDEN):
@@ -42,8 +48,14 @@ def attributes_content(span: SpanRecord) -> Content:
         if isinstance(value, float):
             text = f"{value:.4g}"
         elif isinstance(value, list):
-            text = ", ".join(str(v)[:12] if isinstance(v, str) else f"{v:.4g}"
-                             if isinstance(v, float) else str(v) for v in value)
+            text = ", ".join(
+                str(v)[:12]
+                if isinstance(v, str)
+                else f"{v:.4g}"
+                if isinstance(v, float)
+                else str(v)
+                for v in value
+            )
             text = f"[{len(value)}] {text}"
         else:
             text = str(value)
@@ -52,8 +64,9 @@ def attributes_content(span: SpanRecord) -> Content:
         parts += [(key, "$text-muted"), " = ", text, "\n"]
     hidden = [k for k in span.attributes if k.startswith(_HIDDEN)]
     if hidden:
-        parts.append((f"({len(hidden)} more in the Prompt and Chunks tabs)\n",
-                      "italic $text-muted"))
+        parts.append(
+            (f"({len(hidden)} more in the Prompt and Chunks tabs)\n", "italic $text-muted")
+        )
     for event in span.events:
         attrs = event.get("attributes") or {}
         parts.append((f"event {event.get('name', '')} {json.dumps(attrs)}\n", "$text-muted"))
@@ -76,8 +89,9 @@ def chunk_rows(spans: list[SpanRecord]) -> list[dict[str, Any]]:
     rows: dict[str, dict[str, Any]] = {}
 
     def row(cid: str) -> dict[str, Any]:
-        return rows.setdefault(cid, {"id": cid, "path": None, "final": None, "stages": {},
-                                     "context": ""})
+        return rows.setdefault(
+            cid, {"id": cid, "path": None, "final": None, "stages": {}, "context": ""}
+        )
 
     for span in spans:
         for name, label in STAGES:
@@ -97,8 +111,11 @@ def chunk_rows(spans: list[SpanRecord]) -> list[dict[str, Any]]:
                 item["path"] = item["path"] or span.attributes.get(prefix + "metadata")
                 n += 1
         if span.name == "ask":
-            marks = (("ragtui.context.packed", "packed"), ("ragtui.context.dropped", "dropped"),
-                     ("ragtui.context.truncated", "truncated"))
+            marks = (
+                ("ragtui.context.packed", "packed"),
+                ("ragtui.context.dropped", "dropped"),
+                ("ragtui.context.truncated", "truncated"),
+            )
             for key, mark in marks:
                 for cid in span.attributes.get(key) or []:
                     row(cid)["context"] = mark  # truncated comes last: it wins over packed
@@ -115,8 +132,7 @@ def _stage_cell(value: tuple[int, float] | None) -> str:
     return f"#{value[0]} {value[1]:.3f}" if value else "—"
 
 
-_CONTEXT_STYLE = {"packed": "bold $success", "truncated": "bold $warning",
-                  "dropped": "$error"}
+_CONTEXT_STYLE = {"packed": "bold $success", "truncated": "bold $warning", "dropped": "$error"}
 
 
 class TracesScreen(MainScreen):
@@ -207,14 +223,22 @@ class TracesScreen(MainScreen):
         for t in traces:
             text = Text(printable(t.summary.get("input") or "").replace("\n", " "))
             status = Content.styled(t.status.lower(), "$error" if t.status == "ERROR" else "")
-            table.add_row(time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t.start_ns / 1e9)),
-                          t.name, format_ms(t.duration_ms), status,
-                          Content.styled(t.note(), "$warning"), text, key=t.trace_id)
+            table.add_row(
+                time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t.start_ns / 1e9)),
+                t.name,
+                format_ms(t.duration_ms),
+                status,
+                Content.styled(t.note(), "$warning"),
+                text,
+                key=t.trace_id,
+            )
         table.border_subtitle = f"{len(traces)} newest · r reload"
         if not traces:
-            self.query_one("#span-attributes", Static).update(Content.styled(
-                "No traces yet: ask a question (F2) and its trace appears here.",
-                "$text-muted"))
+            self.query_one("#span-attributes", Static).update(
+                Content.styled(
+                    "No traces yet: ask a question (F2) and its trace appears here.", "$text-muted"
+                )
+            )
         else:
             self._select(wanted or traces[0].trace_id)
 
@@ -228,8 +252,11 @@ class TracesScreen(MainScreen):
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         key = event.row_key.value
-        if event.data_table.id == "trace-list" and key is not None and (
-                self.current is None or self.current.trace_id != key):
+        if (
+            event.data_table.id == "trace-list"
+            and key is not None
+            and (self.current is None or self.current.trace_id != key)
+        ):
             self.load_trace(str(key))
 
     # one trace -----------------------------------------------------------------------
@@ -249,8 +276,9 @@ class TracesScreen(MainScreen):
             passages = {}
         self.from_thread(self._show_trace, trace, rows, passages)
 
-    def _show_trace(self, trace: TraceRecord, rows: list[dict[str, Any]],
-                    passages: dict[str, Passage]) -> None:
+    def _show_trace(
+        self, trace: TraceRecord, rows: list[dict[str, Any]], passages: dict[str, Passage]
+    ) -> None:
         self.current = trace
         self.query_one(Waterfall).show(trace.spans)
         box = self.query_one("#waterfall-box")
@@ -258,20 +286,26 @@ class TracesScreen(MainScreen):
         table = self.query_one("#chunk-table", DataTable)
         table.clear()
         for item in rows:
-            path = item["path"] or (passages[item["id"]].path if item["id"] in passages
-                                    else "(no longer indexed)")
+            path = item["path"] or (
+                passages[item["id"]].path if item["id"] in passages else "(no longer indexed)"
+            )
             final = f"{item['final'][0]}" if item["final"] else ""
             mark = item["context"]
-            table.add_row(final,
-                          Content.styled(mark or "—", _CONTEXT_STYLE.get(mark, "$text-muted")),
-                          Text(printable(Path(path).name)),
-                          _stage_cell(item["stages"].get("bm25")),
-                          _stage_cell(item["stages"].get("dense")),
-                          _stage_cell(item["stages"].get("fusion")), item["id"][:10])
+            table.add_row(
+                final,
+                Content.styled(mark or "—", _CONTEXT_STYLE.get(mark, "$text-muted")),
+                Text(printable(Path(path).name)),
+                _stage_cell(item["stages"].get("bm25")),
+                _stage_cell(item["stages"].get("dense")),
+                _stage_cell(item["stages"].get("fusion")),
+                item["id"][:10],
+            )
         prompt = prompt_text(trace.spans, None)
         self.query_one("#span-prompt", Static).update(
-            Content(printable(prompt)) if prompt is not None else
-            Content.styled("This trace rendered no prompt.", "$text-muted"))
+            Content(printable(prompt))
+            if prompt is not None
+            else Content.styled("This trace rendered no prompt.", "$text-muted")
+        )
 
     def on_waterfall_span_selected(self, event: Waterfall.SpanSelected) -> None:
         self.query_one("#span-attributes", Static).update(attributes_content(event.span))

@@ -142,10 +142,12 @@ class TurnView(Vertical):
         self.answer = answer
 
     def compose(self) -> ComposeResult:
-        yield Static(Content.assemble(("› ", "bold $accent"), (self.question, "bold")),
-                     classes="question")
-        yield Markdown(answer_markdown(self.answer) if self.answer else "", open_links=False,
-                       classes="answer")
+        yield Static(
+            Content.assemble(("› ", "bold $accent"), (self.question, "bold")), classes="question"
+        )
+        yield Markdown(
+            answer_markdown(self.answer) if self.answer else "", open_links=False, classes="answer"
+        )
         yield Static("", classes="evidence")
         yield Static("", classes="labels")
         yield Static("", classes="meta")
@@ -172,7 +174,8 @@ class TurnView(Vertical):
     def show_problem(self, message: str, severity: str = "error") -> None:
         """Say why there is no answer."""
         self.query_one(".labels", Static).update(
-            Content.styled(message, "$error" if severity == "error" else "$warning"))
+            Content.styled(message, "$error" if severity == "error" else "$warning")
+        )
         self.query_one(".meta", Static).update("")
 
     def _show_labels(self, answer: Answer) -> None:
@@ -186,5 +189,4 @@ class TurnView(Vertical):
             parts += [(f" {text} ", "bold $text-warning on $warning-muted"), " "]
         label.update(Content.assemble(*parts))
         label.display = bool(labels)
-        self.query_one(".meta", Static).update(
-            Content.styled(answer_meta(answer), "$text-muted"))
+        self.query_one(".meta", Static).update(Content.styled(answer_meta(answer), "$text-muted"))

@@ -15,7 +15,9 @@ def citation_label(citation: Citation, note: str = "") -> Content:
     """``[n] name`` on the first line, where in the file on the second."""
     where = citation.location.label()
     parts: list[tuple[str, str] | str] = [
-        (f"[{citation.n}]", "bold $accent"), " ", (printable(Path(citation.path).name), "bold"),
+        (f"[{citation.n}]", "bold $accent"),
+        " ",
+        (printable(Path(citation.path).name), "bold"),
     ]
     if note or citation.inferred:
         parts.append((f" {note or 'inferred'}", "italic $text-muted"))
@@ -35,8 +37,7 @@ class SourceList(OptionList):
         """Replace the list with these citations (``note`` marks each, e.g. "nearest")."""
         self.citations = citations
         self.clear_options()
-        self.add_options([Option(citation_label(c, note), id=f"cite-{c.n}")
-                          for c in citations])
+        self.add_options([Option(citation_label(c, note), id=f"cite-{c.n}") for c in citations])
         if citations:
             self.highlighted = 0
         self.border_subtitle = f"{len(citations)}" if citations else ""

@@ -100,8 +100,10 @@ class Waterfall(Widget, can_focus=True):
         t0 = min(r.span.start_ns for r in self.rows)
         total = max(r.span.end_ns for r in self.rows) - t0
         time_width = 9
-        name_width = min(max(len(r.span.name) + 2 * r.depth for r in self.rows) + 1,
-                         max(16, width - time_width - 1 - _MIN_BAR))
+        name_width = min(
+            max(len(r.span.name) + 2 * r.depth for r in self.rows) + 1,
+            max(16, width - time_width - 1 - _MIN_BAR),
+        )
         bar_width = max(4, width - name_width - time_width - 1)
         lines = []
         for index, row in enumerate(self.rows):
@@ -131,8 +133,7 @@ class Waterfall(Widget, can_focus=True):
         """Keep the selected line on screen inside a scrolling parent."""
         parent = self.parent
         if isinstance(parent, Widget) and parent.is_scrollable:
-            parent.scroll_to_region(Region(0, self.virtual_region.y + row, 1, 1),
-                                    animate=False)
+            parent.scroll_to_region(Region(0, self.virtual_region.y + row, 1, 1), animate=False)
 
     def on_focus(self) -> None:
         self.refresh()

@@ -18,7 +18,11 @@ from ragtui.core.ingest.loaders._errors import detail
 from ragtui.units import format_bytes
 
 __all__ = [
-    "SUPPORTED_NAMES", "SUPPORTED_SUFFIXES", "load_file", "loader_for", "parse_bytes",
+    "SUPPORTED_NAMES",
+    "SUPPORTED_SUFFIXES",
+    "load_file",
+    "loader_for",
+    "parse_bytes",
     "read_bytes",
 ]
 

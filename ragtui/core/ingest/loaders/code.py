@@ -35,9 +35,11 @@ def _re(*patterns: str, flags: int = 0) -> tuple[re.Pattern[str], ...]:
 _C_COMMENT = re.compile(r"^(?://|/\*|[ \t]*\*)")
 _HASH_COMMENT = re.compile(r"^#(?!!)")
 _DASH_COMMENT = re.compile(r"^--")
-_MODS = r"(?:(?:public|private|protected|internal|open|fileprivate|static|final|inline|" \
-    r"suspend|override|abstract|sealed|data|export|async|partial|unsafe|virtual|extern|" \
+_MODS = (
+    r"(?:(?:public|private|protected|internal|open|fileprivate|static|final|inline|"
+    r"suspend|override|abstract|sealed|data|export|async|partial|unsafe|virtual|extern|"
     r"readonly|enum|case|implicit|lazy|operator|infix|tailrec)[ \t]+)*"
+)
 _NO_SEMICOLON = r"(?!.*;[ \t]*(?://.*)?$)"  # declarations and prototypes are not definitions
 _C_FAMILY_DEFS = _re(
     _NO_SEMICOLON + _MODS + r"(?:class|struct|interface|enum|record|object|trait|protocol|"

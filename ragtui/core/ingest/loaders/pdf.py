@@ -29,9 +29,7 @@ if not _log.handlers:
 
 
 def _unreadable(name: str, exc: BaseException) -> LoaderError:
-    return LoaderError(
-        f"{name} is not a readable PDF ({detail(exc)}): re-save or re-download it."
-    )
+    return LoaderError(f"{name} is not a readable PDF ({detail(exc)}): re-save or re-download it.")
 
 
 def _encrypted(name: str) -> LoaderError:

@@ -44,6 +44,5 @@ def parse_bytes(data: bytes, name: str) -> LoadedDocument:
     into blocks of roughly 4,000 characters at blank lines."""
     text, encoding = decode_text(data, name)
     lines = split_lines(text)
-    sections = (entry_sections(lines, limit=BLOCK_CHARS)
-                or pack_blocks(lines, limit=BLOCK_CHARS))
+    sections = entry_sections(lines, limit=BLOCK_CHARS) or pack_blocks(lines, limit=BLOCK_CHARS)
     return LoadedDocument(loader=NAME, sections=sections, encoding=encoding)
