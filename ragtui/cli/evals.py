@@ -25,25 +25,6 @@ from ragtui.cli.common import (
 if TYPE_CHECKING:
     from ragtui.core.reports import MetricSummary
 
-_SHOWN = (
-    "ndcg@10",
-    "recall@10",
-    "mrr@10",
-    "context_precision",
-    "context_recall",
-    "exact_match",
-    "token_f1",
-    "semantic_similarity",
-    "faithfulness",
-    "faithfulness_embedding",
-    "answer_relevancy",
-    "citation_precision",
-    "abstention_accuracy",
-    "latency_ms",
-    "prompt_tokens",
-    "completion_tokens",
-)
-
 
 def parse_sets(pairs: list[str]) -> dict[str, Any]:
     """``KEY=VALUE`` pairs as nested settings (``prompt=qa@2`` sets the answer prompt)."""
@@ -169,7 +150,9 @@ def run(
 
 
 def _print_metrics(figures: Mapping[str, MetricSummary]) -> None:
-    for metric in _SHOWN:
+    from ragtui.core.eval.runner import COST, QUALITY
+
+    for metric in QUALITY + COST:
         if metric in figures:
             m = figures[metric]
             echo(f"  {metric:<24}{m.mean:>10.4f}   95% [{m.ci95[0]:.4f}, {m.ci95[1]:.4f}]  n={m.n}")
