@@ -4,6 +4,10 @@ Each check ends ``ok``, ``warn`` or ``fail`` with one sentence saying what was
 found and, unless it is ok, one sentence saying how to fix it. The report works
 even when the configuration is invalid or the data dir cannot be opened: that is
 when it is needed most, so it builds the Engine itself and reports its failure.
+
+The module is long (about 600 lines, most of them the fix sentences) because it is a flat
+list of small independent checks, one function each, read top to bottom in the order
+``doctor`` prints them; splitting it would scatter that order across files.
 """
 
 from __future__ import annotations
