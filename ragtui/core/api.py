@@ -12,12 +12,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ragtui.config import Settings
 from ragtui.core.conversations import ConversationStore, answer_labels
 from ragtui.core.engine import Engine, create_engine
 from ragtui.core.errors import Cancelled, IndexLocked, RagtuiError
 from ragtui.core.followup import Exchange
-from ragtui.core.index.indexer import IndexReport, Progress, ProgressFn
+from ragtui.core.index.indexer import IndexReport, Progress
 from ragtui.core.models import Answer, Citation, ConversationInfo, FileInfo, Passage
 from ragtui.core.reports import (
     AdversarialReport,
@@ -33,7 +32,7 @@ from ragtui.core.reports import (
 from ragtui.core.text import printable
 from ragtui.core.trace import Tracing
 from ragtui.core.trace_store import SpanRecord, TraceRecord
-from ragtui.core.watch import Watcher, WatchStatus
+from ragtui.core.watch import WatchedEngine, Watcher, WatchStatus
 
 if TYPE_CHECKING:
     from ragtui.core.eval.runner import EvalProgress, RunResult
@@ -121,14 +120,8 @@ class PassagesApi(Protocol):
     def passages(self, chunk_ids: Sequence[str]) -> dict[str, Passage]: ...
 
 
-class EngineApi(Protocol):
-    """What the TUI uses of the Engine."""
-
-    @property
-    def settings(self) -> Settings: ...
-
-    @property
-    def data_dir(self) -> Path: ...
+class EngineApi(WatchedEngine, Protocol):
+    """What the TUI uses of the Engine: what its watcher needs, and more."""
 
     @property
     def tracing(self) -> Tracing: ...
@@ -148,33 +141,11 @@ class EngineApi(Protocol):
     @property
     def stats(self) -> StatsApi: ...
 
-    def folders(self) -> list[str]: ...
-
     def add_folder(self, folder: Path) -> tuple[str, bool]: ...
 
     def remove_folder(self, folder: Path) -> IndexReport: ...
 
     def files(self) -> list[FileInfo]: ...
-
-    def index(
-        self,
-        targets: Sequence[Path] | None = None,
-        *,
-        rebuild: bool = False,
-        embed: bool = True,
-        cancel: threading.Event | None = None,
-        progress: ProgressFn | None = None,
-    ) -> IndexReport: ...
-
-    def apply_changes(
-        self,
-        changed: Sequence[Path],
-        *,
-        cancel: threading.Event | None = None,
-        progress: ProgressFn | None = None,
-    ) -> IndexReport: ...
-
-    def housekeep(self) -> bool: ...
 
     def ask(
         self,
