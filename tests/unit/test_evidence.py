@@ -99,6 +99,21 @@ def test_a_question_ending_its_passage_is_no_evidence_and_items_do_not_repeat() 
     assert all(e.text != "What is a cynic?" for e in found)
 
 
+def test_the_first_item_runs_on_to_the_answer_and_stops_at_the_next_question() -> None:
+    faq = _hit(
+        "faq",
+        "What does the word cynic mean? It is pronounced sin-ik. "
+        "It names a blackguard with faulty vision. What is a cargo project? A crate.",
+        line_start=5,
+    )
+    scored = evidence.score_sentences(_embed(["cynic"])[0], [faq], _embed)
+    found = evidence.select("What does cynic mean?", [faq], scored)
+    assert found[0].text == (
+        "What does the word cynic mean? It is pronounced sin-ik. "
+        "It names a blackguard with faulty vision."
+    )
+
+
 def test_evidence_is_the_best_sentence_located_on_its_own_lines() -> None:
     hits = [
         _hit("preface", "The cynic's word book was begun in a weekly paper in 1881."),
