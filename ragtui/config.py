@@ -97,11 +97,19 @@ class RetrievalSettings(_Section):
     )
     mmr: bool = Field(False, description="Diversify hits with maximal marginal relevance.")
     mmr_lambda: float = Field(0.7, ge=0, le=1, description="MMR relevance/diversity balance.")
-    followups: Literal["carry", "off"] = Field(
+    expansion: Literal["off", "keywords", "multi", "hyde"] = Field(
+        "off",
+        description="Search more than the query: keywords (terms of the top keyword hits "
+        "added, no model), multi (two rewordings by the local model) or hyde (a passage "
+        "the local model writes as an answer, searched by vector). Measured in the README; "
+        "none wins by default.",
+    )
+    followups: Literal["carry", "condense", "off"] = Field(
         "carry",
         description='In a conversation, a question that leans on earlier turns ("and the '
         'rear ones?") is searched with the key terms of the latest turns added (carry), '
-        "or as it is (off). The model always gets the question as asked.",
+        "as the local model rewrites it to stand alone (condense; carry when the rewrite "
+        "is degenerate), or as it is (off). The model always gets the question as asked.",
     )
 
 

@@ -20,6 +20,7 @@ from ragtui.config import Settings
 from ragtui.core import abstain, citations, evidence, followup, prompts
 from ragtui.core.answer_checks import answer_flaw, focus_line, quote
 from ragtui.core.cache import AnswerCache, answer_key, semantic_scope
+from ragtui.core.condense import model_condenser
 from ragtui.core.context import Packed, prompt_context, render
 from ragtui.core.errors import Cancelled, RagtuiError
 from ragtui.core.generate import Backend, Generation, GenerationError
@@ -258,8 +259,10 @@ class AnswerPipeline:
         ) as span:
             cpu_before = _cpu_seconds()
             try:
+                mode = self.settings.retrieval.followups
+                condense = model_condenser(self.backend) if mode == "condense" else None
                 query = followup.traced_rewrite(
-                    self.tracing, question, history, self.settings.retrieval.followups
+                    self.tracing, question, history, mode, condense
                 ).query
                 answer = self._ask(question, k, use_cache, on_token, query)
                 answer = answer.model_copy(

@@ -51,7 +51,7 @@ class Engine:
         if self._owns_tracing:
             self.tracing.store.on_mend = self.warnings.append
         self.library = Library(self.store)
-        self.retriever = Retriever(settings, self.store, self.tracing)
+        self.retriever = Retriever(settings, self.store, self.tracing, writer=self.backend)
         self.evals = EvalService(self, Engine)
         self.traces = TraceService(self.tracing)
         self.stats = StatsService(settings, self.tracing, self.store)

@@ -1,6 +1,8 @@
 """Follow-up questions: tell a question that stands alone from one that leans on earlier
 turns, and turn the latter into a standalone retrieval query by carrying over the key
-terms of the most recent turns (no model; microseconds).
+terms of the most recent turns (no model; microseconds), or by having the local model
+write it (``condense``, :mod:`ragtui.core.condense`), checked and carried over instead
+when what it wrote is degenerate.
 
 The model still gets the user's question; only retrieval sees the rewrite.
 """
@@ -9,13 +11,13 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from ragtui.core.trace import Tracing
 
-FollowupMode = Literal["carry", "off"]
+FollowupMode = Literal["carry", "condense", "off"]
 
 _WORD = re.compile(r"[A-Za-z0-9][\w'.:/-]*[A-Za-z0-9]|[A-Za-z0-9]")
 _CAPITALISED = re.compile(r"\b[A-Z][\w-]*(?:\s+[A-Z][\w-]*)*")
@@ -100,6 +102,10 @@ MAX_TERMS = 10  # most words a rewrite carries over
 _LIGHT_ANSWER_TERMS = 3  # from the previous answer: only names and numbers, this many
 
 
+#: Writes ``question`` (asked after the turns given) as a standalone question.
+Condense = Callable[[str, Sequence["Exchange"]], str]
+
+
 @dataclass(frozen=True)
 class Exchange:
     """One earlier turn: the question and the answer text it got."""
@@ -114,7 +120,7 @@ class Rewrite:
 
     question: str
     query: str
-    method: str  # "none" (stands alone or no history), "carry", "off", "fallback"
+    method: str  # "none" (stands alone or no history), "carry", "condense", "off", "fallback"
     reason: str
     ms: float = 0.0
 
@@ -194,12 +200,35 @@ def carry_over(question: str, history: Sequence[Exchange]) -> list[str]:
     return carried[:MAX_TERMS]
 
 
+def degenerate(written: str, question: str, history: Sequence[Exchange]) -> str | None:
+    """What is wrong with the model's standalone ``written`` for ``question``, or None."""
+    found = written.split()
+    if len(found) < 2:
+        return "came back empty"
+    text = " ".join(found).casefold()
+    if text == " ".join(question.split()).casefold():
+        return "copied the question"
+    if any(text == " ".join(t.question.split()).casefold() for t in history):
+        return "copied an earlier question"
+    if len(found) > max(25, 3 * len(question.split()) + 10):
+        return "ran on"
+    if len(set(found)) <= len(found) // 2:
+        return "repeated itself"
+    known = {w.lower() for t in history for w in content_words(t.question + " " + t.answer)}
+    known |= {w.lower() for w in content_words(question)}
+    if not known & {w.lower() for w in content_words(written)}:
+        return "changed the topic"
+    return None
+
+
 def rewrite(
     question: str,
     history: Sequence[Exchange],
     mode: FollowupMode = "carry",
+    condense: Condense | None = None,
 ) -> Rewrite:
-    """The retrieval query for ``question`` asked after ``history`` (oldest first)."""
+    """The retrieval query for ``question`` asked after ``history`` (oldest first);
+    ``condense`` writes it in the ``condense`` mode."""
     started = time.perf_counter()
 
     def made(query: str, method: str, reason: str) -> Rewrite:
@@ -212,6 +241,12 @@ def rewrite(
         return made(question, "none", "stands alone")
     if mode == "off":
         return made(question, "off", reason)
+    if mode == "condense" and condense is not None:
+        written = " ".join(condense(question, history).split())
+        problem = degenerate(written, question, history)
+        if problem is None:
+            return made(written, "condense", reason)
+        reason = f"{reason}; the model's rewrite {problem}"
     terms = carry_over(question, history)
     if not terms:
         return made(question, "fallback", f"{reason}; nothing to carry over")
@@ -219,13 +254,17 @@ def rewrite(
 
 
 def traced_rewrite(
-    tracing: Tracing, question: str, history: Sequence[Exchange], mode: FollowupMode
+    tracing: Tracing,
+    question: str,
+    history: Sequence[Exchange],
+    mode: FollowupMode,
+    condense: Condense | None = None,
 ) -> Rewrite:
     """:func:`rewrite` inside a ``query.rewrite`` span (none when there is no history)."""
     if not history:
         return rewrite(question, history, mode)
     with tracing.span("query.rewrite") as span:
-        result = rewrite(question, history, mode)
+        result = rewrite(question, history, mode, condense)
         span.set_attributes(
             {
                 "input.value": question,

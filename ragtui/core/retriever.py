@@ -1,20 +1,21 @@
-"""The retriever: dense and BM25 rankings, fusion, rerank, duplicate collapsing, filters
-and MMR, each a traced stage; and the stored text of chunks by id."""
+"""The retriever: dense and BM25 rankings, query expansion, fusion, rerank, duplicate
+collapsing, filters and MMR, each a traced stage; and the stored text of chunks by id."""
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ragtui.config import SearchMode, Settings
+from ragtui.config import RetrievalSettings, SearchMode, Settings
 from ragtui.core.errors import InvalidRequest
 from ragtui.core.index.store import IndexStore
 from ragtui.core.models import Hit, Location, Passage, SearchResult
 from ragtui.core.trace import Tracing
 
-if TYPE_CHECKING:  # loads the cross-encoder's runtime: on first use
+if TYPE_CHECKING:  # loads the cross-encoder's runtime, the model: on first use
+    from ragtui.core.generate import Backend
     from ragtui.core.rerank import Reranker
 
 _DUPLICATE_ROOM = 3  # candidates per wanted hit, so that collapsing copies still leaves k
@@ -23,11 +24,20 @@ _DUPLICATE_ROOM = 3  # candidates per wanted hit, so that collapsing copies stil
 class Retriever:
     """Ranks the chunks of an index store for a query; every stage is a span."""
 
-    def __init__(self, settings: Settings, store: IndexStore, tracing: Tracing) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: IndexStore,
+        tracing: Tracing,
+        writer: Callable[[], Backend] | None = None,
+    ) -> None:
+        from ragtui.core.expansion import QueryExpander
+
         self.settings = settings
         self.store = store
         self.catalog = store.catalog
         self.tracing = tracing
+        self._expander = QueryExpander(lambda: store.keywords, store.catalog, writer)
         self._reranker: Reranker | None = None
         self._lock = threading.Lock()
 
@@ -103,10 +113,12 @@ class Retriever:
             timings["dense"] = _ms(t)
             if dense is None and "bm25" not in rankings:  # dense only, and the table is gone
                 rankings["bm25"] = self.store.keywords.search(query, pool)
+        if cfg.expansion != "off" and rankings:
+            self._expand(query, rankings, pool, timings)
         t = time.perf_counter()
         with self.tracing.span("retrieve.fusion", {"ragtui.fusion": cfg.fusion}) as span:
             if len(rankings) > 1:
-                weights = {"dense": cfg.dense_weight, "bm25": cfg.bm25_weight}
+                weights = fusion_weights(cfg, rankings)
                 if cfg.fusion == "rrf":
                     fused = rrf(rankings, weights, cfg.rrf_k)
                 else:
@@ -132,6 +144,31 @@ class Retriever:
             embedded_fraction=fraction,
             timings_ms=timings,
         )
+
+    def _expand(
+        self,
+        query: str,
+        rankings: dict[str, list[tuple[str, float]]],
+        pool: int,
+        timings: dict[str, float],
+    ) -> None:
+        """Add the configured expansion's rankings to ``rankings`` (a traced stage)."""
+        mode = self.settings.retrieval.expansion
+        embedder = self.store.embedder
+        t = time.perf_counter()
+        with self.tracing.span("retrieve.expand", {"ragtui.expansion": mode}) as span:
+            found = self._expander.expand(
+                mode,
+                query,
+                rankings,
+                pool,
+                dense=lambda vec: self._dense(vec, pool),
+                embed_query=embedder.embed_query,
+                embed_passage=lambda text: embedder.embed_passages([text])[0],
+            )
+            self.tracing.extra(span, "expansion", found.texts)
+            rankings.update(found.rankings)
+        timings["expand"] = _ms(t)
 
     def _dense(self, query_vec: Any, pool: int) -> list[tuple[str, float]] | None:
         """The dense ranking, or None when the vector table turned out damaged (it is
@@ -282,6 +319,19 @@ class Retriever:
 
 
 MAX_K = 1000  # eval beir ranks 300 for Recall@100; -k 1e20 must not reach LanceDB
+
+
+def fusion_weights(
+    cfg: RetrievalSettings, rankings: dict[str, list[tuple[str, float]]]
+) -> dict[str, float]:
+    """Each ranking's fusion weight; an expansion's ("bm25:1", "dense:hyde") counts
+    :data:`~ragtui.core.expansion.EXTRA_WEIGHT` of its kind's."""
+    from ragtui.core.expansion import EXTRA_WEIGHT
+
+    base = {"dense": cfg.dense_weight, "bm25": cfg.bm25_weight}
+    return {
+        name: base.get(name, EXTRA_WEIGHT * base.get(name.split(":")[0], 0.0)) for name in rankings
+    }
 
 
 def fit_request(text: str, k: int | None, what: str, fix: str) -> str:

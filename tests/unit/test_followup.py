@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from ragtui.core.followup import MAX_TERMS, Exchange, carry_over, dependence, rewrite
+from ragtui.core.followup import (
+    MAX_TERMS,
+    Exchange,
+    carry_over,
+    degenerate,
+    dependence,
+    rewrite,
+)
 
 TYRES = [Exchange("What pressure should the front tyres on the Kestrel be?", "35 psi")]
 
@@ -90,3 +97,43 @@ def test_a_long_history_is_never_pasted_whole() -> None:
     result = rewrite("And that one?", [long, *history])
     assert len(result.query.split()) <= 3 + MAX_TERMS
     assert long.question not in result.query
+
+
+TYRES = [Exchange("What pressure should the front tyres on the Kestrel be?", "35 psi")]
+
+
+@pytest.mark.parametrize(
+    ("written", "problem"),
+    [
+        ("", "came back empty"),
+        ("And the rear ones?", "copied the question"),
+        ("What pressure should the front tyres on the Kestrel be?", "copied an earlier question"),
+        ("tyres " * 30, "ran on"),
+        ("rear tyres rear tyres rear tyres rear tyres", "repeated itself"),
+        ("How do I bake sourdough bread at home?", "changed the topic"),
+        ("What pressure should the rear tyres on the Kestrel be?", None),
+    ],
+)
+def test_a_degenerate_model_rewrite_is_named(written: str, problem: str | None) -> None:
+    assert degenerate(written, "And the rear ones?", TYRES) == problem
+
+
+def test_condense_uses_a_sound_rewrite_and_carries_over_instead_of_a_bad_one() -> None:
+    sound = rewrite(
+        "And the rear ones?",
+        TYRES,
+        "condense",
+        lambda q, h: " What pressure should the rear tyres on the Kestrel be?\n",
+    )
+    assert (sound.method, sound.query) == (
+        "condense",
+        "What pressure should the rear tyres on the Kestrel be?",
+    )
+    copied = rewrite("And the rear ones?", TYRES, "condense", lambda q, h: q)
+    assert copied.method == "carry" and "Kestrel" in copied.query
+    assert "copied the question" in copied.reason
+    asked: list[str] = []
+    alone = rewrite(
+        "How do I bleed the brakes?", TYRES, "condense", lambda q, h: asked.append(q) or q
+    )
+    assert alone.method == "none" and asked == [], "a standalone question costs no model call"

@@ -24,6 +24,7 @@ import numpy as np
 from ragtui import __version__
 from ragtui.config import Settings
 from ragtui.core import citations, followup
+from ragtui.core.condense import model_condenser
 from ragtui.core.errors import PathProblem
 from ragtui.core.eval import metrics
 from ragtui.core.eval.beir import BeirDataset, beir_data_dir, index_corpus
@@ -224,8 +225,10 @@ class EvalRunner:
         k = self.settings.answer.k
         started = time.perf_counter()
         history = [followup.Exchange(t.question, t.answer) for t in case.history]
+        mode = self.settings.retrieval.followups
+        condense = model_condenser(engine.backend) if mode == "condense" else None
         query = followup.traced_rewrite(
-            engine.tracing, case.question, history, self.settings.retrieval.followups
+            engine.tracing, case.question, history, mode, condense
         ).query
         hits = engine.search(query, k=self.settings.retrieval.k).hits
         retrieved = [h.path for h in hits]

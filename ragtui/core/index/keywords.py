@@ -98,6 +98,15 @@ class KeywordIndex:
         self._index.reload()
         return int(self._index.searcher().num_docs)
 
+    def doc_freq(self, word: str) -> int:
+        """Chunks holding ``word`` (stemmed as the index stems it)."""
+        cleaned = _QUERY_SYNTAX.sub(" ", word).strip()
+        if not cleaned:
+            return 0
+        parsed, _errors = self._index.parse_query_lenient(cleaned, ["body"])
+        found = self._index.searcher().search(parsed, 1, count=True)
+        return int(found.count)  # type: ignore[attr-defined]  # not in the stubs
+
     def search(self, query: str, limit: int) -> list[tuple[str, float]]:
         """Top ``limit`` (chunk_id, BM25 score) for free text; query syntax is treated as text."""
         cleaned = _QUERY_SYNTAX.sub(" ", cjk_bigrams(query)).strip()
