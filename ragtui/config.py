@@ -154,6 +154,12 @@ class AnswerSettings(_Section):
     context_tokens: int = Field(
         900, ge=64, description="Most prompt tokens spent on passages (prefill is the slow part)."
     )
+    history_tokens: int = Field(
+        256,
+        ge=0,
+        description="Most prompt tokens a chat-format model gets of the conversation's "
+        "earlier turns (newest first; 0: none). Completion-format models get the question only.",
+    )
     prompt: str = Field("qa", description="Prompt template name (prompts/<name>@<version>).")
     prompt_version: int | None = Field(None, description="Template version (default: newest).")
     abstain: bool = Field(

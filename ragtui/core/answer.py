@@ -21,7 +21,7 @@ from ragtui.core import abstain, citations, evidence, followup, prompts
 from ragtui.core.answer_checks import answer_flaw, focus_line, quote
 from ragtui.core.cache import AnswerCache, answer_key, semantic_scope
 from ragtui.core.condense import model_condenser
-from ragtui.core.context import Packed, prompt_context, render
+from ragtui.core.context import Packed, earlier_turns, prompt_context, render
 from ragtui.core.errors import Cancelled, RagtuiError
 from ragtui.core.generate import Backend, Generation, GenerationError
 from ragtui.core.models import Answer, Hit
@@ -169,12 +169,13 @@ class AnswerPipeline:
         on_token: TokenFn | None,
         deadline: float,
         purpose: str = "answer",
+        earlier: str = "",
     ) -> Generation:
         with self.tracing.span(
             "prompt.render",
             {"ragtui.prompt.name": template.name, "ragtui.prompt.version": template.version},
         ) as span:
-            prefix, rest = render(template, packed, question)
+            prefix, rest = render(template, packed, question, earlier)
             span.set_attribute("ragtui.prompt.text", prefix + rest)
         cfg = self.settings.llm
         invocation = {
@@ -264,7 +265,7 @@ class AnswerPipeline:
                 query = followup.traced_rewrite(
                     self.tracing, question, history, mode, condense
                 ).query
-                answer = self._ask(question, k, use_cache, on_token, query)
+                answer = self._ask(question, k, use_cache, on_token, query, history)
                 answer = answer.model_copy(
                     update={"retrieval_query": query if query != question else None}
                 )
@@ -284,6 +285,7 @@ class AnswerPipeline:
         use_cache: bool,
         on_token: TokenFn | None,
         retrieval_query: str | None = None,
+        history: Sequence[followup.Exchange] = (),
     ) -> Answer:
         cfg, llm_cfg = self.settings.answer, self.settings.llm
         started = time.perf_counter()
@@ -315,7 +317,7 @@ class AnswerPipeline:
             return done(
                 Answer(question=question, answer=NOT_FOUND, citations=(), abstained=True, **base)
             )
-        params = {
+        params: dict[str, Any] = {
             "max_tokens": llm_cfg.max_tokens,
             "temperature": llm_cfg.temperature,
             "n_ctx": llm_cfg.n_ctx,
@@ -325,6 +327,11 @@ class AnswerPipeline:
             "passage_margin": cfg.passage_margin,
             "overrule_decline": cfg.overrule_decline,
         }
+        earlier = ""
+        if backend is not None and template.format == "chat":
+            earlier = earlier_turns(history, backend.count_tokens, cfg.history_tokens)
+        if earlier:  # the answer depends on the turns it was shown
+            params["earlier"] = earlier
         ids = [h.chunk_id for h in hits]
         key = answer_key(question, base["model"], template.id, params, ids)
         chunk_set = semantic_scope(base["model"], template.id, params, ids)
@@ -362,11 +369,13 @@ class AnswerPipeline:
         try:
             with self.tracing.span("context.pack") as span:
                 packed, budget = prompt_context(
-                    question, hits, scores, template, backend, self.settings
+                    question, hits, scores, template, backend, self.settings, earlier
                 )
                 span.set_attributes(_packed_attributes(packed, budget))
             deadline = time.perf_counter() + llm_cfg.timeout_s
-            generation = self._generate(backend, template, packed, question, on_token, deadline)
+            generation = self._generate(
+                backend, template, packed, question, on_token, deadline, earlier=earlier
+            )
         except (GenerationError, RagtuiError) as exc:
             self.breaker.trip(str(exc))
             return done(extractive(question, hits, str(exc), base))

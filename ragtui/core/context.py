@@ -10,8 +10,11 @@ from typing import Any
 
 from ragtui.config import Settings
 from ragtui.core import evidence, prompts
+from ragtui.core.followup import Exchange
 from ragtui.core.generate import Backend
 from ragtui.core.models import Hit
+
+_TURN_ANSWER_CHARS = 400  # of each earlier answer a chat prompt shows
 
 
 @dataclass
@@ -74,15 +77,33 @@ def _source(hit: Hit) -> str:
     return f"{Path(hit.path).name} ({where})" if where else Path(hit.path).name
 
 
-def render(template: prompts.PromptTemplate, packed: Packed, question: str) -> tuple[str, str]:
-    """(fixed prefix, the rest): passages and the question."""
+def earlier_turns(history: Sequence[Exchange], count: Callable[[str], int], budget: int) -> str:
+    """The conversation's latest turns that fit ``budget`` tokens (newest kept first, shown
+    oldest first), as a block for a chat prompt; empty without turns or budget."""
+    kept: list[str] = []
+    used = count("Earlier in this conversation:\n")
+    for turn in reversed(history):
+        answer = " ".join(turn.answer.split())[:_TURN_ANSWER_CHARS]
+        block = f"Q: {' '.join(turn.question.split())}\nA: {answer}\n"
+        used += count(block)
+        if used > budget:
+            break
+        kept.insert(0, block)
+    return "Earlier in this conversation:\n" + "".join(kept) + "\n" if kept else ""
+
+
+def render(
+    template: prompts.PromptTemplate, packed: Packed, question: str, earlier: str = ""
+) -> tuple[str, str]:
+    """(fixed prefix, the rest): passages, the ``earlier`` turns (chat format only) and the
+    question."""
     blocks = "".join(
         template.render_passage(n, _source(hit), text)
         for n, (hit, text) in enumerate(zip(packed.hits, packed.texts, strict=True), 1)
     )
     prefix = template.prefix_for(question)
     if template.format == "chat":
-        return prefix, "Passages:\n" + blocks + "\n" + template.render_suffix(question)
+        return prefix, "Passages:\n" + blocks + "\n" + earlier + template.render_suffix(question)
     return prefix, blocks + template.render_suffix(question)
 
 
@@ -120,12 +141,16 @@ def prompt_context(
     template: prompts.PromptTemplate,
     backend: Backend,
     settings: Settings,
+    earlier: str = "",
 ) -> tuple[Packed, int]:
     """The passages a prompt holds and its token budget: the hits :func:`focus` keeps,
-    packed into what the model's context leaves after the fixed text and the answer."""
+    packed into what the model's context leaves after the fixed text (with the ``earlier``
+    turns) and the answer."""
     cfg, llm_cfg = settings.answer, settings.llm
     kept, weak = focus(hits, scores, cfg.passage_margin)
-    fixed = backend.count_tokens(template.prefix_for(question) + template.render_suffix(question))
+    fixed = backend.count_tokens(
+        template.prefix_for(question) + earlier + template.render_suffix(question)
+    )
     budget = min(cfg.context_tokens, llm_cfg.n_ctx - llm_cfg.max_tokens - fixed - 16)
     packed = pack(kept, template, backend.count_tokens, max(budget, 0))
     packed.weak = [h.chunk_id for h in weak]

@@ -13,6 +13,7 @@ import pytest
 
 from ragtui.core.engine import Engine, create_engine
 from ragtui.core.errors import ModelMissing
+from ragtui.core.followup import Exchange
 from ragtui.core.generate import Generation, GenerationError
 from tests.conftest import DEMO_CORPUS
 
@@ -344,3 +345,23 @@ def test_evidence_may_come_from_passages_past_the_prompts(engine: Engine) -> Non
         assert answer.evidence and sources <= set(searched[:evidence_k])
         assert bool(sources - {searched[0]}) is beyond, "a second item from another passage"
         eng.close()
+
+
+def test_a_chat_model_reads_the_earlier_turns_and_a_completion_model_does_not(
+    engine: Engine,
+) -> None:
+    history = [Exchange("How often should I change the oil in the Kestrel?", "Every 7,500 miles")]
+    follow = "And the timing belt?"
+    chat = Scripted("At 45,000 miles [1].")
+    chat.prompt_format = "chat"
+    _use(engine, chat)
+    engine.ask(follow, history=history)
+    assert "Earlier in this conversation:\nQ: How often should I change the oil" in chat.prompts[0]
+    engine.ask(follow)
+    assert len(chat.prompts) == 2 and "Earlier in this conversation" not in chat.prompts[1], (
+        "the answer without the turns is not the cached one with them"
+    )
+    completion = Scripted("At 45,000 miles [1].")
+    _use(engine, completion)
+    engine.ask(follow, history=history, use_cache=False)
+    assert "Earlier in this conversation" not in completion.prompts[0]

@@ -150,3 +150,15 @@ def test_focus_leaves_out_only_passages_far_below_the_best() -> None:
     assert [h.chunk_id for h in weak] == ["c2"]
     assert focus(hits, [0.7, 0.55, 0.45, None], margin=2.0) == (hits, [])
     assert focus(hits, [None] * 4, margin=0.0) == (hits, [])
+
+
+def test_earlier_turns_keep_the_newest_that_fit_and_show_them_oldest_first() -> None:
+    from ragtui.core.context import earlier_turns
+    from ragtui.core.followup import Exchange
+
+    turns = [Exchange(f"question {n}", f"answer {n} " + "word " * 5) for n in range(1, 5)]
+    words = lambda text: len(text.split())  # noqa: E731
+    shown = earlier_turns(turns, words, budget=4 + 2 * 11)  # header, two turns of 11 words
+    assert shown.startswith("Earlier in this conversation:\nQ: question 3\nA: answer 3")
+    assert "question 4" in shown and "question 2" not in shown
+    assert earlier_turns(turns, words, budget=0) == "" and earlier_turns([], words, 99) == ""
