@@ -12,12 +12,15 @@ import pytest
 from ragtui.core.condense import model_condenser
 from ragtui.core.engine import create_engine
 from ragtui.core.followup import Exchange, rewrite
-from tests.conftest import DEMO_CORPUS, REPO
+from tests.conftest import DEMO_CORPUS, REPO, install_bundled
 
 pytestmark = pytest.mark.slow
 
 
-def test_a_condensed_followup_finds_its_source(tmp_path: Path) -> None:
+def test_a_condensed_followup_finds_its_source(
+    tmp_path: Path, ragtui_home: Path, bundled_models: dict[str, Path]
+) -> None:
+    install_bundled(bundled_models, ragtui_home)
     cases = [json.loads(line) for line in (REPO / "assets/followups/demo.jsonl").open()]
     case = next(c for c in cases if c["id"] == "tyres-2")
     history = [Exchange(t["question"], t["answer"]) for t in case["history"]]
