@@ -13,7 +13,18 @@ from collections.abc import Callable
 from pathlib import Path, PurePath
 
 from ragtui.core.ingest.document import LoadedDocument, LoaderError, Unsupported
-from ragtui.core.ingest.loaders import code, csv, docx, gzip, html, markdown, pdf, rst, text
+from ragtui.core.ingest.loaders import (
+    code,
+    csv,
+    docx,
+    gzip,
+    html,
+    markdown,
+    notebook,
+    pdf,
+    rst,
+    text,
+)
 from ragtui.core.ingest.loaders._errors import detail
 from ragtui.units import format_bytes
 
@@ -29,7 +40,7 @@ __all__ = [
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 Parser = Callable[[bytes, str], LoadedDocument]
 
-_MODULES = (text, markdown, rst, html, pdf, code, docx, csv)
+_MODULES = (text, markdown, rst, html, pdf, code, docx, csv, notebook)
 _PARSERS: dict[str, Parser] = {module.NAME: module.parse_bytes for module in _MODULES}
 _BY_SUFFIX: dict[str, str] = {
     suffix: module.NAME for module in _MODULES for suffix in module.SUFFIXES
