@@ -17,6 +17,7 @@ from ragtui.core.ingest.loaders import (
     code,
     csv,
     docx,
+    email,
     gzip,
     html,
     markdown,
@@ -40,7 +41,7 @@ __all__ = [
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 Parser = Callable[[bytes, str], LoadedDocument]
 
-_MODULES = (text, markdown, rst, html, pdf, code, docx, csv, notebook)
+_MODULES = (text, markdown, rst, html, pdf, code, docx, csv, notebook, email)
 _PARSERS: dict[str, Parser] = {module.NAME: module.parse_bytes for module in _MODULES}
 _BY_SUFFIX: dict[str, str] = {
     suffix: module.NAME for module in _MODULES for suffix in module.SUFFIXES
@@ -125,6 +126,21 @@ def load_file(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> LoadedDocume
     return parse_bytes(read_bytes(path, max_bytes), path, max_bytes=max_bytes)
 
 
+def _attachments(max_bytes: int) -> email.AttachmentReader:
+    """Reads an e-mail attachment by its file name with the loader that name calls for."""
+
+    def read(data: bytes, filename: str) -> LoadedDocument | None:
+        path = Path(PurePath(filename).name)
+        if loader_for(path) is None or len(data) > max_bytes:
+            return None
+        try:
+            return parse_bytes(data, path, max_bytes=max_bytes)
+        except Unsupported:
+            return None
+
+    return read
+
+
 def parse_bytes(data: bytes, path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> LoadedDocument:
     """Parse a file's bytes (already read) with the loader its name calls for."""
     loader = loader_for(path)
@@ -136,6 +152,8 @@ def parse_bytes(data: bytes, path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) 
             return gzip.parse_bytes(data, shown, max_bytes=max_bytes)
         if loader == docx.NAME:
             return docx.parse_bytes(data, shown, max_bytes=max_bytes)
+        if loader == email.NAME:
+            return email.parse_bytes(data, shown, read_attachment=_attachments(max_bytes))
         return _PARSERS[loader](data, shown)
     except (LoaderError, Unsupported):
         raise
