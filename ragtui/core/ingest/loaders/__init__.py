@@ -24,6 +24,7 @@ from ragtui.core.ingest.loaders import (
     notebook,
     pdf,
     rst,
+    subtitles,
     text,
 )
 from ragtui.core.ingest.loaders._errors import detail
@@ -41,7 +42,7 @@ __all__ = [
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 Parser = Callable[[bytes, str], LoadedDocument]
 
-_MODULES = (text, markdown, rst, html, pdf, code, docx, csv, notebook, email)
+_MODULES = (text, markdown, rst, html, pdf, code, docx, csv, notebook, email, subtitles)
 _PARSERS: dict[str, Parser] = {module.NAME: module.parse_bytes for module in _MODULES}
 _BY_SUFFIX: dict[str, str] = {
     suffix: module.NAME for module in _MODULES for suffix in module.SUFFIXES
