@@ -18,6 +18,7 @@ from ragtui.core.ingest.loaders import (
     csv,
     docx,
     email,
+    epub,
     gzip,
     html,
     markdown,
@@ -42,7 +43,7 @@ __all__ = [
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 Parser = Callable[[bytes, str], LoadedDocument]
 
-_MODULES = (text, markdown, rst, html, pdf, code, docx, csv, notebook, email, subtitles)
+_MODULES = (text, markdown, rst, html, pdf, code, docx, csv, notebook, email, subtitles, epub)
 _PARSERS: dict[str, Parser] = {module.NAME: module.parse_bytes for module in _MODULES}
 _BY_SUFFIX: dict[str, str] = {
     suffix: module.NAME for module in _MODULES for suffix in module.SUFFIXES
@@ -153,6 +154,8 @@ def parse_bytes(data: bytes, path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) 
             return gzip.parse_bytes(data, shown, max_bytes=max_bytes)
         if loader == docx.NAME:
             return docx.parse_bytes(data, shown, max_bytes=max_bytes)
+        if loader == epub.NAME:
+            return epub.parse_bytes(data, shown, max_bytes=max_bytes)
         if loader == email.NAME:
             return email.parse_bytes(data, shown, read_attachment=_attachments(max_bytes))
         return _PARSERS[loader](data, shown)
