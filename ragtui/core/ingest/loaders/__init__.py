@@ -21,8 +21,10 @@ from ragtui.core.ingest.loaders import (
     epub,
     gzip,
     html,
+    latex,
     markdown,
     notebook,
+    org,
     pdf,
     rst,
     subtitles,
@@ -43,7 +45,9 @@ __all__ = [
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 Parser = Callable[[bytes, str], LoadedDocument]
 
-_MODULES = (text, markdown, rst, html, pdf, code, docx, csv, notebook, email, subtitles, epub)
+_MODULES = (
+    text, markdown, rst, html, pdf, code, docx, csv, notebook, email, subtitles, epub, org, latex,
+)  # fmt: skip
 _PARSERS: dict[str, Parser] = {module.NAME: module.parse_bytes for module in _MODULES}
 _BY_SUFFIX: dict[str, str] = {
     suffix: module.NAME for module in _MODULES for suffix in module.SUFFIXES
