@@ -36,6 +36,7 @@ from ragtui.units import format_bytes
 __all__ = [
     "SUPPORTED_NAMES",
     "SUPPORTED_SUFFIXES",
+    "formats",
     "load_file",
     "loader_for",
     "parse_bytes",
@@ -52,6 +53,35 @@ _PARSERS: dict[str, Parser] = {module.NAME: module.parse_bytes for module in _MO
 _BY_SUFFIX: dict[str, str] = {
     suffix: module.NAME for module in _MODULES for suffix in module.SUFFIXES
 }
+
+#: What each loader reads, in words (``ragtui help ingest``).
+_DESCRIPTIONS = {
+    text.NAME: "plain text, also README, LICENSE, Makefile and other well-known names",
+    markdown.NAME: "Markdown, by heading",
+    rst.NAME: "reStructuredText, by title (also Sphinx .rst.txt)",
+    html.NAME: "HTML, by heading",
+    pdf.NAME: "PDF, by page",
+    code.NAME: "source code and config files, by top-level definition",
+    docx.NAME: "Word, by heading",
+    csv.NAME: "CSV and TSV tables, by row range (each row with its column names)",
+    notebook.NAME: "Jupyter notebooks, by cell (with plain-text outputs)",
+    email.NAME: "e-mail messages and mailboxes, by message (readable attachments under it)",
+    subtitles.NAME: "subtitles, by time",
+    epub.NAME: "EPUB e-books, by chapter heading (DRM-protected books are refused)",
+    org.NAME: "Org-mode, by headline",
+    latex.NAME: "LaTeX, by section",
+}
+
+
+def formats() -> list[tuple[str, tuple[str, ...]]]:
+    """Each kind of file ragtui reads, in words, with the suffixes it is known by."""
+    found = [(_DESCRIPTIONS[module.NAME], tuple(sorted(module.SUFFIXES))) for module in _MODULES]
+    inner = " ".join(sorted(gzip.inner_suffixes()))
+    found.append(
+        (f"any of {inner} compressed with gzip, and man pages", tuple(sorted(gzip.SUFFIXES)))
+    )
+    return found
+
 
 #: Lower-case suffixes (with the dot) that have a loader; ``.gz`` depends on the inner name.
 SUPPORTED_SUFFIXES: frozenset[str] = frozenset(_BY_SUFFIX) | gzip.SUFFIXES

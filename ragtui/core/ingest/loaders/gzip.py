@@ -39,6 +39,11 @@ _MAN_SECTION = re.compile(r"^\.[1-9][a-z]*$")
 _TEXT_NAMES = text.NAMES | {"CHANGELOG.DEBIAN", "NEWS.DEBIAN", "README.DEBIAN"}
 
 
+def inner_suffixes() -> frozenset[str]:
+    """Suffixes read inside a ``.gz`` (besides man pages and extensionless text files)."""
+    return frozenset(_INNER)
+
+
 def inner_loader(inner_name: str) -> tuple[str, Parser] | None:
     """The (loader name, parser) for the file inside ``inner_name.gz``, or None if unknown."""
     path = PurePath(inner_name)
