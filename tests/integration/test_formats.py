@@ -157,3 +157,25 @@ def test_each_new_format_is_found_at_its_location_by_hybrid_search(tmp_path: Pat
     assert report.failed == 0 and report.added == len(EXPECTED)
     assert report.embedded == report.chunks > 0
     _check(engine, "hybrid")
+
+
+def test_files_an_older_version_skipped_are_read_without_a_rebuild(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ragtui.core.ingest import loaders
+
+    root = _corpus(tmp_path / "docs")
+    real = loaders.loader_for
+    monkeypatch.setattr(
+        loaders, "loader_for", lambda path: None if path.suffix == ".org" else real(path)
+    )
+    engine = create_engine()
+    first = engine.index([root], embed=False)
+    assert first.added == len(EXPECTED) - 1 and any(
+        p.endswith("garden.org") for p, _ in first.skips
+    )
+    monkeypatch.setattr(loaders, "loader_for", real)  # the version that reads Org files
+    again = engine.index([root], embed=False)
+    assert (again.added, again.unchanged) == (1, len(EXPECTED) - 1)
+    hit = engine.search("bees swarmed in the old pear tree", mode="bm25", k=1).hits[0]
+    assert hit.path.endswith("garden.org")
