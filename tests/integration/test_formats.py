@@ -179,3 +179,28 @@ def test_files_an_older_version_skipped_are_read_without_a_rebuild(
     assert (again.added, again.unchanged) == (1, len(EXPECTED) - 1)
     hit = engine.search("bees swarmed in the old pear tree", mode="bm25", k=1).hits[0]
     assert hit.path.endswith("garden.org")
+
+
+BROKEN = {
+    "broken.csv": b'id,text\n1,"never closed\n2,lost\n',
+    "broken.ipynb": b'{"cells": [',
+    "broken.eml": b"\x00\x01 no headers at all \xff" * 20,
+    "broken.mbox": b"Subject: no From line\n\nbody\n",
+    "broken.srt": b"1\n00:00:01 -> 00:00:02\nnot a cue\n",
+    "broken.epub": b"PK\x03\x04 not a zip",
+    "broken.org": bytes(range(128, 256)) * 3,
+    "broken.tex": bytes(range(128, 256)) * 3,
+}
+
+
+def test_a_broken_file_of_each_format_fails_alone_with_one_sentence(tmp_path: Path) -> None:
+    root = _corpus(tmp_path / "docs")
+    for name, data in BROKEN.items():
+        (root / name).write_bytes(data)
+    report = create_engine().index([root], embed=False)
+    assert report.added == len(EXPECTED)
+    assert report.failed == len(BROKEN), report.errors
+    for path, message in report.errors:
+        assert Path(path).name in BROKEN
+        assert path in message and message.endswith(".") and "\n" not in message
+        assert ": " in message.replace(path, "")  # what to do
