@@ -151,7 +151,7 @@ class Indexer:
                 seen.append(entry)
                 if progress is not None and len(seen) % 500 == 0:
                     progress(Progress("scan", len(seen), 0, entry.path))
-            changed = []
+            changed: list[tuple[ScanEntry, FileRow | None]] = []
             for entry in seen:
                 row = known.pop(entry.path, None)
                 if row is not None and row.size == entry.size and row.mtime_ns == entry.mtime_ns:
