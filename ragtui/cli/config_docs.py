@@ -46,6 +46,7 @@ class SectionDoc:
     name: str
     description: str
     keys: tuple[KeyDoc, ...]
+    notes: tuple[str, ...] = ()  # a list shown after the description
 
 
 def sections() -> list[SectionDoc]:
@@ -65,8 +66,17 @@ def sections() -> list[SectionDoc]:
             )
             for key, f in model.model_fields.items()
         )
-        out.append(SectionDoc(name, " ".join((model.__doc__ or "").split()), keys))
+        notes = _formats() if name == "ingest" else ()
+        out.append(SectionDoc(name, " ".join((model.__doc__ or "").split()), keys, notes))
     return out
+
+
+def _formats() -> tuple[str, ...]:
+    """The file types ragtui reads, from the loaders themselves so the list stays true."""
+    from ragtui.core.ingest.loaders import formats
+
+    items = tuple(f"{' '.join(suffixes)}: {words}" for words, suffixes in formats())
+    return ("Files read (anything else is skipped):", *items)
 
 
 def type_name(field: FieldInfo) -> str:
@@ -125,7 +135,11 @@ def render_text(topic: str = "config", width: int = 88) -> str:
         chosen = [s for s in all_sections if s.name == section_name]
         if chosen and key:
             keys = tuple(k for k in chosen[0].keys if k.key == key)
-            chosen = [SectionDoc(chosen[0].name, chosen[0].description, keys)] if keys else []
+            chosen = (
+                [SectionDoc(chosen[0].name, chosen[0].description, keys, chosen[0].notes)]
+                if keys
+                else []
+            )
         if not chosen:
             raise KeyError(topic)
     lines = [
@@ -149,6 +163,11 @@ def render_text(topic: str = "config", width: int = 88) -> str:
         lines.append(f"[{section.name}]")
         lines.extend(_wrap(section.description, width, _INDENT))
         lines.append("")
+        if section.notes:
+            lines.extend(_wrap(section.notes[0], width, _INDENT))
+            for item in section.notes[1:]:
+                lines.extend(_wrap(item, width, _INDENT * 2, _INDENT * 3))
+            lines.append("")
         for k in section.keys:
             lines.append(f"{_INDENT}{k.key} = {k.default}")
             lines.extend(_wrap(k.description, width, _INDENT * 2))
@@ -171,6 +190,11 @@ def render_markdown() -> str:
             "",
             section.description,
             "",
+            *(
+                [section.notes[0], "", *(f"- {n}" for n in section.notes[1:]), ""]
+                if section.notes
+                else []
+            ),
             "| key | type | default | description | env |",
             "| --- | --- | --- | --- | --- |",
         ]
@@ -180,7 +204,8 @@ def render_markdown() -> str:
     return "\n".join(lines)
 
 
-def _wrap(text: str, width: int, indent: str) -> list[str]:
-    return textwrap.wrap(text, width=width, initial_indent=indent, subsequent_indent=indent) or [
+def _wrap(text: str, width: int, indent: str, hanging: str | None = None) -> list[str]:
+    more = indent if hanging is None else hanging
+    return textwrap.wrap(text, width=width, initial_indent=indent, subsequent_indent=more) or [
         indent.rstrip()
     ]

@@ -37,3 +37,14 @@ def test_one_key_or_section() -> None:
         config_docs.render_text("llm.nope")
     markdown = config_docs.render_markdown()
     assert "| `n_ctx` | integer ≥ 512 | `4096` |" in markdown
+
+
+def test_help_ingest_lists_every_file_type_read() -> None:
+    from ragtui.core.ingest.loaders import SUPPORTED_SUFFIXES
+
+    text = config_docs.render_text("ingest")
+    assert "Files read (anything else is skipped):" in text
+    listed = set(text.replace(":", " ").split())
+    assert listed >= SUPPORTED_SUFFIXES, SUPPORTED_SUFFIXES - listed
+    assert ".ipynb: Jupyter notebooks, by cell" in text and ".srt .vtt: subtitles" in text
+    assert "- .epub: EPUB e-books" in config_docs.render_markdown()

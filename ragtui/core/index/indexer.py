@@ -151,10 +151,13 @@ class Indexer:
                 seen.append(entry)
                 if progress is not None and len(seen) % 500 == 0:
                     progress(Progress("scan", len(seen), 0, entry.path))
-            changed = []
+            changed: list[tuple[ScanEntry, FileRow | None]] = []
             for entry in seen:
                 row = known.pop(entry.path, None)
                 if row is not None and row.size == entry.size and row.mtime_ns == entry.mtime_ns:
+                    if _newly_readable(row):
+                        changed.append((entry, row))
+                        continue
                     if row.status == SKIPPED:  # told again each run, not "unchanged"
                         report.skip(entry.path, row.error or "skipped")
                     else:
@@ -401,6 +404,15 @@ class Indexer:
             with self.catalog.transaction() as db:
                 self.catalog.clear_released(db, released)
                 self.catalog.set_meta(VECTORS_DIRTY, "0", db)
+
+
+def _newly_readable(row: FileRow) -> bool:
+    """A file an older ragtui skipped for its type, which this one has a loader for."""
+    return (
+        row.status == SKIPPED
+        and row.loader is None
+        and (loaders.loader_for(Path(row.path)) is not None)
+    )
 
 
 def _fail_file(entry: ScanEntry, exc: Exception, batch: _Batch, report: IndexReport) -> None:

@@ -13,13 +13,30 @@ from collections.abc import Callable
 from pathlib import Path, PurePath
 
 from ragtui.core.ingest.document import LoadedDocument, LoaderError, Unsupported
-from ragtui.core.ingest.loaders import code, docx, gzip, html, markdown, pdf, rst, text
+from ragtui.core.ingest.loaders import (
+    code,
+    csv,
+    docx,
+    email,
+    epub,
+    gzip,
+    html,
+    latex,
+    markdown,
+    notebook,
+    org,
+    pdf,
+    rst,
+    subtitles,
+    text,
+)
 from ragtui.core.ingest.loaders._errors import detail
 from ragtui.units import format_bytes
 
 __all__ = [
     "SUPPORTED_NAMES",
     "SUPPORTED_SUFFIXES",
+    "formats",
     "load_file",
     "loader_for",
     "parse_bytes",
@@ -29,11 +46,42 @@ __all__ = [
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 Parser = Callable[[bytes, str], LoadedDocument]
 
-_MODULES = (text, markdown, rst, html, pdf, code, docx)
+_MODULES = (
+    text, markdown, rst, html, pdf, code, docx, csv, notebook, email, subtitles, epub, org, latex,
+)  # fmt: skip
 _PARSERS: dict[str, Parser] = {module.NAME: module.parse_bytes for module in _MODULES}
 _BY_SUFFIX: dict[str, str] = {
     suffix: module.NAME for module in _MODULES for suffix in module.SUFFIXES
 }
+
+#: What each loader reads, in words (``ragtui help ingest``).
+_DESCRIPTIONS = {
+    text.NAME: "plain text, also README, LICENSE, Makefile and other well-known names",
+    markdown.NAME: "Markdown, by heading",
+    rst.NAME: "reStructuredText, by title (also Sphinx .rst.txt)",
+    html.NAME: "HTML, by heading",
+    pdf.NAME: "PDF, by page",
+    code.NAME: "source code and config files, by top-level definition",
+    docx.NAME: "Word, by heading",
+    csv.NAME: "CSV and TSV tables, by row range (each row with its column names)",
+    notebook.NAME: "Jupyter notebooks, by cell (with plain-text outputs)",
+    email.NAME: "e-mail messages and mailboxes, by message (readable attachments under it)",
+    subtitles.NAME: "subtitles, by time",
+    epub.NAME: "EPUB e-books, by chapter heading (DRM-protected books are refused)",
+    org.NAME: "Org-mode, by headline",
+    latex.NAME: "LaTeX, by section",
+}
+
+
+def formats() -> list[tuple[str, tuple[str, ...]]]:
+    """Each kind of file ragtui reads, in words, with the suffixes it is known by."""
+    found = [(_DESCRIPTIONS[module.NAME], tuple(sorted(module.SUFFIXES))) for module in _MODULES]
+    inner = " ".join(sorted(gzip.inner_suffixes()))
+    found.append(
+        (f"any of {inner} compressed with gzip, and man pages", tuple(sorted(gzip.SUFFIXES)))
+    )
+    return found
+
 
 #: Lower-case suffixes (with the dot) that have a loader; ``.gz`` depends on the inner name.
 SUPPORTED_SUFFIXES: frozenset[str] = frozenset(_BY_SUFFIX) | gzip.SUFFIXES
@@ -114,6 +162,21 @@ def load_file(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> LoadedDocume
     return parse_bytes(read_bytes(path, max_bytes), path, max_bytes=max_bytes)
 
 
+def _attachments(max_bytes: int) -> email.AttachmentReader:
+    """Reads an e-mail attachment by its file name with the loader that name calls for."""
+
+    def read(data: bytes, filename: str) -> LoadedDocument | None:
+        path = Path(PurePath(filename).name)
+        if loader_for(path) is None or len(data) > max_bytes:
+            return None
+        try:
+            return parse_bytes(data, path, max_bytes=max_bytes)
+        except Unsupported:
+            return None
+
+    return read
+
+
 def parse_bytes(data: bytes, path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> LoadedDocument:
     """Parse a file's bytes (already read) with the loader its name calls for."""
     loader = loader_for(path)
@@ -125,6 +188,10 @@ def parse_bytes(data: bytes, path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) 
             return gzip.parse_bytes(data, shown, max_bytes=max_bytes)
         if loader == docx.NAME:
             return docx.parse_bytes(data, shown, max_bytes=max_bytes)
+        if loader == epub.NAME:
+            return epub.parse_bytes(data, shown, max_bytes=max_bytes)
+        if loader == email.NAME:
+            return email.parse_bytes(data, shown, read_attachment=_attachments(max_bytes))
         return _PARSERS[loader](data, shown)
     except (LoaderError, Unsupported):
         raise

@@ -11,7 +11,17 @@ from collections.abc import Callable
 from pathlib import PurePath
 
 from ragtui.core.ingest.document import LoadedDocument, LoaderError, Unsupported
-from ragtui.core.ingest.loaders import html, markdown, rst, text
+from ragtui.core.ingest.loaders import (
+    csv,
+    html,
+    latex,
+    markdown,
+    notebook,
+    org,
+    rst,
+    subtitles,
+    text,
+)
 from ragtui.core.ingest.loaders._errors import detail
 from ragtui.units import format_bytes
 
@@ -21,12 +31,17 @@ CHUNK_BYTES = 1024 * 1024
 
 Parser = Callable[[bytes, str], LoadedDocument]
 _INNER: dict[str, tuple[str, Parser]] = {}
-for _module in (text, markdown, html, rst):
+for _module in (text, markdown, html, rst, csv, notebook, subtitles, org, latex):
     for _suffix in _module.SUFFIXES:
         _INNER[_suffix] = (_module.NAME, _module.parse_bytes)
 # Man pages (ls.1.gz, perl.3pm.gz) and Debian docs (changelog.Debian.gz) read as text.
 _MAN_SECTION = re.compile(r"^\.[1-9][a-z]*$")
 _TEXT_NAMES = text.NAMES | {"CHANGELOG.DEBIAN", "NEWS.DEBIAN", "README.DEBIAN"}
+
+
+def inner_suffixes() -> frozenset[str]:
+    """Suffixes read inside a ``.gz`` (besides man pages and extensionless text files)."""
+    return frozenset(_INNER)
 
 
 def inner_loader(inner_name: str) -> tuple[str, Parser] | None:

@@ -1,4 +1,4 @@
-"""Plain text loader: ``.txt``, ``.log``, ``.csv`` and well-known extensionless files."""
+"""Plain text loader: ``.txt``, ``.log`` and well-known extensionless files."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from ragtui.core.ingest.loaders._decode import decode_text
 from ragtui.core.ingest.sections import pack_blocks, split_lines
 
 NAME = "text"
-SUFFIXES = frozenset({".txt", ".text", ".log", ".csv", ".tsv"})
+SUFFIXES = frozenset({".txt", ".text", ".log"})
 #: Extensionless file names (compared upper-cased) that are plain text.
 NAMES = frozenset(
     {
