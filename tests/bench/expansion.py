@@ -109,9 +109,7 @@ def main() -> None:
     work = Path(args.data or tempfile.mkdtemp(prefix="ragtui-expansion-"))
     work.mkdir(parents=True, exist_ok=True)
     modes = args.modes.split(",")
-    result = {
-        name: measure(name, work, args.limit, modes) for name in args.datasets.split(",")
-    }
+    result = {name: measure(name, work, args.limit, modes) for name in args.datasets.split(",")}
     text = json.dumps(result, indent=1)
     print(text)
     if args.out:
