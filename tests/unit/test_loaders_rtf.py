@@ -72,6 +72,8 @@ def test_rtf_surrogate_pairs(tmp_path: Path) -> None:
     path = tmp_path / "emoji.rtf"
     path.write_bytes(("{\\rtf1\\ansi " + rtf_escape("a fish \U0001f41f here") + "\\par}").encode())
     assert load_file(path).sections[0].text == "a fish \U0001f41f here"
+    path.write_bytes(b"{\\rtf1 a\\u-9999999983? b\\u99999999? c}")  # out of range: replaced
+    assert load_file(path).sections[0].text == "a\ufffd b\ufffd c"
 
 
 @pytest.mark.parametrize(

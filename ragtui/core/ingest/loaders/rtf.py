@@ -172,7 +172,8 @@ class _Reader:
         elif word == "uc" and param is not None:
             self.state = replace(state, uc=max(param, 0))
         elif word == "u" and param is not None:
-            self.emit(chr(param + 65536 if param < 0 else min(param, 0x10FFFF)))
+            code = param + 65536 if param < 0 else param  # a signed 16-bit number
+            self.emit(chr(code) if 0 <= code <= 0x10FFFF else "\ufffd")
             self.skip_chars = state.uc
             return
         elif word == "ansicpg" and param is not None:
