@@ -9,10 +9,12 @@ import io
 import json
 import zipfile
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import pytest
 
 from ragtui.core.engine import create_engine
+from tests.unit.office_files import odf, pptx, pptx_slide, rtf_escape, xlsx
 from tests.unit.reference_text import paragraphs
 
 # phrase searched for → (file name, the hit's location label or a part of it)
@@ -40,6 +42,12 @@ EXPECTED = {
         "tides.tex",
         "Coasts > Tides",
     ),
+    "the fly box holds forty wet flies and a dozen dry ones": ("tackle.xlsx", "Tackle · rows 2–3"),
+    "practise the roll cast on still water before breakfast": ("casting.pptx", "slide 2 · Casting"),
+    "bake the trout with sorrel and a little fresh butter": ("recipes.odt", "Kitchen > Trout"),
+    "the Dove runs clear and cold over limestone": ("rivers.ods", "Rivers · rows 2–3"),
+    "the blood knot joins two lengths of nylon": ("knots.odp", "slide 1 · Knots"),
+    "the carp in the mill pond grow fat on the miller's bread": ("letter.rtf", ""),
 }
 
 
@@ -72,6 +80,56 @@ def _epub() -> bytes:
         archive.writestr("book.opf", opf)
         archive.writestr("c1.xhtml", chapter)
     return out.getvalue()
+
+
+def _office(root: Path, filler: tuple[str, ...]) -> None:
+    tackle = [
+        ["item", "note"],
+        ["rod", "eleven feet of split cane"],
+        ["fly box", "holds forty wet flies and a dozen dry ones"],
+    ]
+    (root / "tackle.xlsx").write_bytes(xlsx([("Tackle", tackle, "")]))
+    slides = [
+        (pptx_slide("Knots and lines", [filler[0]]), None),
+        (pptx_slide("Casting", ["Keep the elbow low."]),
+         "Practise the roll cast on still water before breakfast."),
+    ]  # fmt: skip
+    (root / "casting.pptx").write_bytes(pptx(slides))
+    (root / "recipes.odt").write_bytes(
+        odf(
+            "text",
+            f'<text:h text:outline-level="1">Kitchen</text:h><text:p>{escape(filler[1])}</text:p>'
+            '<text:h text:outline-level="2">Trout</text:h><text:p>Bake the trout with sorrel '
+            f"and a little fresh butter.</text:p><text:p>{escape(filler[2])}</text:p>",
+        )
+    )
+    cells = "".join(
+        "<table:table-row>"
+        + "".join(f"<table:table-cell><text:p>{c}</text:p></table:table-cell>" for c in row)
+        + "</table:table-row>"
+        for row in (["river", "note"], ["Lea", "slow and weedy"],
+                    ["Dove", "runs clear and cold over limestone"])
+    )  # fmt: skip
+    (root / "rivers.ods").write_bytes(
+        odf("spreadsheet", f'<table:table table:name="Rivers">{cells}</table:table>')
+    )
+    frame = '<draw:frame presentation:class="{}"><draw:text-box><text:p>{}</text:p>'
+    (root / "knots.odp").write_bytes(
+        odf(
+            "presentation",
+            '<draw:page draw:name="page1">'
+            + frame.format("title", "Knots")
+            + "</draw:text-box></draw:frame>"
+            + frame.format("outline", "The blood knot joins two lengths of nylon.")
+            + "</draw:text-box></draw:frame></draw:page>",
+        )
+    )
+    (root / "letter.rtf").write_text(
+        r"{\rtf1\ansi{\fonttbl{\f0 Times;}}\pard Dear brother,\par "
+        + rtf_escape("The carp in the mill pond grow fat on the miller’s bread. ")
+        + rtf_escape(filler[3])
+        + r"\par}"
+    )
 
 
 def _corpus(root: Path) -> Path:
@@ -126,6 +184,7 @@ def _corpus(root: Path) -> Path:
         "\\subsection{Tides}\nSpring tides at the estuary come two days after the full moon.% a "
         f"note\n{filler[4]}\n\\end{{document}}\n"
     )
+    _office(root, filler)
     return root
 
 
@@ -190,6 +249,12 @@ BROKEN = {
     "broken.epub": b"PK\x03\x04 not a zip",
     "broken.org": bytes(range(128, 256)) * 3,
     "broken.tex": bytes(range(128, 256)) * 3,
+    "broken.xlsx": b"PK\x03\x04 not a zip",
+    "broken.pptx": pptx([(pptx_slide("A", ["b"]), None)])[:300],
+    "broken.odt": odf("text", "", drop=["content.xml"]),
+    "broken.ods": odf("spreadsheet", "", content="<office:document-content>"),
+    "broken.odp": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512,
+    "broken.rtf": b"{\\rtf1 cut short {\\b bold",
 }
 
 

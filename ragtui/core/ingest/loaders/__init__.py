@@ -11,6 +11,7 @@ import os
 import stat
 from collections.abc import Callable
 from pathlib import Path, PurePath
+from typing import Protocol
 
 from ragtui.core.ingest.document import LoadedDocument, LoaderError, Unsupported
 from ragtui.core.ingest.loaders import (
@@ -24,11 +25,15 @@ from ragtui.core.ingest.loaders import (
     latex,
     markdown,
     notebook,
+    opendocument,
     org,
     pdf,
+    pptx,
     rst,
+    rtf,
     subtitles,
     text,
+    xlsx,
 )
 from ragtui.core.ingest.loaders._errors import detail
 from ragtui.units import format_bytes
@@ -46,9 +51,19 @@ __all__ = [
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 Parser = Callable[[bytes, str], LoadedDocument]
 
+
+class ZippedParser(Protocol):
+    def __call__(self, data: bytes, name: str, *, max_bytes: int | None) -> LoadedDocument: ...
+
+
 _MODULES = (
     text, markdown, rst, html, pdf, code, docx, csv, notebook, email, subtitles, epub, org, latex,
+    xlsx, pptx, opendocument, rtf,
 )  # fmt: skip
+#: Zipped formats, which check the unpacked size against the limit (zip bombs).
+_ZIPPED: dict[str, ZippedParser] = {
+    module.NAME: module.parse_bytes for module in (docx, epub, xlsx, pptx, opendocument)
+}
 _PARSERS: dict[str, Parser] = {module.NAME: module.parse_bytes for module in _MODULES}
 _BY_SUFFIX: dict[str, str] = {
     suffix: module.NAME for module in _MODULES for suffix in module.SUFFIXES
@@ -70,6 +85,11 @@ _DESCRIPTIONS = {
     epub.NAME: "EPUB e-books, by chapter heading (DRM-protected books are refused)",
     org.NAME: "Org-mode, by headline",
     latex.NAME: "LaTeX, by section",
+    xlsx.NAME: "Excel workbooks, by sheet and row range (each row with its column names)",
+    pptx.NAME: "PowerPoint presentations, by slide (with speaker notes)",
+    opendocument.NAME: "OpenDocument text by heading, spreadsheets by sheet and row range, "
+    "presentations by slide",
+    rtf.NAME: "Rich Text Format, as one document",
 }
 
 
@@ -186,10 +206,8 @@ def parse_bytes(data: bytes, path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) 
     try:
         if loader.startswith(gzip.NAME + "+"):
             return gzip.parse_bytes(data, shown, max_bytes=max_bytes)
-        if loader == docx.NAME:
-            return docx.parse_bytes(data, shown, max_bytes=max_bytes)
-        if loader == epub.NAME:
-            return epub.parse_bytes(data, shown, max_bytes=max_bytes)
+        if loader in _ZIPPED:
+            return _ZIPPED[loader](data, shown, max_bytes=max_bytes)
         if loader == email.NAME:
             return email.parse_bytes(data, shown, read_attachment=_attachments(max_bytes))
         return _PARSERS[loader](data, shown)

@@ -10,8 +10,9 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Callable
 
-from ragtui.core.ingest.document import LoadedDocument, LoaderError
+from ragtui.core.ingest.document import LoadedDocument, LoaderError, Section
 from ragtui.core.ingest.loaders._decode import decode_text
 from ragtui.core.ingest.loaders._groups import Unit, pack_units, span
 
@@ -55,7 +56,7 @@ def _dialect(sample: str, tsv: bool) -> tuple[str, str]:
     return best, '"'
 
 
-def _looks_like_header(row: list[str]) -> bool:
+def looks_like_header(row: list[str]) -> bool:
     """Names, not data: mostly filled, distinct, short and not numbers or dates.
     (``csv.Sniffer.has_header`` guesses wrong on tables of text.)"""
     cells = [c.strip() for c in row]
@@ -67,16 +68,17 @@ def _looks_like_header(row: list[str]) -> bool:
     )
 
 
-def _clean(cell: str) -> str:
+def clean(cell: str) -> str:
     return " ".join(cell.split())
 
 
-def _row_text(row: list[str], header: list[str] | None) -> str:
+def row_text(row: list[str], header: list[str] | None) -> str:
+    """A row as ``column: value; …`` (empty cells left out); without a header, the values."""
     if header is None:
-        return "; ".join(c for c in map(_clean, row) if c)
+        return "; ".join(c for c in map(clean, row) if c)
     parts = []
     for n, cell in enumerate(row):
-        value = _clean(cell)
+        value = clean(cell)
         if value:
             column = header[n] if n < len(header) and header[n] else f"column {n + 1}"
             parts.append(f"{column}: {value}")
@@ -106,21 +108,32 @@ def _rows(text: str, dialect: tuple[str, str], name: str) -> list[list[str]]:
     return rows
 
 
+def table_sections(
+    rows: list[tuple[int, int, list[str]]],
+    label: Callable[[str, str], str] = _label,
+) -> list[Section]:
+    """Rows (first and last row number, cells) packed into groups headed by ``label`` of
+    their row range; a first row that looks like a header names every later row's values.
+    (Spreadsheet loaders give each sheet's rows here too.)"""
+    header: list[str] | None = None
+    if len(rows) >= 2 and looks_like_header(rows[0][2]):
+        header = [clean(c) for c in rows[0][2]]
+    units = [
+        Unit(row_text(cells, header), str(first), str(last))
+        for index, (first, last, cells) in enumerate(rows)
+        if index or header is None
+    ]
+    sections = pack_units(units, label)
+    if header is not None and not sections:  # a header and nothing else
+        first, last, cells = rows[0]
+        sections = pack_units([Unit(row_text(cells, None), str(first), str(last))], label)
+    return sections
+
+
 def parse_bytes(data: bytes, name: str) -> LoadedDocument:
     """Decode a CSV or TSV file and pack its rows into sections headed by their row range."""
     text, encoding = decode_text(data, name)
     tsv = name.lower().removesuffix(".gz").endswith(".tsv")
     rows = _rows(text, _dialect(_sample(text), tsv), name)
-    header: list[str] | None = None
-    if len(rows) >= 2 and _looks_like_header(rows[0]):
-        header = [_clean(c) for c in rows[0]]
-    units = []
-    for n, row in enumerate(rows, 1):
-        if n == 1 and header is not None:
-            continue
-        number = str(n)
-        units.append(Unit(_row_text(row, header), number, number))
-    sections = pack_units(units, _label)
-    if header is not None and not sections:  # a header and nothing else
-        sections = pack_units([Unit(_row_text(rows[0], None), "1", "1")], _label)
+    sections = table_sections([(n, n, row) for n, row in enumerate(rows, 1)])
     return LoadedDocument(loader=NAME, sections=sections, encoding=encoding)
