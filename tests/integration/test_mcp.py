@@ -102,6 +102,32 @@ async def test_stdio_on_an_empty_index_says_so(ragtui_home: Path) -> None:
         assert asked.is_error and "Nothing is indexed yet" in asked.content[0].text  # type: ignore[union-attr]
 
 
+async def test_an_unexpected_error_is_logged_and_names_the_log(
+    ragtui_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ragtui import logs
+    from ragtui.mcp_server import build_server
+
+    log_file = logs.configure()
+    engine = create_engine()
+    try:
+
+        def broken(*args: object, **kwargs: object) -> None:
+            raise ZeroDivisionError("a bug")
+
+        monkeypatch.setattr(engine, "search", broken)
+        async with Client(build_server(engine), cache=None) as client:
+            failed = await client.call_tool("search", {"query": "oil"})
+            assert failed.is_error
+            text = failed.content[0].text  # type: ignore[union-attr]
+            assert "unexpected error" in text and str(log_file) in text and "a bug" not in text
+            assert not (await client.call_tool("sources", {})).is_error  # still serving
+    finally:
+        engine.close()
+    logged = log_file.read_text()
+    assert "MCP request failed" in logged and "ZeroDivisionError: a bug" in logged
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
