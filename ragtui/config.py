@@ -268,6 +268,20 @@ class StatsSettings(_Section):
     )
 
 
+class MCPSettings(_Section):
+    """How ``ragtui mcp`` serves editors and agents over the Model Context Protocol."""
+
+    allow_changes: bool = Field(
+        False,
+        description="Offer the add_folder tool, so an MCP client may register and index a "
+        "folder; off: the server is read-only.",
+    )
+    port: int = Field(
+        8765, ge=1, le=65535, description="Port of `ragtui mcp --http` (bound to 127.0.0.1 only)."
+    )
+    search_k: int = Field(5, ge=1, le=50, description="Hits the search tool returns by default.")
+
+
 class Settings(BaseSettings):
     """All of ragtui's settings."""
 
@@ -284,6 +298,7 @@ class Settings(BaseSettings):
     tracing: TracingSettings = Field(default_factory=TracingSettings)
     eval: EvalSettings = Field(default_factory=EvalSettings)
     stats: StatsSettings = Field(default_factory=StatsSettings)
+    mcp: MCPSettings = Field(default_factory=MCPSettings)
 
     @classmethod
     def settings_customise_sources(

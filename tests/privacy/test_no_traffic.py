@@ -74,6 +74,31 @@ async def main() -> None:
 asyncio.run(main())
 """
 
+MCP = """
+import asyncio, os, sys
+from mcp import Client, StdioServerParameters
+from ragtui.core.engine import create_engine
+engine = create_engine()
+engine.add_folder(__import__("pathlib").Path({corpus!r}))
+engine.index()
+engine.close()
+
+async def main() -> None:
+    server = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "ragtui", "mcp"],
+        env={{"RAGTUI_HOME": os.environ["RAGTUI_HOME"], "PYTHONPATH": {repo!r}}},
+        cwd={repo!r},
+    )
+    async with Client(server, cache=None) as client:
+        found = await client.call_tool("search", {{"query": "timing belt"}})
+        assert not found.is_error and found.structured_content["hits"], found
+        assert not (await client.call_tool("sources", {{}})).is_error
+        await asyncio.sleep({held})  # the server lives past onnxruntime's telemetry moment
+
+asyncio.run(main())
+"""
+
 
 @pytest.mark.slow
 def test_indexing_searching_and_answering_open_no_connection(tmp_path: Path) -> None:
@@ -87,6 +112,16 @@ def test_indexing_searching_and_answering_open_no_connection(tmp_path: Path) -> 
 def test_the_app_with_its_watcher_opens_no_connection(tmp_path: Path) -> None:
     _need_strace()
     code = APP.format(corpus=str(DEMO_CORPUS), held=HELD_S)
+    bad = traced_run(code, seconds=0, env=child_env(), cwd=REPO)
+    assert bad == [], "connections past the loopback:\n" + "\n".join(bad[:10])
+
+
+@pytest.mark.slow
+def test_the_mcp_server_over_stdio_opens_no_connection(tmp_path: Path) -> None:
+    """``ragtui mcp`` as an editor starts it: the SDK's client spawns it (strace follows
+    the child) and searches, and the server stays up past the telemetry moment."""
+    _need_strace()
+    code = MCP.format(corpus=str(DEMO_CORPUS), repo=str(REPO), held=HELD_S)
     bad = traced_run(code, seconds=0, env=child_env(), cwd=REPO)
     assert bad == [], "connections past the loopback:\n" + "\n".join(bad[:10])
 
