@@ -33,6 +33,7 @@ from ragtui.core.api import (
 )
 from ragtui.core.engine import Engine
 from ragtui.core.errors import Cancelled, NotFound
+from ragtui.core.followup import rewrite
 from ragtui.core.index.indexer import ProgressFn
 from ragtui.core.models import Location
 from ragtui.core.trace import Tracing
@@ -581,7 +582,7 @@ class FixedPassages:
 
 class FixedEngine:
     """Real conversations, trace store and indexing; fixed files, traces, stats, health,
-    evals and answers."""
+    evals and answers (a follow-up's answer carries the real rewrite as its retrieval query)."""
 
     def __init__(
         self,
@@ -697,7 +698,10 @@ class FixedEngine:
                 on_token(piece + " ")
             if self.token_delay_s:
                 time.sleep(self.token_delay_s)
-        return fixed_answer(question, self.docs)
+        query = rewrite(question, history).query  # the real rules: what a follow-up searches
+        return fixed_answer(
+            question, self.docs, retrieval_query=query if query != question else None
+        )
 
     def close(self) -> None:
         self.real.close()

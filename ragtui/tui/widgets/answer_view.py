@@ -134,7 +134,8 @@ class TokenStream:
 
 
 class TurnView(Vertical):
-    """A question, its (streaming) answer, how it was made, and its timings."""
+    """A question, what was searched for it when that differs (a rewritten follow-up), its
+    (streaming) answer, how it was made, and its timings."""
 
     def __init__(self, question: str, answer: Answer | None = None) -> None:
         super().__init__(classes="turn")
@@ -145,6 +146,7 @@ class TurnView(Vertical):
         yield Static(
             Content.assemble(("› ", "bold $accent"), (self.question, "bold")), classes="question"
         )
+        yield Static("", classes="searched")
         yield Markdown(
             answer_markdown(self.answer) if self.answer else "", open_links=False, classes="answer"
         )
@@ -179,6 +181,9 @@ class TurnView(Vertical):
         self.query_one(".meta", Static).update("")
 
     def _show_labels(self, answer: Answer) -> None:
+        searched = self.query_one(".searched", Static)
+        searched.update(Content(printable(f"searched for: {answer.retrieval_query}")))
+        searched.display = bool(answer.retrieval_query)
         evidence = self.query_one(".evidence", Static)
         evidence.update(evidence_content(answer))
         evidence.display = bool(answer.evidence) and not answer.quoted
