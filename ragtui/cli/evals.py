@@ -131,8 +131,10 @@ def run(
     if as_json:
         _print_json(result.as_json())
         return
+    from ragtui.core.reports import MetricSummary
+
     echo(f"run {result.run_id} ({result.name}): {result.status}, {len(result.cases)} cases")
-    _print_metrics(result.metrics)
+    _print_metrics({k: MetricSummary.model_validate(v) for k, v in result.metrics.items()})
     timing = result.timing
     echo(
         f"time {timing['wall_s']} s (pipeline {timing['pipeline_s']} s, judge "
