@@ -11,6 +11,10 @@ nDCG@10 of each, carry/standalone ratios, the share of questions rewritten, and 
 rewrite time (detection included) p50/p95 over every question of the set, follow-ups and
 standalone ones, repeated ``--repeat`` times.
 
+``--condense`` also rewrites each follow-up with the default model (``condense@1``,
+falling back to the carry-over when the rewrite is degenerate) and reports its Recall@3,
+nDCG@10, how often it fell back and why, and its time p50/p95 (the model warm).
+
 ``--answers`` also asks each follow-up with its history (``engine.ask(q, history=…)``) and
 its standalone twin alone, and reports token F1 and the share with the expected answer in
 the answer, or in the answer or its evidence (an answer that fell back to quoting passages
@@ -89,8 +93,15 @@ def _ratio(a: float, b: float) -> float | None:
     return round(a / b, 3) if b else None
 
 
-def retrieval(engine: Any, follow: list[Any], standalone: dict[str, Any], repeat: int) -> Any:
-    """Recall@3 and nDCG@10 as asked, rewritten and standalone; rewrite share and time."""
+def retrieval(
+    engine: Any,
+    follow: list[Any],
+    standalone: dict[str, Any],
+    repeat: int,
+    condense: Any = None,
+) -> Any:
+    """Recall@3 and nDCG@10 as asked, rewritten (carry; also condense when ``condense``
+    is given) and standalone; rewrite share and time."""
     from ragtui.core.eval import metrics
     from ragtui.core.eval.runner import _ranked_sources
     from ragtui.core.followup import Exchange, rewrite
@@ -102,6 +113,10 @@ def retrieval(engine: Any, follow: list[Any], standalone: dict[str, Any], repeat
         return top, metrics.ndcg_at(_ranked_sources(found, sources), qrels, 10)
 
     rows: dict[str, list[tuple[float, float]]] = {"off": [], "carry": [], "standalone": []}
+    if condense is not None:
+        rows["condense"] = []
+    condensed_ms: list[float] = []
+    fell_back: list[str] = []
     rewritten, per_case = 0, []
     for case in follow:
         history = [Exchange(t.question, t.answer) for t in case.history]
@@ -113,10 +128,23 @@ def retrieval(engine: Any, follow: list[Any], standalone: dict[str, Any], repeat
             "carry": scores(carried.query, case.expected_sources),
             "standalone": scores(twin.question, twin.expected_sources),
         }
+        extra: dict[str, str] = {}
+        if condense is not None:
+            made = rewrite(case.question, history, "condense", condense)
+            got["condense"] = scores(made.query, case.expected_sources)
+            condensed_ms.append(made.ms)
+            extra["condensed"] = made.query
+            if made.method != "condense":
+                fell_back.append(made.reason)
         for mode, value in got.items():
             rows[mode].append(value)
         per_case.append(
-            {"id": case.id, "query": carried.query, **{m: round(v[0], 2) for m, v in got.items()}}
+            {
+                "id": case.id,
+                "query": carried.query,
+                **extra,
+                **{m: round(v[0], 2) for m, v in got.items()},
+            }
         )
     # a standalone question in a conversation: detection only, no rewrite expected
     alone = [
@@ -145,6 +173,20 @@ def retrieval(engine: Any, follow: list[Any], standalone: dict[str, Any], repeat
             "p95": round(metrics.percentile(timings, 95), 4),
             "n": len(timings),
         },
+        **(
+            {
+                "condense_vs_standalone_recall@3": _ratio(recall["condense"], recall["standalone"]),
+                "condense_fell_back": len(fell_back),
+                "condense_fallback_reasons": sorted(set(fell_back)),
+                "condense_ms": {
+                    "p50": round(metrics.percentile(condensed_ms, 50), 1),
+                    "p95": round(metrics.percentile(condensed_ms, 95), 1),
+                    "n": len(condensed_ms),
+                },
+            }
+            if condense is not None
+            else {}
+        ),
         "cases": per_case,
     }
 
@@ -199,6 +241,18 @@ def answers(engine: Any, follow: list[Any], standalone: dict[str, Any]) -> Any:
     }
 
 
+def _condenser(engine: Any, args: argparse.Namespace) -> Any:
+    """The model's rewrite for ``--condense`` (warmed up once), else None."""
+    if not args.condense:
+        return None
+    from ragtui.core.condense import model_condenser
+    from ragtui.core.followup import Exchange
+
+    condense = model_condenser(engine.backend)
+    condense("And the rear ones?", [Exchange("What pressure do the front tyres take?", "")])
+    return condense
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--set", choices=sorted(SETS), default="demo")
@@ -206,6 +260,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=200)
     parser.add_argument("--limit", type=int, help="only the first N follow-ups")
     parser.add_argument("--answers", action="store_true", help="also ask (runs the model)")
+    parser.add_argument(
+        "--condense", action="store_true", help="also rewrite with the model (condense@1)"
+    )
     args = parser.parse_args()
 
     from ragtui.core.eval.dataset import read_cases
@@ -220,7 +277,7 @@ def main() -> None:
             "set": args.set,
             "dialogs": len({c.tags[1] for c in follow}),
             "followups": len(follow),
-            **retrieval(engine, follow, standalone, args.repeat),
+            **retrieval(engine, follow, standalone, args.repeat, _condenser(engine, args)),
         }
         if args.answers:
             result["answers"] = answers(engine, follow, standalone)
