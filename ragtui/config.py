@@ -154,6 +154,11 @@ class AnswerSettings(_Section):
     context_tokens: int = Field(
         900, ge=64, description="Most prompt tokens spent on passages (prefill is the slow part)."
     )
+    followup_question: Literal["asked", "rewrite"] = Field(
+        "asked",
+        description="The question a completion-format model reads for a follow-up: as "
+        "asked, or the standalone rewrite retrieval used (README, follow-up questions).",
+    )
     history_tokens: int = Field(
         256,
         ge=0,

@@ -290,6 +290,7 @@ class AnswerPipeline:
         cfg, llm_cfg = self.settings.answer, self.settings.llm
         started = time.perf_counter()
         searched = retrieval_query or question  # what relevance and evidence are judged on
+        said = question  # what the model reads as the question
         pool = list(self.search(searched, max(k or cfg.k, cfg.evidence_k)))
         hits = pool[: k or cfg.k]
         retrieve_ms = (time.perf_counter() - started) * 1000
@@ -330,8 +331,12 @@ class AnswerPipeline:
         earlier = ""
         if backend is not None and template.format == "chat":
             earlier = earlier_turns(history, backend.count_tokens, cfg.history_tokens)
+        elif cfg.followup_question == "rewrite":
+            said = searched
         if earlier:  # the answer depends on the turns it was shown
             params["earlier"] = earlier
+        if said != question:
+            params["said"] = said
         ids = [h.chunk_id for h in hits]
         key = answer_key(question, base["model"], template.id, params, ids)
         chunk_set = semantic_scope(base["model"], template.id, params, ids)
@@ -369,12 +374,12 @@ class AnswerPipeline:
         try:
             with self.tracing.span("context.pack") as span:
                 packed, budget = prompt_context(
-                    question, hits, scores, template, backend, self.settings, earlier
+                    said, hits, scores, template, backend, self.settings, earlier
                 )
                 span.set_attributes(_packed_attributes(packed, budget))
             deadline = time.perf_counter() + llm_cfg.timeout_s
             generation = self._generate(
-                backend, template, packed, question, on_token, deadline, earlier=earlier
+                backend, template, packed, said, on_token, deadline, earlier=earlier
             )
         except (GenerationError, RagtuiError) as exc:
             self.breaker.trip(str(exc))

@@ -365,3 +365,13 @@ def test_a_chat_model_reads_the_earlier_turns_and_a_completion_model_does_not(
     _use(engine, completion)
     engine.ask(follow, history=history, use_cache=False)
     assert "Earlier in this conversation" not in completion.prompts[0]
+
+
+def test_a_completion_model_may_read_a_followups_rewrite(engine: Engine) -> None:
+    history = [Exchange("How often should I change the oil in the Kestrel?", "Every 7,500 miles")]
+    completion = Scripted("At 45,000 miles [1].")
+    _use(engine, completion)
+    engine.settings.answer.followup_question = "rewrite"
+    answer = engine.ask("And the timing belt?", history=history, use_cache=False)
+    assert answer.retrieval_query and answer.question == "And the timing belt?"
+    assert f"Question: {answer.retrieval_query}" in completion.prompts[0]
