@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from ragtui.core import prompts
-from ragtui.core.followup import STOP
+from ragtui.core.followup import STOP, loops
 
 if TYPE_CHECKING:
     from ragtui.core.generate import Backend
@@ -77,14 +77,14 @@ def _usable(text: str, question: str) -> bool:
     return (
         2 < len(words) <= max(12, 4 * len(question.split()))
         and " ".join(text.casefold().split()) != normalised
-        and len(set(words)) > len(words) // 2  # not a loop
+        and not loops(words)
     )
 
 
 def passage(text: str) -> str | None:
     """The model's hypothetical passage, or None when it is too short or loops."""
     words = text.split()
-    if len(words) < 5 or len(set(words)) <= len(words) // 2:
+    if len(words) < 5 or loops(words):
         return None
     return " ".join(words)
 

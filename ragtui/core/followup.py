@@ -200,6 +200,11 @@ def carry_over(question: str, history: Sequence[Exchange]) -> list[str]:
     return carried[:MAX_TERMS]
 
 
+def loops(words: Sequence[str]) -> bool:
+    """Whether model output of these ``words`` repeats itself (half or more are repeats)."""
+    return len(set(words)) <= len(words) // 2
+
+
 def degenerate(written: str, question: str, history: Sequence[Exchange]) -> str | None:
     """What is wrong with the model's standalone ``written`` for ``question``, or None."""
     found = written.split()
@@ -212,7 +217,7 @@ def degenerate(written: str, question: str, history: Sequence[Exchange]) -> str 
         return "copied an earlier question"
     if len(found) > max(25, 3 * len(question.split()) + 10):
         return "ran on"
-    if len(set(found)) <= len(found) // 2:
+    if loops(found):
         return "repeated itself"
     known = {w.lower() for t in history for w in content_words(t.question + " " + t.answer)}
     known |= {w.lower() for w in content_words(question)}
