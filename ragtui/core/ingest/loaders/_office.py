@@ -1,8 +1,8 @@
-"""Shared by the zipped office loaders (XLSX, PPTX, OpenDocument): opening the archive with
+"""Shared by the zipped loaders (XLSX, PPTX, OpenDocument, EPUB): opening the archive with
 the zip-bomb guard, reading its XML parts safely, package relationships, and one budget
 for the text a small file may expand into.
 
-As with .docx and EPUB, the archive's declared sizes are checked against the limit
+As with .docx, the archive's declared sizes are checked against the limit
 (``ingest.max_file_mb``) before anything is inflated (:mod:`zipfile` never inflates a
 member past its declared size), and XML parts that declare entities are refused, so no
 entity expansion ("billion laughs") happens. A spreadsheet can also repeat one small

@@ -8,18 +8,13 @@ bomb is refused, as with .docx. A book whose chapters are encrypted (DRM) is ref
 
 from __future__ import annotations
 
-import io
-import posixpath
 import re
 import zipfile
-import zlib
-from urllib.parse import unquote, urlsplit
-from xml.etree import ElementTree
+from urllib.parse import urlsplit
 
 from ragtui.core.ingest.document import LoadedDocument, LoaderError, Section, Unsupported
 from ragtui.core.ingest.loaders import html
-from ragtui.core.ingest.loaders._errors import detail
-from ragtui.units import format_bytes
+from ragtui.core.ingest.loaders._office import Broken, local, read_archive, resolve, xml
 
 NAME = "epub"
 SUFFIXES = frozenset({".epub"})
@@ -30,38 +25,16 @@ _FONT_OBFUSCATION = ("http://www.idpf.org/2008/embedding", "http://ns.adobe.com/
 _SPACE = re.compile(r"\s+")
 
 
-class _Broken(Exception):
-    """The archive is not an EPUB ragtui can read; the message says why, briefly."""
-
-
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
-
-
-def _xml(archive: zipfile.ZipFile, member: str) -> ElementTree.Element:
-    try:
-        data = archive.read(member)
-    except KeyError as exc:
-        raise _Broken(f"no {member}") from exc
-    if b"<!ENTITY" in data:  # no entity expansion (billion laughs) in the package files
-        raise _Broken(f"{member} declares XML entities")
-    try:
-        return ElementTree.fromstring(data)
-    except ElementTree.ParseError as exc:
-        raise _Broken(f"{member}: {detail(exc)}") from exc
-
-
 def _resolve(base: str, href: str) -> str:
     """The archive path of ``href`` (relative to the file at ``base``), without fragment."""
-    path = unquote(urlsplit(href).path)
-    return posixpath.normpath(posixpath.join(posixpath.dirname(base), path)).lstrip("/")
+    return resolve(base, urlsplit(href).path).lstrip("/")
 
 
 def _package(archive: zipfile.ZipFile) -> str:
-    for element in _xml(archive, _CONTAINER).iter():
-        if _local(element.tag) == "rootfile" and element.get("full-path"):
+    for element in xml(archive, _CONTAINER).iter():
+        if local(element.tag) == "rootfile" and element.get("full-path"):
             return str(element.get("full-path"))
-    raise _Broken("its container names no package file")
+    raise Broken("its container names no package file")
 
 
 def _toc(
@@ -73,20 +46,20 @@ def _toc(
         path = _resolve(opf, href)
         try:
             if media == "application/x-dtbncx+xml":
-                for point in _xml(archive, path).iter():
-                    if _local(point.tag) != "navPoint":
+                for point in xml(archive, path).iter():
+                    if local(point.tag) != "navPoint":
                         continue
-                    text = next((e.text for e in point.iter() if _local(e.tag) == "text"), "")
-                    src = next((e.get("src") for e in point if _local(e.tag) == "content"), None)
+                    text = next((e.text for e in point.iter() if local(e.tag) == "text"), "")
+                    src = next((e.get("src") for e in point if local(e.tag) == "content"), None)
                     if src and text and text.strip():
                         labels.setdefault(_resolve(path, src), _SPACE.sub(" ", text).strip())
             elif "nav" in properties.split():
-                for link in _xml(archive, path).iter():
+                for link in xml(archive, path).iter():
                     href_attr = link.get("href")
                     label = _SPACE.sub(" ", "".join(link.itertext())).strip()
-                    if _local(link.tag) == "a" and href_attr and label:
+                    if local(link.tag) == "a" and href_attr and label:
                         labels.setdefault(_resolve(path, href_attr), label)
-        except _Broken:
+        except Broken:
             continue  # a broken table of contents costs only the labels
     return labels
 
@@ -96,13 +69,13 @@ def _encrypted(archive: zipfile.ZipFile) -> set[str]:
     if _ENCRYPTION not in archive.namelist():
         return set()
     found: set[str] = set()
-    for data in _xml(archive, _ENCRYPTION).iter():
-        if _local(data.tag) != "EncryptedData":
+    for data in xml(archive, _ENCRYPTION).iter():
+        if local(data.tag) != "EncryptedData":
             continue
         method = next(
-            (e.get("Algorithm", "") for e in data.iter() if _local(e.tag) == "EncryptionMethod"), ""
+            (e.get("Algorithm", "") for e in data.iter() if local(e.tag) == "EncryptionMethod"), ""
         )
-        uri = next((e.get("URI") for e in data.iter() if _local(e.tag) == "CipherReference"), None)
+        uri = next((e.get("URI") for e in data.iter() if local(e.tag) == "CipherReference"), None)
         if uri and method not in _FONT_OBFUSCATION:
             found.add(_resolve("", uri))
     return found
@@ -110,12 +83,12 @@ def _encrypted(archive: zipfile.ZipFile) -> set[str]:
 
 def _read(archive: zipfile.ZipFile, name: str) -> LoadedDocument:
     opf = _package(archive)
-    package = _xml(archive, opf)
+    package = xml(archive, opf)
     title: str | None = None
     items: dict[str, tuple[str, str, str]] = {}
     spine: list[str] = []
     for element in package.iter():
-        tag = _local(element.tag)
+        tag = local(element.tag)
         if tag == "title" and title is None and element.text and element.text.strip():
             title = _SPACE.sub(" ", element.text).strip()
         elif tag == "item" and element.get("id") and element.get("href"):
@@ -128,7 +101,7 @@ def _read(archive: zipfile.ZipFile, name: str) -> LoadedDocument:
             spine.append(str(element.get("idref")))
     chapters = [_resolve(opf, items[ref][0]) for ref in spine if ref in items]
     if not chapters:
-        raise _Broken("its spine lists no chapters")
+        raise Broken("its spine lists no chapters")
     locked = _encrypted(archive) & set(chapters)
     if locked:
         raise LoaderError(
@@ -152,28 +125,13 @@ def _read(archive: zipfile.ZipFile, name: str) -> LoadedDocument:
 
 
 def parse_bytes(data: bytes, name: str, *, max_bytes: int | None = None) -> LoadedDocument:
-    """Read an ``.epub``. With ``max_bytes``, a book that unpacks to more than that (a zip
-    bomb) is refused before anything is inflated."""
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-        raise LoaderError(
-            f"{name} is not a readable EPUB (not a zip archive): download or export it again."
-        ) from exc
-    with archive:
-        unpacked = sum(info.file_size for info in archive.infolist())
-        if max_bytes is not None and unpacked > max_bytes:
-            raise LoaderError(
-                f"{name} unpacks to {format_bytes(unpacked)}, over the {format_bytes(max_bytes)} "
-                "limit set by ingest.max_file_mb: raise ingest.max_file_mb to read it."
-            )
-        try:
-            return _read(archive, name)
-        except _Broken as exc:
-            raise LoaderError(
-                f"{name} is not a readable EPUB ({exc}): download or export it again."
-            ) from exc
-        except (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError) as exc:
-            raise LoaderError(
-                f"{name} is a damaged EPUB ({detail(exc)}): download or export it again."
-            ) from exc
+    """Read an ``.epub``; a book that unpacks past ``max_bytes`` (a zip bomb) is refused
+    before anything is inflated."""
+    return read_archive(
+        data,
+        name,
+        kind="EPUB",
+        fix="download or export it again",
+        max_bytes=max_bytes,
+        read=lambda archive, _budget: _read(archive, name),
+    )
