@@ -5,12 +5,12 @@ carries terms over instead when it is degenerate."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from ragtui.core import prompts
 from ragtui.core.followup import Condense, Exchange
+from ragtui.core.generate import complete
 
 if TYPE_CHECKING:
     from ragtui.core.generate import Backend
@@ -25,28 +25,12 @@ def model_condenser(writer: Callable[[], Backend]) -> Condense:
     """A :data:`~ragtui.core.followup.Condense` that asks the model from ``writer``."""
 
     def condense(question: str, history: Sequence[Exchange]) -> str:
-        from ragtui.core.generate import GenerationError
-
         template = prompts.load("condense")
         turns = "".join(
             template.render_passage(0, " ".join(t.question.split()), t.answer[:_ANSWER_CHARS])
             for t in history[-TURNS:]
         )
-        try:
-            return (
-                writer()
-                .generate(
-                    template.prefix,
-                    turns + template.render_suffix(question),
-                    max_tokens=_MAX_TOKENS,
-                    temperature=0.0,
-                    stop=template.stop,
-                    on_token=None,
-                    deadline=time.perf_counter() + _WRITE_S,
-                )
-                .text
-            )
-        except GenerationError:
-            return ""
+        rest = turns + template.render_suffix(question)
+        return complete(writer, template.prefix, rest, template.stop, _MAX_TOKENS, _WRITE_S)
 
     return condense

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ragtui.core import prompts
 from ragtui.core.followup import STOP, loops
+from ragtui.core.generate import complete
 
 if TYPE_CHECKING:
     from ragtui.core.generate import Backend
@@ -146,23 +147,7 @@ class QueryExpander:
             found.rankings["bm25:feedback"] = keywords.search(f"{query} {' '.join(terms)}", pool)
 
     def _write(self, name: str, question: str) -> str:
-        from ragtui.core.generate import GenerationError
-
         assert self._writer is not None
         template = prompts.load(name)
-        try:
-            return (
-                self._writer()
-                .generate(
-                    template.prefix,
-                    template.render_suffix(question),
-                    max_tokens=64,
-                    temperature=0.0,
-                    stop=template.stop,
-                    on_token=None,
-                    deadline=time.perf_counter() + _WRITE_S,
-                )
-                .text
-            )
-        except GenerationError:
-            return ""
+        rest = template.render_suffix(question)
+        return complete(self._writer, template.prefix, rest, template.stop, 64, _WRITE_S)

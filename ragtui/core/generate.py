@@ -433,6 +433,34 @@ class OpenAIBackend:
         )
 
 
+def complete(
+    backend: Callable[[], Backend],
+    prefix: str,
+    rest: str,
+    stop: Sequence[str],
+    max_tokens: int,
+    seconds: float,
+) -> str:
+    """A short greedy completion for a helper prompt (a rewrite, a rewording); empty when
+    the model cannot be loaded or fails, so the caller falls back to doing without."""
+    try:
+        return (
+            backend()
+            .generate(
+                prefix,
+                rest,
+                max_tokens=max_tokens,
+                temperature=0.0,
+                stop=stop,
+                on_token=None,
+                deadline=time.perf_counter() + seconds,
+            )
+            .text
+        )
+    except RagtuiError:  # GenerationError, or a model that is missing or invalid
+        return ""
+
+
 def open_backend(cfg: LLMSettings, states_dir: Path, cache_mb: int) -> Backend:
     """The configured generation backend (a llama.cpp model loads on first use; its prompt
     states are cached in ``states_dir``)."""
