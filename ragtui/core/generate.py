@@ -457,7 +457,8 @@ def complete(
             )
             .text
         )
-    except RagtuiError:  # GenerationError, or a model that is missing or invalid
+    except RagtuiError as exc:  # GenerationError, or a model that is missing or invalid
+        logging.getLogger("ragtui.generate").warning("a helper prompt got no text: %s", exc)
         return ""
 
 
