@@ -7,8 +7,9 @@ import re
 import zipfile
 from typing import TYPE_CHECKING
 
-from ragtui.core.ingest.document import LoadedDocument, LoaderError, Section
+from ragtui.core.ingest.document import LoadedDocument, LoaderError
 from ragtui.core.ingest.loaders._errors import detail
+from ragtui.core.ingest.loaders._outline import Outline
 from ragtui.units import format_bytes
 
 if TYPE_CHECKING:  # python-docx loads on the first Word file, not at start-up
@@ -98,37 +99,12 @@ def _text_boxes(paragraph: Paragraph) -> list[str]:
     return boxes
 
 
-class _Builder:
-    """Accumulates blocks into Sections under the current heading path."""
-
-    def __init__(self) -> None:
-        self.sections: list[Section] = []
-        self.blocks: list[str] = []
-        self.path: list[tuple[int, str]] = []
-        self.first_title: str | None = None
-
-    def flush(self) -> None:
-        text = "\n\n".join(self.blocks).strip()
-        if text:
-            self.sections.append(Section(text=text, heading=tuple(t for _, t in self.path)))
-        self.blocks = []
-
-    def heading(self, level: int, text: str) -> None:
-        self.flush()
-        while self.path and self.path[-1][0] >= level:
-            self.path.pop()
-        self.path.append((level, text))
-        self.blocks.append(text)
-        if level == 0 and self.first_title is None:
-            self.first_title = text
-
-
 def _extract(data: bytes) -> LoadedDocument:
     import docx
     from docx.text.paragraph import Paragraph
 
     document = docx.Document(io.BytesIO(data))
-    builder = _Builder()
+    builder = Outline()
     for block in document.iter_inner_content():
         if isinstance(block, Paragraph):
             text = block.text.strip()

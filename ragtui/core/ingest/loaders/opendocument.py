@@ -33,6 +33,7 @@ from ragtui.core.ingest.loaders._office import (
     squeeze,
     xml,
 )
+from ragtui.core.ingest.loaders._outline import Outline
 
 NAME = "opendocument"
 SUFFIXES = frozenset({".odt", ".ods", ".odp"})
@@ -141,28 +142,11 @@ def _list_items(listing: ElementTree.Element, depth: int = 0) -> list[str]:
     return lines
 
 
-class _Builder:
-    """Accumulates blocks into Sections under the current heading path (as for .docx)."""
+class _Builder(Outline):
+    """The text document's blocks under its heading path, its text counted by ``budget``."""
 
     def __init__(self, budget: Budget) -> None:
-        self.budget = budget
-        self.sections: list[Section] = []
-        self.blocks: list[str] = []
-        self.path: list[tuple[int, str]] = []
-
-    def flush(self) -> None:
-        text = "\n\n".join(self.blocks).strip()
-        if text:
-            self.budget.spend(text)
-            self.sections.append(Section(text=text, heading=tuple(t for _, t in self.path)))
-        self.blocks = []
-
-    def heading(self, level: int, text: str) -> None:
-        self.flush()
-        while self.path and self.path[-1][0] >= level:
-            self.path.pop()
-        self.path.append((level, text))
-        self.blocks.append(text)
+        super().__init__(budget.spend)
 
     def walk(self, container: ElementTree.Element) -> None:
         for element in container:
