@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ragtui.cli.common import JsonOpt, _engine, _fail, _print_json, echo
+from ragtui.cli.common import JsonOpt, _engine, _fail, _print_json, echo, request_cancel
 
 if TYPE_CHECKING:
     from ragtui.core.conversations import ConversationStore
@@ -63,6 +63,7 @@ def ask(
     with the key terms of the turns before it, and the turn is saved there.
     """
     from ragtui.core.conversations import answer_labels
+    from ragtui.core.errors import Cancelled
 
     if continue_last and conversation is not None:
         _fail("Give either --continue or --conversation ID, not both.")
@@ -88,7 +89,18 @@ def ask(
             if conversing
             else (None, [])
         )
-        answer = engine.ask(question, k=k, use_cache=not no_cache, on_token=show, history=history)
+        try:
+            answer = engine.ask(
+                question,
+                k=k,
+                use_cache=not no_cache,
+                on_token=show,
+                history=history,
+                cancel=request_cancel(),
+            )
+        except Cancelled:
+            echo("\nstopped.", err=True)
+            raise typer.Exit(130) from None
         if conversing:
             store = engine.conversations
             chosen = chosen if chosen is not None else store.create()

@@ -58,14 +58,27 @@ def _fail(message: str) -> NoReturn:
     raise typer.Exit(1)
 
 
+class _Served(threading.local):
+    """In ``ragtui serve``: the cancel event of the request this thread runs (set when its
+    client presses Ctrl-C or goes away)."""
+
+    cancel: threading.Event | None = None
+
+
+served = _Served()
+resident: list[Engine] = []  # the service's Engine (one process, one data dir)
+
+
 @contextmanager
 def _engine(overrides: dict[str, Any] | None = None) -> Iterator[Engine]:
-    """Build the Engine through the shared factory; user errors become one line and exit 1."""
+    """Build the Engine through the shared factory (in ``ragtui serve``: lend the resident
+    one); user errors become one line and exit 1."""
     from ragtui.core.engine import create_engine
 
     engine: Engine | None = None
+    shared = resident[0] if resident and not overrides else None
     try:
-        engine = create_engine(load_settings(**overrides) if overrides else None)
+        engine = shared or create_engine(load_settings(**overrides) if overrides else None)
         yield engine
     except (RagtuiError, ConfigError) as exc:
         _fail(str(exc))
@@ -74,7 +87,7 @@ def _engine(overrides: dict[str, Any] | None = None) -> Iterator[Engine]:
             raise
         _fail(_DISK_FULL)
     finally:
-        if engine is not None:
+        if engine is not None and engine is not shared:
             for warning in engine.warnings:
                 echo(f"warning: {warning}", fg=typer.colors.YELLOW, err=True)
             engine.close()
@@ -211,9 +224,18 @@ def short_item(item: str, width: int = 50) -> str:
     return printable(item if len(item) < width else "…" + item[-(width - 1) :])
 
 
+def request_cancel() -> threading.Event | None:
+    """In ``ragtui serve``, the event set when this request's client presses Ctrl-C;
+    None in-process (Ctrl-C interrupts there)."""
+    return served.cancel
+
+
 @contextmanager
 def _cancel_on_interrupt() -> Iterator[threading.Event]:
     """First Ctrl-C asks the work to stop at the next safe point; a second one aborts."""
+    if served.cancel is not None:  # the client relays Ctrl-C to the service as this event
+        yield served.cancel
+        return
     cancel = threading.Event()
 
     def handler(signum: int, frame: object) -> None:

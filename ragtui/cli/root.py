@@ -21,6 +21,7 @@ from ragtui.cli.help import help_topic
 from ragtui.cli.index import index, watch
 from ragtui.cli.models import models_app
 from ragtui.cli.search import search
+from ragtui.cli.serve import serve
 from ragtui.cli.serve_mcp import mcp
 from ragtui.cli.traces import stats, traces_app
 
@@ -64,7 +65,7 @@ app.add_typer(traces_app, name="traces")
 app.command()(stats)
 app.add_typer(models_app, name="models")
 app.command("help")(help_topic)
-for _command in (add, folders, remove, index, watch, doctor, search, ask, bench, mcp):
+for _command in (add, folders, remove, index, watch, doctor, search, ask, bench, mcp, serve):
     app.command()(_command)
 
 

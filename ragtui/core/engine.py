@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from ragtui import paths
 from ragtui.config import SearchMode, Settings, load_settings
-from ragtui.core.errors import EmptyIndex
+from ragtui.core.errors import EmptyIndex, RagtuiError
 from ragtui.core.index.store import IndexStore
 from ragtui.core.library import Library
 from ragtui.core.models import Answer, FileInfo, SearchResult
@@ -215,6 +215,30 @@ class Engine:
         return self.pipeline().ask(
             question, k=k, use_cache=use_cache, on_token=on_token, cancel=cancel, history=history
         )
+
+    def warm(self) -> list[str]:
+        """Load the embedder, open both indexes and load the model (each weight read once),
+        so the first question after start answers as fast as the next. Returns what could
+        not be warmed (no embedding model, say), as sentences."""
+        problems: list[str] = []
+        for part in (self._warm_search, self._warm_model):
+            try:
+                part()
+            except RagtuiError as exc:
+                problems.append(str(exc))
+        return problems
+
+    def _warm_search(self) -> None:
+        query = self.embedder.embed_query("warm up")
+        if self.catalog.chunk_counts()[0]:
+            self.store.keywords.search("warm up", 1)
+            self.store.vectors.search(query, 1)
+
+    def _warm_model(self) -> None:
+        self.pipeline()
+        warm = getattr(self.backend(), "warm", None)  # a remote server has nothing to load
+        if warm is not None:
+            warm()
 
     def close(self) -> None:
         """Store pending traces, release files and connections."""

@@ -153,6 +153,15 @@ class LlamaCppBackend:
         """Tokens of ``text`` (no BOS)."""
         return len(self.llm().tokenize(text.encode(), add_bos=False, special=True))
 
+    def warm(self) -> None:
+        """Load the model and run it over a few tokens, so every weight is read from disk
+        once (the first answer then starts as fast as later ones)."""
+        with self._lock:
+            llm = self.llm()
+            llm.reset()
+            llm.eval(llm.tokenize(b"Warm up.", add_bos=True))
+            llm.reset()
+
     def _prefix_key(self, tokens: Sequence[int]) -> str:
         digest = hashlib.sha256(json.dumps([self._file_id, self.n_ctx, list(tokens)]).encode())
         return "llm-state:" + digest.hexdigest()
