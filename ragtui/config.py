@@ -138,6 +138,18 @@ class LLMSettings(_Section):
     threads: int | None = Field(None, ge=1, description="CPU threads (default: physical cores).")
     max_tokens: int = Field(160, ge=1, description="Most tokens an answer may have.")
     temperature: float = Field(0.0, ge=0, description="Sampling temperature (0: greedy).")
+    draft: Literal["off", "prompt_lookup"] = Field(
+        "off",
+        description="Speculative decoding for greedy answers: prompt_lookup drafts tokens "
+        "by copying from the prompt and checks them in one batch (README, speed).",
+    )
+    draft_tokens: int = Field(
+        2,
+        ge=1,
+        le=16,
+        description="Most tokens drafted per step (llm.draft = prompt_lookup). Above 2, "
+        "llama.cpp checks the batch with other kernels whose rounding can change an answer.",
+    )
     timeout_s: float = Field(120.0, gt=0, description="Give up on an answer after this long.")
     breaker_s: float = Field(
         60.0, ge=0, description="After a model failure, answer extractively for this long."

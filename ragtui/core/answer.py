@@ -99,6 +99,8 @@ def _generation_attributes(generation: Generation) -> dict[str, Any]:
         "ragtui.llm.prefix_tokens": generation.prefix_tokens,
         "ragtui.llm.stopped_repeating": generation.stopped_repeating,
         "ragtui.llm.prefix_reused": generation.prefix_reused,
+        "ragtui.llm.draft_proposed": generation.draft_proposed,
+        "ragtui.llm.draft_accepted": generation.draft_accepted,
         "ragtui.llm.prefill_tokens": prefilled,
         "ragtui.llm.prefill_tps": prefilled / (generation.ttft_ms / 1000)
         if generation.ttft_ms > 0

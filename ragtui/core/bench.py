@@ -7,10 +7,10 @@ import random
 import shutil
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psutil
 
@@ -22,6 +22,9 @@ from ragtui.core.index.indexer import parse_chunks
 from ragtui.core.ingest import loaders
 from ragtui.core.ingest.document import LoaderError, Unsupported
 from ragtui.core.ingest.scan import scan
+
+if TYPE_CHECKING:
+    from ragtui.core.generate import Generation, LlamaCppBackend
 
 
 @dataclass
@@ -323,6 +326,73 @@ def _raw_stream(
     return (first or done) - started, pieces, done - started
 
 
+def _decode_tps(result: Generation) -> float:
+    """Decode tokens per second of one generation (after its first token)."""
+    return (result.completion_tokens - 1) / max((result.generate_ms - result.ttft_ms) / 1000, 1e-9)
+
+
+class _PromptLookupFigures:
+    """Plain greedy decoding against prompt-lookup decoding on the same prompts, each from
+    the same (empty) context: decode speed, drafts accepted, and whether the text matched."""
+
+    def __init__(self, backend: LlamaCppBackend) -> None:
+        from ragtui.core.generate import LlamaCppBackend
+
+        self.plain = LlamaCppBackend(
+            backend.path,
+            backend.settings.model_copy(update={"draft": "off"}),
+            backend.prompt_format,
+        )
+        self.drafting = LlamaCppBackend(
+            backend.path,
+            backend.settings.model_copy(update={"draft": "prompt_lookup"}),
+            backend.prompt_format,
+        )
+        self.plain_tps: list[float] = []
+        self.lookup_tps: list[float] = []
+        self.same = self.proposed = self.accepted = self.prompts = 0
+
+    def measure(self, prefix: str, rest: str, stop: Sequence[str], max_tokens: int) -> None:
+        results = []
+        for backend in (self.plain, self.drafting):
+            backend.llm().reset()
+            results.append(
+                backend.generate(
+                    prefix,
+                    rest,
+                    max_tokens=max_tokens,
+                    temperature=0.0,
+                    stop=stop,
+                    on_token=None,
+                    deadline=time.perf_counter() + 600,
+                )
+            )
+        plain, drafted = results
+        self.prompts += 1
+        self.same += plain.text == drafted.text
+        self.proposed += drafted.draft_proposed
+        self.accepted += drafted.draft_accepted
+        if plain.completion_tokens > 1 and drafted.completion_tokens > 1:
+            self.plain_tps.append(_decode_tps(plain))
+            self.lookup_tps.append(_decode_tps(drafted))
+
+    def figures(self) -> dict[str, Any]:
+        med = statistics.median
+        ratio = med(self.lookup_tps) / med(self.plain_tps) if self.plain_tps else 0.0
+        return {
+            "prompt_lookup_draft_tokens": self.drafting.settings.draft_tokens,
+            "prompt_lookup_decode_tokens_per_s": round(med(self.lookup_tps), 1)
+            if self.lookup_tps
+            else 0.0,
+            "plain_decode_tokens_per_s": round(med(self.plain_tps), 1) if self.plain_tps else 0.0,
+            "prompt_lookup_decode_ratio": round(ratio, 3),
+            "prompt_lookup_acceptance": round(self.accepted / self.proposed, 3)
+            if self.proposed
+            else 0.0,
+            "prompt_lookup_same_text": round(self.same / self.prompts, 3) if self.prompts else 0.0,
+        }
+
+
 def run_llm_bench(engine: Engine, questions: list[str], rounds: int = 2) -> dict[str, Any]:
     """TTFT and decode speed against raw llama-cpp-python, prefix-state reuse, cache hits."""
     from ragtui.core import prompts
@@ -345,6 +415,7 @@ def run_llm_bench(engine: Engine, questions: list[str], rounds: int = 2) -> dict
     cold_ttft: list[float] = []
     warm_ttft: list[float] = []
     ours_decode: list[float] = []
+    lookup = _PromptLookupFigures(backend)
     states = backend.state_cache
     for question in questions:
         hits = engine.search(question, k=cfg.answer.k).hits
@@ -371,8 +442,8 @@ def run_llm_bench(engine: Engine, questions: list[str], rounds: int = 2) -> dict
             )
             (warm_ttft if cached else cold_ttft).append(result.ttft_ms)
             if not cached and result.completion_tokens > 1:
-                seconds = (result.generate_ms - result.ttft_ms) / 1000
-                ours_decode.append((result.completion_tokens - 1) / seconds)
+                ours_decode.append(_decode_tps(result))
+        lookup.measure(prefix, rest, template.stop, max_tokens)
     backend.state_cache = states
     engine.ask(questions[0])
     hit = engine.ask(questions[0])
@@ -390,6 +461,7 @@ def run_llm_bench(engine: Engine, questions: list[str], rounds: int = 2) -> dict
         "decode_vs_raw": round(med(ours_decode) / med(raw_decode), 3)
         if raw_decode and ours_decode
         else 0.0,
+        **lookup.figures(),
         "prefix_cache_ttft_ms_p50": round(med(warm_ttft), 1),
         "prefix_cache_ttft_ratio": round(med(warm_ttft) / med(cold_ttft), 3),
         "exact_cache_hit_ms": round(hit.timings_ms["total"], 2),

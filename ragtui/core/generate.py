@@ -46,6 +46,8 @@ class Generation:
     prefix_tokens: int = 0
     prefix_reused: bool = False
     stopped_repeating: bool = False  # cut where the model began to repeat itself
+    draft_proposed: int = 0  # speculative decoding: tokens drafted, and kept
+    draft_accepted: int = 0
 
 
 class Backend(Protocol):
@@ -210,22 +212,35 @@ class LlamaCppBackend:
                     f"= {self.n_ctx}: lower answer.context_tokens or raise llm.n_ctx."
                 )
             reused = self._ensure_prefix(llm, prefix_tokens)
-            stream = llm.create_completion(
-                tokens,
-                max_tokens=max_tokens,
-                temperature=temperature,
-                stop=list(stop),
-                stream=True,
+            drafting = self.settings.draft == "prompt_lookup" and temperature == 0
+            if drafting:
+                from ragtui.core.speculative import PromptLookupStream
+
+                lookup = PromptLookupStream(
+                    llm,
+                    tokens,
+                    _common_prefix(llm, tokens),
+                    max_tokens=max_tokens,
+                    stop=stop,
+                    draft_tokens=self.settings.draft_tokens,
+                )
+                pieces: Iterator[str] = iter(lookup)
+            else:
+                stream = llm.create_completion(
+                    tokens,
+                    max_tokens=max_tokens,
+                    temperature=temperature,
+                    stop=list(stop),
+                    stream=True,
+                )
+                pieces = (c["choices"][0].get("text") or "" for c in stream)
+            generation = _consume(
+                pieces, started, on_token, deadline, len(tokens), len(prefix_tokens), reused
             )
-            return _consume(
-                (c["choices"][0].get("text") or "" for c in stream),
-                started,
-                on_token,
-                deadline,
-                len(tokens),
-                len(prefix_tokens),
-                reused,
-            )
+            if drafting:
+                generation.draft_proposed = lookup.counts.proposed
+                generation.draft_accepted = lookup.counts.accepted
+            return generation
 
     def _chat(
         self,
@@ -295,6 +310,16 @@ def _load_kv_state(llm: Any, saved: dict[str, Any]) -> None:
     llm.n_tokens = len(tokens)
     llm.input_ids[: len(tokens)] = tokens
     llm._requires_eval = True  # logits are not part of the saved state
+
+
+def _common_prefix(llm: Any, tokens: Sequence[int]) -> int:
+    """How many leading ``tokens`` llama.cpp's context already holds (at most all but the
+    last, whose logits the first answer token needs)."""
+    held = min(llm.n_tokens, len(tokens) - 1)
+    same = 0
+    while same < held and llm.input_ids[same] == tokens[same]:
+        same += 1
+    return same
 
 
 def _consume(

@@ -220,3 +220,38 @@ def test_openai_backend_against_llama_cpp_server(engine: Engine) -> None:
     down = Engine(settings, engine.data_dir)
     answer = down.ask("At what mileage is the timing belt replaced?", use_cache=False)
     assert answer.fallback and "did not answer" in (answer.error or "")
+
+
+def test_prompt_lookup_decoding_writes_what_plain_decoding_writes(engine: Engine) -> None:
+    plain = engine.backend()
+    assert isinstance(plain, generate.LlamaCppBackend)
+    drafting = generate.LlamaCppBackend(
+        plain.path,
+        plain.settings.model_copy(update={"draft": "prompt_lookup"}),
+        plain.prompt_format,
+    )
+    template = prompts.load("qa")
+    proposed = accepted = 0
+    for case in QUESTIONS[:6]:
+        question = str(case["question"])
+        packed = pack(engine.search(question, k=3).hits, template, plain.count_tokens, 900)
+        prefix, rest = render(template, packed, question)
+        texts = []
+        for backend in (plain, drafting):
+            # from the same state: how much of a prompt llama.cpp already holds changes how
+            # it batches the rest, and so the rounding a greedy choice can hinge on
+            plain.llm().reset()
+            result = backend.generate(
+                prefix,
+                rest,
+                max_tokens=80,
+                temperature=0.0,
+                stop=template.stop,
+                on_token=None,
+                deadline=time.perf_counter() + 120,
+            )
+            texts.append(result.text)
+        assert texts[0] == texts[1], question
+        proposed += result.draft_proposed
+        accepted += result.draft_accepted
+    assert proposed > 0 and 0 < accepted <= proposed
