@@ -147,6 +147,8 @@ class EngineApi(WatchedEngine, Protocol):
 
     def files(self) -> list[FileInfo]: ...
 
+    def warm(self) -> list[str]: ...
+
     def ask(
         self,
         question: str,

@@ -18,6 +18,7 @@ from textual.types import NoActiveAppError
 from textual.widgets import Footer, Static
 
 from ragtui import logs
+from ragtui.logs import log
 from ragtui.tui.errors import worker_failed
 from ragtui.tui.indexing import IndexService
 
@@ -159,10 +160,11 @@ class RagtuiApp(App[None]):
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 
-    def __init__(self, engine: EngineApi, *, watch: bool = True) -> None:
+    def __init__(self, engine: EngineApi, *, watch: bool = True, warm: bool = True) -> None:
         super().__init__()
         self.engine = engine
         self.watch_folders = watch
+        self.warm_models = warm
         self.service = IndexService(engine)
         self._service_worker: Worker[None] | None = None
 
@@ -171,7 +173,13 @@ class RagtuiApp(App[None]):
         self.switch_mode("ask")
         if self.watch_folders:
             self.ensure_service()
+        if self.warm_models:  # the first question of the day answers as fast as the next
+            self.run_worker(self._warm, name="warm-up", group="warm", thread=True)
         self.set_interval(0.5, self._show_notices)
+
+    def _warm(self) -> None:
+        for problem in self.engine.warm():
+            log.info("not warmed up: %s", problem)
 
     @property
     def service_started(self) -> bool:
@@ -276,11 +284,14 @@ class RagtuiApp(App[None]):
         self.exit()
 
 
-def create_app(engine: EngineApi | None = None, *, watch: bool = True) -> RagtuiApp:
+def create_app(
+    engine: EngineApi | None = None, *, watch: bool = True, warm: bool | None = None
+) -> RagtuiApp:
     """The one factory the CLI and the tests use: the app over ``engine`` (default: the
-    Engine of the configured data dir). ``watch=False`` leaves indexing to the user."""
+    Engine of the configured data dir). ``watch=False`` leaves indexing to the user;
+    ``warm`` (default: as ``watch``) loads the models in the background at start."""
     if engine is None:
         from ragtui.core.api import create_engine
 
         engine = create_engine()
-    return RagtuiApp(engine, watch=watch)
+    return RagtuiApp(engine, watch=watch, warm=watch if warm is None else warm)

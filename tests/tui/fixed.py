@@ -584,6 +584,13 @@ class FixedEngine:
     """Real conversations, trace store and indexing; fixed files, traces, stats, health,
     evals and answers (a follow-up's answer carries the real rewrite as its retrieval query)."""
 
+    warmed = 0
+
+    def warm(self) -> list[str]:
+        """Nothing to load: count the calls."""
+        self.warmed += 1
+        return []
+
     def __init__(
         self,
         docs: Path,

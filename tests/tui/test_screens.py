@@ -325,6 +325,7 @@ async def test_the_indexing_thread_ends_however_the_app_ends(fixed_engine: Fixed
         assert app.service_started
     # no quit action, no shutdown_background: the app just went away (as when a test fails)
     assert app.service.finished.wait(10)
+    assert fixed_engine.warmed == 1  # the models were warmed in the background at start
 
 
 async def test_the_evidence_is_highlighted_under_the_answer_and_a_quote_is_labelled(
