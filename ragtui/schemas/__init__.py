@@ -26,6 +26,7 @@ COMMANDS = {
     "eval compare": "eval-compare",
     "models list": "models-list",
     "bench": "bench",
+    "serve --status": "serve-status",
 }
 
 

@@ -110,6 +110,7 @@ def outputs(
         found["stats"] = [_json("stats"), _json("stats", "--since", "all")]
         found["doctor"] = [_json("doctor", exit_code=1)]  # the missing LLM fails a check
         found["models-list"] = [_json("models", "list")]
+        found["serve-status"] = [_json("serve", "--status")]  # none runs
         yield found
 
 

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from ragtui.service import client, protocol
+from tests.cli.test_json_contracts import problems
 from tests.conftest import DEMO_CORPUS, install_bundled
 from tests.reliability.conftest import keyword_only, one_sentence, ragtui
 
@@ -94,6 +95,9 @@ def test_served_commands_print_what_in_process_ones_do(keyword_service: Any) -> 
 
 def test_a_second_service_is_refused_and_stop_ends_the_first(keyword_service: Any) -> None:
     home, process = keyword_service
+    status = json.loads(ragtui(home, "serve", "--status", "--json").stdout)
+    assert status["running"] and status["pid"] == process.pid and status["warm"]
+    assert problems("serve-status", status) == []
     second = ragtui(home, "serve", timeout=60)
     message = second.stderr.strip().splitlines()[-1]
     assert second.returncode == 1
