@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -72,3 +73,40 @@ def test_questions_are_not_kept_as_vectors_unless_content_is_full(tmp_path: Path
         assert engine.tracing.store.signal_rows(10)["name"] == ()
     finally:
         engine.close()
+
+
+OFF_TOPIC = (
+    "who won the football world cup in 1966",
+    "how many moons does jupiter have",
+    "best recipe for sourdough bread",
+    "what is the capital of mongolia",
+    "how do whales sleep",
+)
+
+
+def test_stats_json_carries_drift_and_alerts_after_a_topic_shift(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from ragtui.cli import app
+
+    monkeypatch.setenv("RAGTUI_DRIFT__BASELINE", "20")
+    monkeypatch.setenv("RAGTUI_DRIFT__RECENT", "10")
+    engine = _engine(tmp_path)
+    for i in range(20):
+        engine.search(f"{QUESTIONS[i % 5]} ({i})", k=5)
+    for i in range(10):
+        engine.search(f"{OFF_TOPIC[i % 5]} ({i})", k=5)
+    engine.close()
+    result = CliRunner().invoke(app, ["stats", "--json"])
+    assert result.exit_code == 0, result.output
+    drift = json.loads(result.stdout)["drift"]
+    assert (drift["baseline"], drift["recent"], drift["alpha"]) == (20, 10, 0.05)
+    questions = drift["signals"]["questions"]
+    assert (questions["baseline_n"], questions["recent_n"]) == (20, 10)
+    assert questions["alert"] and questions["p_adjusted"] < 0.05
+    assert drift["signals"]["latency_ms"]["p_value"] is None  # searches only: no answers
+    assert any("Question topics" in line for line in drift["alerts"])
+    text = CliRunner().invoke(app, ["stats"])
+    assert "ALERT" in text.stdout and "Drift: Question topics" in text.output

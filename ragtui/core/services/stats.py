@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from ragtui.config import Settings
-from ragtui.core import stats
+from ragtui.core import drift_signals, stats
 from ragtui.core.index.store import IndexStore
 from ragtui.core.reports import IndexCounts, IndexHealth, IndexSize, StatsReport
 from ragtui.core.trace import Tracing
@@ -19,7 +19,8 @@ class StatsService:
         self.store = store
 
     def figures(self, since: str = "24h") -> StatsReport:
-        """Latency, throughput, cache, cost, energy and index figures for a time window."""
+        """Latency, throughput, cache, cost, energy and index figures for a time window, and
+        drift over the newest traces (counted windows, whatever ``since`` is)."""
         import psutil
 
         start = stats.window_start(since)
@@ -32,7 +33,14 @@ class StatsService:
             index=self.index_size().as_json(),
             process=current,
         )
-        return StatsReport(since=since, **figures)
+        drift = drift_signals.compute(
+            self.tracing.store, self.settings.drift, self.store.catalog, self._vectors
+        )
+        return StatsReport(since=since, **figures, drift=drift)
+
+    def _vectors(self) -> object:
+        """The vector index (opened without loading the embedding model), or None."""
+        return self.store.vectors if self.store.vectors_open else self.store.stored_vectors()
 
     def index_size(self) -> IndexSize:
         """Files, chunks and bytes on disk of the catalog and both indexes."""
