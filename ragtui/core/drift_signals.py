@@ -222,11 +222,11 @@ def decide(signals: dict[str, dict[str, Any]], alpha: float) -> list[str]:
 def compute(
     traces: TraceStore,
     settings: DriftSettings,
-    catalog: Any = None,
-    open_vectors: Callable[[], Any] | None = None,
+    corpus: Callable[[], dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The ``drift`` block: per signal its test, statistic, p-values, window sizes and alert
-    flag, the alert sentences, and how long it took."""
+    flag, the alert sentences, and how long it took. ``corpus`` gives the new-topics
+    signal (see :func:`corpus_signal`)."""
     started = time.perf_counter()
     block: dict[str, Any] = {
         "enabled": settings.enabled,
@@ -238,8 +238,8 @@ def compute(
     }
     if settings.enabled:
         signals = trace_signals(traces, settings)
-        if catalog is not None and open_vectors is not None:
-            signals["new_topics"] = corpus_signal(catalog, open_vectors, settings)
+        if corpus is not None:
+            signals["new_topics"] = corpus()
         block["alerts"] = decide(signals, settings.alpha)
         block["signals"] = signals
     block["elapsed_ms"] = round((time.perf_counter() - started) * 1000, 1)
