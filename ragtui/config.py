@@ -285,6 +285,38 @@ class StatsSettings(_Section):
     )
 
 
+class DriftSettings(_Section):
+    """Drift checks in ``ragtui stats`` and the Stats screen: the newest questions, retrieval
+    figures and answers (the recent window) against those just before them (the baseline),
+    and newly indexed chunks against the older ones."""
+
+    enabled: bool = Field(True, description="Compute drift signals with the stats.")
+    baseline: int = Field(
+        200, ge=10, le=5000, description="Observations of a signal in the baseline window."
+    )
+    recent: int = Field(
+        30, ge=10, le=1000, description="Newest observations of a signal: the recent window."
+    )
+    alpha: float = Field(
+        0.05,
+        gt=0,
+        lt=1,
+        description="Alert when a signal's p-value, Holm-adjusted over all signals, is below "
+        "this (the share of windows that raise a false alarm on any signal).",
+    )
+    permutations: int = Field(
+        500, ge=50, le=10000, description="Label shuffles for the question-drift p-value."
+    )
+    corpus_window: str = Field(
+        "7d",
+        description="Chunks of files indexed within this window (24h, 7d …) are new; the "
+        "new-topics signal compares them with the older ones.",
+    )
+    corpus_sample: int = Field(
+        1000, ge=100, le=20000, description="Most older chunk vectors read to find its topics."
+    )
+
+
 class MCPSettings(_Section):
     """How ``ragtui mcp`` serves editors and agents over the Model Context Protocol."""
 
@@ -315,6 +347,7 @@ class Settings(BaseSettings):
     tracing: TracingSettings = Field(default_factory=TracingSettings)
     eval: EvalSettings = Field(default_factory=EvalSettings)
     stats: StatsSettings = Field(default_factory=StatsSettings)
+    drift: DriftSettings = Field(default_factory=DriftSettings)
     mcp: MCPSettings = Field(default_factory=MCPSettings)
 
     @classmethod

@@ -12,6 +12,7 @@ from ragtui.cli.common import JsonOpt, _engine, _fail, _print_json, echo
 from ragtui.units import format_bytes, format_ms
 
 if TYPE_CHECKING:
+    from ragtui.core.reports import DriftFigures
     from ragtui.core.trace_store import SpanRecord, TraceRecord
 
 traces_app = typer.Typer(help="Inspect, export and purge answer traces.", no_args_is_help=True)
@@ -225,8 +226,38 @@ def stats(
         f"Index: {index.files:,} files, {index.chunks:,} chunks, "
         f"{_size(index.bytes_on_disk)} on disk"
     )
+    _drift(figures.drift)
     for warning in figures.warnings:
         echo(f"warning: {warning}", fg=typer.colors.YELLOW, err=True)
+
+
+def _drift(drift: DriftFigures) -> None:
+    """The drift table (signals with enough observations) and its alerts."""
+    if not drift.enabled:
+        return
+    tested = {name: s for name, s in drift.signals.items() if s.p_value is not None}
+    echo(
+        f"\nDrift (newest {drift.recent} against the {drift.baseline} before; "
+        f"alert when adjusted p < {drift.alpha:g}): "
+        + ("" if tested else "not enough questions yet")
+    )
+    if tested:
+        rows = [["", "baseline", "recent", "p", "p adj.", ""]]
+        for name, s in tested.items():
+            rows.append(
+                [
+                    name,
+                    _fmt(s.baseline_value, "", 3),
+                    _fmt(s.recent_value, "", 3),
+                    f"{s.p_value:.3g}",
+                    f"{s.p_adjusted:.3g}",
+                    "ALERT" if s.alert else "ok",
+                ]
+            )
+        for line in _columns(rows):
+            echo("  " + line)
+    for alert in drift.alerts:
+        echo(alert, fg=typer.colors.RED, err=True)
 
 
 def _columns(rows: list[list[str]]) -> list[str]:

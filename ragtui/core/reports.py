@@ -168,6 +168,36 @@ class CostFigures(_Report):
     over_budget: bool
 
 
+class DriftSignal(_Report):
+    """One drift signal: its test, statistic, raw and Holm-adjusted p-value, window sizes,
+    the baseline's and the recent window's value (median, or share for rates) and whether
+    it alerts. Without enough observations the figures are None."""
+
+    group: str
+    test: str
+    statistic: float | None
+    p_value: float | None
+    p_adjusted: float | None
+    baseline_n: int
+    recent_n: int
+    baseline_value: float | None
+    recent_value: float | None
+    alert: bool
+
+
+class DriftFigures(_Report):
+    """Drift of the questions, retrieval, answers and corpus (see
+    :mod:`ragtui.core.drift_signals`): window sizes, alpha, each signal and the alerts."""
+
+    enabled: bool
+    baseline: int
+    recent: int
+    alpha: float
+    signals: dict[str, DriftSignal]
+    alerts: list[str]
+    elapsed_ms: float
+
+
 class StatsReport(_Report):
     """Every figure ``ragtui stats`` shows for one time window (computed by
     :mod:`ragtui.core.stats`)."""
@@ -184,6 +214,7 @@ class StatsReport(_Report):
     cost: CostFigures
     index: IndexSize
     warnings: list[str]
+    drift: DriftFigures
 
 
 class RunRef(_Report):

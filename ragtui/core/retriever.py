@@ -101,8 +101,9 @@ class Retriever:
             t = time.perf_counter()
             with self.tracing.span(
                 "embed.query", {"embedding.model_name": self.store.embedder.model_id}
-            ):
+            ) as span:
                 query_vec = self.store.embedder.embed_query(query)
+                self.tracing.extra(span, "query_vector", query_vec)  # question drift
             timings["embed"] = _ms(t)
             t = time.perf_counter()
             with self.tracing.span("retrieve.dense") as span:
@@ -110,6 +111,7 @@ class Retriever:
                 if dense is not None:
                     rankings["dense"] = dense
                     self._stage(span, dense, keep)
+                    _similarities(span, dense, k)
             timings["dense"] = _ms(t)
             if dense is None and "bm25" not in rankings:  # dense only, and the table is gone
                 rankings["bm25"] = self.store.keywords.search(query, pool)
@@ -354,3 +356,12 @@ def _documents(hits: Sequence[Hit]) -> list[tuple[str, float, str, str]]:
 
 def _ms(start: float) -> float:
     return (time.perf_counter() - start) * 1000.0
+
+
+def _similarities(span: Any, dense: list[tuple[str, float]], k: int) -> None:
+    """The dense ranking's top-1 and mean top-k cosine similarity (drift signals)."""
+    if dense:
+        top = [score for _, score in dense[:k]]
+        span.set_attributes(
+            {"ragtui.retrieve.top1": top[0], "ragtui.retrieve.topk": sum(top) / len(top)}
+        )

@@ -128,6 +128,35 @@ def summarize(root: SpanRecord, spans: list[SpanRecord]) -> dict[str, Any]:
     }
 
 
+DRIFT_ROOTS = ("ask", "search")  # the user's questions (eval cases are not their traffic)
+
+
+def _first(spans: list[SpanRecord], name: str) -> dict[str, Any]:
+    return next((s.attributes for s in spans if s.name == name), {})
+
+
+def signals_of(root: SpanRecord, spans: list[SpanRecord]) -> dict[str, Any] | None:
+    """The drift figures of an ask or a search (``trace_store.SIGNAL_COLUMNS`` but the
+    question's vector, which the writer adds), or None for other traces."""
+    if root.name not in DRIFT_ROOTS:
+        return None
+    attrs = root.attributes
+    dense = _first(spans, "retrieve.dense")
+    relevance = _first(spans, "answer.relevance")
+    confidence = relevance.get("ragtui.answer.confidence")
+    floor = relevance.get("ragtui.answer.min_confidence")
+    sentences = attrs.get("ragtui.answer.sentence_count")
+    refocused = attrs.get("ragtui.answer.refocused")
+    return {
+        "top1": dense.get("ragtui.retrieve.top1"),
+        "topk": dense.get("ragtui.retrieve.topk"),
+        "relevant": None if confidence is None or floor is None else int(confidence >= floor),
+        "refocused": None if refocused is None else int(refocused),
+        "answer_chars": attrs.get("ragtui.answer.chars"),
+        "unsupported": attrs.get("ragtui.answer.unsupported", 0) / sentences if sentences else None,
+    }
+
+
 def trace_of(spans: list[SpanRecord]) -> TraceRecord:
     """Assemble a finished trace (its root is the span without a parent in it)."""
     ids = {s.span_id for s in spans}
@@ -142,4 +171,5 @@ def trace_of(spans: list[SpanRecord]) -> TraceRecord:
         status,
         summarize(root, spans),
         spans,
+        signals_of(root, spans),
     )

@@ -259,14 +259,15 @@ class _Sink:
         traces = []
         for spans in batch:
             readables = self.pipeline.export(spans)
-            traces.append(
-                trace_of(
-                    [
-                        record_of(readable, mode, span.extras)
-                        for readable, span in zip(readables, spans, strict=True)
-                    ]
-                )
+            trace = trace_of(
+                [
+                    record_of(readable, mode, span.extras)
+                    for readable, span in zip(readables, spans, strict=True)
+                ]
             )
+            if trace.signals is not None and mode == "full":
+                trace.signals["query_vec"] = _query_vector(spans)
+            traces.append(trace)
             spans.clear()  # the spans' trace holds this list: let reference counting free it
         self.store.write(traces)
         before = self._written
@@ -299,6 +300,17 @@ class _Sink:
         self._stopping = True
         self.urgent.set()
         self._thread.join(timeout=10)
+
+
+def _query_vector(spans: list[RecordingSpan]) -> bytes | None:
+    """The first query embedding of a trace as float16 bytes (kept only with content "full":
+    an embedding tells roughly what was asked)."""
+    import numpy as np
+
+    for span in spans:
+        if span.name == "embed.query" and span.extras and "query_vector" in span.extras:
+            return np.asarray(span.extras["query_vector"], dtype=np.float16).tobytes()
+    return None
 
 
 class _Pipeline:

@@ -55,6 +55,18 @@ CREATE TABLE IF NOT EXISTS spans (
     PRIMARY KEY (trace_id, span_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS spans_stage ON spans(name, start_ns, end_ns);  -- covers stats
+CREATE TABLE IF NOT EXISTS signals (
+    trace_id TEXT PRIMARY KEY,
+    start_ns INTEGER NOT NULL,
+    query_vec BLOB,
+    top1 REAL,
+    topk REAL,
+    relevant INTEGER,
+    refocused INTEGER,
+    answer_chars INTEGER,
+    unsupported REAL
+);
+CREATE INDEX IF NOT EXISTS signals_start ON signals(start_ns);
 """
 
 SUMMARY_COLUMNS = (
@@ -73,6 +85,15 @@ SUMMARY_COLUMNS = (
     "rss_bytes",
     "embed_hits",
     "embed_misses",
+)
+SIGNAL_COLUMNS = (
+    "query_vec",
+    "top1",
+    "topk",
+    "relevant",
+    "refocused",
+    "answer_chars",
+    "unsupported",
 )
 _MMAP_BYTES = 256 * 2**20
 FIGURE_COLUMNS = (
@@ -128,6 +149,7 @@ class TraceRecord:
     status: str
     summary: dict[str, Any]
     spans: list[SpanRecord] = field(default_factory=list)
+    signals: dict[str, Any] | None = None  # drift figures of an ask or search (SIGNAL_COLUMNS)
 
     def note(self) -> str:
         """cached / abstained / fallback / error, as ``traces list`` and the app show it."""
@@ -222,6 +244,15 @@ class TraceStore:
                         *summary,
                     ),
                 )
+                if trace.signals is not None:
+                    db.execute(
+                        "INSERT OR REPLACE INTO signals VALUES (?,?,?,?,?,?,?,?,?)",
+                        (
+                            trace.trace_id,
+                            trace.start_ns,
+                            *(trace.signals.get(c) for c in SIGNAL_COLUMNS),
+                        ),
+                    )
                 db.executemany(
                     "INSERT OR REPLACE INTO spans VALUES (?,?,?,?,?,?,?,?,?)",
                     [
@@ -308,6 +339,35 @@ class TraceStore:
         )
         return {name: sorted(map(int, joined.split(","))) for name, joined in rows}
 
+    def signal_rows(self, limit: int) -> dict[str, tuple[Any, ...]]:
+        """Drift figures of the newest ``limit`` asks and searches, oldest first, column by
+        column: ``name``, ``start_ns``, ``duration_ms``, ``abstained``, ``fallback``,
+        ``completion_tokens`` and the :data:`SIGNAL_COLUMNS`."""
+        columns = (
+            "name",
+            "start_ns",
+            "duration_ms",
+            "abstained",
+            "fallback",
+            "completion_tokens",
+            *SIGNAL_COLUMNS,
+        )
+        if not self.exists():
+            return {c: () for c in columns}
+        rows = (
+            self._db()
+            .execute(
+                f"SELECT t.{', t.'.join(columns[:6])}, s.{', s.'.join(SIGNAL_COLUMNS)} "
+                "FROM signals s JOIN traces t USING (trace_id) "
+                "ORDER BY s.start_ns DESC LIMIT ?",
+                (limit,),
+            )
+            .fetchall()
+        )
+        rows.reverse()
+        found = list(zip(*rows, strict=True)) if rows else [() for _ in columns]
+        return dict(zip(columns, found, strict=True))
+
     def count(self) -> int:
         """Stored traces."""
         if not self.exists():
@@ -342,6 +402,7 @@ class TraceStore:
         db.execute("BEGIN IMMEDIATE")
         try:
             db.executemany("DELETE FROM spans WHERE trace_id = ?", ids)
+            db.executemany("DELETE FROM signals WHERE trace_id = ?", ids)
             db.executemany("DELETE FROM traces WHERE trace_id = ?", ids)
             db.execute("COMMIT")
         except BaseException:
@@ -356,6 +417,7 @@ class TraceStore:
         db = self._db()
         gone = self.count()
         db.execute("DELETE FROM spans")
+        db.execute("DELETE FROM signals")
         db.execute("DELETE FROM traces")
         db.execute("VACUUM")
         return gone

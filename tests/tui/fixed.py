@@ -315,6 +315,52 @@ def stats(since: str = "24h") -> dict[str, Any]:
             "bytes": {},
         },
         "warnings": [],
+        "drift": drift(),
+    }
+
+
+def drift() -> dict[str, Any]:
+    """A fixed drift block: the questions alert, retrieval and latency hold, the corpus
+    has no new chunks."""
+
+    def signal(
+        group: str,
+        test: str,
+        stat: float | None,
+        p: float | None,
+        adjusted: float | None,
+        values: tuple[float | None, float | None] = (None, None),
+        n: tuple[int, int] = (200, 30),
+    ) -> dict[str, Any]:
+        return {
+            "group": group,
+            "test": test,
+            "statistic": stat,
+            "p_value": p,
+            "p_adjusted": adjusted,
+            "baseline_n": n[0],
+            "recent_n": n[1],
+            "baseline_value": values[0],
+            "recent_value": values[1],
+            "alert": adjusted is not None and adjusted < 0.05,
+        }
+
+    return {
+        "enabled": True,
+        "baseline": 200,
+        "recent": 30,
+        "alpha": 0.05,
+        "signals": {
+            "questions": signal("questions", "mmd", 0.0412, 0.002, 0.008),
+            "top1_similarity": signal("retrieval", "mann-whitney", -0.08, 0.21, 0.63, (0.61, 0.58)),
+            "abstention_rate": signal("retrieval", "mann-whitney", 0.02, 0.5, 1.0, (0.08, 0.1)),
+            "latency_ms": signal("answers", "mann-whitney", 0.05, 0.4, 0.8, (3200.0, 3350.0)),
+            "new_topics": signal("corpus", "far-share", None, None, None, n=(0, 0)),
+        },
+        "alerts": [
+            "Drift: Question topics: differ from the ones before (last 30 against 200, p=0.002)."
+        ],
+        "elapsed_ms": 41.0,
     }
 
 

@@ -256,6 +256,22 @@ async def test_stats_help_theme_and_switching(fixed_engine: FixedEngine) -> None
         assert isinstance(app.screen.query_one("#folders", OptionList), OptionList)
 
 
+async def test_stats_shows_drift_and_its_alert(fixed_engine: FixedEngine) -> None:
+    app = create_app(fixed_engine, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f5")
+        await _settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, StatsScreen)
+        alert = screen.query_one("#stats-drift-alerts", Static)
+        assert alert.display and "Question topics" in str(alert.render())
+        table = str(screen.query_one("#table-drift", Static).render())
+        lines = {line.split()[0]: line for line in table.splitlines()[1:]}
+        assert "ALERT" in lines["questions"] and "0.008" in lines["questions"]
+        assert lines["top-1"].rstrip().endswith("ok") and "200/30" in lines["top-1"]
+        assert "needs data" in lines["new"]
+
+
 async def test_evals_runs_compare_case_and_trace(fixed_engine: FixedEngine) -> None:
     app = create_app(fixed_engine, watch=False)
     async with app.run_test(size=SIZE) as pilot:

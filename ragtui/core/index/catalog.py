@@ -384,6 +384,19 @@ class Catalog:
         """Ids of chunks whose vectors are written."""
         return {r[0] for r in self._db.execute("SELECT chunk_id FROM chunks WHERE embedded = 1")}
 
+    def embedded_chunks_by_age(self, cutoff: float, newer: bool, limit: int) -> list[str]:
+        """Up to ``limit`` embedded chunk ids whose content was first indexed at or after
+        ``cutoff`` (``newer``) or before it, in chunk id order (content hashes: a sample
+        that is spread out yet the same each time)."""
+        having = ">=" if newer else "<"
+        rows = self._db.execute(
+            "SELECT chunk_id FROM chunks WHERE embedded = 1 AND hash IN (SELECT hash FROM files "
+            f"WHERE hash IS NOT NULL GROUP BY hash HAVING MIN(indexed_at) {having} ?) "
+            "ORDER BY chunk_id LIMIT ?",
+            (cutoff, limit),
+        )
+        return [r[0] for r in rows]
+
     def chunk_counts(self) -> tuple[int, int]:
         """(chunks, chunks with vectors), cheaply: the pending count uses a partial index."""
         total = self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]

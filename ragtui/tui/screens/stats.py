@@ -1,4 +1,5 @@
-"""The Stats screen: latency, throughput, caches, tokens, energy, cost, index and memory.
+"""The Stats screen: latency, throughput, caches, tokens, energy, cost, index, memory and
+drift (with an alert line when a drift signal alerts).
 
 Every figure comes from ``engine.stats.figures(since)`` (see :mod:`ragtui.core.stats`).
 """
@@ -160,6 +161,55 @@ def system_panel(s: StatsReport) -> Content:
     )
 
 
+DRIFT_LABELS = {
+    "questions": "questions",
+    "top1_similarity": "top-1 similarity",
+    "topk_similarity": "top-k similarity",
+    "abstention_rate": "abstained",
+    "nothing_relevant_rate": "nothing relevant",
+    "answer_length": "answer length",
+    "unsupported_rate": "unsupported",
+    "fallback_rate": "fallback",
+    "refocus_rate": "refocused",
+    "latency_ms": "latency ms",
+    "completion_tokens": "answer tokens",
+    "new_topics": "new topics",
+}
+
+
+def _value(name: str, value: float | None) -> str:
+    if value is None:
+        return "—"
+    if name.endswith("_rate") or name == "new_topics":
+        return f"{value:.0%}"
+    return f"{value:.3g}" if abs(value) < 10 else f"{value:,.0f}"
+
+
+def drift_table(s: StatsReport) -> Content:
+    """One line per drift signal: baseline → recent value, adjusted p-value, window sizes
+    and whether it alerts."""
+    d = s.drift
+    if not d.enabled:
+        return Content.styled("Drift checks are off (drift.enabled).", "$text-muted")
+    header = f"{'signal':<18}{'baseline':>10}{'recent':>10}{'p (adj.)':>10}{'windows':>12}  state"
+    lines = [Content.styled(header, "$text-muted")]
+    for name, sig in d.signals.items():
+        if sig.p_value is None:
+            cells, state = (f"{'—':>10}" * 3 + f"{'—':>12}"), ("needs data", "$text-muted")
+        else:
+            cells = (
+                f"{_value(name, sig.baseline_value):>10}{_value(name, sig.recent_value):>10}"
+                f"{sig.p_adjusted or 0:>10.3f}{f'{sig.baseline_n}/{sig.recent_n}':>12}"
+            )
+            state = ("ALERT", "bold $warning") if sig.alert else ("ok", "$success")
+        lines.append(
+            Content.assemble(
+                (f"{DRIFT_LABELS.get(name, name):<18}", "$text-muted"), cells, "  ", state
+            )
+        )
+    return Content("\n").join(lines)
+
+
 def stage_rows(s: StatsReport) -> list[tuple[str, float, float]]:
     """(stage, p50 ms, p95 ms) of the answer pipeline's stages that ran, in order."""
     stages = s.stages
@@ -187,6 +237,7 @@ class StatsScreen(MainScreen):
 
     def body(self) -> ComposeResult:
         with VerticalScroll(id="stats-body"):
+            yield Static("", id="stats-drift-alerts")
             yield Static("", id="stats-warnings")
             with Grid(id="stats-panels"):
                 yield Static("", id="panel-answers", classes="panel")
@@ -194,6 +245,7 @@ class StatsScreen(MainScreen):
                 yield Static("", id="panel-cost", classes="panel")
                 yield Static("", id="panel-system", classes="panel")
             yield Static("", id="chart-stages")
+            yield Static("", id="table-drift")
             with Horizontal(id="stats-charts"):
                 yield PlotextPlot(id="chart-throughput", classes="chart")
                 yield PlotextPlot(id="chart-tokens", classes="chart")
@@ -206,6 +258,7 @@ class StatsScreen(MainScreen):
             "panel-cost": "Cost and energy",
             "panel-system": "Index and process",
             "chart-stages": "Answer stages: latency",
+            "table-drift": "Drift: recent window against the baseline",
         }
         for panel_id, title in titles.items():
             self.query_one(f"#{panel_id}").border_title = title
@@ -242,6 +295,10 @@ class StatsScreen(MainScreen):
         warnings = self.query_one("#stats-warnings", Static)
         warnings.update(Content.styled("\n".join(s.warnings), "bold $warning"))
         warnings.display = bool(s.warnings)
+        alerts = self.query_one("#stats-drift-alerts", Static)
+        alerts.update(Content.styled("\n".join(s.drift.alerts), "bold $error"))
+        alerts.display = bool(s.drift.alerts)
+        self.query_one("#table-drift", Static).update(drift_table(s))
         self.query_one("#panel-answers", Static).update(answers_panel(s))
         self.query_one("#panel-cache", Static).update(cache_panel(s))
         self.query_one("#panel-cost", Static).update(cost_panel(s))
