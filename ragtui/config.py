@@ -61,6 +61,16 @@ class IngestSettings(_Section):
             "symlinked files leading outside their folder are not read."
         ),
     )
+    ocr: bool = Field(
+        True,
+        description=(
+            "Read images (PNG, JPEG, TIFF, WebP) and scanned PDF pages with offline OCR "
+            "(rapidocr-onnxruntime); off: images are skipped and scanned pages stay unread."
+        ),
+    )
+    ocr_max_megapixels: float = Field(
+        50, gt=0, description="Images larger than this fail alone instead of being decoded."
+    )
     chunk_tokens: int = Field(160, ge=32, description="Target chunk size in tokens.")
     chunk_overlap: int = Field(24, ge=0, description="Tokens repeated between split chunks.")
 

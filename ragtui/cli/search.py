@@ -17,7 +17,7 @@ def search(
         str | None, typer.Option("--path", help="Only paths matching this glob.")
     ] = None,
     file_type: Annotated[
-        list[str] | None, typer.Option("--type", help="Only these file types (md, pdf, …).")
+        list[str] | None, typer.Option("--type", help="Only these file types (md, pdf, image, …).")
     ] = None,
     mmr: Annotated[bool, typer.Option("--mmr", help="Diversify hits (MMR).")] = False,
     as_json: JsonOpt = False,

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from ragtui.core.arrays import Vectors
+from ragtui.core.ingest.loaders import image
 
 Ranking = Sequence[tuple[str, float]]
 _TIE = 1e-6  # MMR scores this close are equal (float32 dot products)
@@ -86,9 +87,22 @@ def mmr(
     return (picked + rest)[:k]
 
 
+#: ``--type`` names that stand for several suffixes.
+TYPE_GROUPS: dict[str, frozenset[str]] = {
+    "image": frozenset(s.lstrip(".") for s in image.SUFFIXES),
+    "jpg": frozenset({"jpg", "jpeg"}),
+    "jpeg": frozenset({"jpg", "jpeg"}),
+    "tif": frozenset({"tif", "tiff"}),
+    "tiff": frozenset({"tif", "tiff"}),
+}
+
+
 def path_matches(paths: Sequence[str], glob: str | None, file_types: Sequence[str]) -> bool:
-    """Whether any path matches the glob (on the full path or the name) and the file types."""
-    types = {t.lower().lstrip(".") for t in file_types}
+    """Whether any path matches the glob (on the full path or the name) and the file types
+    (suffixes, or ``image`` for every picture ragtui reads)."""
+    types: set[str] = set()
+    for name in (t.lower().lstrip(".") for t in file_types):
+        types |= TYPE_GROUPS.get(name, {name})
     for path in paths:
         if glob and not (
             fnmatch.fnmatch(path, glob) or fnmatch.fnmatch(path.rsplit("/", 1)[-1], glob)

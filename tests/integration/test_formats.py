@@ -255,6 +255,7 @@ BROKEN = {
     "broken.ods": odf("spreadsheet", "", content="<office:document-content>"),
     "broken.odp": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512,
     "broken.rtf": b"{\\rtf1 cut short {\\b bold",
+    "broken.png": b"\x89PNG\r\n\x1a\n cut short",
 }
 
 

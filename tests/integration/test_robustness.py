@@ -21,7 +21,7 @@ from tests.conftest import DEMO_CORPUS, NetworkBlocked
 def _messy(root: Path) -> Path:
     shutil.copytree(DEMO_CORPUS, root)
     (root / "broken.pdf").write_bytes(b"%PDF-1.4\n1 0 obj <</Type /Catalog\nthis is not a pdf")
-    (root / "image.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
+    (root / "clip.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 4)
     (root / "fake.txt").write_bytes(b"text\x00with\x00nul bytes" * 10)
     (root / "latin1.txt").write_bytes("Crème brûlée: caramélisez le sucre.".encode("latin-1"))
     (root / "big.md").write_text("# Big\n\n" + "word " * 400_000)
@@ -39,7 +39,7 @@ def test_bad_files_are_counted_and_never_stop_the_run(tmp_path: Path) -> None:
     (failed_path, message) = report.errors[0]
     assert failed_path.endswith("broken.pdf") and "broken.pdf" in message
     assert message.count(".") >= 1 and "\n" not in message
-    assert report.skipped == 3  # png (unknown type), NUL-byte .txt (binary), big.md (size)
+    assert report.skipped == 3  # mp4 (unknown type), NUL-byte .txt (binary), big.md (size)
     assert report.added >= 10
     assert engine.search("caramélisez", mode="bm25").hits[0].path.endswith("latin1.txt")
     assert engine.search("walrus", mode="bm25").hits[0].path.endswith("page.html.gz")

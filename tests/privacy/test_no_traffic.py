@@ -1,6 +1,7 @@
 """No process of ragtui opens a connection past the loopback: checked at the system-call
-level with strace, over the real embedding model, a real answer from the GGUF model, and
-the app, each kept running past the moment onnxruntime's telemetry would call home."""
+level with strace, over the real embedding model, a real answer from the GGUF model, OCR
+of an image, and the app, each kept running past the moment onnxruntime's telemetry
+would call home."""
 
 from __future__ import annotations
 
@@ -54,6 +55,18 @@ answer = engine.ask("At what mileage is the timing belt replaced?", use_cache=Fa
 assert not answer.fallback and not answer.abstained, answer
 assert engine.search("timing belt").hits
 print("answered:", answer.answer, flush=True)
+# OCR: a third onnxruntime user (the PP-OCR models), alive through the hold as well
+import io, tempfile
+from PIL import Image, ImageDraw, ImageFont
+from ragtui.core.ingest.loaders import load_file
+from ragtui.core.ingest.ocr import OcrOptions
+page = Image.new("L", (900, 120), 255)
+font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf", 40)
+ImageDraw.Draw(page).text((30, 30), "Replace the timing belt", font=font, fill=0)
+scan = __import__("pathlib").Path(tempfile.mkdtemp()) / "scan.png"
+page.save(scan)
+read = load_file(scan, ocr=OcrOptions())
+assert "timing belt" in read.sections[0].text, read
 """
 
 APP = """

@@ -131,7 +131,7 @@ def test_binary_files_are_skipped_with_reasons_on_every_run(
 ) -> None:
     docs = tmp_path / "docs"
     docs.mkdir()
-    (docs / "photo.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
+    (docs / "clip.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)))
     (docs / "blob.txt").write_bytes(b"\x00\x01\x02binary\x00" * 50)
     _keyword_only(ragtui_home, tmp_path)
     runner = CliRunner()
@@ -140,10 +140,10 @@ def test_binary_files_are_skipped_with_reasons_on_every_run(
     second = runner.invoke(app, ["index"])
     for result in (first, second):
         assert result.exit_code == 0 and "skipped 2" in result.stdout
-        assert "photo.png: not a document type" in result.stderr
+        assert "clip.mp4: not a document type" in result.stderr
         assert "blob.txt: " in result.stderr
     report = json.loads(runner.invoke(app, ["index", "--json"]).stdout)
     assert report["skipped"] == 2 and {Path(s["path"]).name for s in report["skips"]} == {
-        "photo.png",
+        "clip.mp4",
         "blob.txt",
     }

@@ -124,7 +124,8 @@ def test_loader_for_and_supported_suffixes() -> None:
     assert loader_for(Path("ls.1.gz")) == "gzip+text"
     assert loader_for(Path("changelog.Debian.gz")) == "gzip+text"
     assert loader_for(Path("backup.tar.gz")) is None
-    assert loader_for(Path("photo.png")) is None
+    assert loader_for(Path("photo.png")) == loader_for(Path("scan.TIFF")) == "image"
+    assert loader_for(Path("clip.mp4")) is None
     assert loader_for(Path("rustfmt-ignore")) is None
     assert {".txt", ".md", ".rst", ".html", ".pdf", ".docx", ".py", ".r", ".gz"} <= (
         SUPPORTED_SUFFIXES
@@ -133,8 +134,8 @@ def test_loader_for_and_supported_suffixes() -> None:
 
 
 def test_unknown_types_are_unsupported(tmp_path: Path) -> None:
-    with pytest.raises(Unsupported, match=r"unknown file type \.png"):
-        load_file(write(tmp_path, "photo.png", b"\x89PNG\r\n\x1a\n"))
+    with pytest.raises(Unsupported, match=r"unknown file type \.mp4"):
+        load_file(write(tmp_path, "clip.mp4", b"\x00\x00\x00\x18ftypmp42"))
     with pytest.raises(Unsupported, match="unknown file type"):
         load_file(write(tmp_path, "rustfmt-ignore", "x"))
     with pytest.raises(Unsupported, match=r"\.tar inside \.gz"):

@@ -36,7 +36,7 @@ from ragtui.core.index.catalog import (
 )
 from ragtui.core.index.keywords import KeywordIndex
 from ragtui.core.index.vectors import VectorIndex
-from ragtui.core.ingest import loaders
+from ragtui.core.ingest import loaders, ocr
 from ragtui.core.ingest.chunking import Chunk, chunk_document
 from ragtui.core.ingest.document import LoadedDocument, LoaderError, Unsupported
 from ragtui.core.ingest.scan import ScanEntry, scan
@@ -127,6 +127,9 @@ class Indexer:
         self.keywords = keywords
         self.settings = settings
         self.exclude = exclude
+        self.ocr = (
+            ocr.OcrOptions(int(settings.ocr_max_megapixels * 1_000_000)) if settings.ocr else None
+        )
 
     # phase 1 ----------------------------------------------------------------
     def sync(
@@ -146,6 +149,7 @@ class Indexer:
                 report.cancelled = True
                 return
             known = self.catalog.files_under(str(root))
+            ocr_ready = ocr.skip_reason(self.settings.ocr) is None
             seen: list[ScanEntry] = []
             for entry in scan(root, self.settings, self.exclude, base, report.skip):
                 seen.append(entry)
@@ -155,7 +159,7 @@ class Indexer:
             for entry in seen:
                 row = known.pop(entry.path, None)
                 if row is not None and row.size == entry.size and row.mtime_ns == entry.mtime_ns:
-                    if _newly_readable(row):
+                    if _newly_readable(row, ocr_ready):
                         changed.append((entry, row))
                         continue
                     if row.status == SKIPPED:  # told again each run, not "unchanged"
@@ -261,6 +265,11 @@ class Indexer:
             record(SKIPPED, None, None, "not a document type ragtui reads")
             report.skip(entry.path, "not a document type ragtui reads")
             return
+        unread = ocr.skip_reason(self.settings.ocr) if loader in loaders.OCR_LOADERS else None
+        if unread is not None:  # no hash: read once OCR is turned on or installed
+            record(SKIPPED, None, loader, unread)
+            report.skip(entry.path, unread)
+            return
         max_bytes = int(self.settings.max_file_mb * 1024 * 1024)
         if entry.size > max_bytes:
             too_big = f"larger than ingest.max_file_mb ({self.settings.max_file_mb:g} MB)"
@@ -296,7 +305,7 @@ class Indexer:
             record(status, content_hash, loader, None)
             return
         try:
-            doc = loaders.parse_bytes(data, path, max_bytes=max_bytes)
+            doc = loaders.parse_bytes(data, path, max_bytes=max_bytes, ocr=self.ocr)
         except (Unsupported, LoaderError) as exc:
             refuse(exc, content_hash)
             return
@@ -406,13 +415,14 @@ class Indexer:
                 self.catalog.set_meta(VECTORS_DIRTY, "0", db)
 
 
-def _newly_readable(row: FileRow) -> bool:
-    """A file an older ragtui skipped for its type, which this one has a loader for."""
-    return (
-        row.status == SKIPPED
-        and row.loader is None
-        and (loaders.loader_for(Path(row.path)) is not None)
-    )
+def _newly_readable(row: FileRow, ocr_ready: bool) -> bool:
+    """A file an older ragtui skipped for its type, which this one has a loader for, or an
+    image skipped while OCR was off or missing, now that OCR is ready."""
+    if row.status != SKIPPED:
+        return False
+    if ocr_ready and row.error in ocr.SKIP_REASONS:
+        return True
+    return row.loader is None and loaders.loader_for(Path(row.path)) is not None
 
 
 def _fail_file(entry: ScanEntry, exc: Exception, batch: _Batch, report: IndexReport) -> None:

@@ -22,6 +22,7 @@ from ragtui.core.ingest.loaders import (
     epub,
     gzip,
     html,
+    image,
     latex,
     markdown,
     notebook,
@@ -36,9 +37,11 @@ from ragtui.core.ingest.loaders import (
     xlsx,
 )
 from ragtui.core.ingest.loaders._errors import detail
+from ragtui.core.ingest.ocr import OcrOptions
 from ragtui.units import format_bytes
 
 __all__ = [
+    "OCR_LOADERS",
     "SUPPORTED_NAMES",
     "SUPPORTED_SUFFIXES",
     "formats",
@@ -58,7 +61,7 @@ class ZippedParser(Protocol):
 
 _MODULES = (
     text, markdown, rst, html, pdf, code, docx, csv, notebook, email, subtitles, epub, org, latex,
-    xlsx, pptx, opendocument, rtf,
+    xlsx, pptx, opendocument, rtf, image,
 )  # fmt: skip
 #: Zipped formats, which check the unpacked size against the limit (zip bombs).
 _ZIPPED: dict[str, ZippedParser] = {
@@ -90,7 +93,11 @@ _DESCRIPTIONS = {
     opendocument.NAME: "OpenDocument text by heading, spreadsheets by sheet and row range, "
     "presentations by slide",
     rtf.NAME: "Rich Text Format, as one document",
+    image.NAME: "images read by offline OCR (ingest.ocr), by page for multi-page TIFF; "
+    "scanned PDF pages are read the same way",
 }
+#: Loaders that read nothing without OCR.
+OCR_LOADERS = frozenset({image.NAME})
 
 
 def formats() -> list[tuple[str, tuple[str, ...]]]:
@@ -166,8 +173,10 @@ def _too_big(shown: str, size: int, max_bytes: int) -> LoaderError:
     )
 
 
-def load_file(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> LoadedDocument:
-    """Read and parse ``path``.
+def load_file(
+    path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, ocr: OcrOptions | None = None
+) -> LoadedDocument:
+    """Read and parse ``path``; ``ocr`` None leaves images and scanned pages unread.
 
     Raises ``Unsupported`` for files ragtui does not read (unknown type, binary) and
     ``LoaderError`` for files it should read but cannot; never anything else.
@@ -179,11 +188,14 @@ def load_file(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> LoadedDocume
             inner = PurePath(path.name[:-3]).suffix.lower() or "(none)"
             raise Unsupported(f"unknown file type {inner} inside .gz")
         raise Unsupported(f"unknown file type {suffix}" if suffix else "unknown file type")
-    return parse_bytes(read_bytes(path, max_bytes), path, max_bytes=max_bytes)
+    return parse_bytes(read_bytes(path, max_bytes), path, max_bytes=max_bytes, ocr=ocr)
 
 
 def _attachments(max_bytes: int) -> email.AttachmentReader:
-    """Reads an e-mail attachment by its file name with the loader that name calls for."""
+    """Reads an e-mail attachment by its file name with the loader that name calls for.
+
+    Attachments are not OCRed: a mailbox's logos and signatures would cost seconds each.
+    """
 
     def read(data: bytes, filename: str) -> LoadedDocument | None:
         path = Path(PurePath(filename).name)
@@ -197,7 +209,9 @@ def _attachments(max_bytes: int) -> email.AttachmentReader:
     return read
 
 
-def parse_bytes(data: bytes, path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> LoadedDocument:
+def parse_bytes(
+    data: bytes, path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, ocr: OcrOptions | None = None
+) -> LoadedDocument:
     """Parse a file's bytes (already read) with the loader its name calls for."""
     loader = loader_for(path)
     if loader is None:
@@ -210,6 +224,10 @@ def parse_bytes(data: bytes, path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) 
             return _ZIPPED[loader](data, shown, max_bytes=max_bytes)
         if loader == email.NAME:
             return email.parse_bytes(data, shown, read_attachment=_attachments(max_bytes))
+        if loader == image.NAME:
+            return image.parse_bytes(data, shown, options=ocr)
+        if loader == pdf.NAME:
+            return pdf.parse_bytes(data, shown, options=ocr)
         return _PARSERS[loader](data, shown)
     except (LoaderError, Unsupported):
         raise

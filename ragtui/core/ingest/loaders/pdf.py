@@ -1,4 +1,9 @@
-"""PDF loader on ``pypdf``: one Section per page that has text."""
+"""PDF loader on ``pypdf``: one Section per page that has text.
+
+A page without a text layer (a scan) is read by OCR when it is on: the images the page
+draws (a scanner puts one per page) are decoded by pypdf, each checked against the pixel
+limit from its declared size first, and read in turn. No page is rendered.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +12,22 @@ import logging
 import re
 from typing import TYPE_CHECKING
 
+from ragtui.core.ingest import ocr
 from ragtui.core.ingest.document import LoadedDocument, LoaderError, Section
 from ragtui.core.ingest.loaders._errors import detail
 
 if TYPE_CHECKING:  # pypdf loads on the first PDF, not at start-up
-    from pypdf import PdfReader
+    from pypdf import PageObject, PdfReader
+    from pypdf.generic import DictionaryObject
 
 NAME = "pdf"
 SUFFIXES = frozenset({".pdf"})
+
+#: A page with fewer characters than this in its text layer counts as scanned (a scanner
+#: may stamp a page number or its own name on the image).
+SCANNED_BELOW = 16
+#: How deep form XObjects are searched for a page's images.
+_FORM_DEPTH = 3
 
 _WORD_PREFIX = re.compile(r"^Microsoft (?:Word|PowerPoint) - ")
 _FILE_NAME = re.compile(
@@ -80,10 +93,54 @@ def _title(reader: PdfReader) -> str | None:
     return title or None
 
 
-def parse_bytes(data: bytes, name: str) -> LoadedDocument:
+def _images(resources: object, depth: int = 0) -> list[DictionaryObject]:
+    """The image XObjects a page (or a form it draws) holds, in the order they are named."""
+    from pypdf.generic import DictionaryObject
+
+    found: list[DictionaryObject] = []
+    resources = getattr(resources, "get_object", lambda: resources)()
+    if not isinstance(resources, DictionaryObject) or depth > _FORM_DEPTH:
+        return found
+    xobjects = resources.get("/XObject")
+    xobjects = xobjects.get_object() if xobjects is not None else None
+    if not isinstance(xobjects, DictionaryObject):
+        return found
+    for key in xobjects:
+        xobject = xobjects[key].get_object()
+        if not isinstance(xobject, DictionaryObject):
+            continue
+        if xobject.get("/Subtype") == "/Image":
+            found.append(xobject)
+        elif xobject.get("/Subtype") == "/Form":
+            found += _images(xobject.get("/Resources"), depth + 1)
+    return found
+
+
+def _ocr_page(page: PageObject, where: str, options: ocr.OcrOptions) -> str:
+    """The text OCR reads in the images of one page; an image pypdf cannot decode is passed."""
+    texts = []
+    try:
+        images = [(x, int(x.get("/Width", 0)), int(x.get("/Height", 0))) for x in _images(
+            page.get("/Resources"))]  # fmt: skip
+    except Exception:  # damaged resources: the page stays without text, as before OCR
+        return ""
+    for xobject, width, height in images:
+        ocr.check_size(width, height, f"{where} (an image on it)", options)
+        try:
+            picture = xobject.decode_as_image()  # type: ignore[attr-defined]
+        except Exception:  # JBIG2 without jbig2dec, damaged data: no text from this one
+            continue
+        if picture is not None:
+            texts.append(ocr.read_image(picture))
+    return "\n\n".join(t for t in texts if t)
+
+
+def parse_bytes(data: bytes, name: str, *, options: ocr.OcrOptions | None = None) -> LoadedDocument:
+    """Extract each page's text, OCR scanned pages when ``options`` is given (OCR is on);
+    pages without text are skipped, never an error."""
     from pypdf.errors import FileNotDecryptedError
 
-    """Extract each page's text; pages without text are skipped, never an error."""
+    options = options if options is not None and ocr.installed() else None
     reader = _open(data, name)
     try:
         pages = reader.pages
@@ -103,6 +160,8 @@ def parse_bytes(data: bytes, name: str) -> LoadedDocument:
             first_error = first_error or exc
             continue
         text = text.replace("\x00", "").strip()
+        if options is not None and len(text) < SCANNED_BELOW:
+            text = _ocr_page(pages[number], f"{name} page {number + 1}", options) or text
         if text:
             sections.append(Section(text=text, page=number + 1))
     if count and failures == count and first_error is not None:
