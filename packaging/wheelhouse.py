@@ -12,9 +12,13 @@ network nor a compiler:
   pipx itself;
 * with ``--with-models``, the default-model packages of the Makefile's MODELS: data only
   (the build fails if one declares a requirement outside that list). The MiniLM tokenizer
-  files ship inside ragtui, so no package that pulls PyTorch is needed.
+  files ship inside ragtui, so no package that pulls PyTorch is needed;
+* the OCR package of the Makefile's OCR (rapidocr-onnxruntime, which carries its models),
+  alone: it declares opencv-python, which needs libGL, so it is installed with
+  ``--no-deps`` on top of ragtui, which declares what it really needs with
+  opencv-python-headless. opencv-python itself never enters the wheelhouse.
 
-It ends with an offline dry-run resolution (``--no-index``, no pip config) and writes
+It ends with offline dry-run resolutions (``--no-index``, no pip config) and writes
 ``SHA256SUMS`` and ``manifest.json`` next to the wheels.
 """
 
@@ -44,6 +48,12 @@ LLAMA = "llama-cpp-python"
 # CPU features that must not be compiled into a wheel meant for other machines.
 FORBIDDEN_FEATURES = ("avx512", "amx_int8")
 LEGACY_MANYLINUX = {"manylinux1": 5, "manylinux2010": 12, "manylinux2014": 17}
+# The OCR package declares the OpenCV build with GUI support, which needs libGL; ragtui
+# declares the headless build in its place. The GUI build must never be installed.
+OPENCV_GUI = "opencv-python"
+OPENCV_HEADLESS = "opencv-python-headless"
+# Never resolved from the wheelhouse: PyTorch and what pulls it, and the GUI OpenCV.
+FORBIDDEN = ("torch", "sentence-transformers", "transformers", OPENCV_GUI)
 
 
 class BuildError(Exception):
@@ -169,13 +179,23 @@ def make_target(python_version: str | None, platform_tag: str | None) -> Target:
 # the project's own lists ----------------------------------------------------------
 
 
+def makefile_list(variable: str) -> list[str]:
+    """A requirement list the Makefile assigns to ``variable`` (continued lines joined)."""
+    text = (REPO / "Makefile").read_text()
+    match = re.search(rf"^{variable}\s*:?=((?:[^\n]*\\\n)*[^\n]*)", text, re.M)
+    if match is None:
+        raise BuildError(f"the Makefile has no {variable} variable")
+    return match.group(1).replace("\\\n", " ").split()
+
+
 def makefile_models() -> list[str]:
     """The MODELS requirement list of the Makefile (the packages `make install` adds)."""
-    text = (REPO / "Makefile").read_text()
-    match = re.search(r"^MODELS\s*:?=((?:[^\n]*\\\n)*[^\n]*)", text, re.M)
-    if match is None:
-        raise BuildError("the Makefile has no MODELS variable")
-    return match.group(1).replace("\\\n", " ").split()
+    return makefile_list("MODELS")
+
+
+def makefile_ocr() -> list[str]:
+    """The OCR requirement of the Makefile (installed with --no-deps by `make install`)."""
+    return makefile_list("OCR")
 
 
 def default_models_extra() -> list[str]:
@@ -186,6 +206,11 @@ def default_models_extra() -> list[str]:
 
 
 # wheels ---------------------------------------------------------------------------
+
+
+def wheel_project(wheel: Path | str) -> str:
+    """The canonical project name of a wheel, from its file name."""
+    return canonical(Path(wheel).name.split("-", 1)[0])
 
 
 def wheel_metadata(wheel: Path) -> tuple[str, str]:
@@ -415,14 +440,44 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
                 )
             model_files.append(wheel.name)
 
-    # 5. Only wheels, and they resolve offline for the target.
+    # 5. OCR, alone. Its models ship inside its wheel; it declares opencv-python, which
+    # needs libGL, so it is installed with --no-deps (as the Makefile does) on top of
+    # ragtui, which declares the rest with the headless OpenCV. Its metadata stops at
+    # Python 3.12; its code is plain Python.
+    ocr = makefile_ocr()
+    pip(
+        "download",
+        "--no-deps",
+        "--only-binary=:all:",
+        "--ignore-requires-python",
+        "--progress-bar",
+        "off",
+        "--dest",
+        str(out),
+        *target.pip_args(),
+        *ocr,
+    )
+    ocr_names = {requirement_name(r) for r in ocr}
+    ocr_wheels = sorted(p for p in out.glob("*.whl") if wheel_project(p) in ocr_names)
+    if {wheel_project(p) for p in ocr_wheels} != ocr_names or len(ocr_wheels) != len(ocr):
+        raise BuildError(f"expected one wheel for each of {ocr}, found {ocr_wheels}")
+
+    # 6. Only wheels, and they resolve offline for the target.
     strays = [p.name for p in out.iterdir() if p.suffix != ".whl"]
     if strays:
         raise BuildError(f"the wheelhouse holds files that are not wheels: {strays}")
+    gui = [p.name for p in out.glob("*.whl") if wheel_project(p) == OPENCV_GUI]
+    if gui:
+        raise BuildError(
+            f"{', '.join(gui)} entered the wheelhouse: it needs libGL; "
+            f"ragtui uses {OPENCV_HEADLESS}."
+        )
     resolved = check_offline(
         out, target, "ragtui[default-models]" if args.with_models else "ragtui"
     )
+    ocr_unmet = ocr_requirements_unmet(ocr_wheels, {wheel_project(n) for n in resolved})
     resolved |= check_offline(out, target, "pipx")
+    resolved |= check_offline(out, target, *ocr, no_deps=True)
 
     files = sorted(out.glob("*.whl"))
     sums = {p.name: sha256_file(p) for p in files}
@@ -440,6 +495,9 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
         "unused_wheels": unused,
         "bytes": total,
         "model_bytes": model_bytes,
+        "ocr_wheels": [p.name for p in ocr_wheels],
+        "ocr_install": ocr,
+        "ocr_declared_not_installed": ocr_unmet,
         "seconds": round(time.monotonic() - started, 1),
         "files": [
             {"name": n, "sha256": h, "size": (out / n).stat().st_size} for n, h in sums.items()
@@ -450,11 +508,38 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
     return manifest
 
 
-def check_offline(out: Path, target: Target, spec: str) -> set[str]:
-    """Resolve ``spec`` from the wheelhouse alone, as the air-gapped machine will.
+def ocr_requirements_unmet(wheels: list[Path], installed: set[str]) -> list[str]:
+    """What the OCR wheels declare that ragtui's install does not bring, opencv-python aside.
+
+    opencv-python stands for the headless build, which the install must bring. Anything
+    else is returned for the manifest: rapidocr-onnxruntime 1.4.4 declares six, which its
+    code never imports.
+    """
+    unmet: list[str] = []
+    for wheel in wheels:
+        _info, metadata = wheel_metadata(wheel)
+        for requirement in requires_dist(metadata):
+            name = requirement_name(requirement)
+            if "extra ==" in requirement or name in installed:
+                continue
+            if name == OPENCV_GUI:
+                if OPENCV_HEADLESS not in installed:
+                    raise BuildError(
+                        f"{wheel.name} needs OpenCV, and ragtui's install does not bring "
+                        f"{OPENCV_HEADLESS}: declare it in pyproject.toml."
+                    )
+                continue
+            unmet.append(requirement)
+    return sorted(unmet)
+
+
+def check_offline(out: Path, target: Target, *specs: str, no_deps: bool = False) -> set[str]:
+    """Resolve ``specs`` from the wheelhouse alone, as the air-gapped machine will;
+    ``no_deps`` installs them alone, as the OCR package is.
 
     Returns the wheel file names the resolution uses.
     """
+    alone = ["--no-deps", "--ignore-requires-python"] if no_deps else []
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.json"
         pip(
@@ -471,15 +556,16 @@ def check_offline(out: Path, target: Target, spec: str) -> set[str]:
             "--target",
             str(Path(tmp) / "target"),
             *target.pip_args(),
-            spec,
+            *alone,
+            *specs,
             env=isolated_env(),
         )
         installs = json.loads(report.read_text())["install"]
     used = {item["download_info"]["url"].rsplit("/", 1)[-1] for item in installs}
     names = {canonical(item["metadata"]["name"]) for item in installs}
-    for heavy in ("torch", "sentence-transformers", "transformers"):
+    for heavy in FORBIDDEN:
         if heavy in names:
-            raise BuildError(f"{spec} would install {heavy} from this wheelhouse")
+            raise BuildError(f"{' '.join(specs)} would install {heavy} from this wheelhouse")
     return {unquote(n) for n in used}
 
 
@@ -558,6 +644,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  not needed by the install: {', '.join(manifest['unused_wheels'])}")
     spec = "ragtui[default-models]" if manifest["with_models"] else "ragtui"
     print(f"  install: pipx install --pip-args=\"--no-index --find-links {out}\" '{spec}'")
+    # Not `pipx inject`: pipx then looks for the metadata of every declared dependency and
+    # fails on opencv-python (pypa/pipx#1104); runpip is plain pip in ragtui's venv.
+    print(
+        f"  then OCR: pipx runpip ragtui install --no-index --find-links {out} "
+        f"--no-deps --ignore-requires-python {' '.join(manifest['ocr_install'])}"
+    )
     return 0
 
 
