@@ -43,8 +43,8 @@ run: install
 	else echo "not a terminal: run '$(RAGTUI)' to open the app"; fi
 
 lint: dev
-	$(BIN)/ruff check ragtui tests
-	$(BIN)/ruff format --check ragtui tests
+	$(BIN)/ruff check ragtui tests packaging
+	$(BIN)/ruff format --check ragtui tests packaging
 	$(BIN)/mypy ragtui
 	$(BIN)/lint-imports
 

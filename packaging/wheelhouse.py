@@ -12,9 +12,13 @@ network nor a compiler:
   pipx itself;
 * with ``--with-models``, the default-model packages of the Makefile's MODELS: data only
   (the build fails if one declares a requirement outside that list). The MiniLM tokenizer
-  files ship inside ragtui, so no package that pulls PyTorch is needed.
+  files ship inside ragtui, so no package that pulls PyTorch is needed;
+* the OCR package of the Makefile's OCR (rapidocr-onnxruntime, which carries its models),
+  alone: it declares opencv-python, which needs libGL, so it is installed with
+  ``--no-deps`` on top of ragtui, which declares what it really needs with
+  opencv-python-headless. opencv-python itself never enters the wheelhouse.
 
-It ends with an offline dry-run resolution (``--no-index``, no pip config) and writes
+It ends with offline dry-run resolutions (``--no-index``, no pip config) and writes
 ``SHA256SUMS`` and ``manifest.json`` next to the wheels.
 """
 
@@ -44,6 +48,12 @@ LLAMA = "llama-cpp-python"
 # CPU features that must not be compiled into a wheel meant for other machines.
 FORBIDDEN_FEATURES = ("avx512", "amx_int8")
 LEGACY_MANYLINUX = {"manylinux1": 5, "manylinux2010": 12, "manylinux2014": 17}
+# The OCR package declares the OpenCV build with GUI support, which needs libGL; ragtui
+# declares the headless build in its place. The GUI build must never be installed.
+OPENCV_GUI = "opencv-python"
+OPENCV_HEADLESS = "opencv-python-headless"
+# Never resolved from the wheelhouse: PyTorch and what pulls it, and the GUI OpenCV.
+FORBIDDEN = ("torch", "sentence-transformers", "transformers", OPENCV_GUI)
 
 
 class BuildError(Exception):
@@ -99,8 +109,17 @@ class Target:
             args += ["--platform", tag]
         nodot = self.python_version.replace(".", "")
         return [
-            *args, "--python-version", self.python_version, "--implementation", "cp",
-            "--abi", f"cp{nodot}", "--abi", "abi3", "--abi", "none",
+            *args,
+            "--python-version",
+            self.python_version,
+            "--implementation",
+            "cp",
+            "--abi",
+            f"cp{nodot}",
+            "--abi",
+            "abi3",
+            "--abi",
+            "none",
         ]
 
     def describe(self) -> dict[str, Any]:
@@ -160,13 +179,23 @@ def make_target(python_version: str | None, platform_tag: str | None) -> Target:
 # the project's own lists ----------------------------------------------------------
 
 
+def makefile_list(variable: str) -> list[str]:
+    """A requirement list the Makefile assigns to ``variable`` (continued lines joined)."""
+    text = (REPO / "Makefile").read_text()
+    match = re.search(rf"^{variable}\s*:?=((?:[^\n]*\\\n)*[^\n]*)", text, re.M)
+    if match is None:
+        raise BuildError(f"the Makefile has no {variable} variable")
+    return match.group(1).replace("\\\n", " ").split()
+
+
 def makefile_models() -> list[str]:
     """The MODELS requirement list of the Makefile (the packages `make install` adds)."""
-    text = (REPO / "Makefile").read_text()
-    match = re.search(r"^MODELS\s*:?=((?:[^\n]*\\\n)*[^\n]*)", text, re.M)
-    if match is None:
-        raise BuildError("the Makefile has no MODELS variable")
-    return match.group(1).replace("\\\n", " ").split()
+    return makefile_list("MODELS")
+
+
+def makefile_ocr() -> list[str]:
+    """The OCR requirement of the Makefile (installed with --no-deps by `make install`)."""
+    return makefile_list("OCR")
 
 
 def default_models_extra() -> list[str]:
@@ -177,6 +206,11 @@ def default_models_extra() -> list[str]:
 
 
 # wheels ---------------------------------------------------------------------------
+
+
+def wheel_project(wheel: Path | str) -> str:
+    """The canonical project name of a wheel, from its file name."""
+    return canonical(Path(wheel).name.split("-", 1)[0])
 
 
 def wheel_metadata(wheel: Path) -> tuple[str, str]:
@@ -191,8 +225,11 @@ def wheel_metadata(wheel: Path) -> tuple[str, str]:
 
 def requires_dist(metadata: str) -> list[str]:
     head = metadata.split("\n\n", 1)[0]
-    return [line.split(":", 1)[1].strip() for line in head.splitlines()
-            if line.startswith("Requires-Dist:")]
+    return [
+        line.split(":", 1)[1].strip()
+        for line in head.splitlines()
+        if line.startswith("Requires-Dist:")
+    ]
 
 
 def sha256_file(path: Path) -> str:
@@ -224,8 +261,11 @@ def inspect_llama(wheel: Path, target: Target) -> dict[str, Any]:
     with zipfile.ZipFile(wheel) as zf:
         # The package loads its libraries from llama_cpp/lib; the wheel's top-level lib/
         # holds copies (and tools' libraries) that nothing imports.
-        libs = [n for n in zf.namelist()
-                if n.startswith("llama_cpp/lib/") and re.search(r"\.so(\.\d+)*$", n)]
+        libs = [
+            n
+            for n in zf.namelist()
+            if n.startswith("llama_cpp/lib/") and re.search(r"\.so(\.\d+)*$", n)
+        ]
         for name in libs:
             own.add(name.rsplit("/", 1)[-1])
             data = zf.read(name)
@@ -280,15 +320,23 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
     if out.exists() and any(out.iterdir()):
         if not args.clean:
             raise BuildError(f"{out} is not empty: pass --clean to replace its contents.")
-        others = [p.name for p in out.iterdir()
-                  if p.suffix != ".whl" and p.name not in ("SHA256SUMS", "manifest.json")]
+        others = [
+            p.name
+            for p in out.iterdir()
+            if p.suffix != ".whl" and p.name not in ("SHA256SUMS", "manifest.json")
+        ]
         if others:
-            raise BuildError(f"{out} holds more than a wheelhouse ({', '.join(others[:3])}): "
-                             "--clean only empties a wheelhouse; choose another --out.")
+            raise BuildError(
+                f"{out} holds more than a wheelhouse ({', '.join(others[:3])}): "
+                "--clean only empties a wheelhouse; choose another --out."
+            )
         shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
-    print(f"wheelhouse for Python {target.python_version} on "
-          f"{', '.join(target.platforms[:1]) or 'this machine'} -> {out}", flush=True)
+    print(
+        f"wheelhouse for Python {target.python_version} on "
+        f"{', '.join(target.platforms[:1]) or 'this machine'} -> {out}",
+        flush=True,
+    )
 
     # 1. ragtui itself.
     pip("wheel", "--no-deps", "--wheel-dir", str(out), str(REPO))
@@ -314,22 +362,49 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
                 )
             extra = ["--no-cache-dir"] if args.rebuild_llama else []
             print(f"llama-cpp-python: CMAKE_ARGS={os.environ.get('CMAKE_ARGS', '')!r}", flush=True)
-            pip("wheel", "--no-deps", "--no-binary", LLAMA, *extra, "--wheel-dir", str(out),
-                llama_req)
+            pip(
+                "wheel",
+                "--no-deps",
+                "--no-binary",
+                LLAMA,
+                *extra,
+                "--wheel-dir",
+                str(out),
+                llama_req,
+            )
         llama_wheels = sorted(out.glob("llama_cpp_python-*.whl"))
         if len(llama_wheels) != 1:
             raise BuildError(f"expected one llama-cpp-python wheel, found {llama_wheels}")
         llama_report = inspect_llama(llama_wheels[0], target)
 
     # 3. Every other runtime dependency, as binary wheels for the target.
-    pip("download", "--only-binary=:all:", "--progress-bar", "off", "--dest", str(out),
-        "--find-links", str(out), *target.pip_args(), str(ragtui_wheel))
+    pip(
+        "download",
+        "--only-binary=:all:",
+        "--progress-bar",
+        "off",
+        "--dest",
+        str(out),
+        "--find-links",
+        str(out),
+        *target.pip_args(),
+        str(ragtui_wheel),
+    )
 
     # pipx first upgrades its shared pip from the same --find-links; offline, the newest
     # pip must be in the wheelhouse or `pipx install` fails before it installs anything.
     # pipx itself comes along for a laptop that lacks it.
-    pip("download", "--only-binary=:all:", "--progress-bar", "off", "--dest", str(out),
-        *target.pip_args(), "pip", "pipx")
+    pip(
+        "download",
+        "--only-binary=:all:",
+        "--progress-bar",
+        "off",
+        "--dest",
+        str(out),
+        *target.pip_args(),
+        "pip",
+        "pipx",
+    )
 
     # 4. The default models, data only.
     model_files: list[str] = []
@@ -338,27 +413,71 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
         names = {requirement_name(m) for m in models}
         missing = [r for r in default_models_extra() if requirement_name(r) not in names]
         if missing:
-            raise BuildError(f"the default-models extra lists {missing}, which the "
-                             "Makefile's MODELS does not: keep the two lists in step.")
+            raise BuildError(
+                f"the default-models extra lists {missing}, which the "
+                "Makefile's MODELS does not: keep the two lists in step."
+            )
         before = set(out.iterdir())
-        pip("download", "--no-deps", "--only-binary=:all:", "--progress-bar", "off",
-            "--dest", str(out), *target.pip_args(), *models)
+        pip(
+            "download",
+            "--no-deps",
+            "--only-binary=:all:",
+            "--progress-bar",
+            "off",
+            "--dest",
+            str(out),
+            *target.pip_args(),
+            *models,
+        )
         fetched = sorted(set(out.iterdir()) - before)
         for wheel in fetched:
             _info, metadata = wheel_metadata(wheel)
             foreign = [r for r in requires_dist(metadata) if requirement_name(r) not in names]
             if foreign:
-                raise BuildError(f"{wheel.name} requires {', '.join(foreign)}: a default-model "
-                                 "package must carry data only.")
+                raise BuildError(
+                    f"{wheel.name} requires {', '.join(foreign)}: a default-model "
+                    "package must carry data only."
+                )
             model_files.append(wheel.name)
 
-    # 5. Only wheels, and they resolve offline for the target.
+    # 5. OCR, alone. Its models ship inside its wheel; it declares opencv-python, which
+    # needs libGL, so it is installed with --no-deps (as the Makefile does) on top of
+    # ragtui, which declares the rest with the headless OpenCV. Its metadata stops at
+    # Python 3.12; its code is plain Python.
+    ocr = makefile_ocr()
+    pip(
+        "download",
+        "--no-deps",
+        "--only-binary=:all:",
+        "--ignore-requires-python",
+        "--progress-bar",
+        "off",
+        "--dest",
+        str(out),
+        *target.pip_args(),
+        *ocr,
+    )
+    ocr_names = {requirement_name(r) for r in ocr}
+    ocr_wheels = sorted(p for p in out.glob("*.whl") if wheel_project(p) in ocr_names)
+    if {wheel_project(p) for p in ocr_wheels} != ocr_names or len(ocr_wheels) != len(ocr):
+        raise BuildError(f"expected one wheel for each of {ocr}, found {ocr_wheels}")
+
+    # 6. Only wheels, and they resolve offline for the target.
     strays = [p.name for p in out.iterdir() if p.suffix != ".whl"]
     if strays:
         raise BuildError(f"the wheelhouse holds files that are not wheels: {strays}")
-    resolved = check_offline(out, target, "ragtui[default-models]" if args.with_models
-                             else "ragtui")
+    gui = [p.name for p in out.glob("*.whl") if wheel_project(p) == OPENCV_GUI]
+    if gui:
+        raise BuildError(
+            f"{', '.join(gui)} entered the wheelhouse: it needs libGL; "
+            f"ragtui uses {OPENCV_HEADLESS}."
+        )
+    resolved = check_offline(
+        out, target, "ragtui[default-models]" if args.with_models else "ragtui"
+    )
+    ocr_unmet = ocr_requirements_unmet(ocr_wheels, {wheel_project(n) for n in resolved})
     resolved |= check_offline(out, target, "pipx")
+    resolved |= check_offline(out, target, *ocr, no_deps=True)
 
     files = sorted(out.glob("*.whl"))
     sums = {p.name: sha256_file(p) for p in files}
@@ -376,32 +495,77 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
         "unused_wheels": unused,
         "bytes": total,
         "model_bytes": model_bytes,
+        "ocr_wheels": [p.name for p in ocr_wheels],
+        "ocr_install": ocr,
+        "ocr_declared_not_installed": ocr_unmet,
         "seconds": round(time.monotonic() - started, 1),
-        "files": [{"name": n, "sha256": h, "size": (out / n).stat().st_size}
-                  for n, h in sums.items()],
+        "files": [
+            {"name": n, "sha256": h, "size": (out / n).stat().st_size} for n, h in sums.items()
+        ],
     }
     (out / "SHA256SUMS").write_text("".join(f"{h}  {n}\n" for n, h in sums.items()))
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     return manifest
 
 
-def check_offline(out: Path, target: Target, spec: str) -> set[str]:
-    """Resolve ``spec`` from the wheelhouse alone, as the air-gapped machine will.
+def ocr_requirements_unmet(wheels: list[Path], installed: set[str]) -> list[str]:
+    """What the OCR wheels declare that ragtui's install does not bring, opencv-python aside.
+
+    opencv-python stands for the headless build, which the install must bring. Anything
+    else is returned for the manifest: rapidocr-onnxruntime 1.4.4 declares six, which its
+    code never imports.
+    """
+    unmet: list[str] = []
+    for wheel in wheels:
+        _info, metadata = wheel_metadata(wheel)
+        for requirement in requires_dist(metadata):
+            name = requirement_name(requirement)
+            if "extra ==" in requirement or name in installed:
+                continue
+            if name == OPENCV_GUI:
+                if OPENCV_HEADLESS not in installed:
+                    raise BuildError(
+                        f"{wheel.name} needs OpenCV, and ragtui's install does not bring "
+                        f"{OPENCV_HEADLESS}: declare it in pyproject.toml."
+                    )
+                continue
+            unmet.append(requirement)
+    return sorted(unmet)
+
+
+def check_offline(out: Path, target: Target, *specs: str, no_deps: bool = False) -> set[str]:
+    """Resolve ``specs`` from the wheelhouse alone, as the air-gapped machine will;
+    ``no_deps`` installs them alone, as the OCR package is.
 
     Returns the wheel file names the resolution uses.
     """
+    alone = ["--no-deps", "--ignore-requires-python"] if no_deps else []
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.json"
-        pip("install", "--dry-run", "--ignore-installed", "--no-index", "--find-links", str(out),
-            "--only-binary=:all:", "--quiet", "--report", str(report),
-            "--target", str(Path(tmp) / "target"), *target.pip_args(), spec,
-            env=isolated_env())
+        pip(
+            "install",
+            "--dry-run",
+            "--ignore-installed",
+            "--no-index",
+            "--find-links",
+            str(out),
+            "--only-binary=:all:",
+            "--quiet",
+            "--report",
+            str(report),
+            "--target",
+            str(Path(tmp) / "target"),
+            *target.pip_args(),
+            *alone,
+            *specs,
+            env=isolated_env(),
+        )
         installs = json.loads(report.read_text())["install"]
     used = {item["download_info"]["url"].rsplit("/", 1)[-1] for item in installs}
     names = {canonical(item["metadata"]["name"]) for item in installs}
-    for heavy in ("torch", "sentence-transformers", "transformers"):
+    for heavy in FORBIDDEN:
         if heavy in names:
-            raise BuildError(f"{spec} would install {heavy} from this wheelhouse")
+            raise BuildError(f"{' '.join(specs)} would install {heavy} from this wheelhouse")
     return {unquote(n) for n in used}
 
 
@@ -409,23 +573,43 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="build-wheelhouse.sh",
         description="Build a directory of wheels from which ragtui installs with no network "
-                    "and no compiler (see packaging/README.md).",
+        "and no compiler (see packaging/README.md).",
     )
-    parser.add_argument("--out", type=Path, default=REPO / "dist" / "wheelhouse",
-                        help="output directory (default: dist/wheelhouse)")
-    parser.add_argument("--clean", action="store_true",
-                        help="empty --out first if it holds anything")
-    parser.add_argument("--with-models", action="store_true",
-                        help="add the default embedding and language models (~330 MiB)")
-    parser.add_argument("--python-version", metavar="X.Y",
-                        help="target Python version (default: the one running this)")
-    parser.add_argument("--platform", metavar="TAG",
-                        help="target platform tag, e.g. manylinux_2_35_x86_64 "
-                             "(default: this machine)")
-    parser.add_argument("--llama-wheel", type=Path, metavar="FILE",
-                        help="use this llama-cpp-python wheel instead of building one")
-    parser.add_argument("--rebuild-llama", action="store_true",
-                        help="compile llama-cpp-python afresh instead of reusing pip's cache")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=REPO / "dist" / "wheelhouse",
+        help="output directory (default: dist/wheelhouse)",
+    )
+    parser.add_argument(
+        "--clean", action="store_true", help="empty --out first if it holds anything"
+    )
+    parser.add_argument(
+        "--with-models",
+        action="store_true",
+        help="add the default embedding and language models (~330 MiB)",
+    )
+    parser.add_argument(
+        "--python-version",
+        metavar="X.Y",
+        help="target Python version (default: the one running this)",
+    )
+    parser.add_argument(
+        "--platform",
+        metavar="TAG",
+        help="target platform tag, e.g. manylinux_2_35_x86_64 (default: this machine)",
+    )
+    parser.add_argument(
+        "--llama-wheel",
+        type=Path,
+        metavar="FILE",
+        help="use this llama-cpp-python wheel instead of building one",
+    )
+    parser.add_argument(
+        "--rebuild-llama",
+        action="store_true",
+        help="compile llama-cpp-python afresh instead of reusing pip's cache",
+    )
     args = parser.parse_args(argv)
     try:
         manifest = build(args)
@@ -433,23 +617,39 @@ def main(argv: list[str] | None = None) -> int:
         print(f"build-wheelhouse: {exc}", file=sys.stderr)
         return 1
     except subprocess.CalledProcessError as exc:
-        print(f"build-wheelhouse: `{' '.join(map(str, exc.cmd))}` failed "
-              f"(exit {exc.returncode}); see its output above.", file=sys.stderr)
+        print(
+            f"build-wheelhouse: `{' '.join(map(str, exc.cmd))}` failed "
+            f"(exit {exc.returncode}); see its output above.",
+            file=sys.stderr,
+        )
         return 1
     out = args.out.resolve()
     mib = manifest["bytes"] / 2**20
     print(f"\nwheelhouse: {out}")
-    print(f"  {len(manifest['files'])} wheels, {mib:.1f} MiB ({manifest['bytes']} bytes)"
-          + (f", of which models {manifest['model_bytes'] / 2**20:.1f} MiB"
-             if manifest["with_models"] else ""))
+    print(
+        f"  {len(manifest['files'])} wheels, {mib:.1f} MiB ({manifest['bytes']} bytes)"
+        + (
+            f", of which models {manifest['model_bytes'] / 2**20:.1f} MiB"
+            if manifest["with_models"]
+            else ""
+        )
+    )
     if manifest["llama_cpp"]:
         llama = manifest["llama_cpp"]
-        print(f"  llama.cpp needs glibc >= {llama['needs_glibc']}, libstdc++ with "
-              f"GLIBCXX_{llama['needs_glibcxx']}, and {', '.join(llama['system_libraries'])}")
+        print(
+            f"  llama.cpp needs glibc >= {llama['needs_glibc']}, libstdc++ with "
+            f"GLIBCXX_{llama['needs_glibcxx']}, and {', '.join(llama['system_libraries'])}"
+        )
     if manifest["unused_wheels"]:
         print(f"  not needed by the install: {', '.join(manifest['unused_wheels'])}")
     spec = "ragtui[default-models]" if manifest["with_models"] else "ragtui"
     print(f"  install: pipx install --pip-args=\"--no-index --find-links {out}\" '{spec}'")
+    # Not `pipx inject`: pipx then looks for the metadata of every declared dependency and
+    # fails on opencv-python (pypa/pipx#1104); runpip is plain pip in ragtui's venv.
+    print(
+        f"  then OCR: pipx runpip ragtui install --no-index --find-links {out} "
+        f"--no-deps --ignore-requires-python {' '.join(manifest['ocr_install'])}"
+    )
     return 0
 
 

@@ -4,13 +4,17 @@ A wheelhouse is built (network: PyPI only), then everything else runs inside
 ``unshare -n`` — a network namespace with no interfaces but loopback — with every
 compiler on PATH replaced by a stub that records the call and fails: a fresh venv,
 ``pip install --no-index --find-links WHEELHOUSE ragtui``, then ``'ragtui[default-models]'``,
-then ``ragtui add``, ``index``, ``ask --json`` and ``doctor`` on the demo corpus.
+then the OCR package alone (``--no-deps --ignore-requires-python``, as the README says),
+then ``ragtui add``, ``index``, ``ask --json`` and ``doctor`` on the demo corpus with a
+rendered PNG added, which OCR must read.
 
 The figures the issue asks for (install seconds, venv bytes with and without the default
-models, wheelhouse bytes) are printed and written to ``$TMPDIR/ragtui-offline-install.json``;
-like every speed figure they are recorded, not asserted.
+models and OCR, wheelhouse bytes) are printed and written to
+``$TMPDIR/ragtui-offline-install.json``; like every speed figure they are recorded, not
+asserted.
 
-Set RAGTUI_TEST_WHEELHOUSE to a wheelhouse built with ``--with-models`` to skip the build.
+Set RAGTUI_TEST_WHEELHOUSE to a wheelhouse built with ``--with-models`` (and with OCR, by
+this version of the script) to skip the build.
 """
 
 from __future__ import annotations
@@ -27,8 +31,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PIL import Image, ImageDraw, ImageFont
 
 from ragtui import schemas
+from ragtui.core.ingest import ocr
 from tests.cli.test_json_contracts import problems
 from tests.conftest import DEMO_CORPUS, REPO
 
@@ -56,6 +62,9 @@ TOOLS = (
     "rustc",
 )
 HEAVY = {"torch", "sentence-transformers", "transformers"}
+# What OCR must read from a picture dropped among the demo documents.
+PICTURE_TEXT = "The grayling rose to a small red fly"
+FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf")
 
 
 def _unshare_refusal() -> str | None:
@@ -71,6 +80,14 @@ def _unshare_refusal() -> str | None:
 
 def _tail(text: str, lines: int = 40) -> str:
     return "\n".join(text.splitlines()[-lines:])
+
+
+def _picture(path: Path) -> None:
+    """PICTURE_TEXT in black on white, 40-pixel type: a line a scanner would see."""
+    font = ImageFont.truetype(str(FONT), 40) if FONT.exists() else ImageFont.load_default(size=40)
+    page = Image.new("L", (1000, 130), 255)
+    ImageDraw.Draw(page).text((30, 30), PICTURE_TEXT, font=font, fill=0)
+    page.save(path)
 
 
 def _tree_bytes(root: Path) -> int:
@@ -98,9 +115,11 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     if given:
         path = Path(given)
         manifest = path / "manifest.json"
-        if not (manifest.is_file() and json.loads(manifest.read_text())["with_models"]):
+        built = json.loads(manifest.read_text()) if manifest.is_file() else {}
+        if not (built.get("with_models") and built.get("ocr_wheels")):
             pytest.fail(
-                f"RAGTUI_TEST_WHEELHOUSE={given} is not a wheelhouse built with --with-models"
+                f"RAGTUI_TEST_WHEELHOUSE={given} is not a wheelhouse built with --with-models "
+                "by a build-wheelhouse.sh that adds OCR"
             )
         yield path
         return
@@ -180,6 +199,11 @@ def test_air_gapped_install_answers_with_citations(wheelhouse: Path, tmp_path: P
         for p in wheelhouse.iterdir()
         if p.name not in ("SHA256SUMS", "manifest.json")
     ), "the wheelhouse holds an sdist"
+    assert not list(wheelhouse.glob("opencv_python-*")), "the GUI OpenCV (needs libGL) came in"
+    # The command the README gives and the one ragtui prints when OCR is missing install
+    # what the Makefile installs.
+    ocr_install = json.loads((wheelhouse / "manifest.json").read_text())["ocr_install"]
+    assert ocr_install == [f"{ocr.PACKAGE}=={ocr.VERSION}"]
     offline = Offline(tmp_path)
     interfaces, _ = offline.run("cat", "/proc/net/dev")
     names = {line.split(":")[0].strip() for line in interfaces.splitlines() if ":" in line}
@@ -202,6 +226,8 @@ def test_air_gapped_install_answers_with_citations(wheelhouse: Path, tmp_path: P
     core_bytes = _tree_bytes(venv)
     _, models_s = offline.run(*pip, "ragtui[default-models]")
     full_bytes = _tree_bytes(venv)
+    _, ocr_s = offline.run(*pip, "--no-deps", "--ignore-requires-python", *ocr_install)
+    ocr_bytes = _tree_bytes(venv)
 
     builds = offline.compiler_calls()
     assert not builds, f"the install ran a compiler: {builds}"
@@ -211,30 +237,40 @@ def test_air_gapped_install_answers_with_citations(wheelhouse: Path, tmp_path: P
     }
     assert not HEAVY & set(installed), f"PyTorch came along: {HEAVY & set(installed)}"
     assert "ragtui" in installed and "llama-cpp-python" in installed
+    assert installed.get(ocr.PACKAGE) == ocr.VERSION
+    assert "opencv-python-headless" in installed and "opencv-python" not in installed
 
     docs = tmp_path / "docs"
     shutil.copytree(DEMO_CORPUS, docs)
+    _picture(docs / "grayling.png")
     ragtui: list[str | Path] = [venv / "bin" / "ragtui", "--home", tmp_path / "ragtui-home"]
     offline.run(*ragtui, "add", docs)
-    _, index_s = offline.run(*ragtui, "index")
+    out, index_s = offline.run(*ragtui, "index", "--json")
+    indexed = json.loads(out)
+    assert not indexed["errors"] and not indexed["skips"], indexed
+    out, _ = offline.run(*ragtui, "search", PICTURE_TEXT, "--type", "image", "--json")
+    pictures = json.loads(out)["hits"]
     out, ask_s = offline.run(*ragtui, "ask", QUESTION, "--json")
     answer = json.loads(out)
     doctor = json.loads(offline.run(*ragtui, "doctor", "--json")[0])
 
     figures = {
-        "install_seconds": round(venv_s + core_s + models_s, 1),
+        "install_seconds": round(venv_s + core_s + models_s + ocr_s, 1),
         "install_steps_seconds": {
             "venv": round(venv_s, 1),
             "ragtui": round(core_s, 1),
             "default_models": round(models_s, 1),
+            "ocr": round(ocr_s, 1),
         },
         "venv_bytes_without_models": core_bytes,
         "venv_bytes_with_models": full_bytes,
+        "venv_bytes_with_models_and_ocr": ocr_bytes,
         "wheelhouse_bytes": sum(p.stat().st_size for p in wheelhouse.glob("*.whl")),
         "index_seconds": round(index_s, 1),
         "ask_seconds": round(ask_s, 1),
         "compiler_calls": offline.compiler_calls(),
         "answer": answer.get("answer"),
+        "picture_read": pictures[0]["snippet"] if pictures else None,
     }
     REPORT.write_text(json.dumps(figures, indent=2) + "\n")
     print(f"\noffline install: {json.dumps(figures)}\nreport: {REPORT}")
@@ -252,9 +288,12 @@ def test_air_gapped_install_answers_with_citations(wheelhouse: Path, tmp_path: P
         isinstance(c["n"], int) and isinstance(c["snippet"], str) for c in answer["citations"]
     )
     assert doctor["consistent"] is True, doctor
+    assert pictures and Path(pictures[0]["path"]).name == "grayling.png", pictures
+    assert "grayling" in pictures[0]["snippet"].lower(), pictures[0]
     shipped, _ = offline.run(
         venv / "bin" / "python", "-c", "from ragtui import schemas; print(*schemas.names())"
     )
     assert set(shipped.split()) == set(schemas.names()), "the wheel ships every JSON Schema"
     assert problems("ask", answer) == [] and problems("doctor", doctor) == []
+    assert problems("index", indexed) == []
     shutil.rmtree(venv)  # 1 GiB; the figures are in the report
