@@ -94,14 +94,14 @@ def serve(
 
 def _serve_here(data_dir: Path) -> None:
     from ragtui.service import protocol
-    from ragtui.service.server import AlreadyServing, Service
+    from ragtui.service.server import CannotServe, Service
 
     logs.configure(warnings_to_stderr=True)
     with _engine() as engine:
         service = Service(data_dir, run_command, protocol.setup_fingerprint(paths.config_file()))
         try:
             service.bind()
-        except AlreadyServing as exc:
+        except CannotServe as exc:
             _fail(str(exc))
         resident.append(engine)
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):

@@ -66,7 +66,7 @@ def connect(data_dir: Path, timeout: float = ANSWER_TIMEOUT_S) -> socket.socket 
     if os.environ.get(NO_SERVE_ENV) == "1":
         return None
     path = protocol.socket_path(data_dir)
-    if not path.exists():
+    if not protocol.owned_by_me(path):  # none, or not ours: never send it a question
         return None
     conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     conn.settimeout(timeout)

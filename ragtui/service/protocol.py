@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,19 @@ def socket_path(data_dir: Path) -> Path:
     digest = hashlib.sha256(os.fsencode(data_dir)).hexdigest()[:20]
     runtime = os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()
     return Path(runtime) / f"ragtui-{os.getuid()}" / f"{digest}.sock"
+
+
+def owned_by_me(path: Path, private_dir: bool = False) -> bool:
+    """Whether ``path`` (not a symlink) belongs to this user, and, for a folder that
+    holds a socket, no one else may enter or write it: a socket another user could
+    put in place must never receive a question."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return False
+    if st.st_uid != os.getuid() or stat.S_ISLNK(st.st_mode):
+        return False
+    return not (private_dir and st.st_mode & 0o077)
 
 
 def setup_fingerprint(config_file: Path) -> dict[str, Any]:

@@ -32,8 +32,8 @@ Runner = Callable[[list[str], threading.Event], int]
 REQUEST_TIMEOUT_S = 5.0  # a client that connects and says nothing is dropped
 
 
-class AlreadyServing(RagtuiError):
-    """Another service holds this data dir."""
+class CannotServe(RagtuiError):
+    """Another service holds this data dir, or its socket's folder is not private."""
 
 
 @dataclass
@@ -99,7 +99,7 @@ class Service:
         except BlockingIOError:
             lock.close()
             pid = holder_pid(self.data_dir)
-            raise AlreadyServing(
+            raise CannotServe(
                 f"ragtui serve already runs for {self.data_dir}"
                 + (f" (pid {pid})" if pid else "")
                 + ": use it, or stop it with `ragtui serve --stop`."
@@ -109,6 +109,13 @@ class Service:
         lock.flush()
         self._lock_file = lock
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not protocol.owned_by_me(self.path.parent, private_dir=True):
+            lock.close()
+            self._lock_file = None
+            raise CannotServe(
+                f"The folder for ragtui's socket, {self.path.parent}, belongs to someone else "
+                "or others may write it: remove it, or set RAGTUI_HOME to a shorter path."
+            )
         with contextlib.suppress(FileNotFoundError):
             self.path.unlink()  # left by a service that was killed: we hold the lock
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

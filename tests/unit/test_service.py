@@ -65,3 +65,35 @@ def test_each_thread_writes_to_its_own_client() -> None:
 def test_no_service_means_the_command_runs_here(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("RAGTUI_HOME", str(tmp_path))
     assert client.run_served(["search", "x"]) is None
+
+
+def test_a_socket_someone_else_owns_is_never_used(tmp_path: Path) -> None:
+    import os
+    import socket
+
+    data_dir = tmp_path / "data"
+    data_dir.mkdir(mode=0o700)
+    path = protocol.socket_path(data_dir)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(path))
+    listener.listen(1)
+    try:
+        assert client.connect(data_dir) is not None  # ours: used
+        if os.getuid() == 0:  # root can hand it to another user
+            os.chown(path, 4242, -1)
+            assert client.connect(data_dir) is None
+    finally:
+        listener.close()
+
+
+def test_a_shared_socket_folder_is_refused(tmp_path: Path) -> None:
+    import pytest
+
+    from ragtui.service.server import CannotServe, Service
+
+    data_dir = tmp_path / "data"
+    data_dir.mkdir(mode=0o777)
+    data_dir.chmod(0o777)
+    service = Service(data_dir, lambda argv, cancel: 0, {})
+    with pytest.raises(CannotServe, match="others may write it"):
+        service.bind()
