@@ -144,3 +144,18 @@ def test_cancelling_stops_a_long_read_at_once() -> None:
             )
         assert reader._process is None
     assert time.monotonic() - started < 3
+
+
+def test_a_reader_that_dies_on_a_file_fails_that_file_and_is_replaced() -> None:
+    with Reader(FileLimits(timeout_s=60)) as reader:
+        reader._started()
+        assert reader._process is not None
+        threading.Timer(0.5, reader._process.kill).start()
+        with pytest.raises(LoaderError) as err:
+            reader.parse(wordy_pdf(100_000), Path("slow.pdf"), max_bytes=2**20, ocr=None)
+        assert str(err.value) == (
+            "slow.pdf made ragtui's reader process stop (it was killed by SIGKILL): add the "
+            "file to ingest.ignore, and please report it."
+        )
+        good = pdf_with_text(["a quiet ocelot"])
+        assert reader.parse(good, Path("after.pdf"), max_bytes=2**20, ocr=None).sections

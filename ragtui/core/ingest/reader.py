@@ -37,6 +37,8 @@ IN_PROCESS_BYTES = 1024 * 1024
 _START_TIMEOUT_S = 60.0
 #: How often a wait looks at the cancel event.
 _POLL_S = 0.25
+#: What a wait returns when the deadline passes first.
+_LATE = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,17 +166,17 @@ class Reader:
             except ReadCancelled:
                 self._kill()
                 raise
+            if message is _LATE:
+                self._kill()
+                setting = "ingest.ocr_timeout_s" if ocr else "ingest.file_timeout_s"
+                raise LoaderError(
+                    f"{path} took longer than {limit:g} s to read"
+                    f"{' with OCR' if ocr else ''} ({setting}): raise it or add the file "
+                    "to ingest.ignore."
+                )
             if message is None:
-                if process.poll() is None:  # still reading at the deadline
-                    self._kill()
-                    setting = "ingest.ocr_timeout_s" if ocr else "ingest.file_timeout_s"
-                    raise LoaderError(
-                        f"{path} took longer than {limit:g} s to read"
-                        f"{' with OCR' if ocr else ''} ({setting}): raise it or add the file "
-                        "to ingest.ignore."
-                    )
                 self._failed(path, process)
-            elif message == ("ocr",):
+            if message == ("ocr",):
                 ocr = True
             else:
                 return tuple(message)
@@ -207,12 +209,12 @@ def _pipe(stream: IO[bytes] | None) -> IO[bytes]:
 
 
 def _next(process: subprocess.Popen[bytes], deadline: float, cancel: threading.Event | None) -> Any:
-    """The reader's next message, or None if it ended or the deadline passed first."""
+    """The reader's next message, None if it ended, or ``_LATE`` past the deadline."""
     out = _pipe(process.stdout)
     while True:
         left = deadline - time.monotonic()
         if left <= 0:
-            return None
+            return _LATE
         ready, _, _ = select.select([out], [], [], min(left, _POLL_S))
         if cancel is not None and cancel.is_set():
             raise ReadCancelled
