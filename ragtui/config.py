@@ -71,6 +71,29 @@ class IngestSettings(_Section):
     ocr_max_megapixels: float = Field(
         50, gt=0, description="Images larger than this fail alone instead of being decoded."
     )
+    reader_process: bool = Field(
+        True,
+        description=(
+            "Read PDFs, office files, e-books, images, mail, compressed and large files in a "
+            "separate process held to file_timeout_s and file_memory_mb (POSIX); off: in "
+            "ragtui's own process, without those limits."
+        ),
+    )
+    file_timeout_s: float = Field(
+        60, gt=0, description="A file that takes longer than this to read fails alone."
+    )
+    ocr_timeout_s: float = Field(
+        900,
+        gt=0,
+        description="The time limit instead for a file that needs OCR (an image or a "
+        "scanned PDF; OCR takes 7-25 s a page on two cores).",
+    )
+    file_memory_mb: float = Field(
+        2048,
+        gt=0,
+        description="Memory the reading of one file may take (Linux); a file that needs "
+        "more fails alone.",
+    )
     chunk_tokens: int = Field(160, ge=32, description="Target chunk size in tokens.")
     chunk_overlap: int = Field(24, ge=0, description="Tokens repeated between split chunks.")
 

@@ -23,6 +23,7 @@ def pictures(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A folder with a note (PNG), a half-scanned PDF, a text file and a 100-MP poster;
     the stub 'reads' a picture by its width."""
     said = {400: NOTE, 500: SCAN}
+    monkeypatch.setenv("RAGTUI_INGEST__READER_PROCESS", "false")  # the stub works in here
     monkeypatch.setattr(ocr, "read_image", lambda picture: said.get(picture.size[0], ""))
     monkeypatch.setattr(ocr, "installed", lambda: True)
     root = tmp_path / "docs"

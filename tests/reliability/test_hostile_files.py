@@ -165,6 +165,22 @@ PROBES = [
         "failed",
         r"bad\.txt\.gz is not a valid gzip file \(.+\): re-download or re-compress it\.",
     ),
+    # mailboxes
+    Probe(
+        "broken.mbox",
+        lambda: b"Subject: not a mailbox\n\nno From line here\n",
+        "failed",
+        r'broken\.mbox is not an mbox mailbox \(it does not begin with a "From " line\)',
+    ),
+    Probe(
+        "mangled.mbox",
+        lambda: (
+            b"From a@example.org Tue Mar  5 09:30:00 2024\nSubject: tapir\n\nthe tapir wallows\n"
+            b"From b@example.org Tue Mar  5 09:31:00 2024\n" + random.Random(7).randbytes(4000)
+        ),
+        "indexed",
+        "tapir",
+    ),
     # encodings
     Probe(
         "utf16.txt",

@@ -39,6 +39,7 @@ from ragtui.core.index.vectors import VectorIndex
 from ragtui.core.ingest import loaders, ocr
 from ragtui.core.ingest.chunking import Chunk, chunk_document
 from ragtui.core.ingest.document import LoadedDocument, LoaderError, Unsupported
+from ragtui.core.ingest.reader import FileLimits, ReadCancelled, Reader
 from ragtui.core.ingest.scan import ScanEntry, scan
 
 _FLUSH_FILES = 64
@@ -130,6 +131,10 @@ class Indexer:
         self.ocr = (
             ocr.OcrOptions(int(settings.ocr_max_megapixels * 1_000_000)) if settings.ocr else None
         )
+        limits = FileLimits(
+            settings.file_timeout_s, settings.ocr_timeout_s, settings.file_memory_mb
+        )
+        self.reader = Reader(limits, isolate=settings.reader_process)
 
     # phase 1 ----------------------------------------------------------------
     def sync(
@@ -144,6 +149,16 @@ class Indexer:
         Each root comes with the registered folder whose ignore rules apply (or
         None). A root that no longer exists drops everything catalogued under it.
         """
+        with self.reader:  # a reader process started for this run stops with it
+            self._sync(roots, report, cancel, progress)
+
+    def _sync(
+        self,
+        roots: list[tuple[Path, Path | None]],
+        report: IndexReport,
+        cancel: threading.Event | None,
+        progress: ProgressFn | None,
+    ) -> None:
         for root, base in roots:
             if cancel is not None and cancel.is_set():
                 report.cancelled = True
@@ -175,7 +190,10 @@ class Indexer:
                     report.cancelled = True
                     break
                 try:
-                    self._examine(entry, row, batch, report)
+                    self._examine(entry, row, batch, report, cancel)
+                except ReadCancelled:
+                    report.cancelled = True
+                    break
                 except Exception as exc:  # one bad file never stops a run
                     _fail_file(entry, exc, batch, report)
                 if progress is not None:
@@ -234,7 +252,12 @@ class Indexer:
         self._flush(batch)
 
     def _examine(
-        self, entry: ScanEntry, old: FileRow | None, batch: _Batch, report: IndexReport
+        self,
+        entry: ScanEntry,
+        old: FileRow | None,
+        batch: _Batch,
+        report: IndexReport,
+        cancel: threading.Event | None = None,
     ) -> None:
         """Read one new or changed file into the batch."""
         path = Path(entry.path)
@@ -305,7 +328,7 @@ class Indexer:
             record(status, content_hash, loader, None)
             return
         try:
-            doc = loaders.parse_bytes(data, path, max_bytes=max_bytes, ocr=self.ocr)
+            doc = self.reader.parse(data, path, max_bytes=max_bytes, ocr=self.ocr, cancel=cancel)
         except (Unsupported, LoaderError) as exc:
             refuse(exc, content_hash)
             return

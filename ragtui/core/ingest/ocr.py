@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -63,6 +64,14 @@ def check_size(width: int, height: int, where: str, options: OcrOptions) -> None
 
 _lock = threading.Lock()
 _engine: Any = None
+_listener: Callable[[], None] | None = None
+
+
+def listen(listener: Callable[[], None] | None) -> None:
+    """Have ``listener`` called before each picture is read (the reader process tells its
+    parent that a file needs OCR's longer time limit)."""
+    global _listener
+    _listener = listener
 
 
 def _load_engine() -> Any:
@@ -86,6 +95,8 @@ def read_image(image: Image) -> str:
     """The text of a decoded picture, a line per visual line, a blank line between blocks."""
     import numpy as np
 
+    if _listener is not None:
+        _listener()
     pixels = np.asarray(_flatten(image))
     with _lock:
         found, _timings = _load_engine()(pixels)
