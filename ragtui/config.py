@@ -5,10 +5,11 @@ Env vars nest with ``__``: ``RAGTUI_RETRIEVAL__MODE=bm25`` sets ``retrieval.mode
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -146,6 +147,63 @@ class RetrievalSettings(_Section):
     )
 
 
+ROUTE_RULE = re.compile(
+    r"^\s*(?:(?P<word>always|user)|(?P<fact>question_words|context_tokens|relevance)\s*"
+    r"(?P<op><=|>=|≤|≥)\s*(?P<value>\d+(?:\.\d+)?))\s*$"
+)
+
+
+class RouteSettings(_Section):
+    """One route of the model router: a backend (any key left out is taken from [llm]) and
+    the rule that decides when it answers. Routes are tried in order; a route that fails,
+    times out or whose circuit breaker is open passes the question to the next matching
+    one, and after the last comes the extractive answer."""
+
+    name: str = Field(
+        ...,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$",
+        description="What the trace, `ragtui stats` and `ragtui ask --route NAME` call it "
+        "(letters, digits, - and _; required).",
+    )
+    when: str = Field(
+        "always",
+        description="always; user (only with `ragtui ask --route NAME`); or a fact, <= or "
+        ">= and a number: question_words (words in the question), context_tokens (estimated "
+        "tokens of the retrieved passages) or relevance (the calibrated confidence, 0 to 1, "
+        'that the passages answer the question), e.g. "context_tokens >= 400".',
+    )
+    backend: Literal["llama_cpp", "openai"] | None = Field(
+        None, description="llama_cpp or openai (default: llm.backend)."
+    )
+    model: str | None = Field(None, description="Model name from models.toml or the server's.")
+    model_path: Path | None = Field(None, description="Any GGUF file; overrides model.")
+    prompt_format: Literal["auto", "completion", "chat"] | None = Field(
+        None, description="completion, chat or auto (default: llm.prompt_format)."
+    )
+    base_url: str | None = Field(None, description="OpenAI-compatible endpoint (backend = openai).")
+    api_key: str | None = Field(None, description="Bearer token for the HTTP backend, if any.")
+    n_ctx: int | None = Field(None, ge=512, description="Context window in tokens.")
+    threads: int | None = Field(None, ge=1, description="CPU threads (default: llm.threads).")
+    timeout_s: float | None = Field(
+        None, gt=0, description="Give up on this route after this long (default: llm.timeout_s)."
+    )
+    breaker_s: float | None = Field(
+        None,
+        ge=0,
+        description="After this route fails, skip it for this long (default: llm.breaker_s).",
+    )
+
+    @field_validator("when")
+    @classmethod
+    def _rule(cls, value: str) -> str:
+        if ROUTE_RULE.match(value) is None:
+            raise ValueError(
+                "write always, user, or question_words, context_tokens or relevance with "
+                "<= or >= and a number"
+            )
+        return value.strip()
+
+
 class LLMSettings(_Section):
     """The generation model: an in-process GGUF through llama.cpp, or an OpenAI-compatible
     server on the user's own network."""
@@ -187,6 +245,22 @@ class LLMSettings(_Section):
     breaker_s: float = Field(
         60.0, ge=0, description="After a model failure, answer extractively for this long."
     )
+    routes: list[RouteSettings] = Field(
+        default_factory=list,
+        description="The model router: [[llm.routes]] tables, tried in order (see "
+        "`ragtui help llm.routes`). Empty: this section's model is the one route.",
+    )
+
+    @field_validator("routes")
+    @classmethod
+    def _unique(cls, routes: list[RouteSettings]) -> list[RouteSettings]:
+        names = [r.name for r in routes]
+        for name in names:
+            if names.count(name) > 1:
+                raise ValueError(f"two routes are named {name!r}")
+            if name == "extractive":
+                raise ValueError("extractive is the answer after every route, not a route")
+        return routes
 
 
 class AnswerSettings(_Section):

@@ -54,6 +54,14 @@ def ask(
         int | None,
         typer.Option("--conversation", help="Continue the conversation with this id.", min=1),
     ] = None,
+    route: Annotated[
+        str | None,
+        typer.Option(
+            "--route",
+            help='Try this route of llm.routes first (a route with when = "user" answers '
+            "only when chosen here).",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Answer a question from the indexed documents, with citations.
@@ -97,6 +105,7 @@ def ask(
                 on_token=show,
                 history=history,
                 cancel=request_cancel(),
+                route=route,
             )
         except Cancelled:
             echo("\nstopped.", err=True)
@@ -146,6 +155,8 @@ def ask(
                 "model": answer.model,
                 "prompt_version": answer.prompt_version,
                 "retrieval_query": answer.retrieval_query,
+                "route": answer.route,
+                "routes_failed": list(answer.routes_failed),
                 "conversation": chosen,
             }
         )
@@ -157,6 +168,10 @@ def ask(
             f"\n{answer.error or 'the answer failed its checks'}; from the passages:",
             fg=typer.colors.YELLOW,
         )
+        echo(answer.answer, nl=False)
+    elif answer.stream_discarded and not answer.fallback:
+        failed = answer.routes_failed[-1] if answer.routes_failed else "a route failed"
+        echo(f"\n{failed}; answered by route {answer.route}:", fg=typer.colors.YELLOW)
         echo(answer.answer, nl=False)
     elif answer.refocused:
         echo("\nre-checked against the passage that matches the question:", fg=typer.colors.YELLOW)
@@ -191,8 +206,9 @@ def ask(
         echo(f"conversation {chosen} · turn {len(history) + 1}", dim=True, err=True)
     t = answer.timings_ms
     first = f"first token {t['ttft']:.0f} ms · " if t.get("ttft") else ""
+    routed = f"route {answer.route} · " if answer.route not in (None, "llm") else ""
     echo(
-        f"{answer.model} · {answer.prompt_version} · retrieve {t['retrieve']:.0f} ms · "
+        f"{routed}{answer.model} · {answer.prompt_version} · retrieve {t['retrieve']:.0f} ms · "
         f"{first}total {t['total']:.0f} ms",
         dim=True,
         err=True,

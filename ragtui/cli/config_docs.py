@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import textwrap
 import types
@@ -47,28 +48,58 @@ class SectionDoc:
     description: str
     keys: tuple[KeyDoc, ...]
     notes: tuple[str, ...] = ()  # a list shown after the description
+    repeated: bool = False  # an array of tables: [[section.key]], one per item
+
+    @property
+    def header(self) -> str:
+        """``[section]``, or ``[[section.key]]`` for an array of tables."""
+        return f"[[{self.name}]]" if self.repeated else f"[{self.name}]"
 
 
 def sections() -> list[SectionDoc]:
-    """Every section of :class:`Settings` with its keys, in declaration order."""
+    """Every section of :class:`Settings` with its keys, in declaration order; a key that
+    holds a list of tables (``llm.routes``) follows its section as one of its own."""
     out = []
     for name, field in Settings.model_fields.items():
         model = field.annotation
         assert isinstance(model, type) and issubclass(model, BaseModel), name
-        keys = tuple(
-            KeyDoc(
-                name,
-                key,
-                type_name(f),
-                default_text(f),
-                f.description or "",
-                f"RAGTUI_{name.upper()}__{key.upper()}",
-            )
-            for key, f in model.model_fields.items()
-        )
         notes = _formats() if name == "ingest" else ()
-        out.append(SectionDoc(name, " ".join((model.__doc__ or "").split()), keys, notes))
+        out.append(_section(name, model, f"RAGTUI_{name.upper()}__", notes))
+        for key, f in model.model_fields.items():
+            item = _table_item(f.annotation)
+            if item is not None:
+                out.append(_section(f"{name}.{key}", item, None, repeated=True))
     return out
+
+
+def _section(
+    name: str,
+    model: type[BaseModel],
+    env_prefix: str | None,
+    notes: tuple[str, ...] = (),
+    repeated: bool = False,
+) -> SectionDoc:
+    keys = tuple(
+        KeyDoc(
+            name,
+            key,
+            type_name(f),
+            default_text(f),
+            f.description or "",
+            f"{env_prefix}{key.upper()}" if env_prefix else "",
+        )
+        for key, f in model.model_fields.items()
+    )
+    description = " ".join((model.__doc__ or "").split())
+    return SectionDoc(name, description, keys, notes, repeated)
+
+
+def _table_item(annotation: Any) -> type[BaseModel] | None:
+    """The model of a ``list[Model]`` annotation (an array of tables), else None."""
+    if typing.get_origin(annotation) is not list:
+        return None
+    (item,) = typing.get_args(annotation) or (None,)
+    return item if isinstance(item, type) and issubclass(item, BaseModel) else None
 
 
 def _formats() -> tuple[str, ...]:
@@ -99,6 +130,8 @@ def _annotation(annotation: Any) -> str:
         inner = " or ".join(_annotation(a) for a in args)
         return f"{inner} (optional)" if len(args) < len(typing.get_args(annotation)) else inner
     if origin is list:
+        if _table_item(annotation) is not None:
+            return "list of tables"
         (item,) = typing.get_args(annotation) or (Any,)
         return f"list of {_annotation(item)}s"
     names = {str: "string", int: "integer", float: "number", bool: "boolean", Path: "path"}
@@ -107,6 +140,8 @@ def _annotation(annotation: Any) -> str:
 
 def default_text(field: FieldInfo) -> str:
     """The default as it would be written in TOML (``unset`` for None)."""
+    if field.is_required():
+        return "required"
     value = field.get_default(call_default_factory=True)
     if value is None:
         return "unset"
@@ -130,16 +165,14 @@ def render_text(topic: str = "config", width: int = 88) -> str:
     all_sections = sections()
     if topic == "config":
         chosen = all_sections
+    elif any(s.name == topic for s in all_sections):  # a section with its tables (llm.routes)
+        chosen = [s for s in all_sections if s.name == topic or s.name.startswith(topic + ".")]
     else:
-        section_name, _, key = topic.partition(".")
+        section_name, _, key = topic.rpartition(".")
         chosen = [s for s in all_sections if s.name == section_name]
         if chosen and key:
             keys = tuple(k for k in chosen[0].keys if k.key == key)
-            chosen = (
-                [SectionDoc(chosen[0].name, chosen[0].description, keys, chosen[0].notes)]
-                if keys
-                else []
-            )
+            chosen = [dataclasses.replace(chosen[0], keys=keys)] if keys else []
         if not chosen:
             raise KeyError(topic)
     lines = [
@@ -160,7 +193,7 @@ def render_text(topic: str = "config", width: int = 88) -> str:
         "",
     ]
     for section in chosen:
-        lines.append(f"[{section.name}]")
+        lines.append(section.header)
         lines.extend(_wrap(section.description, width, _INDENT))
         lines.append("")
         if section.notes:
@@ -171,7 +204,8 @@ def render_text(topic: str = "config", width: int = 88) -> str:
         for k in section.keys:
             lines.append(f"{_INDENT}{k.key} = {k.default}")
             lines.extend(_wrap(k.description, width, _INDENT * 2))
-            lines.append(f"{_INDENT * 2}type: {k.type} · env: {k.env}")
+            env = f" · env: {k.env}" if k.env else ""
+            lines.append(f"{_INDENT * 2}type: {k.type}{env}")
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
@@ -186,7 +220,7 @@ def render_markdown() -> str:
     ]
     for section in sections():
         lines += [
-            f"## [{section.name}]",
+            f"## {section.header}",
             "",
             section.description,
             "",
@@ -199,7 +233,8 @@ def render_markdown() -> str:
             "| --- | --- | --- | --- | --- |",
         ]
         for k in section.keys:
-            lines.append(f"| `{k.key}` | {k.type} | `{k.default}` | {k.description} | `{k.env}` |")
+            env = f"`{k.env}`" if k.env else "–"
+            lines.append(f"| `{k.key}` | {k.type} | `{k.default}` | {k.description} | {env} |")
         lines.append("")
     return "\n".join(lines)
 

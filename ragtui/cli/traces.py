@@ -195,6 +195,8 @@ def stats(
         f"fallback {_fmt(_pct(answers.fallback_rate), ' %')}  "
         f"errors {_fmt(_pct(answers.error_rate), ' %')}"
     )
+    if answers.routes:
+        echo("  routes: " + ", ".join(f"{name} {n}" for name, n in answers.routes.items()))
     echo(
         f"Cache: answers exact {_fmt(_pct(cache.answers.exact_hit_rate), ' %')}, "
         f"semantic {_fmt(_pct(cache.answers.semantic_hit_rate), ' %')}; "

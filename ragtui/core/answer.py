@@ -11,12 +11,12 @@ import json
 import threading
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any
 
 import psutil
 
-from ragtui.config import Settings
+from ragtui.config import LLMSettings, Settings
 from ragtui.core import abstain, citations, evidence, followup, prompts
 from ragtui.core.answer_checks import answer_flaw, focus_line, quote
 from ragtui.core.cache import AnswerCache, answer_key, semantic_scope
@@ -25,42 +25,12 @@ from ragtui.core.context import Packed, earlier_turns, prompt_context, render
 from ragtui.core.errors import Cancelled, RagtuiError
 from ragtui.core.generate import Backend, Generation, GenerationError
 from ragtui.core.models import Answer, Hit
+from ragtui.core.router import EXTRACTIVE, Facts, Relay, Route, Router, Tries
 from ragtui.core.trace import Tracing, mark_error
 
 NOT_FOUND = "Not in your documents."
 _PROCESS = psutil.Process()
 TokenFn = Callable[[str], None]
-
-
-class Breaker:
-    """Remembers (on disk, across processes) that the model failed, for a while."""
-
-    def __init__(self, path: Path, seconds: float) -> None:
-        self.path = path
-        self.seconds = seconds
-
-    def open_reason(self) -> str | None:
-        """Why the model is being skipped, or None if it may be tried."""
-        if self.seconds <= 0:
-            return None
-        try:
-            state = json.loads(self.path.read_text())
-        except (OSError, ValueError):
-            return None
-        if time.time() < float(state.get("until", 0)):
-            return str(state.get("reason", "it failed recently"))
-        return None
-
-    def trip(self, reason: str) -> None:
-        """Skip the model for ``seconds``."""
-        if self.seconds <= 0:
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.write_text(json.dumps({"until": time.time() + self.seconds, "reason": reason}))
-
-    def reset(self) -> None:
-        """The model worked: close the breaker."""
-        self.path.unlink(missing_ok=True)
 
 
 _CLOSEST = 2  # passages shown with a declined answer, for the user to check
@@ -139,8 +109,23 @@ def finish(
     )
 
 
+@dataclass
+class _Setup:
+    """What one route's model makes of the question: its prompt template, the earlier turns
+    it reads, the question it is shown, and the answer cache keys for it."""
+
+    model: str
+    template: prompts.PromptTemplate
+    said: str
+    earlier: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+    key: str = ""
+    chunk_set: str = ""
+
+
 class AnswerPipeline:
-    """Turns a question into an :class:`Answer` using an engine's search and a model backend."""
+    """Turns a question into an :class:`Answer` using an engine's search and the model
+    router's chain of backends."""
 
     def __init__(
         self,
@@ -150,16 +135,16 @@ class AnswerPipeline:
         embed_query: Callable[[str], Any],
         backend: Callable[[], Backend],
         cache: AnswerCache | None,
-        breaker: Breaker,
+        router: Router,
         tracing: Tracing,
     ) -> None:
         self.settings = settings
         self.search = search
         self.embed = embed
         self.embed_query = embed_query
-        self.backend = backend
+        self.backend = backend  # the [llm] model: helper prompts (condensing follow-ups)
         self.cache = cache
-        self.breaker = breaker
+        self.router = router
         self.tracing = tracing
 
     def _generate(
@@ -172,6 +157,7 @@ class AnswerPipeline:
         deadline: float,
         purpose: str = "answer",
         earlier: str = "",
+        llm: LLMSettings | None = None,
     ) -> Generation:
         with self.tracing.span(
             "prompt.render",
@@ -179,7 +165,7 @@ class AnswerPipeline:
         ) as span:
             prefix, rest = render(template, packed, question, earlier)
             span.set_attribute("ragtui.prompt.text", prefix + rest)
-        cfg = self.settings.llm
+        cfg = llm or self.settings.llm
         invocation = {
             "max_tokens": cfg.max_tokens,
             "temperature": cfg.temperature,
@@ -222,6 +208,7 @@ class AnswerPipeline:
         question: str,
         first: Generation,
         deadline: float,
+        llm: LLMSettings,
     ) -> tuple[Generation, Packed] | None:
         """Ask again over the line that best matches the question when the first answer
         came from elsewhere (see :func:`focus_line`); None when not needed or it failed."""
@@ -233,7 +220,7 @@ class AnswerPipeline:
         narrow = Packed([hit], [f"{hit.context}\n{text}" if hit.context else text], [], [], 0)
         try:
             retry = self._generate(
-                backend, template, narrow, question, None, deadline, purpose="refocus"
+                backend, template, narrow, question, None, deadline, purpose="refocus", llm=llm
             )
         except GenerationError:
             return None
@@ -248,15 +235,21 @@ class AnswerPipeline:
         on_token: TokenFn | None = None,
         cancel: threading.Event | None = None,
         history: Sequence[followup.Exchange] = (),
+        route: str | None = None,
     ) -> Answer:
         """Answer ``question`` from the index, streaming tokens to ``on_token`` (one trace).
 
         After ``history`` (earlier turns, oldest first) a follow-up is searched with a
         standalone rewrite (:mod:`ragtui.core.followup`). A set ``cancel`` raises
-        :class:`Cancelled` at the next streamed token.
+        :class:`Cancelled` at the next streamed token. ``route`` names the route of
+        ``llm.routes`` to try first (a ``user`` route answers only when chosen).
         """
+        if route is not None:
+            self.router.get(route)  # an unknown route fails before any work
+        relay = Relay(on_token) if on_token is not None else None
+        stream: TokenFn | None = relay
         if cancel is not None:
-            on_token = _stoppable(on_token, cancel)
+            stream = _stoppable(relay, cancel)
         with self.tracing.span(
             "ask", {"openinference.span.kind": "CHAIN", "input.value": question}
         ) as span:
@@ -267,7 +260,9 @@ class AnswerPipeline:
                 query = followup.traced_rewrite(
                     self.tracing, question, history, mode, condense
                 ).query
-                answer = self._ask(question, k, use_cache, on_token, query, history)
+                answer = self._ask(
+                    question, k, use_cache, stream, query, history, relay=relay, chosen=route
+                )
                 answer = answer.model_copy(
                     update={"retrieval_query": query if query != question else None}
                 )
@@ -275,10 +270,74 @@ class AnswerPipeline:
                 mark_error(span, "cancelled")
                 raise
             span.set_attributes(_answer_attributes(answer))
+            if route is not None:
+                span.set_attribute("ragtui.route.chosen", route)
             span.set_attributes(_process_attributes(cpu_before))
             if answer.fallback:
                 mark_error(span, answer.error or "fallback")
             return answer
+
+    def _setup(self, backend: Backend | None, llm: LLMSettings, question: str) -> _Setup:
+        """The template a backend's prompt format calls for (the rest waits for :meth:`_key`)."""
+        cfg = self.settings.answer
+        fmt = backend.prompt_format if backend is not None else "completion"
+        name = "qa-chat" if fmt == "chat" and cfg.prompt == "qa" else cfg.prompt
+        template = prompts.load(name, cfg.prompt_version if name == cfg.prompt else None)
+        model = backend.model_id if backend is not None else llm.model
+        return _Setup(model, template, question)
+
+    def _key(
+        self,
+        setup: _Setup,
+        backend: Backend | None,
+        llm: LLMSettings,
+        question: str,
+        searched: str,
+        history: Sequence[followup.Exchange],
+        ids: Sequence[str],
+    ) -> _Setup:
+        """Fill in the earlier turns, the question shown, and the cache keys."""
+        cfg = self.settings.answer
+        params: dict[str, Any] = {
+            "max_tokens": llm.max_tokens,
+            "temperature": llm.temperature,
+            "n_ctx": llm.n_ctx,
+            "context_tokens": cfg.context_tokens,
+            "support_floor": cfg.support_floor,
+            "min_confidence": cfg.min_confidence if cfg.abstain else None,
+            "passage_margin": cfg.passage_margin,
+            "overrule_decline": cfg.overrule_decline,
+        }
+        said, earlier = question, ""
+        if backend is not None and setup.template.format == "chat":
+            earlier = earlier_turns(history, backend.count_tokens, cfg.history_tokens)
+        elif cfg.followup_question == "rewrite":
+            said = searched
+        if earlier:  # the answer depends on the turns it was shown
+            params["earlier"] = earlier
+        if said != question:
+            params["said"] = said
+        template_id = setup.template.id
+        return _Setup(
+            setup.model,
+            setup.template,
+            said,
+            earlier,
+            params,
+            answer_key(question, setup.model, template_id, params, ids),
+            semantic_scope(setup.model, template_id, params, ids),
+        )
+
+    def _facts(self, question: str, hits: Sequence[Hit], confident: float | None) -> Facts:
+        """What the routes' rules look at (only the facts some rule uses)."""
+        from ragtui.core.ingest.chunking import estimate_tokens
+
+        needs = self.router.needs
+        return Facts(
+            len(question.split()) if "question_words" in needs else None,
+            sum(estimate_tokens(h.text) for h in hits) if "context_tokens" in needs else None,
+            confident,
+        )
 
     def _ask(
         self,
@@ -288,25 +347,30 @@ class AnswerPipeline:
         on_token: TokenFn | None,
         retrieval_query: str | None = None,
         history: Sequence[followup.Exchange] = (),
+        *,
+        relay: Relay | None = None,
+        chosen: str | None = None,
     ) -> Answer:
-        cfg, llm_cfg = self.settings.answer, self.settings.llm
+        cfg = self.settings.answer
         started = time.perf_counter()
         searched = retrieval_query or question  # what relevance and evidence are judged on
-        said = question  # what the model reads as the question
         pool = list(self.search(searched, max(k or cfg.k, cfg.evidence_k)))
         hits = pool[: k or cfg.k]
         retrieve_ms = (time.perf_counter() - started) * 1000
-        backend: Backend | None = None
-        try:
-            backend = self.backend()
-        except RagtuiError as exc:
-            problem = str(exc)
-        fmt = backend.prompt_format if backend is not None else "completion"
-        name = "qa-chat" if fmt == "chat" and cfg.prompt == "qa" else cfg.prompt
-        template = prompts.load(name, cfg.prompt_version if name == cfg.prompt else None)
+        relevance = None  # computed before the cache only when a route's rule needs it
+        if "relevance" in self.router.needs and hits:
+            relevance = self._relevance(searched, hits, pool)
+        plan = self.router.plan(
+            self._facts(question, hits, relevance[2] if relevance else None), chosen
+        )
+        tries = Tries(self.router)
+        primary = tries.primary(plan)
+        backend = primary[1] if primary is not None else None
+        llm = primary[0].settings if primary is not None else self.settings.llm
+        setup = self._setup(backend, llm, question)
         base: dict[str, Any] = {
-            "model": backend.model_id if backend is not None else llm_cfg.model,
-            "prompt_version": template.id,
+            "model": setup.model,
+            "prompt_version": setup.template.id,
             "timings_ms": {"retrieve": retrieve_ms, "ttft": 0.0, "generate": 0.0, "total": 0.0},
             "tokens": {"prompt": 0, "completion": 0},
         }
@@ -320,38 +384,23 @@ class AnswerPipeline:
             return done(
                 Answer(question=question, answer=NOT_FOUND, citations=(), abstained=True, **base)
             )
-        params: dict[str, Any] = {
-            "max_tokens": llm_cfg.max_tokens,
-            "temperature": llm_cfg.temperature,
-            "n_ctx": llm_cfg.n_ctx,
-            "context_tokens": cfg.context_tokens,
-            "support_floor": cfg.support_floor,
-            "min_confidence": cfg.min_confidence if cfg.abstain else None,
-            "passage_margin": cfg.passage_margin,
-            "overrule_decline": cfg.overrule_decline,
-        }
-        earlier = ""
-        if backend is not None and template.format == "chat":
-            earlier = earlier_turns(history, backend.count_tokens, cfg.history_tokens)
-        elif cfg.followup_question == "rewrite":
-            said = searched
-        if earlier:  # the answer depends on the turns it was shown
-            params["earlier"] = earlier
-        if said != question:
-            params["said"] = said
         ids = [h.chunk_id for h in hits]
-        key = answer_key(question, base["model"], template.id, params, ids)
-        chunk_set = semantic_scope(base["model"], template.id, params, ids)
+        setup = self._key(setup, backend, llm, question, searched, history, ids)
         caching = use_cache and cfg.cache and self.cache is not None
         if caching:
-            cached = self._lookup(key, question, chunk_set)
+            cached = self._lookup(setup.key, question, setup.chunk_set)
             if cached is not None:  # what this answer cost now, not what the first one did
                 return done(
                     cached.model_copy(
-                        update={"timings_ms": base["timings_ms"], "tokens": base["tokens"]}
+                        update={
+                            "timings_ms": base["timings_ms"],
+                            "tokens": base["tokens"],
+                            "routes_failed": (),
+                            "stream_discarded": False,
+                        }
                     )
                 )
-        scored, scores, confident = self._relevance(searched, hits, pool)
+        scored, scores, confident = relevance or self._relevance(searched, hits, pool)
         if cfg.abstain and confident < cfg.min_confidence:
             closest = tuple(
                 citations.citation_for(n, hit, inferred=True)
@@ -368,31 +417,48 @@ class AnswerPipeline:
                 )
             )
         base["evidence"] = evidence.select(searched, pool, scored)
-        if backend is None:
-            return done(extractive(question, hits, problem, base))
-        reason = self.breaker.open_reason()
-        if reason is not None:
-            return done(extractive(question, hits, f"skipped for now: {reason}", base))
-        try:
-            with self.tracing.span("context.pack") as span:
-                packed, budget = prompt_context(
-                    said, hits, scores, template, backend, self.settings, earlier
+        answered = self._first_answer(
+            plan,
+            tries,
+            primary,
+            setup,
+            question,
+            searched,
+            history,
+            ids,
+            hits,
+            scores,
+            on_token,
+            relay,
+        )
+        discarded = relay is not None and relay.muted
+        if answered is None:
+            fallback = extractive(question, hits, tries.reason(), base)
+            return done(
+                fallback.model_copy(
+                    update={
+                        "route": EXTRACTIVE,
+                        "routes_failed": tries.reasons(),
+                        "stream_discarded": discarded,
+                    }
                 )
-                span.set_attributes(_packed_attributes(packed, budget))
-            deadline = time.perf_counter() + llm_cfg.timeout_s
-            generation = self._generate(
-                backend, template, packed, said, on_token, deadline, earlier=earlier
             )
-        except (GenerationError, RagtuiError) as exc:
-            self.breaker.trip(str(exc))
-            return done(extractive(question, hits, str(exc), base))
-        self.breaker.reset()
+        route, backend, setup, packed, generation, deadline = answered
+        base |= {
+            "model": setup.model,
+            "prompt_version": setup.template.id,
+            "route": route.name,
+            "routes_failed": tries.reasons(),
+            "stream_discarded": discarded,
+        }
         base["timings_ms"] |= {"ttft": generation.ttft_ms, "generate": generation.generate_ms}
         base["tokens"] = {
             "prompt": generation.prompt_tokens,
             "completion": generation.completion_tokens,
         }
-        refocused = self._refocus(backend, template, packed, question, generation, deadline)
+        refocused = self._refocus(
+            backend, setup.template, packed, question, generation, deadline, route.settings
+        )
         if refocused is not None:
             generation, packed = refocused
             base["refocused"] = True
@@ -423,9 +489,75 @@ class AnswerPipeline:
         if caching and self.cache is not None and flaw is None and not answer.fallback:
             with self.tracing.span("cache.store"):
                 self.cache.put(
-                    key, answer.model_dump(mode="json"), self.embed_query(question), chunk_set
+                    setup.key,
+                    answer.model_dump(mode="json"),
+                    self.embed_query(question),
+                    setup.chunk_set,
                 )
         return done(answer)
+
+    def _first_answer(
+        self,
+        plan: Sequence[Route],
+        tries: Tries,
+        primary: tuple[Route, Backend] | None,
+        setup: _Setup,
+        question: str,
+        searched: str,
+        history: Sequence[followup.Exchange],
+        ids: Sequence[str],
+        hits: Sequence[Hit],
+        scores: Sequence[float | None],
+        on_token: TokenFn | None,
+        relay: Relay | None,
+    ) -> tuple[Route, Backend, _Setup, Packed, Generation, float] | None:
+        """Try the planned routes in order until one answers: a route whose backend cannot
+        open, whose breaker is open, or that fails or times out passes to the next."""
+        for route in plan:
+            backend = tries.open(route)
+            if backend is None:
+                tries.failed(route, tries.problem(route))
+                continue
+            reason = route.breaker.open_reason()
+            if reason is not None:
+                tries.failed(route, f"skipped for now: {reason}")
+                continue
+            llm = route.settings
+            here = setup
+            if primary is None or route is not primary[0]:
+                here = self._setup(backend, llm, question)
+                here = self._key(here, backend, llm, question, searched, history, ids)
+            settings = (
+                self.settings
+                if llm is self.settings.llm
+                else self.settings.model_copy(update={"llm": llm})
+            )
+            try:
+                with self.tracing.span("context.pack") as span:
+                    packed, budget = prompt_context(
+                        here.said, hits, scores, here.template, backend, settings, here.earlier
+                    )
+                    span.set_attributes(_packed_attributes(packed, budget))
+                deadline = time.perf_counter() + llm.timeout_s
+                generation = self._generate(
+                    backend,
+                    here.template,
+                    packed,
+                    here.said,
+                    on_token,
+                    deadline,
+                    earlier=here.earlier,
+                    llm=llm,
+                )
+            except (GenerationError, RagtuiError) as exc:
+                route.breaker.trip(str(exc))
+                tries.failed(route, str(exc))
+                if relay is not None:
+                    relay.after_failure()
+                continue
+            route.breaker.reset()
+            return route, backend, here, packed, generation, deadline
+        return None
 
     def _relevance(
         self,
@@ -525,6 +657,10 @@ def _answer_attributes(answer: Answer) -> dict[str, Any]:
         "ragtui.context.truncated": list(answer.truncated_chunks),
         "ragtui.context.weak": list(answer.weak_chunks),
     }
+    if answer.route is not None:
+        attributes["ragtui.route"] = answer.route
+    if answer.routes_failed:
+        attributes["ragtui.route.failed"] = list(answer.routes_failed)
     if answer.error:
         attributes["ragtui.error"] = answer.error
     return attributes

@@ -206,6 +206,9 @@ def answer_labels(answer: Answer) -> list[str]:
         labels.append(f"cached ({answer.cached})")
     if answer.fallback:
         labels.append("extractive fallback")
+    elif answer.routes_failed and answer.route:
+        tried = ", ".join(f.split(":")[0] for f in answer.routes_failed)
+        labels.append(f"answered by route {answer.route} ({tried} failed)")
     if answer.abstained:
         labels.append("not found in your documents")
     if answer.refocused:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ragtui import paths
-from ragtui.config import SearchMode, Settings, load_settings
+from ragtui.config import LLMSettings, SearchMode, Settings, load_settings
 from ragtui.core.errors import EmptyIndex, RagtuiError
 from ragtui.core.index.store import IndexStore
 from ragtui.core.library import Library
@@ -56,6 +56,7 @@ class Engine:
         self.traces = TraceService(self.tracing)
         self.stats = StatsService(settings, self.tracing, self.store)
         self._backend: Backend | None = None
+        self._route_backends: dict[str, Backend] = {}
         self._pipeline: AnswerPipeline | None = None
         self._conversations: ConversationStore | None = None
         self._lock = threading.RLock()
@@ -79,13 +80,25 @@ class Engine:
                 )
             return self._backend
 
+    def _route_backend(self, cfg: LLMSettings) -> Backend:
+        """The backend of a route of ``llm.routes`` (opened once per model)."""
+        with self._lock:
+            key = cfg.model_dump_json(exclude={"timeout_s", "breaker_s", "routes"})
+            if key not in self._route_backends:
+                from ragtui.core.generate import open_backend
+
+                self._route_backends[key] = open_backend(
+                    cfg, self.layout.cache / "llm-state", self.settings.answer.cache_mb
+                )
+            return self._route_backends[key]
+
     def pipeline(self) -> AnswerPipeline:
-        """The answer pipeline over this engine's search, embedder and model."""
+        """The answer pipeline over this engine's search, embedder and model router."""
         with self._lock:
             if self._pipeline is None:
-                from ragtui.core.answer import AnswerPipeline, Breaker
+                from ragtui.core import router
+                from ragtui.core.answer import AnswerPipeline
                 from ragtui.core.cache import AnswerCache
-                from ragtui.core.generate import model_key
 
                 cache_dir = self.layout.cache
                 self._pipeline = AnswerPipeline(
@@ -95,9 +108,8 @@ class Engine:
                     embed_query=lambda q: self.embedder.embed_query(q),
                     backend=self.backend,
                     cache=AnswerCache(cache_dir / "answers", self.settings.answer.cache_mb),
-                    breaker=Breaker(
-                        cache_dir / f"llm-breaker-{model_key(self.settings.llm)}.json",
-                        self.settings.llm.breaker_s,
+                    router=router.build(
+                        self.settings.llm, cache_dir, self.backend, self._route_backend
                     ),
                     tracing=self.tracing,
                 )
@@ -200,12 +212,14 @@ class Engine:
         on_token: Callable[[str], None] | None = None,
         cancel: threading.Event | None = None,
         history: Sequence[Exchange] = (),
+        route: str | None = None,
     ) -> Answer:
         """Answer a question from the index with the configured model, streaming tokens.
 
         ``history`` holds the conversation's earlier turns (oldest first): a follow-up is
         searched with the key terms of the latest ones carried over. Setting ``cancel``
         stops the stream at the next token and raises :class:`~ragtui.core.errors.Cancelled`.
+        ``route`` names the route of ``llm.routes`` to try first.
         """
         question = fit_request(question, k, "question", "ask something about your documents")
         if not self.catalog.chunk_counts()[0]:
@@ -213,7 +227,13 @@ class Engine:
                 "Nothing is indexed yet: run `ragtui add PATH` and `ragtui index` first."
             )
         return self.pipeline().ask(
-            question, k=k, use_cache=use_cache, on_token=on_token, cancel=cancel, history=history
+            question,
+            k=k,
+            use_cache=use_cache,
+            on_token=on_token,
+            cancel=cancel,
+            history=history,
+            route=route,
         )
 
     def warm(self) -> list[str]:

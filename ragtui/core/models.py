@@ -106,6 +106,9 @@ class Answer(_Frozen):
     prompt_version: str
     error: str | None = None
     retrieval_query: str | None = None  # what was searched, when not the question (follow-up)
+    route: str | None = None  # the llm.routes route that answered, "extractive", or None
+    routes_failed: tuple[str, ...] = ()  # routes tried before it, each as "name: why"
+    stream_discarded: bool = False  # a route failed after streaming: this answer replaces it
 
 
 class FileInfo(_Frozen):

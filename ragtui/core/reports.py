@@ -93,7 +93,8 @@ class Spread(_Report):
 
 
 class AnswerFigures(_Report):
-    """Answers asked and generated, their latency, speed and how often they went wrong."""
+    """Answers asked and generated, their latency, speed, how often they went wrong, and
+    which route of the model router made them."""
 
     count: int
     generated: int
@@ -104,6 +105,7 @@ class AnswerFigures(_Report):
     abstention_rate: float | None
     fallback_rate: float | None
     error_rate: float | None
+    routes: dict[str, int] = {}  # answers per route of llm.routes (and extractive)
 
 
 class DayTokens(_Report):

@@ -109,7 +109,7 @@ def compute(
             name: spread(values, 1e6)
             for name, values in sorted(store.stage_durations(window_start_ns).items())
         },
-        "answers": _answers(table, asks, generated),
+        "answers": _answers(table, asks, generated) | {"routes": store.routes(window_start_ns)},
         "tokens_per_day": _per_day(table, generated, price),
         "cache": _cache(table, asks),
         "process": _process(table, asks, process),

@@ -339,6 +339,25 @@ class TraceStore:
         )
         return {name: sorted(map(int, joined.split(","))) for name, joined in rows}
 
+    def routes(self, since_ns: int) -> dict[str, int]:
+        """Answers made since ``since_ns`` per route of the model router (``extractive``
+        when every route failed); cached and declined answers took no route."""
+        if not self.exists():
+            return {}
+        rows = (
+            self._db()
+            .execute(
+                "SELECT json_extract(s.attributes, '$.\"ragtui.route\"') AS route, count(*) "
+                "FROM traces t JOIN spans s ON s.trace_id = t.trace_id AND s.parent_id IS NULL "
+                "WHERE t.name = 'ask' AND s.name = 'ask' AND t.start_ns >= ? "
+                "AND coalesce(t.cached, 'none') = 'none' AND route IS NOT NULL "
+                "GROUP BY route ORDER BY count(*) DESC, route",
+                (since_ns,),
+            )
+            .fetchall()
+        )
+        return {str(route): int(n) for route, n in rows}
+
     def signal_rows(self, limit: int) -> dict[str, tuple[Any, ...]]:
         """Drift figures of the newest ``limit`` asks and searches, oldest first, column by
         column: ``name``, ``start_ns``, ``duration_ms``, ``abstained``, ``fallback``,

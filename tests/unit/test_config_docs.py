@@ -48,3 +48,14 @@ def test_help_ingest_lists_every_file_type_read() -> None:
     assert listed >= SUPPORTED_SUFFIXES, SUPPORTED_SUFFIXES - listed
     assert ".ipynb: Jupyter notebooks, by cell" in text and ".srt .vtt: subtitles" in text
     assert "- .epub: EPUB e-books" in config_docs.render_markdown()
+
+
+def test_llm_routes_are_documented_as_an_array_of_tables() -> None:
+    text = config_docs.render_text("llm.routes")
+    assert "[[llm.routes]]" in text and "name = required" in text
+    assert "context_tokens >= 400" in text and "timeout_s = unset" in text
+    assert "[[llm.routes]]" in config_docs.render_text("llm")
+    assert "when = " in config_docs.render_text("llm.routes.when")
+    assert "type: list of tables · env: RAGTUI_LLM__ROUTES" in config_docs.render_text("llm")
+    assert "## [[llm.routes]]" in config_docs.render_markdown()
+    assert "llm.routes" in config_docs.topics()

@@ -145,3 +145,27 @@ def test_unknown_price_reference_is_a_warning(store: TraceStore) -> None:
     figures = stats.compute(store, StatsSettings(price_reference="nope"), 0)
     assert figures["cost"]["total_usd"] is None
     assert "price_reference" in figures["warnings"][0]
+
+
+def test_answers_per_route(tmp_path: Path) -> None:
+    store = TraceStore(tmp_path / "traces.sqlite")
+    routed = []
+    for n, route, cached in [
+        (1, "big", "none"),
+        (2, "big", "none"),
+        (3, "local", "none"),
+        (4, "extractive", "none"),
+        (5, "big", "exact"),  # a cached answer took no route now
+        (6, None, "none"),  # declined before any model was asked
+    ]:
+        trace = _ask(n, 100, cached=cached)
+        if route is not None:
+            trace.spans[0].attributes["ragtui.route"] = route
+        routed.append(trace)
+    store.write(routed)
+    figures = stats.compute(store, StatsSettings(), 0)
+    assert figures["answers"]["routes"] == {"big": 2, "extractive": 1, "local": 1}
+    assert (
+        stats.compute(TraceStore(tmp_path / "none.sqlite"), StatsSettings(), 0)["answers"]["routes"]
+        == {}
+    )

@@ -106,6 +106,11 @@ def answers_panel(s: StatsReport) -> Content:
             ("abstained", _pct(a.abstention_rate)),
             ("fallback", _pct(a.fallback_rate)),
             ("errors", _pct(a.error_rate)),
+            *(
+                [("routes", " · ".join(f"{name} {n}" for name, n in a.routes.items()))]
+                if a.routes
+                else []
+            ),
         ]
     )
 

@@ -53,9 +53,11 @@ def evidence_content(answer: Answer) -> Content:
 
 
 def answer_meta(answer: Answer) -> str:
-    """Model, prompt and timings in one dim line."""
+    """Route (when llm.routes is set), model, prompt and timings in one dim line."""
     t = answer.timings_ms
     parts = [answer.model, answer.prompt_version]
+    if answer.route not in (None, "llm"):
+        parts.insert(0, f"route {answer.route}")
     if t.get("retrieve") is not None:
         parts.append(f"retrieve {t['retrieve']:.0f} ms")
     if t.get("ttft"):
