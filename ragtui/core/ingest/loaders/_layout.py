@@ -21,6 +21,7 @@ _MIN_GUTTER = 3  # blank positions between two page columns
 _MIN_CELL_GAP = 2  # blank positions between two table columns
 _COLUMN_LINES = 8  # fewer lines than this are never split into columns
 _HEADER_CELL_CHARS = 40
+_NUMBERED = re.compile(r"^(?:\d+\.)*\d+\.?\s+[A-Z]\S*(?:\s+\S+){0,8}$")  # 5.4.1 Iproute2 commands
 _CAPTION = re.compile(r"^(?:Table|Tab\.)\s*[\dIVX]+(?:[.\-]\d+)*\s*[:.]", re.IGNORECASE)
 
 
@@ -192,12 +193,17 @@ def page_sections(layout: str, page: int) -> list[Section] | None:
         prose.clear()
 
     starts = {first: (rows, title) for first, _, rows, title in tables}
+    heading = ""  # the numbered heading above a table on its page, kept in its context
     for n, line in enumerate(lines):
         if n in starts:
             flush()
             rows, title = starts[n]
-            sections.extend(table_sections(rows, 1, (title,) if title else (), page=page))
+            prefix = tuple(part for part in (heading, title) if part)
+            sections.extend(table_sections(rows, 1, prefix, page=page))
         elif n not in used:
-            prose.append(" ".join(line.split()))
+            text = " ".join(line.split())
+            if _NUMBERED.match(text) and len(text) <= 80:
+                heading = text
+            prose.append(text)
     flush()
     return sections
