@@ -44,7 +44,7 @@ async def _ask(pilot: Any) -> None:
     await pilot.press(*"When is the timing belt replaced?", "enter")
     screen = pilot.app.screen
     assert isinstance(screen, AskScreen)
-    for _ in range(200):
+    for _ in range(1000):  # up to 20 s: a loaded machine streams slowly
         await pilot.pause(0.02)
         if not screen._asking:
             break
