@@ -24,6 +24,7 @@ from ragtui.cli.traces import stats, traces_app
 
 if TYPE_CHECKING:
     from ragtui.core.engine import Engine
+    from ragtui.service.server import Service
 
 START_TIMEOUT_S = 120.0  # --background waits this long for the service to be warm
 STOP_TIMEOUT_S = 10.0  # on stop, how long requests in flight and the watcher may finish
@@ -120,13 +121,11 @@ def _serve_here(data_dir: Path) -> None:
         echo("ragtui serve: stopped", err=True)
 
 
-def _warm_then_watch(engine: Engine, service: object) -> None:
+def _warm_then_watch(engine: Engine, service: Service) -> None:
     """Warm the models, then follow the registered folders until the service stops,
     restarting the watcher when folders are added or removed."""
     from ragtui.core.watch import Watcher
-    from ragtui.service.server import Service, log
-
-    assert isinstance(service, Service)
+    from ragtui.service.server import log
     for problem in engine.warm():  # no model yet, say: questions will say so themselves
         log.warning("ragtui serve could not warm everything up: %s", problem)
     service.state.warm = True
