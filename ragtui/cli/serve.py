@@ -126,6 +126,7 @@ def _warm_then_watch(engine: Engine, service: Service) -> None:
     restarting the watcher when folders are added or removed."""
     from ragtui.core.watch import Watcher
     from ragtui.service.server import log
+
     for problem in engine.warm():  # no model yet, say: questions will say so themselves
         log.warning("ragtui serve could not warm everything up: %s", problem)
     service.state.warm = True
