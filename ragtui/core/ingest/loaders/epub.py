@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import zipfile
-from dataclasses import replace
 from urllib.parse import urlsplit
 
 from ragtui.core.ingest.document import LoadedDocument, LoaderError, Section, Unsupported
@@ -121,7 +120,7 @@ def _read(archive: zipfile.ZipFile, name: str) -> LoadedDocument:
         label = labels.get(path)
         for section in chapter.sections:
             heading = section.heading or ((label,) if label else ())
-            sections.append(replace(section, heading=heading))
+            sections.append(Section(text=section.text, heading=heading, kind=section.kind))
     return LoadedDocument(loader=NAME, sections=sections, title=title)
 
 
