@@ -1,14 +1,21 @@
-"""HTML loader built on the stdlib parser: visible text split at ``h1``..``h6``."""
+"""HTML loader built on the stdlib parser: visible text split at ``h1``..``h6``.
+
+A data table (a header row of distinct column names over body rows) becomes row records
+that carry the header (``Name: bigint; Storage Size: 8 bytes; …``) under the heading path,
+the table's caption and the row range; a layout table stays lines of `` | ``-joined cells.
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
 from ragtui.core.ingest.document import LoadedDocument, LoaderError, Section
 from ragtui.core.ingest.entries import split_entries
 from ragtui.core.ingest.loaders._decode import decode_text
 from ragtui.core.ingest.loaders._errors import detail
+from ragtui.core.ingest.loaders._tables import header_of, merged_header, table_sections
 
 NAME = "html"
 SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
@@ -31,6 +38,73 @@ _META_CHARSET = re.compile(
 )
 _XML_ENCODING = re.compile(rb"""^<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_.\-]+)""")
 _SPACE = re.compile(r"\s+")
+_CAPTION = re.compile(r"^(?:Table|Tab\.)\s*[\w.\-]+[.:]?\s+\S")
+_CAPTION_CHARS = 120
+
+
+@dataclass
+class _Table:
+    """One table being read: its rows of cells, how many lead as header, its caption."""
+
+    summary: str = ""
+    rows: list[list[str]] = field(default_factory=list)
+    marked: int = 0  # leading rows in <thead> or all <th>
+    caption: list[str] = field(default_factory=list)
+    in_caption: bool = False
+    in_head: bool = False
+    cell: list[str] | None = None
+    span: int = 1
+    header_cell: bool = False
+    all_th: bool = True
+    row_open: bool = False
+    copies: set[tuple[int, int]] = field(default_factory=set)  # header cells a colspan repeats
+
+    def start_row(self) -> None:
+        self.end_row()
+        self.rows.append([])
+        self.row_open, self.all_th = True, True
+
+    def start_cell(self, header: bool, span: int) -> None:
+        self.end_cell()
+        if not self.row_open:
+            self.start_row()
+        self.cell, self.header_cell, self.span = [], header, span
+        self.all_th = self.all_th and header
+
+    def end_cell(self) -> None:
+        if self.cell is None:
+            return
+        text = _SPACE.sub(" ", "".join(self.cell)).strip()
+        row = self.rows[-1]
+        repeat = text if self.header_cell else ""
+        self.copies.update((len(self.rows) - 1, len(row) + n) for n in range(1, self.span))
+        row.extend([text] + [repeat] * (self.span - 1))
+        self.cell = None
+
+    def end_row(self) -> None:
+        self.end_cell()
+        if self.row_open:
+            self.row_open = False
+            row = self.rows[-1]
+            if not any(row):
+                self.rows.pop()
+            elif (self.in_head or self.all_th) and self.marked == len(self.rows) - 1:
+                self.marked += 1
+
+    def text(self) -> str:
+        """The whole table flattened (a table nested in a cell)."""
+        return "; ".join(" ".join(c for c in row if c) for row in self.rows)
+
+    def header_rows(self) -> int:
+        """Leading header rows of a data table: ``<th>`` or ``<thead>`` rows naming at
+        least two columns over body rows (a table without them is taken for layout)."""
+        if self.summary.lower().startswith("navigation"):
+            return 0
+        count = header_of(self.rows, self.marked) if self.marked else 0
+        if not count or len(self.rows) <= count:
+            return 0
+        names = [n for n in merged_header(self.rows[:count]) if n]
+        return count if len(set(names)) >= 2 else 0
 
 
 def declared_charset(data: bytes) -> str | None:
@@ -58,6 +132,7 @@ class _TextExtractor(HTMLParser):
         self._heading_level: int | None = None
         self._heading_parts: list[str] = []
         self._path: list[tuple[int, str]] = []
+        self._tables: list[_Table] = []
 
     # -- text assembly ---------------------------------------------------------------
     def _end_line(self) -> None:
@@ -98,11 +173,86 @@ class _TextExtractor(HTMLParser):
             self._close_skip("head")  # <body> or body content ends an unclosed <head>
         if self._skip:
             return
+        if tag == "table" or self._tables:
+            self._table_start(tag, dict(attrs))
+            return
         self._start_block(tag)
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if not self._skip and tag not in _SKIP:
-            self._start_block(tag)
+            if self._tables:
+                self._table_start(tag, dict(attrs))
+            else:
+                self._start_block(tag)
+
+    # -- tables -------------------------------------------------------------------------
+    def _table_start(self, tag: str, attrs: dict[str, str | None]) -> None:
+        if tag == "table":
+            if not self._tables:
+                self._end_paragraph()
+            self._tables.append(_Table(summary=(attrs.get("summary") or "").strip()))
+            return
+        table = self._tables[-1]
+        span = attrs.get("colspan") or "1"
+        if tag == "tr":
+            table.start_row()
+        elif tag in _CELLS:
+            table.start_cell(tag == "th", min(int(span), 64) if span.isdigit() else 1)
+        elif tag == "caption":
+            table.in_caption = True
+        elif tag == "thead":
+            table.in_head = True
+        elif tag in ("tbody", "tfoot"):
+            table.end_row()
+            table.in_head = False
+        elif table.cell is not None:
+            table.cell.append(" ")  # <br>, <p>, <li> inside a cell
+
+    def _table_end(self, tag: str) -> None:
+        table = self._tables[-1]
+        if tag in _CELLS:
+            table.end_cell()
+        elif tag == "tr":
+            table.end_row()
+        elif tag == "caption":
+            table.in_caption = False
+        elif tag == "thead":
+            table.end_row()
+            table.in_head = False
+        elif tag == "table":
+            table.end_row()
+            self._tables.pop()
+            if self._tables:
+                outer = self._tables[-1]
+                if outer.cell is not None:
+                    outer.cell.append(" " + table.text() + " ")
+            else:
+                self._emit_table(table)
+
+    def _caption(self, table: _Table) -> str:
+        caption = _SPACE.sub(" ", "".join(table.caption)).strip()
+        if not caption:
+            before = next((line for line in reversed(self._lines) if line.strip()), "")
+            if _CAPTION.match(before) and len(before) <= _CAPTION_CHARS:
+                caption = before
+        if not caption and not table.summary.lower().startswith("navigation"):
+            caption = table.summary
+        return caption[:_CAPTION_CHARS]
+
+    def _emit_table(self, table: _Table) -> None:
+        header_rows = table.header_rows()
+        if not header_rows:  # a layout table: its rows as lines, as before
+            for r, row in enumerate(table.rows):
+                cells = (c for n, c in enumerate(row) if c and (r, n) not in table.copies)
+                self._lines.append(" | ".join(cells))
+            self._end_paragraph()
+            return
+        caption = self._caption(table)
+        self._end_section()
+        prefix = tuple(t for _, t in self._path)
+        if caption and caption not in prefix:
+            prefix = (*prefix, caption)
+        self.sections.extend(table_sections(table.rows, header_rows, prefix))
 
     def _start_block(self, tag: str) -> None:
         if tag in _HEADINGS:
@@ -134,6 +284,9 @@ class _TextExtractor(HTMLParser):
             self._close_skip(tag)
             return
         if self._skip:
+            return
+        if self._tables:
+            self._table_end(tag)
             return
         if tag in _HEADINGS and self._heading_level is not None:
             text = _SPACE.sub(" ", "".join(self._heading_parts)).strip()
@@ -167,6 +320,13 @@ class _TextExtractor(HTMLParser):
             return
         if self._skip:
             return
+        if self._tables:
+            table = self._tables[-1]
+            if table.in_caption:
+                table.caption.append(data)
+            elif table.cell is not None:
+                table.cell.append(data)
+            return
         if self._heading_level is not None:
             self._heading_parts.append(data)
             return
@@ -188,6 +348,8 @@ class _TextExtractor(HTMLParser):
     def finish(self) -> None:
         """Flush what is left after ``close()``."""
         self._in_title = False
+        while self._tables:  # an unclosed table ends with the file
+            self._table_end("table")
         if self._heading_level is not None:  # unclosed heading: keep its text as body
             self._inline.extend(self._heading_parts)
             self._heading_level = None
@@ -204,5 +366,9 @@ def parse_bytes(data: bytes, name: str) -> LoadedDocument:
     except Exception as exc:  # HTMLParser is lenient, but never let a bad file escape
         raise LoaderError(f"{name} is not readable HTML ({detail(exc)}): re-save it.") from exc
     parser.finish()
-    sections = [part for section in parser.sections for part in split_entries(section)]
+    sections = [
+        part
+        for section in parser.sections
+        for part in ([section] if section.kind == "entry" else split_entries(section))
+    ]
     return LoadedDocument(loader=NAME, sections=sections, title=parser.title, encoding=encoding)
