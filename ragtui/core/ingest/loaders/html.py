@@ -3,6 +3,8 @@
 A data table (a header row of distinct column names over body rows) becomes row records
 that carry the header (``Name: bigint; Storage Size: 8 bytes; …``) under the heading path,
 the table's caption and the row range; a layout table stays lines of `` | ``-joined cells.
+Text a reader does not see (the ``hidden`` attribute, ``display:none``, white or 1-px text
+in an inline style) becomes sections of its own flagged ``hidden``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from ragtui.core.ingest.document import LoadedDocument, LoaderError, Section
 from ragtui.core.ingest.entries import split_entries
 from ragtui.core.ingest.loaders._decode import decode_text
 from ragtui.core.ingest.loaders._errors import detail
+from ragtui.core.ingest.loaders._hidden import flagged, html_hides
 from ragtui.core.ingest.loaders._tables import header_of, merged_header, table_sections
 
 NAME = "html"
@@ -32,6 +35,8 @@ _PARAGRAPH = frozenset(
 )  # fmt: skip
 _LINE = frozenset({"li", "tr", "br", "dt", "dd", "caption", "option", "legend"})
 _CELLS = frozenset({"td", "th"})
+# Elements a start tag of the same name closes (an unclosed hidden <p> ends at the next <p>).
+_SELF_CLOSING = frozenset({"p", "li", "dt", "dd", "option"})
 _HEAD_ONLY = frozenset({"meta", "link", "base", "object", "title"} | _SKIP - {"svg"})
 _META_CHARSET = re.compile(
     rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_:.\-]+)""", re.IGNORECASE
@@ -133,6 +138,7 @@ class _TextExtractor(HTMLParser):
         self._heading_parts: list[str] = []
         self._path: list[tuple[int, str]] = []
         self._tables: list[_Table] = []
+        self._hide: list[list[str | int]] = []  # [tag, depth] of each open hiding element
 
     # -- text assembly ---------------------------------------------------------------
     def _end_line(self) -> None:
@@ -157,7 +163,31 @@ class _TextExtractor(HTMLParser):
         self._lines = []
         if text:
             heading = tuple(t for _, t in self._path)
-            self.sections.append(Section(text=text, heading=heading))
+            self.sections.append(Section(text=text, heading=heading, hidden=bool(self._hide)))
+
+    # -- hidden elements -------------------------------------------------------------
+    def _hide_start(self, tag: str, attrs: dict[str, str | None]) -> None:
+        """Track the element opened by ``tag``: one that hides its text starts a section."""
+        if self._hide and self._hide[-1][0] == tag:
+            if tag in _SELF_CLOSING:
+                self._hide_end(tag)
+            else:
+                self._hide[-1][1] = int(self._hide[-1][1]) + 1
+                return
+        if html_hides(attrs):
+            if not self._hide:
+                self._end_section()
+            self._hide.append([tag, 1])
+
+    def _hide_end(self, tag: str) -> None:
+        """Close ``tag``; leaving the last hiding element ends its hidden section."""
+        if not self._hide or self._hide[-1][0] != tag:
+            return
+        self._hide[-1][1] = int(self._hide[-1][1]) - 1
+        if not self._hide[-1][1]:
+            if len(self._hide) == 1:
+                self._end_section()
+            self._hide.pop()
 
     # -- parser callbacks --------------------------------------------------------------
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -176,6 +206,7 @@ class _TextExtractor(HTMLParser):
         if tag == "table" or self._tables:
             self._table_start(tag, dict(attrs))
             return
+        self._hide_start(tag, dict(attrs))
         self._start_block(tag)
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -241,6 +272,16 @@ class _TextExtractor(HTMLParser):
 
     def _emit_table(self, table: _Table) -> None:
         header_rows = table.header_rows()
+        if self._hide:  # a table inside a hidden element
+            self._end_section()
+            start = len(self.sections)
+            self._emit_rows(table, header_rows)
+            self._end_section()
+            self.sections[start:] = flagged(self.sections[start:])
+        else:
+            self._emit_rows(table, header_rows)
+
+    def _emit_rows(self, table: _Table, header_rows: int) -> None:
         if not header_rows:  # a layout table: its rows as lines, as before
             for r, row in enumerate(table.rows):
                 cells = (c for n, c in enumerate(row) if c and (r, n) not in table.copies)
@@ -288,6 +329,10 @@ class _TextExtractor(HTMLParser):
         if self._tables:
             self._table_end(tag)
             return
+        self._end_block(tag)
+        self._hide_end(tag)
+
+    def _end_block(self, tag: str) -> None:
         if tag in _HEADINGS and self._heading_level is not None:
             text = _SPACE.sub(" ", "".join(self._heading_parts)).strip()
             level = self._heading_level

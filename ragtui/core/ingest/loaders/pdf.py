@@ -1,7 +1,9 @@
 """PDF loader on ``pypdf``: one Section per page that has text.
 
 A page with two columns or a table is read from pypdf's layout-mode text (``_layout``):
-columns in reading order, each table as row records under its caption.
+columns in reading order, each table as row records under its caption. Text a reader
+does not see (``_pdf_hidden``: invisible, white or under 1 pt) becomes a section of its
+own on its page, flagged ``hidden``; such a page keeps plain text.
 
 A page without a text layer (a scan) is read by OCR when it is on: the images the page
 draws (a scanner puts one per page) are decoded by pypdf, each checked against the pixel
@@ -19,6 +21,7 @@ from ragtui.core.ingest import ocr
 from ragtui.core.ingest.document import LoadedDocument, LoaderError, Section
 from ragtui.core.ingest.loaders._errors import detail
 from ragtui.core.ingest.loaders._layout import page_sections
+from ragtui.core.ingest.loaders._pdf_hidden import PageWatch
 
 if TYPE_CHECKING:  # pypdf loads on the first PDF, not at start-up
     from pypdf import PageObject, PdfReader
@@ -165,15 +168,26 @@ def parse_bytes(data: bytes, name: str, *, options: ocr.OcrOptions | None = None
     failures = 0
     first_error: Exception | None = None
     for number in range(count):
+        watch = PageWatch()
         try:
-            text = pages[number].extract_text() or ""
+            text = pages[number].extract_text(
+                visitor_operand_before=watch.before, visitor_text=watch.text
+            )
         except FileNotDecryptedError as exc:
             raise _encrypted(name) from exc
         except Exception as exc:  # one broken page should not lose the others
             failures += 1
             first_error = first_error or exc
             continue
-        text = text.replace("\x00", "").strip()
+        split = watch.split()
+        if split is not None:
+            text, hidden = (part.replace("\x00", "").strip() for part in split)
+            if text:
+                sections.append(Section(text=text, page=number + 1))
+            if hidden:
+                sections.append(Section(text=hidden, page=number + 1, hidden=True))
+            continue
+        text = (text or "").replace("\x00", "").strip()
         if options is not None and len(text) < SCANNED_BELOW:
             text = _ocr_page(pages[number], f"{name} page {number + 1}", options) or text
         laid_out = _laid_out(pages[number], number + 1) if text else None
