@@ -80,21 +80,55 @@ def test_table_rows_carry_their_header_and_caption() -> None:
 
 def test_html_data_table_rows_and_layout_table(tmp_path: Path) -> None:
     page = tmp_path / "types.html"
+    body = "".join(
+        f"<tr><td><code>type{n}</code></td><td>{n}</td><td>bytes<br>(float)</td></tr>"
+        for n in range(1, 31)
+    )
     page.write_text(
-        "<h1>Numeric Types</h1><p>Types below.</p>"
+        "<h1>Numeric Types</h1>"
         "<table><tr><td>Prev</td><td>Next</td></tr></table>"
         "<table><caption>Table 8.2. Numeric Types</caption>"
-        "<thead><tr><th>Name</th><th colspan='2'>Size</th></tr></thead><tbody>"
-        "<tr><td><code>bigint</code></td><td>8</td><td>bytes</td></tr>"
-        "<tr><td>real</td><td>4</td><td>bytes<br>(float)</td></tr></tbody></table>"
-        "<p>After the table.</p>"
+        f"<thead><tr><th>Name</th><th colspan='2'>Size</th></tr></thead><tbody>{body}"
+        "</tbody></table><p>After the table.</p>"
     )
     doc = load_file(page)
-    texts = {s.heading: s.text for s in doc.sections}
     assert "Prev | Next" in doc.sections[0].text  # no header: a layout table
-    rows = texts[("Numeric Types", "Table 8.2. Numeric Types", "rows 1–2")]
-    assert rows == "Name: bigint; Size: 8; Size: bytes\nName: real; Size: 4; Size: bytes (float)"
+    groups = [s for s in doc.sections if s.kind == "entry"]
+    assert len(groups) > 1  # a big table: row groups under heading, caption and row range
+    assert groups[0].heading[:2] == ("Numeric Types", "Table 8.2. Numeric Types")
+    assert groups[0].heading[2].startswith("rows 1–")
+    assert groups[0].text.startswith("Name: type1; Size: 1; Size: bytes (float)\nName: type2;")
     assert doc.sections[-1].text == "After the table."
+
+
+def test_html_small_table_stays_with_its_prose(tmp_path: Path) -> None:
+    page = tmp_path / "runbook.html"
+    page.write_text(
+        "<h2>Escalation</h2><p>Pages escalate after 20 minutes.</p>"
+        "<h2>Severity levels</h2><p>Levels we use:</p>"
+        "<table><tr><th>Level</th><th>Updates</th></tr>"
+        "<tr><td>SEV1</td><td>Every 30 minutes</td></tr>"
+        "<tr><td>SEV2</td><td>Every hour</td></tr></table><h2>Alerts</h2><p>Check.</p>"
+    )
+    sections = load_file(page).sections
+    severity = next(s for s in sections if s.heading == ("Severity levels",))
+    assert severity.text == (
+        "Severity levels\n\nLevels we use:\n\n"
+        "Level: SEV1; Updates: Every 30 minutes\nLevel: SEV2; Updates: Every hour"
+    )
+    assert all(s.kind != "entry" for s in sections)
+
+
+def test_html_big_table_right_under_its_heading_leaves_no_stray_line(tmp_path: Path) -> None:
+    rows = "".join(f"<tr><td>name {n}</td><td>value {n}</td></tr>" for n in range(60))
+    page = tmp_path / "big.html"
+    page.write_text(
+        "<h2>Before</h2><p>Some prose.</p>"
+        f"<h2>Values</h2><table><tr><th>Name</th><th>Value</th></tr>{rows}</table>"
+    )
+    sections = load_file(page).sections
+    assert sections[0].text == "Before\n\nSome prose."
+    assert all(s.heading[:1] == ("Values",) for s in sections[1:])
 
 
 def test_two_column_page_is_read_column_by_column(tmp_path: Path) -> None:

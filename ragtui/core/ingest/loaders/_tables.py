@@ -1,16 +1,19 @@
 """Tables found in documents (HTML, PDF) as row records that carry their header.
 
 Each body row becomes ``column: value; …`` (as CSV rows do), so a chunk holding any row
-says what its values are; rows are packed into ``entry`` groups whose heading is the
-heading path above the table, its caption and the row range (``rows 4–9``).
+says what its values are; a table that fits one group stays in its section's prose
+(with the paragraph that explains it); a bigger one is packed into ``entry`` groups
+whose heading is the heading path above the table, its caption and the row range
+(``rows 4–9``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ragtui.core.ingest.chunking import estimate_tokens
 from ragtui.core.ingest.document import Section
-from ragtui.core.ingest.loaders._groups import Unit, pack_units, span
+from ragtui.core.ingest.loaders._groups import GROUP_TOKENS, Unit, pack_units, span
 from ragtui.core.ingest.loaders.csv import clean, looks_like_header, row_text
 
 _label = span("row", "rows")
@@ -40,6 +43,17 @@ def merged_header(rows: Sequence[Sequence[str]]) -> list[str]:
     return names
 
 
+def row_records(rows: Sequence[Sequence[str]], header_rows: int) -> list[str]:
+    """Each body row as ``column: value; …`` (its values alone without a header)."""
+    header = merged_header(rows[:header_rows]) if header_rows else None
+    return [row_text(list(cells), header) for cells in rows[header_rows:]]
+
+
+def fits_inline(records: Sequence[str]) -> bool:
+    """Is the table small enough (one row group) to stay in the prose around it?"""
+    return sum(estimate_tokens(r) for r in records) <= GROUP_TOKENS
+
+
 def table_sections(
     rows: Sequence[Sequence[str]],
     header_rows: int,
@@ -49,11 +63,9 @@ def table_sections(
 ) -> list[Section]:
     """The body rows of a table, each with its column names, in groups headed
     ``(*prefix, "rows a–b")``; without a header, the rows' values alone."""
-    header = merged_header(rows[:header_rows]) if header_rows else None
-    body = rows[header_rows:]
     units = [
-        Unit(row_text(list(cells), header), str(n), str(n), prefix)
-        for n, cells in enumerate(body, 1)
+        Unit(text, str(n), str(n), prefix)
+        for n, text in enumerate(row_records(rows, header_rows), 1)
     ]
     sections = pack_units(units, _label)
     if page is not None:

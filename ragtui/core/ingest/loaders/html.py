@@ -18,7 +18,13 @@ from ragtui.core.ingest.entries import split_entries
 from ragtui.core.ingest.loaders._decode import decode_text
 from ragtui.core.ingest.loaders._errors import detail
 from ragtui.core.ingest.loaders._hidden import flagged, html_hides
-from ragtui.core.ingest.loaders._tables import header_of, merged_header, table_sections
+from ragtui.core.ingest.loaders._tables import (
+    fits_inline,
+    header_of,
+    merged_header,
+    row_records,
+    table_sections,
+)
 
 NAME = "html"
 SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
@@ -289,11 +295,26 @@ class _TextExtractor(HTMLParser):
             self._end_paragraph()
             return
         caption = self._caption(table)
+        records = row_records(table.rows, header_rows)
+        if fits_inline(records):  # a small table stays with the prose that explains it
+            if caption and caption not in self._lines:
+                self._lines.append(caption)
+            self._lines.extend(records)
+            self._end_paragraph()
+            return
+        self._drop_bare_heading()
         self._end_section()
         prefix = tuple(t for _, t in self._path)
         if caption and caption not in prefix:
             prefix = (*prefix, caption)
         self.sections.extend(table_sections(table.rows, header_rows, prefix))
+
+    def _drop_bare_heading(self) -> None:
+        """Drop the current heading when nothing follows it yet: the table's row groups
+        carry it, and alone it would be merged into the section before as a stray line."""
+        body = [line for line in self._lines if line.strip()]
+        if self._path and body == [self._path[-1][1]]:
+            self._lines = []
 
     def _start_block(self, tag: str) -> None:
         if tag in _HEADINGS:
