@@ -122,6 +122,7 @@ def ask(
                     "n": c.n,
                     "path": c.path,
                     "location": c.location.label(),
+                    "hidden": c.location.hidden,
                     "snippet": c.snippet,
                     "inferred": c.inferred,
                     "also_at": list(c.also_at),

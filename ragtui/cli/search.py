@@ -42,6 +42,7 @@ def search(
                             "chunk_id": h.chunk_id,
                             "path": h.path,
                             "location": h.location.label(),
+                            "hidden": h.location.hidden,
                             "score": round(h.score, 6),
                             "snippet": h.snippet,
                             "scores": h.scores,

@@ -16,9 +16,11 @@ class Location(_Frozen):
     heading: tuple[str, ...] = ()
     line_start: int | None = None
     line_end: int | None = None
+    hidden: bool = False  # text a reader of the file does not see
 
     def label(self) -> str:
-        """Human form: ``p. 3 · Install > Linux · lines 10-24``."""
+        """Human form: ``p. 3 · Install > Linux · lines 10-24`` (``· hidden text`` last when
+        the text is hidden from a reader of the file)."""
         parts = []
         if self.page is not None:
             parts.append(f"p. {self.page}")
@@ -31,6 +33,8 @@ class Location(_Frozen):
                 if end != self.line_start
                 else f"line {self.line_start}"
             )
+        if self.hidden:
+            parts.append("hidden text")
         return " · ".join(parts)
 
 

@@ -275,6 +275,7 @@ class Retriever:
                         heading=chunk.heading,
                         line_start=chunk.line_start,
                         line_end=chunk.line_end,
+                        hidden=chunk.hidden,
                     ),
                     score=score,
                     scores={n: v[cid][1] for n, v in per_stage.items() if cid in v},
@@ -315,6 +316,7 @@ class Retriever:
                     heading=chunk.heading,
                     line_start=chunk.line_start,
                     line_end=chunk.line_end,
+                    hidden=chunk.hidden,
                 ),
             )
         return found

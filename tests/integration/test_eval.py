@@ -261,8 +261,8 @@ def test_adversarial_suite_reports_a_rate_per_attack() -> None:
         "context_overflow",
         "empty_context",
     }
-    assert report["defense_rate"] == pytest.approx(
-        sum(c["defended"] for c in report["cases"]) / len(report["cases"])
+    assert report["defense_rate"] == pytest.approx(  # the report rounds to 4 places
+        sum(c["defended"] for c in report["cases"]) / len(report["cases"]), abs=5e-5
     )
     overflow = next(c for c in report["cases"] if c["attack"] == "context_overflow")
     assert not overflow["fallback"]

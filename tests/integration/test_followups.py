@@ -36,7 +36,7 @@ def _case(case_id: str) -> dict:
     raise KeyError(case_id)
 
 
-@pytest.mark.parametrize("case_id", ["sev-2", "spare-2"])
+@pytest.mark.parametrize("case_id", ["spare-2", "loadtest-2"])
 def test_a_followup_finds_its_source_only_with_carry_over(engine: Engine, case_id: str) -> None:
     case = _case(case_id)
     history = [Exchange(t["question"], t["answer"]) for t in case["history"]]

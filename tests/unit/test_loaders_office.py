@@ -1,5 +1,5 @@
 """The Excel and PowerPoint loaders: sheets by row range with their header, slides in
-order with their notes, hidden ones left out, broken files and zip bombs refused."""
+order with their notes, hidden ones read and flagged, broken files and zip bombs refused."""
 
 from __future__ import annotations
 
@@ -57,9 +57,13 @@ def test_xlsx_sheets_rows_and_header(tmp_path: Path) -> None:
     assert row.endswith("; read on: 2024-03-06; kept: TRUE")  # a date-formatted serial, a boolean
     assert "weight: 2.5; length: 0.1" in text and "weight: 0.01; length: 3" in text
     assert heading_of(doc, "weight: 2.5") == ("Catch · rows 2–3",)
-    assert "secret sheet" not in text  # hidden sheets are left out
+    secret = [s for s in doc.sections if s.hidden]  # a hidden sheet: read, and flagged
+    assert [(s.heading, s.text) for s in secret] == [
+        (("Secret · row 2",), "note: the secret sheet nobody sees")
+    ]
     for chunk in chunk_document(doc, 160, 24):
-        assert chunk.heading[0].startswith(("Passages · row", "Catch · row")), chunk.heading
+        assert chunk.hidden == chunk.heading[0].startswith("Secret"), chunk.heading
+        assert chunk.heading[0].startswith(("Passages · row", "Catch · row", "Secret")), chunk
 
 
 def test_pptx_slides_in_order_with_notes(tmp_path: Path) -> None:
@@ -84,17 +88,18 @@ def test_pptx_slides_in_order_with_notes(tmp_path: Path) -> None:
     text = "\n".join(s.text for s in doc.sections)
     reference = " ".join(texts)
     assert recall(reference, text) >= 0.98 and in_order(reference, text) >= 0.98
-    assert [s.heading for s in doc.sections] == [
-        ("slide 1 · Of Fishing",),
-        ("slide 3 · The Otter",),  # slide 2 is hidden: left out, its number kept
-        ("slide 4",),
+    assert [(s.heading, s.hidden) for s in doc.sections] == [
+        (("slide 1 · Of Fishing",), False),
+        (("slide 2 · A secret slide",), True),  # a hidden slide: read, and flagged
+        (("slide 3 · The Otter",), False),
+        (("slide 4",), False),
     ]
-    first, otter, _ = (s.text for s in doc.sections)
+    first, secret, otter, _ = (s.text for s in doc.sections)
     assert first.startswith("Of Fishing\n\n") and f"\n\nNotes: {texts[1]}" in first
     assert otter.startswith("The Otter\n\n")  # the title first, though last in the file
     assert otter.index(texts[2][:40]) < otter.index(texts[3][:40])  # top box before bottom
     assert "fish | river\ntrout | Lea" in otter
-    assert "nobody sees" not in text and "draft notes" not in text
+    assert "nobody sees this draft" in secret and "Notes: draft notes" in secret
 
 
 def test_zip_bomb_is_refused_before_inflating(tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
 """The OpenDocument loader: .odt by heading, .ods like Excel (repeats bounded), .odp by
-slide with notes; hidden sheets and slides, comments and deletions left out."""
+slide with notes; hidden sheets and slides read and flagged, comments and deletions left
+out."""
 
 from __future__ import annotations
 
@@ -123,7 +124,9 @@ def test_ods_sheets_rows_repeats_and_hidden_sheet(tmp_path: Path) -> None:
     assert f"id: 3; passage: {' '.join(t[2].split())}; year: 1653" in text
     assert heading_of(doc, "n: 9; line: said") == ("Twice · rows 2–3",)  # one repeated row
     assert text.count("line: said") == 1
-    assert "secret" not in text
+    assert [(s.heading, s.text) for s in doc.sections if s.hidden] == [
+        (("Secret · row 2",), "note: the secret sheet")
+    ]
     assert "x; x; x\n1; 2; 3" in text  # repeated cells spelled out (not a header: not distinct)
 
 
@@ -178,14 +181,15 @@ def test_odp_slides_with_titles_and_notes(tmp_path: Path) -> None:
     text = "\n".join(s.text for s in doc.sections)
     reference = " ".join(t)
     assert recall(reference, text) >= 0.98 and in_order(reference, text) >= 0.98
-    assert [s.heading for s in doc.sections] == [
-        ("slide 1 · Of Fishing",),
-        ("slide 3 · The Otter",),  # no title frame: the slide's own name
-        ("slide 4",),  # a default name is no title
+    assert [(s.heading, s.hidden) for s in doc.sections] == [
+        (("slide 1 · Of Fishing",), False),
+        (("slide 2",), True),  # a hidden slide: read, and flagged
+        (("slide 3 · The Otter",), False),  # no title frame: the slide's own name
+        (("slide 4",), False),  # a default name is no title
     ]
     assert doc.sections[0].text.startswith("Of Fishing\n\n")
     assert doc.sections[0].text.endswith(f"\n\nNotes: {t[1]}")
-    assert "hidden draft" not in text
+    assert doc.sections[1].text == "a hidden draft"
 
 
 @pytest.mark.parametrize(

@@ -38,7 +38,8 @@ CREATE TABLE IF NOT EXISTS chunks(
     heading TEXT NOT NULL,
     line_start INTEGER,
     line_end INTEGER,
-    embedded INTEGER NOT NULL DEFAULT 0
+    embedded INTEGER NOT NULL DEFAULT 0,
+    hidden INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS chunks_hash ON chunks(hash);
 CREATE TABLE IF NOT EXISTS released(hash TEXT PRIMARY KEY);
@@ -47,6 +48,9 @@ CREATE INDEX IF NOT EXISTS chunks_pending ON chunks(embedded) WHERE embedded = 0
 
 INDEXED, EMPTY, SKIPPED, FAILED = "indexed", "empty", "skipped", "failed"
 RECHECK_MTIME = -1  # a file row salvaged from a damaged catalog: parse it again on next sync
+_CHUNK_COLUMNS = (
+    "chunk_id, hash, ordinal, text, context, page, heading, line_start, line_end, hidden"
+)
 FOLDERS_FILE = "folders.json"  # the registered folders again, outside the database
 
 # meta keys: a set dirty flag means that index may lag the catalog (a crash mid-write)
@@ -86,6 +90,14 @@ def _text(data: bytes) -> str:
     return data.decode("utf-8", "surrogateescape")
 
 
+def _add_hidden(db: sqlite3.Connection) -> None:
+    """Give a catalog from before hidden-text flags their column (chunks read before are
+    taken as visible until their file is read again)."""
+    columns = {r[1] for r in db.execute("PRAGMA table_info(chunks)")}
+    if "hidden" not in columns:
+        db.execute("ALTER TABLE chunks ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0")
+
+
 def _setup(db: sqlite3.Connection) -> None:
     db.text_factory = _text
     db.execute("PRAGMA auto_vacuum=INCREMENTAL")  # takes effect on a new file
@@ -102,6 +114,7 @@ class Catalog:
         self.path = path
         self._connections = ThreadConnections(path, _setup)
         self._db.executescript(_SCHEMA)
+        _add_hidden(self._db)
         self._keep_folders()
 
     @property
@@ -299,7 +312,7 @@ class Catalog:
         """Store new chunks (not yet embedded)."""
         db.executemany(
             "INSERT OR IGNORE INTO chunks(chunk_id, hash, ordinal, text, context, page, heading,"
-            " line_start, line_end) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " line_start, line_end, hidden) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     r.chunk_id,
@@ -311,6 +324,7 @@ class Catalog:
                     json.dumps(list(r.heading)),
                     r.line_start,
                     r.line_end,
+                    int(r.hidden),
                 )
                 for r in rows
             ],
@@ -326,8 +340,7 @@ class Catalog:
         for batch in _batched(list(chunk_ids), 500):
             marks = ",".join("?" * len(batch))
             for r in self._db.execute(
-                "SELECT chunk_id, hash, ordinal, text, context, page, heading, line_start,"
-                f" line_end FROM chunks WHERE chunk_id IN ({marks})",
+                f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE chunk_id IN ({marks})",
                 batch,
             ):
                 found[r[0]] = _chunk(r)
@@ -336,8 +349,7 @@ class Catalog:
     def pending_chunks(self, limit: int) -> list[Chunk]:
         """Chunks whose vectors are not written yet."""
         rows = self._db.execute(
-            "SELECT chunk_id, hash, ordinal, text, context, page, heading, line_start, line_end"
-            " FROM chunks WHERE embedded = 0 LIMIT ?",
+            f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE embedded = 0 LIMIT ?",
             (limit,),
         )
         return [_chunk(r) for r in rows]
@@ -353,10 +365,7 @@ class Catalog:
 
     def all_chunks(self) -> Iterator[Chunk]:
         """Every chunk (streamed)."""
-        cur = self._db.execute(
-            "SELECT chunk_id, hash, ordinal, text, context, page, heading, line_start, line_end"
-            " FROM chunks"
-        )
+        cur = self._db.execute(f"SELECT {_CHUNK_COLUMNS} FROM chunks")
         for r in cur:
             yield _chunk(r)
 
@@ -437,6 +446,7 @@ def _chunk(r: tuple[object, ...]) -> Chunk:
         heading=tuple(json.loads(str(r[6]))),
         line_start=r[7],  # type: ignore[arg-type]
         line_end=r[8],  # type: ignore[arg-type]
+        hidden=bool(r[9]),
     )
 
 

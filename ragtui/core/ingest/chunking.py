@@ -34,6 +34,7 @@ class Chunk:
     line_end: int | None
     hash: str = ""
     chunk_id: str = ""
+    hidden: bool = False  # text a reader of the file does not see
 
     def index_text(self) -> str:
         """The text both indexes see: heading/title context, then the passage."""
@@ -112,6 +113,7 @@ def _merge_small(sections: list[Section], limit: int) -> list[Section]:
             prev is not None
             and prev.page == sec.page
             and prev.kind == sec.kind != "entry"
+            and prev.hidden == sec.hidden
             and estimate_tokens(prev.text) + estimate_tokens(sec.text) <= limit
         ):
             common = tuple(a for a, b in zip(prev.heading, sec.heading, strict=False) if a == b)
@@ -123,6 +125,7 @@ def _merge_small(sections: list[Section], limit: int) -> list[Section]:
                 prev.line_start,
                 sec.line_end if sec.line_end is not None else prev.line_end,
                 prev.kind,
+                prev.hidden,
             )
         else:
             merged.append(sec)
@@ -153,6 +156,7 @@ def chunk_document(doc: LoadedDocument, chunk_tokens: int, overlap: int) -> list
                     heading=section.heading,
                     line_start=_line_at(section, section.text, first.start + lead),
                     line_end=_line_at(section, section.text, max(first.start, end_offset - 1)),
+                    hidden=section.hidden,
                 )
             )
     return drafts

@@ -11,7 +11,9 @@ class Section:
 
     ``heading`` is the heading path (outermost first) the text sits under;
     ``page`` is 1-based for paged formats; line numbers are 1-based, inclusive.
-    ``kind`` is ``"prose"`` or ``"code"`` and steers the chunker.
+    ``kind`` is ``"prose"`` or ``"code"`` and steers the chunker. ``hidden`` marks text a
+    reader of the file does not see (``display:none``, white or tiny text, hidden slides,
+    sheets and runs): it is indexed like the rest and flagged on its chunks.
     """
 
     text: str
@@ -20,6 +22,7 @@ class Section:
     line_start: int | None = None
     line_end: int | None = None
     kind: str = "prose"
+    hidden: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -105,6 +105,7 @@ def _shifted(section: Section, lines_before: int) -> Section:
         move(section.line_start),
         move(section.line_end),
         section.kind,
+        section.hidden,
     )
 
 
@@ -127,6 +128,7 @@ def split_entries(section: Section, *, limit: int = 4000) -> list[Section]:
                 moved.line_start if located else None,
                 moved.line_end if located else None,
                 part.kind if part.kind == "entry" else section.kind,
+                section.hidden,
             )
         )
     return out

@@ -77,8 +77,9 @@ _DESCRIPTIONS = {
     text.NAME: "plain text, also README, LICENSE, Makefile and other well-known names",
     markdown.NAME: "Markdown, by heading",
     rst.NAME: "reStructuredText, by title (also Sphinx .rst.txt)",
-    html.NAME: "HTML, by heading",
-    pdf.NAME: "PDF, by page",
+    html.NAME: "HTML, by heading (tables as rows with their column names)",
+    pdf.NAME: "PDF, by page (two-column pages column by column, tables as rows with their "
+    "column names)",
     code.NAME: "source code and config files, by top-level definition",
     docx.NAME: "Word, by heading",
     csv.NAME: "CSV and TSV tables, by row range (each row with its column names)",

@@ -27,6 +27,13 @@ class Outline:
             self.sections.append(Section(text=text, heading=tuple(t for _, t in self.path)))
         self.blocks = []
 
+    def hidden(self, text: str) -> None:
+        """Add ``text`` a reader does not see, as a section of its own flagged ``hidden``."""
+        self.flush()
+        if self.spend is not None:
+            self.spend(text)
+        self.sections.append(Section(text, tuple(t for _, t in self.path), hidden=True))
+
     def heading(self, level: int, text: str) -> None:
         """Start a section under heading ``text`` at ``level`` (0 is a title)."""
         self.flush()

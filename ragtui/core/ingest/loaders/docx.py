@@ -1,4 +1,8 @@
-"""Word loader on ``python-docx``: paragraphs and tables, sections at heading styles."""
+"""Word loader on ``python-docx``: paragraphs and tables, sections at heading styles.
+
+Runs a reader does not see (hidden ``w:vanish``, white on the default background, a font
+of 1 pt or less, set on the run or through its styles) become sections flagged ``hidden``.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import zipfile
 from typing import TYPE_CHECKING
 
 from ragtui.core.ingest.document import LoadedDocument, LoaderError
+from ragtui.core.ingest.loaders._docx_hidden import HiddenRuns
 from ragtui.core.ingest.loaders._errors import detail
 from ragtui.core.ingest.loaders._outline import Outline
 from ragtui.units import format_bytes
@@ -105,14 +110,17 @@ def _extract(data: bytes) -> LoadedDocument:
 
     document = docx.Document(io.BytesIO(data))
     builder = Outline()
+    runs = HiddenRuns(document)
     for block in document.iter_inner_content():
         if isinstance(block, Paragraph):
-            text = block.text.strip()
+            text, hidden = runs.split(block)
             level = _heading_level(block) if text else None
             if level is not None:
                 builder.heading(level, " ".join(text.split()))
             elif text:
                 builder.blocks.append(text)
+            if hidden:
+                builder.hidden(hidden)
             builder.blocks.extend(_text_boxes(block))
         else:
             rows = _table_lines(block)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 from ragtui.core.ingest.document import LoadedDocument, LoaderError, Section, Unsupported
@@ -120,7 +121,7 @@ def _read(archive: zipfile.ZipFile, name: str) -> LoadedDocument:
         label = labels.get(path)
         for section in chapter.sections:
             heading = section.heading or ((label,) if label else ())
-            sections.append(Section(text=section.text, heading=heading, kind=section.kind))
+            sections.append(replace(section, heading=heading))
     return LoadedDocument(loader=NAME, sections=sections, title=title)
 
 

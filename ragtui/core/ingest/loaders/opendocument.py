@@ -2,7 +2,9 @@
 
 - Text documents (.odt): sections at headings (``text:h``, nested by outline level, as the
   heading path); paragraphs, list items (``- item``) and tables (a row per line, cells
-  joined with `` | ``). Tracked deletions, comments and hidden text are left out.
+  joined with `` | ``). Tracked deletions and comments are left out; hidden text (a
+  paragraph, span or section whose style or ``text:display`` is ``none``) is read into
+  sections of its own flagged ``hidden``.
 - Spreadsheets (.ods): each visible sheet's rows as ``column: value`` lines, as for Excel,
   headed ``Sheet name · rows 12–40``. A run of repeated identical rows is read once, as
   ``rows 5–104``; repeated cells are spelled out up to Excel's 16,384 columns, and all the
@@ -10,7 +12,8 @@
   billion times is refused rather than filling memory.
 - Presentations (.odp): one section per slide, ``slide 7 · Its title``, the title first
   and then the other text frames in document order, with the speaker notes under it
-  (``Notes: …``). Hidden slides and sheets are left out.
+  (``Notes: …``). Hidden slides, sheets and rows are read into sections of their own
+  flagged ``hidden``.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from pathlib import PurePath
 from xml.etree import ElementTree
 
 from ragtui.core.ingest.document import LoadedDocument, Section
-from ragtui.core.ingest.loaders import csv
+from ragtui.core.ingest.loaders._hidden import flagged, sheet_sections
 from ragtui.core.ingest.loaders._office import (
     Broken,
     Budget,
@@ -61,13 +64,19 @@ _SKIP = frozenset(
         f"{_TEXT}table-of-content",  # repeats the headings
     }
 )
+_HIDDEN_TEXT = f"{_TEXT}hidden-text"
 _DEFAULT_PAGE_NAME = re.compile(r"^(?:page|slide|folie|diapositive)\s*\d+$", re.IGNORECASE)
 
 
-def inline_text(element: ElementTree.Element) -> str:
+def inline_text(
+    element: ElementTree.Element,
+    hidden_styles: frozenset[str] = frozenset(),
+    hidden: list[str] | None = None,
+) -> str:
     """The text of a paragraph or heading as a reader sees it: ``text:s`` spaces, tabs
     and line breaks spelled out; comments, footnote marks and tracked deletions left out
-    (a footnote's own text is kept where it is anchored)."""
+    (a footnote's own text is kept where it is anchored). The text of a span styled with
+    one of ``hidden_styles`` goes to ``hidden`` instead."""
     parts: list[str] = []
 
     def walk(node: ElementTree.Element) -> None:
@@ -86,6 +95,8 @@ def inline_text(element: ElementTree.Element) -> str:
                 elif tag in (f"{_TEXT}p", f"{_TEXT}h"):  # inside a footnote body
                     parts.append(" ")
                     walk(child)
+                elif hidden is not None and child.get(f"{_TEXT}style-name") in hidden_styles:
+                    hidden.append(inline_text(child))
                 else:
                     walk(child)
             if child.tail:
@@ -145,21 +156,39 @@ def _list_items(listing: ElementTree.Element, depth: int = 0) -> list[str]:
 class _Builder(Outline):
     """The text document's blocks under its heading path, its text counted by ``budget``."""
 
-    def __init__(self, budget: Budget) -> None:
+    def __init__(self, budget: Budget, hidden_styles: frozenset[str]) -> None:
         super().__init__(budget.spend)
+        self.hidden_styles = hidden_styles
+
+    def _conceals(self, element: ElementTree.Element) -> bool:
+        """Is ``element`` (a paragraph or a section) hidden as a whole?"""
+        return (
+            element.get(f"{_TEXT}display") == "none"
+            or element.get(f"{_TEXT}style-name") in self.hidden_styles
+            or any(child.tag == f"{_TEXT}hidden-paragraph" for child in element)
+        )
 
     def walk(self, container: ElementTree.Element) -> None:
         for element in container:
             tag = element.tag
-            if tag == f"{_TEXT}h":
+            if tag in (f"{_TEXT}p", f"{_TEXT}h", f"{_TEXT}section") and self._conceals(element):
+                text = _blocks_text(element) if tag == f"{_TEXT}section" else inline_text(element)
+                if text:
+                    self.hidden(text)
+            elif tag == f"{_TEXT}h":
                 text = inline_text(element)
                 level = element.get(f"{_TEXT}outline-level", "1")
                 if text:
                     self.heading(int(level) if level.isdigit() else 1, " ".join(text.split()))
             elif tag == f"{_TEXT}p":
-                text = inline_text(element)
+                spans: list[str] = []
+                text = inline_text(element, self.hidden_styles, spans)
+                fields = [f.get(f"{_TEXT}string-value", "") for f in element.iter(_HIDDEN_TEXT)]
                 if text:
                     self.blocks.append(text)
+                concealed = " ".join(" ".join([*spans, *fields]).split())
+                if concealed:
+                    self.hidden(concealed)
             elif tag == f"{_TEXT}list":
                 lines = _list_items(element)
                 if lines:
@@ -172,18 +201,19 @@ class _Builder(Outline):
                 self.walk(element)
 
 
-def _hidden_styles(root: ElementTree.Element) -> set[str]:
-    """Automatic styles that hide a sheet (``table:display="false"``) or a slide
-    (``presentation:visibility="hidden"``)."""
+def _hidden_styles(root: ElementTree.Element) -> frozenset[str]:
+    """Automatic styles that hide a sheet (``table:display="false"``), a slide
+    (``presentation:visibility="hidden"``) or text (``text:display="none"``)."""
     hidden = set()
     for style in root.iter(f"{_STYLE}style"):
         for props in style:
             if (
                 props.get(f"{_TABLE}display") == "false"
                 or props.get(f"{_PRESENTATION}visibility") == "hidden"
+                or props.get(f"{_TEXT}display") == "none"
             ):
                 hidden.add(style.get(f"{_STYLE}name", ""))
-    return hidden
+    return frozenset(hidden)
 
 
 def _cell_value(cell: ElementTree.Element) -> str:
@@ -203,13 +233,18 @@ def _repeat(element: ElementTree.Element, attribute: str) -> int:
     return max(int(value), 1) if value.isdigit() else 1
 
 
-def _sheet_rows(table: ElementTree.Element, budget: Budget) -> list[tuple[int, int, list[str]]]:
+def _sheet_rows(
+    table: ElementTree.Element, budget: Budget, hidden_rows: set[int]
+) -> list[tuple[int, int, list[str]]]:
     """A sheet's non-empty rows as (first, last row number, cells); an empty run of rows
-    only moves the count on, however many it repeats."""
+    only moves the count on, however many it repeats. Hidden rows' numbers are added to
+    ``hidden_rows``."""
     found: list[tuple[int, int, list[str]]] = []
     number = 0
     for row in table.iter(f"{_TABLE}table-row"):
         repeat = _repeat(row, "number-rows-repeated")
+        if row.get(f"{_TABLE}visibility") in ("collapse", "filter"):
+            hidden_rows.add(number + 1)
         cells: list[str] = []
         column = 0
         for cell in row:
@@ -228,18 +263,17 @@ def _sheet_rows(table: ElementTree.Element, budget: Budget) -> list[tuple[int, i
     return found
 
 
-def _spreadsheet(body: ElementTree.Element, hidden: set[str], budget: Budget) -> list[Section]:
+def _spreadsheet(
+    body: ElementTree.Element, hidden: frozenset[str], budget: Budget
+) -> list[Section]:
     sections: list[Section] = []
     for table in body.iter(f"{_TABLE}table"):
-        if table.get(f"{_TABLE}style-name") in hidden:
-            continue
         name = " ".join((table.get(f"{_TABLE}name") or "Sheet").split())
-        sections.extend(
-            csv.table_sections(
-                _sheet_rows(table, budget),
-                sheet_label(name),
-            )
-        )
+        hidden_rows: set[int] = set()
+        rows = _sheet_rows(table, budget, hidden_rows)
+        found = sheet_sections(rows, hidden_rows, sheet_label(name))
+        hidden_sheet = table.get(f"{_TABLE}style-name") in hidden
+        sections.extend(flagged(found) if hidden_sheet else found)
     return sections
 
 
@@ -261,11 +295,11 @@ def _frame_texts(page: ElementTree.Element) -> tuple[str, list[str]]:
     return title, texts
 
 
-def _presentation(body: ElementTree.Element, hidden: set[str], budget: Budget) -> list[Section]:
+def _presentation(
+    body: ElementTree.Element, hidden: frozenset[str], budget: Budget
+) -> list[Section]:
     sections: list[Section] = []
     for number, page in enumerate(body.iter(f"{_DRAW}page"), 1):
-        if page.get(f"{_DRAW}style-name") in hidden:
-            continue
         title, texts = _frame_texts(page)
         if not title:
             name = squeeze(page.get(f"{_DRAW}name", ""))
@@ -285,7 +319,8 @@ def _presentation(body: ElementTree.Element, hidden: set[str], budget: Budget) -
         text = budget.spend("\n\n".join(texts))
         if text.strip():
             heading = f"slide {number} · {title}" if title else f"slide {number}"
-            sections.append(Section(text=text, heading=(heading,)))
+            concealed = page.get(f"{_DRAW}style-name") in hidden
+            sections.append(Section(text=text, heading=(heading,), hidden=concealed))
     return sections
 
 
@@ -308,7 +343,7 @@ def _read(archive: zipfile.ZipFile, budget: Budget) -> LoadedDocument:
     elif kind.tag == f"{_OFFICE}presentation":
         sections = _presentation(kind, hidden, budget)
     else:  # text, and drawings' text frames the same way
-        builder = _Builder(budget)
+        builder = _Builder(budget, hidden)
         builder.walk(kind)
         builder.flush()
         sections = builder.sections

@@ -1,5 +1,10 @@
 """PDF loader on ``pypdf``: one Section per page that has text.
 
+A page with two columns or a table is read from pypdf's layout-mode text (``_layout``):
+columns in reading order, each table as row records under its caption. Text a reader
+does not see (``_pdf_hidden``: invisible, white or under 1 pt) becomes a section of its
+own on its page, flagged ``hidden``; such a page keeps plain text.
+
 A page without a text layer (a scan) is read by OCR when it is on: the images the page
 draws (a scanner puts one per page) are decoded by pypdf, each checked against the pixel
 limit from its declared size first, and read in turn. No page is rendered.
@@ -15,6 +20,8 @@ from typing import TYPE_CHECKING
 from ragtui.core.ingest import ocr
 from ragtui.core.ingest.document import LoadedDocument, LoaderError, Section
 from ragtui.core.ingest.loaders._errors import detail
+from ragtui.core.ingest.loaders._layout import page_sections
+from ragtui.core.ingest.loaders._pdf_hidden import PageWatch
 
 if TYPE_CHECKING:  # pypdf loads on the first PDF, not at start-up
     from pypdf import PageObject, PdfReader
@@ -135,6 +142,16 @@ def _ocr_page(page: PageObject, where: str, options: ocr.OcrOptions) -> str:
     return "\n\n".join(t for t in texts if t)
 
 
+def _laid_out(page: PageObject, number: int) -> list[Section] | None:
+    """The page as columns and tables, or None (plain text is kept) when it has neither
+    or layout mode fails on it."""
+    try:
+        layout = page.extract_text(extraction_mode="layout") or ""
+    except Exception:  # layout mode trips on pages plain mode reads: keep plain text
+        return None
+    return page_sections(layout.replace("\x00", ""), number)
+
+
 def parse_bytes(data: bytes, name: str, *, options: ocr.OcrOptions | None = None) -> LoadedDocument:
     """Extract each page's text, OCR scanned pages when ``options`` is given (OCR is on);
     pages without text are skipped, never an error."""
@@ -151,18 +168,32 @@ def parse_bytes(data: bytes, name: str, *, options: ocr.OcrOptions | None = None
     failures = 0
     first_error: Exception | None = None
     for number in range(count):
+        watch = PageWatch()
         try:
-            text = pages[number].extract_text() or ""
+            text = pages[number].extract_text(
+                visitor_operand_before=watch.before, visitor_text=watch.text
+            )
         except FileNotDecryptedError as exc:
             raise _encrypted(name) from exc
         except Exception as exc:  # one broken page should not lose the others
             failures += 1
             first_error = first_error or exc
             continue
-        text = text.replace("\x00", "").strip()
+        split = watch.split()
+        if split is not None:
+            text, hidden = (part.replace("\x00", "").strip() for part in split)
+            if text:
+                sections.append(Section(text=text, page=number + 1))
+            if hidden:
+                sections.append(Section(text=hidden, page=number + 1, hidden=True))
+            continue
+        text = (text or "").replace("\x00", "").strip()
         if options is not None and len(text) < SCANNED_BELOW:
             text = _ocr_page(pages[number], f"{name} page {number + 1}", options) or text
-        if text:
+        laid_out = _laid_out(pages[number], number + 1) if text else None
+        if laid_out is not None:
+            sections.extend(laid_out)
+        elif text:
             sections.append(Section(text=text, page=number + 1))
     if count and failures == count and first_error is not None:
         raise _unreadable(name, first_error)

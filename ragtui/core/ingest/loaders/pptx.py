@@ -4,8 +4,8 @@
 Slides are read in the presentation's order and numbered as PowerPoint numbers them.
 A slide's text frames come title first, then in reading order (top to bottom, left to
 right; placeholders that keep their layout's position right after the title); tables
-are read a row per line. Hidden slides are left out, as a slide show skips them (their
-numbers are kept by the slides after them).
+are read a row per line. A hidden slide (which a slide show skips) and a hidden shape
+are read into sections of their own flagged ``hidden``, under the slide's heading.
 """
 
 from __future__ import annotations
@@ -69,8 +69,18 @@ def _table_text(table: ElementTree.Element) -> str:
 class _Shape:
     """A text-bearing shape: its placeholder type, position (EMU) and text."""
 
-    def __init__(self, kind: str | None, where: tuple[int, int] | None, text: str) -> None:
-        self.kind, self.where, self.text = kind, where, text
+    def __init__(
+        self, kind: str | None, where: tuple[int, int] | None, text: str, hidden: bool = False
+    ) -> None:
+        self.kind, self.where, self.text, self.hidden = kind, where, text, hidden
+
+
+def _hidden_shape(shape: ElementTree.Element) -> bool:
+    """Is the shape's ``cNvPr`` marked ``hidden`` (Selection pane, eye closed)?"""
+    for element in shape.iter():
+        if local(element.tag) == "cNvPr":
+            return element.get("hidden") in ("1", "true")
+    return False
 
 
 def _placeholder(shape: ElementTree.Element) -> str | None:
@@ -109,13 +119,14 @@ def _shapes(tree: ElementTree.Element, out: list[_Shape], outer: tuple[int, int]
             body = next((e for e in shape if local(e.tag) == "txBody"), None)
             text = _frame_text(body) if body is not None else ""
             if text:
-                out.append(_Shape(_placeholder(shape), outer or _position(shape), text))
+                where = outer or _position(shape)
+                out.append(_Shape(_placeholder(shape), where, text, _hidden_shape(shape)))
         elif tag == "graphicFrame":
             text = "\n\n".join(
                 _table_text(t) for t in shape.iter() if local(t.tag) == "tbl"
             ).strip()
             if text:
-                out.append(_Shape(None, outer or _position(shape), text))
+                out.append(_Shape(None, outer or _position(shape), text, _hidden_shape(shape)))
 
 
 def _spread(root: ElementTree.Element) -> list[_Shape]:
@@ -154,8 +165,7 @@ def _read(archive: zipfile.ZipFile, budget: Budget) -> LoadedDocument:
     sections: list[Section] = []
     for number, member in enumerate(slides, 1):
         root = xml(archive, member)
-        if root.get("show") in ("0", "false"):
-            continue
+        hidden_slide = root.get("show") in ("0", "false")
         shapes = _reading_order(_spread(root))
         title = next((squeeze(s.text) for s in shapes if s.kind in _TITLES), "")
         if len(title) > _TITLE_CHARS:
@@ -164,13 +174,16 @@ def _read(archive: zipfile.ZipFile, budget: Budget) -> LoadedDocument:
             (p for k, p in relationships(archive, member).values() if k == "notesSlide"), None
         )
         notes = _notes(archive, notes_part)
-        blocks = [s.text for s in shapes]
+        blocks = [s.text for s in shapes if not s.hidden]
         if notes:
             blocks.append(f"Notes: {notes}")
-        text = budget.spend("\n\n".join(blocks))
-        if text.strip():
-            heading = f"slide {number} · {title}" if title else f"slide {number}"
-            sections.append(Section(text=text, heading=(heading,)))
+        heading = (f"slide {number} · {title}" if title else f"slide {number}",)
+        for text, hidden in (
+            (budget.spend("\n\n".join(blocks)), hidden_slide),
+            (budget.spend("\n\n".join(s.text for s in shapes if s.hidden)), True),
+        ):
+            if text.strip():
+                sections.append(Section(text=text, heading=heading, hidden=hidden))
     if not slides and "ppt/slides/slide1.xml" in archive.NameToInfo:
         raise Broken(f"{_PRESENTATION} lists no slides")
     return LoadedDocument(

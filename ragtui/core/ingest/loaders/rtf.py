@@ -7,7 +7,8 @@ a Unicode character (its ``\\ucN`` fallback characters skipped), and the typogra
 words (``\\emdash``, ``\\lquote`` …) their characters. What a reader never sees is left
 out: the font, colour and style tables, ``\\*`` destinations, pictures, embedded objects,
 field instructions (a field's result is kept), headers, footers and comments. The
-document's ``\\info`` title becomes its title.
+document's ``\\info`` title becomes its title. Hidden text (``\\v``, or a font of 1 pt or
+less) is gathered into a second section flagged ``hidden``.
 """
 
 from __future__ import annotations
@@ -115,6 +116,12 @@ class _State:
     dest: str = ""  # "" the document, "title", "info" or "skip"
     uc: int = 1
     font: int | None = None
+    vanish: bool = False  # \v
+    tiny: bool = False  # a font of 1 pt or less
+
+    @property
+    def hidden(self) -> bool:
+        return self.vanish or self.tiny
 
 
 def _codec(name: str, fallback: str = "cp1252") -> str:
@@ -128,6 +135,7 @@ class _Reader:
     def __init__(self, name: str) -> None:
         self.name = name
         self.out: list[str] = []
+        self.hidden: list[str] = []
         self.title: list[str] = []
         self.pending = bytearray()
         self.codepage = "cp1252"
@@ -139,7 +147,15 @@ class _Reader:
 
     def emit(self, text: str) -> None:
         self.flush()
-        if self.state.dest == "":
+        self.put(text)
+
+    def put(self, text: str) -> None:
+        """Send decoded text where the current group's goes."""
+        if self.state.dest == "" and self.state.hidden:
+            self.hidden.append(text)
+        elif self.state.dest == "":
+            if self.hidden and self.hidden[-1] != "\n":
+                self.hidden.append("\n")  # visible text between two hidden runs
             self.out.append(text)
         elif self.state.dest == "title":
             self.title.append(text)
@@ -150,10 +166,7 @@ class _Reader:
             codepage = self.fonts.get(font, self.codepage) if font is not None else self.codepage
             text = bytes(self.pending).decode(codepage, errors="replace")
             self.pending.clear()
-            if self.state.dest == "":
-                self.out.append(text)
-            elif self.state.dest == "title":
-                self.title.append(text)
+            self.put(text)
 
     def byte(self, value: int) -> None:
         if self.skip_chars:
@@ -169,6 +182,15 @@ class _Reader:
             self.state = replace(state, dest="info")
         elif word == "title" and state.dest == "info":
             self.state = replace(state, dest="title")
+        elif word == "v":
+            self.flush()
+            self.state = replace(state, vanish=param != 0)
+        elif word == "fs":
+            self.flush()
+            self.state = replace(state, tiny=param is not None and param <= 2)
+        elif word == "plain":
+            self.flush()
+            self.state = replace(state, vanish=False, tiny=False)
         elif word == "uc" and param is not None:
             self.state = replace(state, uc=max(param, 0))
         elif word == "u" and param is not None:
@@ -279,6 +301,9 @@ def parse_bytes(data: bytes, name: str) -> LoadedDocument:
     reader = _Reader(name)
     reader.read(source)
     text = _tidy("".join(reader.out))
+    hidden = _tidy("".join(reader.hidden))
     title = " ".join(_tidy("".join(reader.title)).split()) or None
     sections = [Section(text=text)] if text else []
+    if hidden:
+        sections.append(Section(text=hidden, hidden=True))
     return LoadedDocument(loader=NAME, sections=sections, title=title)

@@ -6,8 +6,9 @@ that looks like a header names the values of every row below it; rows are number
 Excel numbers them. Cells keep what Excel stores: shared and inline strings, numbers
 (``3``, ``0.25``), ``TRUE``/``FALSE`` and formula results; a number whose cell is
 formatted as a date or time is shown as one (``2024-03-05``, ``2024-03-05 09:30``,
-``09:30:00``). Hidden sheets are left out, as a reader of the workbook does not see
-them; hidden rows and columns are kept.
+``09:30:00``). Hidden and very hidden sheets, and hidden rows, are read into sections
+of their own flagged ``hidden`` (a reader of the workbook does not see them); hidden
+columns are read as visible.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from datetime import datetime, timedelta
 from xml.etree import ElementTree
 
 from ragtui.core.ingest.document import LoadedDocument
-from ragtui.core.ingest.loaders import csv
 from ragtui.core.ingest.loaders._errors import detail
+from ragtui.core.ingest.loaders._hidden import flagged, sheet_sections
 from ragtui.core.ingest.loaders._office import (
     Broken,
     Budget,
@@ -139,6 +140,7 @@ class _Sheet:
         self, strings: list[str], dates: dict[int, str], epoch: datetime, budget: Budget
     ) -> None:
         self.strings, self.dates, self.epoch, self.budget = strings, dates, epoch, budget
+        self.hidden_rows: set[int] = set()  # of the sheet last read
 
     def value(self, cell: ElementTree.Element) -> str:
         kind = cell.get("t", "n")
@@ -165,12 +167,15 @@ class _Sheet:
             raise Broken(f"{member} declares XML entities")
         found: list[tuple[int, int, list[str]]] = []
         number = 0
+        self.hidden_rows = set()
         try:
             for _, element in ElementTree.iterparse(io.BytesIO(data)):
                 if local(element.tag) != "row":
                     continue
                 given = element.get("r", "")
                 number = int(given) if given.isdigit() else number + 1
+                if element.get("hidden") in ("1", "true"):
+                    self.hidden_rows.add(number)
                 cells: dict[int, str] = {}
                 column = -1
                 for cell in element:
@@ -207,7 +212,7 @@ def _read(archive: zipfile.ZipFile, budget: Budget) -> LoadedDocument:
     )
     sections = []
     for element in workbook.iter():
-        if local(element.tag) != "sheet" or element.get("state") in ("hidden", "veryHidden"):
+        if local(element.tag) != "sheet":
             continue
         kind, member = rels.get(rel_id(element) or "", ("", ""))
         if kind != "worksheet":  # chart and dialog sheets hold no cells
@@ -217,12 +222,9 @@ def _read(archive: zipfile.ZipFile, budget: Budget) -> LoadedDocument:
         except KeyError as exc:
             raise Broken(f"no {member}") from exc
         name = " ".join((element.get("name") or member.rsplit("/", 1)[-1]).split())
-        sections.extend(
-            csv.table_sections(
-                sheet.rows(data, member),
-                sheet_label(name),
-            )
-        )
+        found = sheet_sections(sheet.rows(data, member), sheet.hidden_rows, sheet_label(name))
+        hidden_sheet = element.get("state") in ("hidden", "veryHidden")
+        sections.extend(flagged(found) if hidden_sheet else found)
     return LoadedDocument(
         loader=NAME, sections=sections, title=core_title(archive, "docProps/core.xml")
     )
