@@ -112,15 +112,16 @@ def compare(
     ] = 0.02,
     as_json: JsonOpt = False,
 ) -> None:
-    """Run one eval set with the default and with CANDIDATE, then `eval compare` them
-    (paired: the same questions)."""
+    """Run one eval set with the default and with CANDIDATE, then `eval compare` them."""
     from ragtui.cli.evals import compare_runs
 
     with _engine() as engine:
         default = engine.prompts.default
+    arms = {prompt_id: _arm(prompt_id) for prompt_id in (default, candidate)}  # checked first
+    if len(arms) == 1:
+        _fail(f"{default} is the default prompt: compare another version with it.")
     run_ids = []
-    for prompt_id in (default, candidate):
-        overrides = _arm(prompt_id)
+    for prompt_id, overrides in arms.items():
         if not as_json:
             echo(f"Running {dataset} with {prompt_id}…")
         with _engine(overrides) as engine:
