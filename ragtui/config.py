@@ -9,7 +9,14 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -284,8 +291,21 @@ class AnswerSettings(_Section):
         description="Most prompt tokens a chat-format model gets of the conversation's "
         "earlier turns (newest first; 0: none). Completion-format models get the question only.",
     )
-    prompt: str = Field("qa", description="Prompt template name (prompts/<name>@<version>).")
-    prompt_version: int | None = Field(None, description="Template version (default: newest).")
+    prompt: str = Field(
+        "qa",
+        description="Prompt template name: a bundled one, or your own as "
+        "<name>@<version>.toml in the data dir's prompts/ folder.",
+    )
+    prompt_version: int | None = Field(
+        None, description="Template version (default: the newest bundled one)."
+    )
+    prompt_candidates: dict[str, float] = Field(
+        default_factory=dict,
+        description="Prompt rollout: candidate versions and the share of live questions "
+        'each answers, e.g. {"qa@2" = 0.2} (shares sum to at most 1; a question always '
+        "gets the same version). `ragtui prompts stats` compares them with the default, "
+        "`ragtui prompts promote` makes one the default. Eval runs use the default only.",
+    )
     abstain: bool = Field(
         True, description="Say the documents lack the answer when retrieval is weak."
     )
@@ -318,6 +338,35 @@ class AnswerSettings(_Section):
     semantic_cache: bool = Field(True, description="Reuse answers to near-identical questions.")
     semantic_threshold: float = Field(0.95, description="Cosine for a semantic cache hit.")
     cache_mb: int = Field(512, ge=1, description="Size bound of the answer and state caches.")
+
+    @field_validator("prompt_candidates")
+    @classmethod
+    def _candidates(cls, shares: dict[str, float]) -> dict[str, float]:
+        from ragtui.core import prompts
+        from ragtui.core.errors import RagtuiError
+
+        if any(not 0 < share <= 1 for share in shares.values()):
+            raise ValueError("each candidate's share is a number above 0 and at most 1")
+        if sum(shares.values()) > 1 + 1e-9:
+            raise ValueError(f"the candidates' shares add up to {sum(shares.values()):g}, over 1")
+        try:
+            return {prompts.resolve(*prompts.parse_id(p)): share for p, share in shares.items()}
+        except RagtuiError as exc:
+            raise ValueError(str(exc).rstrip(".")) from None
+
+    @model_validator(mode="after")
+    def _not_the_default(self) -> AnswerSettings:
+        from ragtui.core import prompts
+        from ragtui.core.errors import RagtuiError
+
+        if self.prompt_candidates:
+            try:
+                default = prompts.resolve(self.prompt, self.prompt_version)
+            except RagtuiError:
+                return self  # an unknown default fails where it is used, as before
+            if default in self.prompt_candidates:
+                raise ValueError(f"{default} is the default prompt, not a candidate")
+        return self
 
 
 class TracingSettings(_Section):

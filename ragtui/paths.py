@@ -58,6 +58,17 @@ class DataLayout:
         return self.evals / "runs.sqlite"
 
     @property
+    def prompts(self) -> Path:
+        """The user's own prompt templates (``<name>@<version>.toml``), e.g. rollout
+        candidates, beside the bundled ones."""
+        return self.root / "prompts"
+
+    @property
+    def prompt_history(self) -> Path:
+        """The defaults ``ragtui prompts promote`` replaced, for ``rollback``."""
+        return self.prompts / "history.json"
+
+    @property
     def models(self) -> Path:
         """Model files ragtui assembled or imported."""
         return self.root / "models"

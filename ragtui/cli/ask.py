@@ -155,6 +155,8 @@ def ask(
                 "tokens": answer.tokens,
                 "model": answer.model,
                 "prompt_version": answer.prompt_version,
+                "prompt_candidate": answer.prompt_candidate,
+                "trace_id": answer.trace_id,
                 "retrieval_query": answer.retrieval_query,
                 "route": answer.route,
                 "routes_failed": list(answer.routes_failed),

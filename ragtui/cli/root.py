@@ -20,10 +20,11 @@ from ragtui.cli.folders import add, folders, remove
 from ragtui.cli.help import help_topic
 from ragtui.cli.index import index, watch
 from ragtui.cli.models import models_app
+from ragtui.cli.prompts import prompts_app
 from ragtui.cli.search import search
 from ragtui.cli.serve import serve
 from ragtui.cli.serve_mcp import mcp
-from ragtui.cli.traces import stats, traces_app
+from ragtui.cli.traces import feedback, stats, traces_app
 
 
 class _RootGroup(TyperGroup):
@@ -63,7 +64,9 @@ app = typer.Typer(
 app.add_typer(eval_app, name="eval")
 app.add_typer(traces_app, name="traces")
 app.command()(stats)
+app.command()(feedback)
 app.add_typer(models_app, name="models")
+app.add_typer(prompts_app, name="prompts")
 app.command("help")(help_topic)
 for _command in (add, folders, remove, index, watch, doctor, search, ask, bench, mcp, serve):
     app.command()(_command)

@@ -52,6 +52,18 @@ def list_traces(
         )
 
 
+def feedback(
+    trace_id: Annotated[str, typer.Argument(help="The answer's trace id (or a unique prefix).")],
+    rating: Annotated[str, typer.Argument(help="up or down")],
+) -> None:
+    """Rate an answer thumbs up or down (kept with its trace; `ragtui prompts stats`)."""
+    if rating not in ("up", "down"):
+        _fail(f"Rate an answer up or down, not {rating!r}.")
+    with _engine() as engine:
+        full = engine.traces.rate(trace_id, rating == "up")
+    echo(f"Rated {full[:12]} {rating}.")
+
+
 def _brief(key: str, value: Any) -> str | None:
     """A short ``key=value`` for the tree view, or None for what only --json shows."""
     if key.startswith(_HIDDEN) or key in ("ragtui.prompt.text", "llm.invocation_parameters"):
@@ -197,6 +209,8 @@ def stats(
     )
     if answers.routes:
         echo("  routes: " + ", ".join(f"{name} {n}" for name, n in answers.routes.items()))
+    if len(answers.prompts) > 1:
+        echo("  prompts: " + ", ".join(f"{name} {n}" for name, n in answers.prompts.items()))
     echo(
         f"Cache: answers exact {_fmt(_pct(cache.answers.exact_hit_rate), ' %')}, "
         f"semantic {_fmt(_pct(cache.answers.semantic_hit_rate), ' %')}; "

@@ -17,7 +17,7 @@ from typing import Any
 import psutil
 
 from ragtui.config import LLMSettings, Settings
-from ragtui.core import abstain, citations, evidence, followup, prompts
+from ragtui.core import abstain, citations, evidence, followup, prompts, rollout
 from ragtui.core.answer_checks import answer_flaw, focus_line, quote
 from ragtui.core.cache import AnswerCache, answer_key, semantic_scope
 from ragtui.core.condense import model_condenser
@@ -26,7 +26,7 @@ from ragtui.core.errors import Cancelled, RagtuiError
 from ragtui.core.generate import Backend, Generation, GenerationError
 from ragtui.core.models import Answer, Hit
 from ragtui.core.router import EXTRACTIVE, Facts, Relay, Route, Router, Tries
-from ragtui.core.trace import Tracing, mark_error
+from ragtui.core.trace import Tracing, mark_error, trace_id_of
 
 NOT_FOUND = "Not in your documents."
 _PROCESS = psutil.Process()
@@ -88,18 +88,20 @@ def finish(
     embed: Callable[[Sequence[str]], Any],
     floor: float,
     base: dict[str, Any],
-) -> Answer:
-    """Check markers, infer citations for unmarked sentences, flag unsupported ones."""
+) -> tuple[Answer, citations.Support | None]:
+    """Check markers, infer citations for unmarked sentences, flag unsupported ones; the
+    answer and each sentence's support (None when the model declined)."""
     raw = generation.text.strip()
     if not raw or raw.lower().startswith(NOT_FOUND.lower().rstrip(".")):
-        return Answer(question=question, answer=NOT_FOUND, citations=(), abstained=True, **base)
+        declined = Answer(question=question, answer=NOT_FOUND, citations=(), abstained=True, **base)
+        return declined, None
     markers = citations.check_markers(raw, len(packed.hits))
     found = citations.support(markers.text, packed.texts, embed, floor, question)
     cites = [citations.citation_for(n, packed.hits[n - 1], inferred=False) for n in markers.cited]
     for n in found.inferred:
         if n not in markers.cited:
             cites.append(citations.citation_for(n, packed.hits[n - 1], inferred=True))
-    return Answer(
+    answer = Answer(
         question=question,
         answer=markers.text,
         citations=tuple(cites),
@@ -107,12 +109,14 @@ def finish(
         dropped_citations=markers.dropped,
         **base,
     )
+    return answer, found
 
 
 @dataclass
 class _Setup:
-    """What one route's model makes of the question: its prompt template, the earlier turns
-    it reads, the question it is shown, and the answer cache keys for it."""
+    """What one route's model makes of the question: its prompt template (and whether it is
+    a rollout candidate's), the earlier turns it reads, the question it is shown, and the
+    answer cache keys for it."""
 
     model: str
     template: prompts.PromptTemplate
@@ -121,6 +125,7 @@ class _Setup:
     params: dict[str, Any] = field(default_factory=dict)
     key: str = ""
     chunk_set: str = ""
+    arm: str = rollout.DEFAULT
 
 
 class AnswerPipeline:
@@ -264,7 +269,10 @@ class AnswerPipeline:
                     question, k, use_cache, stream, query, history, relay=relay, chosen=route
                 )
                 answer = answer.model_copy(
-                    update={"retrieval_query": query if query != question else None}
+                    update={
+                        "retrieval_query": query if query != question else None,
+                        "trace_id": trace_id_of(span),
+                    }
                 )
             except Cancelled:
                 mark_error(span, "cancelled")
@@ -278,12 +286,19 @@ class AnswerPipeline:
             return answer
 
     def _setup(self, backend: Backend | None, llm: LLMSettings, question: str) -> _Setup:
-        """The template a backend's prompt format calls for (the rest waits for :meth:`_key`)."""
+        """The template a backend's prompt format calls for: the rollout candidate the
+        question falls to, if its format fits, else the default (the rest waits for
+        :meth:`_key`)."""
         cfg = self.settings.answer
         fmt = backend.prompt_format if backend is not None else "completion"
+        model = backend.model_id if backend is not None else llm.model
+        candidate = rollout.assign(question, cfg.prompt_candidates)
+        if candidate is not None:
+            template = prompts.load(*prompts.parse_id(candidate))
+            if template.format == fmt:
+                return _Setup(model, template, question, arm=rollout.CANDIDATE)
         name = "qa-chat" if fmt == "chat" and cfg.prompt == "qa" else cfg.prompt
         template = prompts.load(name, cfg.prompt_version if name == cfg.prompt else None)
-        model = backend.model_id if backend is not None else llm.model
         return _Setup(model, template, question)
 
     def _key(
@@ -317,6 +332,8 @@ class AnswerPipeline:
             params["earlier"] = earlier
         if said != question:
             params["said"] = said
+        if setup.template.origin != "bundled":  # a user's file may be edited in place
+            params["prompt_digest"] = setup.template.digest
         template_id = setup.template.id
         return _Setup(
             setup.model,
@@ -326,6 +343,7 @@ class AnswerPipeline:
             params,
             answer_key(question, setup.model, template_id, params, ids),
             semantic_scope(setup.model, template_id, params, ids),
+            setup.arm,
         )
 
     def _facts(self, question: str, hits: Sequence[Hit], confident: float | None) -> Facts:
@@ -371,6 +389,7 @@ class AnswerPipeline:
         base: dict[str, Any] = {
             "model": setup.model,
             "prompt_version": setup.template.id,
+            "prompt_candidate": setup.arm == rollout.CANDIDATE,
             "timings_ms": {"retrieve": retrieve_ms, "ttft": 0.0, "generate": 0.0, "total": 0.0},
             "tokens": {"prompt": 0, "completion": 0},
         }
@@ -397,6 +416,7 @@ class AnswerPipeline:
                             "tokens": base["tokens"],
                             "routes_failed": (),
                             "stream_discarded": False,
+                            "prompt_candidate": base["prompt_candidate"],
                         }
                     )
                 )
@@ -447,6 +467,7 @@ class AnswerPipeline:
         base |= {
             "model": setup.model,
             "prompt_version": setup.template.id,
+            "prompt_candidate": setup.arm == rollout.CANDIDATE,
             "route": route.name,
             "routes_failed": tries.reasons(),
             "stream_discarded": discarded,
@@ -466,7 +487,9 @@ class AnswerPipeline:
             base["tokens"]["prompt"] += generation.prompt_tokens
             base["tokens"]["completion"] += generation.completion_tokens
         with self.tracing.span("citations.check") as span:
-            answer = finish(question, generation, packed, self.embed, cfg.support_floor, base)
+            answer, found = finish(
+                question, generation, packed, self.embed, cfg.support_floor, base
+            )
             span.set_attributes(
                 {
                     "ragtui.citations.explicit": sum(not c.inferred for c in answer.citations),
@@ -475,6 +498,11 @@ class AnswerPipeline:
                     "ragtui.citations.unsupported": len(answer.unsupported),
                 }
             )
+            if found is not None and found.per_sentence:  # eval's faithfulness_embedding
+                supported = sum(n is not None for _, n, _ in found.per_sentence)
+                span.set_attribute(
+                    "ragtui.answer.faithfulness_embedding", supported / len(found.per_sentence)
+                )
         answer = answer.model_copy(
             update={
                 "packed": tuple(h.chunk_id for h in packed.hits),
@@ -644,6 +672,7 @@ def _answer_attributes(answer: Answer) -> dict[str, Any]:
         "llm.model_name": answer.model,
         "ragtui.prompt.name": answer.prompt_version.split("@")[0],
         "ragtui.prompt.version": answer.prompt_version.split("@")[-1],
+        "ragtui.prompt.arm": rollout.CANDIDATE if answer.prompt_candidate else rollout.DEFAULT,
         "ragtui.cache.hit": answer.cached or "none",
         "ragtui.answer.abstained": answer.abstained,
         "ragtui.answer.fallback": answer.fallback,

@@ -103,6 +103,8 @@ class TracesApi(Protocol):
 
     def get(self, trace_id: str) -> TraceRecord: ...
 
+    def rate(self, trace_id: str, up: bool) -> str: ...
+
 
 class StatsApi(Protocol):
     """Stats figures, the index's size and its health."""

@@ -116,13 +116,19 @@ class EmbeddingCache:
         self._cache.close()
 
 
+def normal_question(question: str) -> str:
+    """A question as the exact cache keys it: lower case, whitespace collapsed."""
+    return " ".join(question.lower().split())
+
+
 def answer_key(
     question: str, model: str, prompt_id: str, params: dict[str, Any], chunk_ids: Sequence[str]
 ) -> str:
     """Exact answer key: normalised question, model, prompt, generation params and the ids of
     the retrieved chunks (ids derive from file content, so an edited file changes the key)."""
-    normal = " ".join(question.lower().split())
-    blob = json.dumps([normal, model, prompt_id, params, list(chunk_ids)], sort_keys=True)
+    blob = json.dumps(
+        [normal_question(question), model, prompt_id, params, list(chunk_ids)], sort_keys=True
+    )
     return "answer:" + hashlib.sha256(blob.encode()).hexdigest()
 
 

@@ -2,8 +2,9 @@
 
 Parts: ``store`` (catalog and both indexes), ``library`` (folders and syncing),
 ``retriever`` (search), the answer pipeline, ``conversations``, ``models`` and the
-``evals``, ``traces`` and ``stats`` services. Searching, asking, indexing and folders are
-called often enough to have a method here; everything else is reached through its part.
+``evals``, ``traces``, ``stats`` and ``prompts`` services. Searching, asking, indexing and
+folders are called often enough to have a method here; everything else is reached through
+its part.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from ragtui.core.library import Library
 from ragtui.core.models import Answer, FileInfo, SearchResult
 from ragtui.core.retriever import Retriever, fit_request
 from ragtui.core.services.evals import EvalService
+from ragtui.core.services.prompts import PromptService
 from ragtui.core.services.stats import StatsService
 from ragtui.core.services.traces import TraceService
 from ragtui.core.trace import Tracing
@@ -55,6 +57,7 @@ class Engine:
         self.evals = EvalService(self, Engine)
         self.traces = TraceService(self.tracing)
         self.stats = StatsService(settings, self.tracing, self.store)
+        self.prompts = PromptService(settings, self.tracing, self.layout)
         self._backend: Backend | None = None
         self._route_backends: dict[str, Backend] = {}
         self._pipeline: AnswerPipeline | None = None

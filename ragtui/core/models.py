@@ -108,6 +108,8 @@ class Answer(_Frozen):
     tokens: dict[str, int]
     model: str
     prompt_version: str
+    prompt_candidate: bool = False  # a rollout candidate's prompt (answer.prompt_candidates)
+    trace_id: str | None = None  # the ask's trace (None when tracing is off)
     error: str | None = None
     retrieval_query: str | None = None  # what was searched, when not the question (follow-up)
     route: str | None = None  # the llm.routes route that answered, "extractive", or None

@@ -106,6 +106,7 @@ class AnswerFigures(_Report):
     fallback_rate: float | None
     error_rate: float | None
     routes: dict[str, int] = {}  # answers per route of llm.routes (and extractive)
+    prompts: dict[str, int] = {}  # answers per prompt version (a rollout shows several)
 
 
 class DayTokens(_Report):
@@ -349,3 +350,76 @@ class AdversarialReport(_Report):
     defense_rate: float
     by_attack: dict[str, AttackFigures]
     cases: list[AdversarialCase]
+
+
+class PromptInfo(_Report):
+    """One prompt template: where it comes from and its part in the rollout."""
+
+    prompt: str
+    origin: str  # bundled or user (the data dir's prompts/ folder)
+    role: str  # default, candidate, or "" for neither
+    share: float | None  # a candidate's share of live questions
+    format: str  # completion or chat
+    path: str
+
+
+class PromptVersionFigures(_Report):
+    """The live answers one prompt version made in a window."""
+
+    prompt: str
+    role: str  # default, candidate, or "" (answers from before the current rollout)
+    share: float | None
+    answers: int  # cached ones included
+    generated: int  # not from the cache: the figures below are over these
+    faithfulness_embedding: float | None
+    abstention_rate: float | None
+    fallback_rate: float | None
+    latency_ms: Spread
+    thumbs_up: int
+    thumbs_down: int
+
+
+class PromptDelta(_Report):
+    """One metric of a candidate against the default over live answers (two independent
+    samples: each live question was answered by one version only)."""
+
+    metric: str
+    default: float
+    candidate: float
+    delta: float
+    ci95: tuple[float, float]
+    p: float
+    n_default: int
+    n_candidate: int
+    kind: str  # quality (higher is better), rate or cost
+    regression: bool
+
+
+class PromptComparison(_Report):
+    """A candidate against the default."""
+
+    default: str
+    candidate: str
+    method: str
+    metrics: list[PromptDelta]
+    regressions: list[str]
+
+
+class PromptStats(_Report):
+    """``ragtui prompts stats``: per-version figures of live answers and each candidate
+    compared with the default."""
+
+    since: str
+    default: str
+    candidates: dict[str, float]
+    versions: list[PromptVersionFigures]
+    comparisons: list[PromptComparison]
+
+
+class PromptChange(_Report):
+    """What ``ragtui prompts promote`` or ``rollback`` wrote to the config file."""
+
+    default: str
+    previous: str
+    candidates: dict[str, float]
+    config: str

@@ -109,7 +109,8 @@ def compute(
             name: spread(values, 1e6)
             for name, values in sorted(store.stage_durations(window_start_ns).items())
         },
-        "answers": _answers(table, asks, generated) | {"routes": store.routes(window_start_ns)},
+        "answers": _answers(table, asks, generated)
+        | {"routes": store.routes(window_start_ns), "prompts": _prompts(store, window_start_ns)},
         "tokens_per_day": _per_day(table, generated, price),
         "cache": _cache(table, asks),
         "process": _process(table, asks, process),
@@ -167,6 +168,14 @@ def _per_day(
     for day in days.values():
         day["cost_usd"] = _price(price, day["prompt_tokens"], day["completion_tokens"])
     return [{"day": d, **v} for d, v in sorted(days.items())]
+
+
+def _prompts(store: TraceStore, window_start_ns: int) -> dict[str, int]:
+    """Answers per prompt version (cached ones included), most first."""
+    counts: dict[str, int] = {}
+    for row in store.prompt_answers(window_start_ns):
+        counts[row["prompt"]] = counts.get(row["prompt"], 0) + 1
+    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
 
 def _price(price: PriceSettings | None, prompt: int, completion: int) -> float | None:

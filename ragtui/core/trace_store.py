@@ -67,6 +67,11 @@ CREATE TABLE IF NOT EXISTS signals (
     unsupported REAL
 );
 CREATE INDEX IF NOT EXISTS signals_start ON signals(start_ns);
+CREATE TABLE IF NOT EXISTS feedback (
+    trace_id TEXT PRIMARY KEY,
+    rating INTEGER NOT NULL,  -- 1: thumbs up, -1: thumbs down
+    at_ns INTEGER NOT NULL
+);
 """
 
 SUMMARY_COLUMNS = (
@@ -358,6 +363,46 @@ class TraceStore:
         )
         return {str(route): int(n) for route, n in rows}
 
+    def prompt_answers(self, since_ns: int) -> list[dict[str, Any]]:
+        """Each answer since ``since_ns`` with its prompt version (``name@version``), arm
+        (default or candidate), duration, abstained, fallback and cached flags,
+        faithfulness_embedding (None when declined or cached) and the user's rating."""
+        if not self.exists():
+            return []
+        rows = (
+            self._db()
+            .execute(
+                "SELECT json_extract(r.attributes, '$.\"ragtui.prompt.name\"'), "
+                "json_extract(r.attributes, '$.\"ragtui.prompt.version\"'), "
+                "json_extract(r.attributes, '$.\"ragtui.prompt.arm\"'), "
+                "t.duration_ms, t.abstained, t.fallback, t.cached, "
+                "(SELECT json_extract(c.attributes, "
+                "'$.\"ragtui.answer.faithfulness_embedding\"') FROM spans c "
+                "WHERE c.trace_id = t.trace_id AND c.name = 'citations.check' LIMIT 1), "
+                "f.rating "
+                "FROM traces t JOIN spans r ON r.trace_id = t.trace_id AND r.parent_id IS NULL "
+                "LEFT JOIN feedback f ON f.trace_id = t.trace_id "
+                "WHERE t.name = 'ask' AND r.name = 'ask' AND t.start_ns >= ? "
+                "ORDER BY t.start_ns",
+                (since_ns,),
+            )
+            .fetchall()
+        )
+        return [
+            {
+                "prompt": f"{name}@{version}",
+                "arm": arm or "default",
+                "duration_ms": duration,
+                "abstained": bool(abstained),
+                "fallback": bool(fallback),
+                "cached": cached not in (None, "none"),
+                "faithfulness_embedding": faithful,
+                "rating": rating,
+            }
+            for name, version, arm, duration, abstained, fallback, cached, faithful, rating in rows
+            if name is not None and version is not None
+        ]
+
     def signal_rows(self, limit: int) -> dict[str, tuple[Any, ...]]:
         """Drift figures of the newest ``limit`` asks and searches, oldest first, column by
         column: ``name``, ``start_ns``, ``duration_ms``, ``abstained``, ``fallback``,
@@ -386,6 +431,24 @@ class TraceStore:
         rows.reverse()
         found = list(zip(*rows, strict=True)) if rows else [() for _ in columns]
         return dict(zip(columns, found, strict=True))
+
+    def rate(self, trace_id: str, up: bool) -> None:
+        """Keep the user's thumbs up or down for an answer's trace (the latest counts)."""
+        self._db().execute(
+            "INSERT OR REPLACE INTO feedback VALUES (?,?,?)",
+            (trace_id, 1 if up else -1, time.time_ns()),
+        )
+
+    def rating(self, trace_id: str) -> bool | None:
+        """The user's thumbs up (True) or down (False) for a trace, or None."""
+        if not self.exists():
+            return None
+        row = (
+            self._db()
+            .execute("SELECT rating FROM feedback WHERE trace_id = ?", (trace_id,))
+            .fetchone()
+        )
+        return None if row is None else row[0] > 0
 
     def count(self) -> int:
         """Stored traces."""
@@ -422,6 +485,7 @@ class TraceStore:
         try:
             db.executemany("DELETE FROM spans WHERE trace_id = ?", ids)
             db.executemany("DELETE FROM signals WHERE trace_id = ?", ids)
+            db.executemany("DELETE FROM feedback WHERE trace_id = ?", ids)
             db.executemany("DELETE FROM traces WHERE trace_id = ?", ids)
             db.execute("COMMIT")
         except BaseException:
@@ -437,6 +501,7 @@ class TraceStore:
         gone = self.count()
         db.execute("DELETE FROM spans")
         db.execute("DELETE FROM signals")
+        db.execute("DELETE FROM feedback")
         db.execute("DELETE FROM traces")
         db.execute("VACUUM")
         return gone

@@ -36,6 +36,7 @@ from ragtui.core.errors import Cancelled, NotFound
 from ragtui.core.followup import rewrite
 from ragtui.core.index.indexer import ProgressFn
 from ragtui.core.models import Location
+from ragtui.core.services.traces import TraceService
 from ragtui.core.trace import Tracing
 
 T0 = 1_767_225_600_000_000_000  # 2026-01-01 00:00:00 UTC
@@ -556,7 +557,13 @@ class FixedEvals:
 
 
 class FixedTraces:
-    """Four fixed traces."""
+    """Four fixed traces; ratings go to the real trace store."""
+
+    def __init__(self, real: TraceService) -> None:
+        self.real = real
+
+    def rate(self, trace_id: str, up: bool) -> str:
+        return self.real.rate(trace_id, up)
 
     def recent(self, limit: int = 20, name: str | None = None) -> list[TraceRecord]:
         return traces()[:limit]
@@ -653,7 +660,7 @@ class FixedEngine:
         self.histories: list[list[Any]] = []
         self.retriever = FixedPassages(docs)
         self.evals = FixedEvals(self.real)
-        self.traces = FixedTraces()
+        self.traces = FixedTraces(self.real.traces)
         self.stats = FixedStats()
 
     @property

@@ -112,9 +112,14 @@ class EvalRunner:
         self.engine = engine
         self.open_engine = open_engine
         # every case tries the model: a circuit breaker would turn the cases after one
-        # timeout into extractive answers and measure the breaker, not the model
-        self.settings: Settings = engine.settings.model_copy(
-            update={"llm": engine.settings.llm.model_copy(update={"breaker_s": 0.0})}
+        # timeout into extractive answers and measure the breaker, not the model; and
+        # every case gets the default prompt (a prompt rollout is for live questions)
+        cfg = engine.settings
+        self.settings: Settings = cfg.model_copy(
+            update={
+                "llm": cfg.llm.model_copy(update={"breaker_s": 0.0}),
+                "answer": cfg.answer.model_copy(update={"prompt_candidates": {}}),
+            }
         )
         self.store = store
         self.retrieval_only = retrieval_only

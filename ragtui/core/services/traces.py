@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ragtui.core.errors import NotFound
+from ragtui.core.errors import InvalidRequest, NotFound
 from ragtui.core.stats import window_start
 from ragtui.core.trace import Tracing
 from ragtui.core.trace_store import TraceRecord
@@ -36,6 +36,23 @@ class TraceService:
         if found is None:
             raise NotFound("No traces are stored yet: ask or search something first.")
         return found
+
+    def rate(self, trace_id: str, up: bool) -> str:
+        """Keep a thumbs up or down for the answer of an ask trace (id or unique prefix);
+        returns the full id."""
+        self.tracing.flush()  # the answer just shown may still be on its way to the store
+        found = self.get(trace_id)
+        if found.name != "ask":
+            raise InvalidRequest(
+                f"Trace {found.trace_id[:12]} is a {found.name}, not an answer: rate the "
+                "trace of an ask (`ragtui traces list --kind ask` shows them)."
+            )
+        self.tracing.store.rate(found.trace_id, up)
+        return found.trace_id
+
+    def rating(self, trace_id: str) -> bool | None:
+        """The thumbs up (True) or down (False) kept for a trace, or None."""
+        return self.tracing.store.rating(trace_id)
 
     def export(self, destination: Path, *, since: str = "all", limit: int | None = None) -> int:
         """Write traces as OTLP JSON (what Phoenix or any OTLP collector reads); returns how

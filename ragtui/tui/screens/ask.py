@@ -40,6 +40,8 @@ class AskScreen(MainScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+n", "new_conversation", "New chat"),
         Binding("ctrl+o", "conversations", "Chats"),
+        Binding("ctrl+g", "rate(True)", "Rate the answer good (thumbs up)", show=False),
+        Binding("ctrl+b", "rate(False)", "Rate the answer bad (thumbs down)", show=False),
         Binding("escape", "stop", "Stop answer", show=False),
         Binding("ctrl+l", "focus_question", "Back to the question", show=False),
         Binding("pageup", "scroll_transcript(-1)", "Scroll answers up", show=False),
@@ -210,6 +212,34 @@ class AskScreen(MainScreen):
 
     def action_focus_question(self) -> None:
         self.query_one(HistoryInput).focus()
+
+    # feedback ----------------------------------------------------------------------
+    def action_rate(self, up: bool) -> None:
+        """Thumbs up or down for the selected answer, kept with its trace."""
+        turn = self.selected
+        answer = turn.answer if turn is not None else None
+        if turn is None or answer is None:
+            self.notify("No answer to rate yet.", severity="warning")
+            return
+        if answer.trace_id is None:
+            self.notify(
+                "This answer has no trace (tracing was off), so it cannot be rated.",
+                severity="warning",
+            )
+            return
+        self._rate(turn, answer.trace_id, up)
+
+    @work(thread=True, group="rate", exit_on_error=False)
+    def _rate(self, turn: TurnView, trace_id: str, up: bool) -> None:
+        try:
+            self.engine.traces.rate(trace_id, up)
+        except RagtuiError as exc:
+            self.from_thread(self.notify, str(exc), severity="warning")
+            return
+        self.from_thread(turn.set_rating, up)
+        self.from_thread(
+            self.notify, f"Rated {'up' if up else 'down'}: `ragtui prompts stats` counts it."
+        )
 
     # sources -----------------------------------------------------------------------
     def _select(self, turn: TurnView) -> None:

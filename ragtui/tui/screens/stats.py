@@ -111,6 +111,11 @@ def answers_panel(s: StatsReport) -> Content:
                 if a.routes
                 else []
             ),
+            *(
+                [("prompts", " · ".join(f"{name} {n}" for name, n in a.prompts.items()))]
+                if len(a.prompts) > 1
+                else []
+            ),
         ]
     )
 

@@ -53,9 +53,11 @@ def evidence_content(answer: Answer) -> Content:
 
 
 def answer_meta(answer: Answer) -> str:
-    """Route (when llm.routes is set), model, prompt and timings in one dim line."""
+    """Route (when llm.routes is set), model, prompt (a rollout candidate's marked) and
+    timings in one dim line."""
     t = answer.timings_ms
-    parts = [answer.model, answer.prompt_version]
+    prompt = f"{answer.prompt_version} (candidate)" if answer.prompt_candidate else None
+    parts = [answer.model, prompt or answer.prompt_version]
     if answer.route not in (None, "llm"):
         parts.insert(0, f"route {answer.route}")
     if t.get("retrieve") is not None:
@@ -143,6 +145,7 @@ class TurnView(Vertical):
         super().__init__(classes="turn")
         self.question = question
         self.answer = answer
+        self.rating: bool | None = None  # the user's thumbs up (True) or down (False)
 
     def compose(self) -> ComposeResult:
         yield Static(
@@ -175,6 +178,12 @@ class TurnView(Vertical):
         await self.markdown.update(answer_markdown(answer))
         self._show_labels(answer)
 
+    def set_rating(self, up: bool) -> None:
+        """Show the user's thumbs up or down after the answer's meta line."""
+        self.rating = up
+        if self.answer is not None:
+            self._show_meta(self.answer)
+
     def show_problem(self, message: str, severity: str = "error") -> None:
         """Say why there is no answer."""
         self.query_one(".labels", Static).update(
@@ -196,4 +205,11 @@ class TurnView(Vertical):
             parts += [(f" {text} ", "bold $text-warning on $warning-muted"), " "]
         label.update(Content.assemble(*parts))
         label.display = bool(labels)
-        self.query_one(".meta", Static).update(Content.styled(answer_meta(answer), "$text-muted"))
+        self._show_meta(answer)
+
+    def _show_meta(self, answer: Answer) -> None:
+        meta = Content.styled(answer_meta(answer), "$text-muted")
+        if self.rating is not None:
+            rated = ("  ▲ rated up", "$success") if self.rating else ("  ▼ rated down", "$error")
+            meta = Content.assemble(meta, rated)
+        self.query_one(".meta", Static).update(meta)
