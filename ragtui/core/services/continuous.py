@@ -57,6 +57,11 @@ class ContinuousService:
         """The ``[eval]`` settings."""
         return self.evals.engine.settings.eval
 
+    @property
+    def enabled(self) -> bool:
+        """Whether the app and ``ragtui serve`` run it in the background."""
+        return self.settings.continuous
+
     # the decision --------------------------------------------------------------------
     def fingerprint(self) -> dict[str, Any]:
         """Every setting an answer depends on, the prompt resolved to its version."""
