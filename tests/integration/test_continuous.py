@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import shutil
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,46 +21,26 @@ from ragtui.core import prompts
 from ragtui.core.engine import Engine, create_engine
 from ragtui.core.generate import Generation
 from tests.conftest import DEMO_CORPUS, install_bundled
+from tests.integration.test_answer_pipeline import Scripted
 
 _WORD = re.compile(r"[A-Za-z]{6,}")
 
 
-class Writer:
+class Writer(Scripted):
     """A scripted model: writes a question from a passage's long words, and answers with a
     fixed sentence, token by token (a set cancel stops it at the next token)."""
 
-    model_id = "scripted"
-    prompt_format = "completion"
-    n_ctx = 4096
-
     def __init__(self) -> None:
+        super().__init__()
         self.question_prefix = prompts.load("question").prefix
-        self.calls = 0
 
-    def count_tokens(self, text: str) -> int:
-        return len(text.split())
-
-    def generate(
-        self,
-        prefix: str,
-        rest: str,
-        *,
-        max_tokens: int,
-        temperature: float,
-        stop: Sequence[str],
-        on_token: Any,
-        deadline: float,
-    ) -> Generation:
-        self.calls += 1
+    def generate(self, prefix: str, rest: str, **options: Any) -> Generation:
         if prefix == self.question_prefix:
             words = list(dict.fromkeys(_WORD.findall(rest)))[-4:]
-            text = f"What do the notes say about {' and '.join(words)}?"
+            self.text = f"What do the notes say about {' and '.join(words)}?"
         else:
-            text = "The timing belt is replaced at 45,000 miles [1]."
-        for word in text.split(" "):
-            if on_token is not None:
-                on_token(word + " ")
-        return Generation(text, len((prefix + rest).split()), len(text.split()), 5.0, 10.0)
+            self.text = "The timing belt is replaced at 45,000 miles [1]."
+        return super().generate(prefix, rest, **options)
 
 
 @pytest.fixture
