@@ -404,12 +404,40 @@ class TracingSettings(_Section):
 
 
 class EvalSettings(_Section):
-    """How ``ragtui eval run`` judges answers."""
+    """How ``ragtui eval run`` judges answers, and continuous evaluation."""
 
     judge_model_path: Path | None = Field(
         None, description="A GGUF for the faithfulness judge (default: the answering model)."
     )
     judge_prompt: str = Field("judge", description="Judge prompt template name (newest version).")
+    continuous: bool = Field(
+        True,
+        description="Continuous evaluation: the app and `ragtui serve` re-run a kept eval "
+        "set drawn from your own index when the model, prompt, embedding model, a retrieval "
+        "or answer setting, or enough of the corpus changed, while no question is asked "
+        "(`ragtui eval continuous status` says whether a run is due and why).",
+    )
+    continuous_idle_s: float = Field(
+        300.0,
+        ge=0,
+        description="Seconds without a question before a continuous run starts or takes its "
+        "next case; an answer in progress always stops the case in flight.",
+    )
+    continuous_cases: int = Field(
+        20, ge=1, le=500, description="Cases in the kept eval set the local model writes."
+    )
+    continuous_change_share: float = Field(
+        0.2,
+        gt=0,
+        le=1,
+        description="Share of indexed files added, removed or changed since the eval set "
+        "(or the last run) was drawn that writes a new set version (and runs it).",
+    )
+    continuous_judge: bool = Field(
+        False,
+        description="Judge faithfulness with the model in continuous runs (a judge call "
+        "cannot be stopped for a question, and doubles the model time per case).",
+    )
 
 
 class PriceSettings(_Section):

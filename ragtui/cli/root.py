@@ -14,6 +14,7 @@ from ragtui import __version__, logs
 from ragtui.cli.ask import ask
 from ragtui.cli.bench import bench
 from ragtui.cli.common import _engine, echo, exit_if_disk_full
+from ragtui.cli.continuous import continuous_app
 from ragtui.cli.doctor import doctor
 from ragtui.cli.evals import eval_app
 from ragtui.cli.folders import add, folders, remove
@@ -61,6 +62,7 @@ app = typer.Typer(
     add_completion=True,
     pretty_exceptions_enable=False,
 )
+eval_app.add_typer(continuous_app, name="continuous")
 app.add_typer(eval_app, name="eval")
 app.add_typer(traces_app, name="traces")
 app.command()(stats)

@@ -24,6 +24,7 @@ from ragtui.cli.traces import stats, traces_app
 
 if TYPE_CHECKING:
     from ragtui.core.engine import Engine
+    from ragtui.core.reports import ContinuousOutcome
     from ragtui.service.server import Service
 
 START_TIMEOUT_S = 120.0  # --background waits this long for the service to be warm
@@ -111,11 +112,18 @@ def _serve_here(data_dir: Path) -> None:
             target=_warm_then_watch, args=(engine, service), name="ragtui-warm", daemon=True
         )
         background.start()
+        evaluating = threading.Thread(
+            target=_evaluate, args=(engine, service), name="ragtui-continuous", daemon=True
+        )
+        if engine.continuous.enabled:
+            evaluating.start()
         echo(f"ragtui serve: listening on {service.path} (pid {os.getpid()})", err=True)
         try:
             service.serve_forever()
         finally:
             background.join(timeout=STOP_TIMEOUT_S)
+            if evaluating.is_alive():
+                evaluating.join(timeout=STOP_TIMEOUT_S)
             service.drain(STOP_TIMEOUT_S)
             resident.clear()
         echo("ragtui serve: stopped", err=True)
@@ -144,6 +152,17 @@ def _warm_then_watch(engine: Engine, service: Service) -> None:
         cancel.set()
         if watched:
             watcher.join()
+
+
+def _evaluate(engine: Engine, service: Service) -> None:
+    """Continuous evaluation at idle time (no question for ``eval.continuous_idle_s``),
+    stopped with the service; its runs yield to the questions the service answers."""
+    from ragtui.service.server import log
+
+    def done(outcome: ContinuousOutcome) -> None:
+        log.info("continuous eval %s: %s (%s)", outcome.name, outcome.status, outcome.reason)
+
+    engine.continuous.loop(service.stopping, done)
 
 
 def _start_background(data_dir: Path) -> None:

@@ -20,6 +20,9 @@ from ragtui.core.index.indexer import IndexReport, Progress
 from ragtui.core.models import Answer, Citation, ConversationInfo, FileInfo, Passage
 from ragtui.core.reports import (
     AdversarialReport,
+    ContinuousOutcome,
+    ContinuousRun,
+    ContinuousTrend,
     EvalComparison,
     EvalRun,
     GeneratedCases,
@@ -42,6 +45,10 @@ __all__ = [
     "Answer",
     "Cancelled",
     "Citation",
+    "ContinuousApi",
+    "ContinuousOutcome",
+    "ContinuousRun",
+    "ContinuousTrend",
     "ConversationInfo",
     "ConversationStore",
     "Engine",
@@ -96,6 +103,21 @@ class EvalsApi(Protocol):
     ) -> RunResult: ...
 
 
+class ContinuousApi(Protocol):
+    """Continuous evaluation: whether it is on, the background loop, the trend."""
+
+    @property
+    def enabled(self) -> bool: ...
+
+    def loop(
+        self,
+        cancel: threading.Event,
+        on_outcome: Callable[[ContinuousOutcome], None] | None = None,
+    ) -> None: ...
+
+    def trend(self) -> ContinuousTrend: ...
+
+
 class TracesApi(Protocol):
     """Stored traces."""
 
@@ -136,6 +158,9 @@ class EngineApi(WatchedEngine, Protocol):
 
     @property
     def evals(self) -> EvalsApi: ...
+
+    @property
+    def continuous(self) -> ContinuousApi: ...
 
     @property
     def traces(self) -> TracesApi: ...

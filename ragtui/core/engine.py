@@ -17,10 +17,12 @@ from typing import TYPE_CHECKING
 from ragtui import paths
 from ragtui.config import LLMSettings, SearchMode, Settings, load_settings
 from ragtui.core.errors import EmptyIndex, RagtuiError
+from ragtui.core.gate import AnswerGate
 from ragtui.core.index.store import IndexStore
 from ragtui.core.library import Library
 from ragtui.core.models import Answer, FileInfo, SearchResult
 from ragtui.core.retriever import Retriever, fit_request
+from ragtui.core.services.continuous import ContinuousService
 from ragtui.core.services.evals import EvalService
 from ragtui.core.services.prompts import PromptService
 from ragtui.core.services.stats import StatsService
@@ -53,8 +55,10 @@ class Engine:
         if self._owns_tracing:
             self.tracing.store.on_mend = self.warnings.append
         self.library = Library(self.store)
+        self.gate = AnswerGate()  # answers hold it; continuous evaluation waits on it
         self.retriever = Retriever(settings, self.store, self.tracing, writer=self.backend)
         self.evals = EvalService(self, Engine)
+        self.continuous = ContinuousService(self.evals, self.gate)
         self.traces = TraceService(self.tracing)
         self.stats = StatsService(settings, self.tracing, self.store)
         self.prompts = PromptService(settings, self.tracing, self.layout)
@@ -229,15 +233,16 @@ class Engine:
             raise EmptyIndex(
                 "Nothing is indexed yet: run `ragtui add PATH` and `ragtui index` first."
             )
-        return self.pipeline().ask(
-            question,
-            k=k,
-            use_cache=use_cache,
-            on_token=on_token,
-            cancel=cancel,
-            history=history,
-            route=route,
-        )
+        with self.gate.answering():
+            return self.pipeline().ask(
+                question,
+                k=k,
+                use_cache=use_cache,
+                on_token=on_token,
+                cancel=cancel,
+                history=history,
+                route=route,
+            )
 
     def warm(self) -> list[str]:
         """Load the embedder, open both indexes and load the model (each weight read once),

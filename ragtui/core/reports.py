@@ -423,3 +423,56 @@ class PromptChange(_Report):
     previous: str
     candidates: dict[str, float]
     config: str
+
+
+class ContinuousRun(_Report):
+    """A continuous eval run: why it ran, on which set version, how far it got, and the
+    means of its metrics."""
+
+    run_id: str
+    name: str
+    created: float
+    status: str
+    reason: str
+    set_version: int
+    done: int
+    total: int
+    metrics: dict[str, float]
+
+
+class ContinuousStatus(_Report):
+    """``ragtui eval continuous status``: whether a run is due and why, the settings, the
+    kept set's newest version and the continuous runs, newest first."""
+
+    enabled: bool
+    due: bool
+    reason: str
+    regenerate: bool
+    resume: str | None
+    idle_s: float
+    cases: int
+    change_share: float
+    eval_set: dict[str, Any] | None
+    runs: list[ContinuousRun]
+
+
+class ContinuousOutcome(_Report):
+    """What one continuous turn did: ``status`` is complete, interrupted, not due, busy
+    (another process runs it) or empty (the model wrote no usable question)."""
+
+    status: str
+    reason: str
+    run_id: str | None
+    name: str | None
+    set_version: int | None
+    yielded: int
+    metrics: dict[str, float]
+
+
+class ContinuousTrend(_Report):
+    """The continuous runs oldest first (the trend of each metric), and the newest complete
+    run compared with the one before it (``None`` with fewer than two)."""
+
+    runs: list[ContinuousRun]
+    comparison: EvalComparison | None
+    regressions: list[str]

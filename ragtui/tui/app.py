@@ -7,6 +7,7 @@ Engine loads its models lazily, in worker threads, so the first frame is fast.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, ClassVar
 
@@ -25,7 +26,7 @@ from ragtui.tui.indexing import IndexService
 if TYPE_CHECKING:
     from textual.worker import Worker
 
-    from ragtui.core.api import EngineApi
+    from ragtui.core.api import ContinuousOutcome, EngineApi
 
 
 def _ask() -> Screen[None]:
@@ -167,6 +168,7 @@ class RagtuiApp(App[None]):
         self.warm_models = warm
         self.service = IndexService(engine)
         self._service_worker: Worker[None] | None = None
+        self.continuous_cancel = threading.Event()
 
     def on_mount(self) -> None:
         logs.start("app")
@@ -175,11 +177,31 @@ class RagtuiApp(App[None]):
             self.ensure_service()
         if self.warm_models:  # the first question of the day answers as fast as the next
             self.run_worker(self._warm, name="warm-up", group="warm", thread=True)
+        if self.watch_folders and self.engine.continuous.enabled:
+            self.run_worker(self._evaluate, name="continuous-eval", group="continuous", thread=True)
         self.set_interval(0.5, self._show_notices)
 
     def _warm(self) -> None:
         for problem in self.engine.warm():
             log.info("not warmed up: %s", problem)
+
+    def _evaluate(self) -> None:
+        """Continuous evaluation at idle time, until the app closes."""
+        self.engine.continuous.loop(self.continuous_cancel, self._evaluated)
+
+    def _evaluated(self, outcome: ContinuousOutcome) -> None:
+        if outcome.status != "complete" or not self.is_running:
+            return
+        try:
+            self.call_from_thread(
+                self.notify,
+                f"Continuous eval {outcome.name} is complete ({outcome.reason}): "
+                "F6 shows the trend.",
+                timeout=8,
+            )
+        except Exception:
+            if self.is_running:
+                raise  # the notice failed, not the app: a bug to report
 
     @property
     def service_started(self) -> bool:
@@ -271,15 +293,18 @@ class RagtuiApp(App[None]):
     # shutdown ------------------------------------------------------------------------
     def shutdown_background(self, timeout: float = 30.0) -> None:
         """Stop the indexer and watcher thread and wait for it (call after :meth:`run`)."""
+        self.continuous_cancel.set()
         self.service.quit()
         if self._service_worker is not None:
             self.service.finished.wait(timeout)
 
     def on_unmount(self) -> None:
-        """However the app ends (a key, an error, a failing test), end its worker thread."""
+        """However the app ends (a key, an error, a failing test), end its worker threads."""
+        self.continuous_cancel.set()
         self.service.quit()
 
     async def action_quit(self) -> None:
+        self.continuous_cancel.set()
         self.service.quit()
         self.exit()
 

@@ -180,3 +180,29 @@ def test_a_service_killed_mid_answer_is_replaced_by_the_cli(
     assert asking.returncode == 0, err
     assert "ragtui serve stopped before the command finished" in err
     assert "5,000" in first + out
+
+
+def test_serve_runs_continuous_evaluation_and_stops_it(ragtui_home: Path, tmp_path: Path) -> None:
+    """With no question for ``continuous_idle_s``, the service takes a continuous turn (here
+    it cannot: no model, which it logs), and ``--stop`` still ends it at once."""
+    extra = (
+        f'[llm]\nmodel_path = "{tmp_path / "no-model.gguf"}"\n'
+        "[eval]\ncontinuous_idle_s = 0\ncontinuous_cases = 2\n"
+    )
+    keyword_only(ragtui_home, tmp_path, extra)
+    assert ragtui(ragtui_home, "add", str(DEMO_CORPUS)).returncode == 0
+    assert ragtui(ragtui_home, "index").returncode == 0
+    process = _start(ragtui_home)
+    try:
+        log_file = ragtui_home / "data" / "logs" / "ragtui.log"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and "continuous evaluation:" not in (
+            log_file.read_text() if log_file.exists() else ""
+        ):
+            time.sleep(0.2)
+        assert "continuous evaluation:" in log_file.read_text()
+        started = time.monotonic()
+        assert ragtui(ragtui_home, "serve", "--stop").returncode == 0
+        assert process.wait(timeout=30) == 0 and time.monotonic() - started < 15
+    finally:
+        _end(process)

@@ -660,6 +660,7 @@ class FixedEngine:
         self.histories: list[list[Any]] = []
         self.retriever = FixedPassages(docs)
         self.evals = FixedEvals(self.real)
+        self.continuous = self.real.continuous
         self.traces = FixedTraces(self.real.traces)
         self.stats = FixedStats()
 

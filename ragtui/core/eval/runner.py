@@ -25,11 +25,12 @@ from ragtui import __version__
 from ragtui.config import Settings
 from ragtui.core import citations, followup
 from ragtui.core.condense import model_condenser
-from ragtui.core.errors import PathProblem
+from ragtui.core.errors import Cancelled, PathProblem
 from ragtui.core.eval import metrics
 from ragtui.core.eval.beir import BeirDataset, beir_data_dir, index_corpus
 from ragtui.core.eval.dataset import EvalCase, corpus_dir, read_cases
 from ragtui.core.eval.judge import Judge
+from ragtui.core.eval.pace import Pace
 from ragtui.core.eval.ports import EvalEngine, OpenEngine
 from ragtui.core.eval.runs import RunStore
 from ragtui.core.trace import trace_id_of
@@ -108,8 +109,10 @@ class EvalRunner:
         retrieval_only: bool = False,
         judge: bool = True,
         workers: int | None = None,
+        pace: Pace | None = None,
     ) -> None:
         self.engine = engine
+        self.pace = pace  # background runs wait for their turn and yield to questions
         self.open_engine = open_engine
         # every case tries the model: a circuit breaker would turn the cases after one
         # timeout into extractive answers and measure the breaker, not the model; and
@@ -209,7 +212,23 @@ class EvalRunner:
 
     # one case --------------------------------------------------------------------------
     def run_case(self, dataset: Path, case: EvalCase, run_id: str) -> dict[str, Any]:
-        """Ask (or search) one case inside its own trace and score it."""
+        """Ask (or search) one case inside its own trace and score it; with a pace, a case
+        stopped for a question is asked again at the next turn."""
+        if self.pace is None:
+            return self._run_case(dataset, case, run_id, None)
+        while True:
+            with self.pace.step() as stop:
+                try:
+                    return self._run_case(dataset, case, run_id, stop)
+                except Cancelled:
+                    if self.pace.cancelled:
+                        raise
+            if not self.pace.wait_turn():
+                raise Cancelled("The eval run was stopped.")
+
+    def _run_case(
+        self, dataset: Path, case: EvalCase, run_id: str, stop: threading.Event | None
+    ) -> dict[str, Any]:
         engine = self.engine_for(dataset, case)
         with engine.tracing.span(
             "eval.case",
@@ -219,14 +238,16 @@ class EvalRunner:
                 "ragtui.eval.case_id": case.id,
             },
         ) as span:
-            result = self._score(engine, case)
+            result = self._score(engine, case, stop)
             result["trace_id"] = trace_id_of(span)
             span.set_attributes(
                 {f"ragtui.eval.{k}": v for k, v in result["metrics"].items() if v is not None}
             )
         return result
 
-    def _score(self, engine: EvalEngine, case: EvalCase) -> dict[str, Any]:
+    def _score(
+        self, engine: EvalEngine, case: EvalCase, stop: threading.Event | None = None
+    ) -> dict[str, Any]:
         k = self.settings.answer.k
         started = time.perf_counter()
         history = [followup.Exchange(t.question, t.answer) for t in case.history]
@@ -235,6 +256,7 @@ class EvalRunner:
         query = followup.traced_rewrite(
             engine.tracing, case.question, history, mode, condense
         ).query
+        _check(stop)  # a paced case stopped for a question starts again at its next turn
         hits = engine.search(query, k=self.settings.retrieval.k).hits
         retrieved = [h.path for h in hits]
         result: dict[str, Any] = {
@@ -255,7 +277,7 @@ class EvalRunner:
             values["latency_ms"] = pipeline_s * 1000
         else:
             t = time.perf_counter()
-            answer = engine.ask(case.question, use_cache=False, history=history)
+            answer = engine.ask(case.question, use_cache=False, history=history, cancel=stop)
             pipeline_s = time.perf_counter() - t
             texts = engine.retriever.chunk_texts(answer.packed)
             contexts = [texts[c][0] for c in answer.packed if c in texts]
@@ -276,6 +298,7 @@ class EvalRunner:
                 "prompt_tokens": answer.tokens["prompt"],
                 "completion_tokens": answer.tokens["completion"],
             }
+            _check(stop)
             values |= self._answer_metrics(
                 engine, case, answer, [texts[c][1] for c in answer.packed if c in texts]
             )
@@ -361,10 +384,12 @@ class EvalRunner:
         resume: str | None = None,
         cancel: threading.Event | None = None,
         progress: EvalProgress | None = None,
+        meta: dict[str, Any] | None = None,
     ) -> RunResult:
-        """Run (or resume) every case; results are stored as each case finishes."""
+        """Run (or resume) every case; results are stored as each case finishes. ``meta``
+        is kept in the run's config (a continuous run's reason and fingerprint)."""
         cases = read_cases(dataset)[:limit] if limit else read_cases(dataset)
-        config = self.snapshot(dataset, overrides or {})
+        config = self.snapshot(dataset, overrides or {}) | ({"continuous": meta} if meta else {})
         run_id, name = self._start(dataset, name, resume, len(cases), config)
         done = self.store.done_ids(run_id)
         todo = [(i, c) for i, c in enumerate(cases) if c.id not in done]
@@ -379,7 +404,7 @@ class EvalRunner:
                 pending: dict[Future[dict[str, Any]], tuple[int, EvalCase]] = {}
                 queue = list(todo)
                 while queue or pending:
-                    while queue and len(pending) < self.workers and not _set(cancel):
+                    while queue and len(pending) < self.workers and self._may_start(cancel):
                         ordinal, case = queue.pop(0)
                         pending[pool.submit(self.run_case, dataset, case, run_id)] = (ordinal, case)
                     if not pending:
@@ -445,6 +470,16 @@ class EvalRunner:
             engine.close()
         if self._judge is not None:
             self._judge.close()
+
+    def _may_start(self, cancel: threading.Event | None) -> bool:
+        """Whether the next case may start (with a pace: once it is its turn)."""
+        return not _set(cancel) and (self.pace is None or self.pace.wait_turn())
+
+
+def _check(stop: threading.Event | None) -> None:
+    """Raise :class:`Cancelled` when a paced case was told to stop."""
+    if stop is not None and stop.is_set():
+        raise Cancelled("Stopped for a question.")
 
 
 def _set(cancel: threading.Event | None) -> bool:

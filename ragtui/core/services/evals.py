@@ -14,6 +14,7 @@ from ragtui.core.reports import AdversarialReport, EvalComparison, EvalRun, Gene
 from ragtui.paths import DataLayout
 
 if TYPE_CHECKING:  # the runner loads numpy and the metrics: on first use
+    from ragtui.core.eval.pace import Pace
     from ragtui.core.eval.runner import EvalProgress, RunResult
     from ragtui.core.eval.runs import RunStore
 
@@ -45,8 +46,11 @@ class EvalService:
         workers: int | None = None,
         cancel: threading.Event | None = None,
         progress: EvalProgress | None = None,
+        pace: Pace | None = None,
+        meta: dict[str, Any] | None = None,
     ) -> RunResult:
-        """Run a dataset through the engine's pipeline and store the scored run."""
+        """Run a dataset through the engine's pipeline and store the scored run (with a
+        ``pace``, in turns that yield to questions; ``meta`` is kept in its config)."""
         from ragtui.core.eval.runner import EvalRunner
 
         store = self._store()
@@ -57,6 +61,7 @@ class EvalService:
             retrieval_only=retrieval_only,
             judge=judge,
             workers=workers,
+            pace=pace,
         )
         try:
             return runner.run(
@@ -67,6 +72,7 @@ class EvalService:
                 resume=resume,
                 cancel=cancel,
                 progress=progress,
+                meta=meta,
             )
         finally:
             runner.close()
@@ -77,6 +83,14 @@ class EvalService:
         store = self._store()
         try:
             return [EvalRun.model_validate(run) for run in store.all()]
+        finally:
+            store.close()
+
+    def done(self, run_id: str) -> int:
+        """Cases a run has finished."""
+        store = self._store()
+        try:
+            return len(store.done_ids(run_id))
         finally:
             store.close()
 
@@ -106,8 +120,10 @@ class EvalService:
         out: Path,
         seed: int = 0,
         progress: Callable[[int, int], None] | None = None,
+        pace: Pace | None = None,
     ) -> GeneratedCases:
-        """Write ``count`` synthetic cases from the index (a question per sampled chunk)."""
+        """Write ``count`` synthetic cases from the index (a question per sampled chunk;
+        with a ``pace``, each model call waits for its turn and yields to questions)."""
         from ragtui.core.eval.dataset import write_cases
         from ragtui.core.eval.questions import generate_cases
 
@@ -120,7 +136,7 @@ class EvalService:
         rows = list(catalog.all_chunks())
         paths = catalog.paths_for_hashes(c.hash for c in rows)
         chunks = [(c.chunk_id, paths[c.hash][0], c.text) for c in rows if paths.get(c.hash)]
-        cases, report = generate_cases(chunks, self.engine.backend(), count, seed, progress)
+        cases, report = generate_cases(chunks, self.engine.backend(), count, seed, progress, pace)
         write_cases(out, cases)
         return GeneratedCases(**report, out=str(out))
 

@@ -21,8 +21,9 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, DataTable, Input, Label, ProgressBar, Static
 
-from ragtui.core.api import EvalComparison, EvalRun, RagtuiError
+from ragtui.core.api import ContinuousTrend, EvalComparison, EvalRun, RagtuiError
 from ragtui.tui.app import MainScreen
+from ragtui.tui.widgets.trend import trend_content
 from ragtui.units import format_ms
 
 #: The runs table's metric columns: (metric, column title).
@@ -329,6 +330,7 @@ class EvalsScreen(MainScreen):
 
     def body(self) -> ComposeResult:
         yield DataTable(id="eval-runs", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="eval-trend")
         with Horizontal(id="eval-progress"):
             yield ProgressBar(total=None, show_eta=False, id="eval-bar")
             yield Static("", id="eval-progress-text")
@@ -356,6 +358,9 @@ class EvalsScreen(MainScreen):
         cases.add_column("Question", key="question")
         self.query_one("#eval-summary-box").border_title = "Run"
         self.query_one("#eval-progress").display = False
+        trend = self.query_one("#eval-trend")
+        trend.border_title = "Continuous evaluation"
+        trend.display = False
         self.load_runs()
         runs.focus()
 
@@ -373,13 +378,24 @@ class EvalsScreen(MainScreen):
     # the runs table ---------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="eval-runs", exit_on_error=False)
     def load_runs(self) -> None:
-        """Read the stored runs (off the UI thread)."""
+        """Read the stored runs, and the continuous runs' trend when there are any (off the
+        UI thread)."""
         try:
             runs = self.engine.evals.runs()
+            continuous = any(r.config.get("continuous") for r in runs)
+            trend = self.engine.continuous.trend() if continuous else None
         except (RagtuiError, OSError) as exc:
             self.from_thread(self.notify, str(exc), severity="error")
             return
         self.from_thread(self._show_runs, runs)
+        self.from_thread(self._show_trend, trend)
+
+    def _show_trend(self, trend: ContinuousTrend | None) -> None:
+        box = self.query_one("#eval-trend", Static)
+        box.display = trend is not None
+        if trend is not None:
+            box.update(trend_content(trend))
+            box.set_class(bool(trend.regressions), "-regressed")
 
     def _show_runs(self, runs: list[EvalRun]) -> None:
         table = self.query_one("#eval-runs", DataTable)
