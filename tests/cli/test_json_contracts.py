@@ -1,7 +1,10 @@
 """Every ``--json`` output of the CLI against its JSON Schema in ``ragtui/schemas``.
 
 The outputs are real: a demo library indexed with the default embedding model, searched,
-asked (no LLM: the extractive answer, and a declined one), evaluated twice and traced.
+asked (no LLM: the extractive answer, and a declined one), evaluated twice and traced; then
+evaluated continuously on a kept set (no LLM draws one: the fixture keeps three demo cases as
+set@1) and asked under a prompt rollout with a user candidate, rated, and compared.
+``eval generate`` needs the model to write questions, so it has no schema here yet.
 ``bench`` takes minutes; its output is checked by the slow bench test in test_cli.py.
 """
 
@@ -19,7 +22,7 @@ import pytest
 from jsonschema import Draft202012Validator
 from typer.testing import CliRunner
 
-from ragtui import schemas
+from ragtui import paths, schemas
 from ragtui.cli import app
 from tests.conftest import DEMO_CORPUS, REPO, install_bundled
 
@@ -79,7 +82,11 @@ def outputs(
             )
         )
         assert runner.invoke(app, ["add", str(docs)]).exit_code == 0
-        found: dict[str, list[Any]] = {"index": [_json("index")], "folders": [_json("folders")]}
+        found: dict[str, list[Any]] = {
+            "eval-continuous-run": [_json("eval", "continuous", "run")],  # not due: no index
+            "eval-continuous-status": [_json("eval", "continuous", "status")],
+        }
+        found |= {"index": [_json("index")], "folders": [_json("folders")]}
         found["search"] = [
             _json("search", "timing belt"),
             _json("search", "timing belt", "--mode", "bm25", "-k", "2"),
@@ -88,8 +95,9 @@ def outputs(
             _json("ask", "When is the timing belt replaced?"),  # extractive
             _json("ask", "What colour is the Kestrel?"),
         ]  # declined
+        found["eval-run"] = []
         for name, k in (("a", "10"), ("b", "3")):
-            _json(
+            run = _json(
                 "eval",
                 "run",
                 str(cases),
@@ -99,6 +107,7 @@ def outputs(
                 "--set",
                 f"retrieval.k={k}",
             )
+            found["eval-run"].append(run)
         found["eval-list"] = [_json("eval", "list")]
         found["eval-show"] = [_json("eval", "show", "a")]
         found["eval-compare"] = [_json("eval", "compare", "a", "b")]
@@ -111,7 +120,56 @@ def outputs(
         found["doctor"] = [_json("doctor", exit_code=1)]  # the missing LLM fails a check
         found["models-list"] = [_json("models", "list")]
         found["serve-status"] = [_json("serve", "--status")]  # none runs
+        _continuous(found, rows[:3])
+        _rollout(found, config, rows[3:9], cases)
         yield found
+
+
+def _continuous(found: dict[str, list[Any]], rows: list[dict[str, Any]]) -> None:
+    """Due with no set; set@1 kept from demo cases (drawing one needs the model), run, and
+    the status then shows the set and the run."""
+    from ragtui.core.engine import create_engine
+
+    found["eval-continuous-status"].append(_json("eval", "continuous", "status"))
+    engine = create_engine()
+    try:
+        sets = engine.continuous.sets
+        draft = sets.draft(1)
+        draft.parent.mkdir(parents=True, exist_ok=True)
+        keys = ("id", "question", "expected_sources")
+        draft.write_text("".join(json.dumps({k: r[k] for k in keys}) + "\n" for r in rows))
+        report = {"written": len(rows), "tried": len(rows), "dropped": {}, "prompt": "question@1"}
+        sets.keep(1, engine.continuous.files(), len(rows), report)
+    finally:
+        engine.close()
+    found["eval-continuous-run"].append(_json("eval", "continuous", "run"))
+    found["eval-continuous-status"].append(_json("eval", "continuous", "status"))
+
+
+def _rollout(
+    found: dict[str, list[Any]], config: Path, rows: list[dict[str, Any]], cases: Path
+) -> None:
+    """A user candidate qa@2 with half the live questions, asked, rated and compared."""
+    folder = paths.layout().prompts
+    folder.mkdir(parents=True, exist_ok=True)
+    qa = (REPO / "ragtui/core/prompts/qa@1.toml").read_text(encoding="utf-8")
+    (folder / "qa@2.toml").write_text(qa.replace("version = 1", "version = 2"), encoding="utf-8")
+    # compared before the rollout is configured: with qa@2 among answer.prompt_candidates
+    # in config.toml, `prompts compare qa@2` fails (its `prompt_candidates = {}` override
+    # is merged into the file's, not put in its place)
+    compared = _json("prompts", "compare", "qa@2", "--dataset", str(cases), "--no-judge")
+    found["eval-compare"].append(compared)
+    with config.open("a", encoding="utf-8") as f:
+        f.write('[answer]\nprompt_candidates = {"qa@2" = 0.5}\n')
+    for n, row in enumerate(rows):
+        trace_id = _json("ask", row["question"])["trace_id"]
+        rating = "down" if n == 0 else "up"
+        assert runner.invoke(app, ["feedback", trace_id, rating]).exit_code == 0
+    found["prompts-list"] = [_json("prompts", "list")]
+    found["prompts-stats"] = [
+        _json("prompts", "stats", "--since", "all"),
+        _json("prompts", "stats"),
+    ]
 
 
 def test_the_schemas_are_valid_and_cover_the_commands() -> None:
@@ -136,6 +194,18 @@ def test_the_outputs_exercise_the_interesting_shapes(outputs: dict[str, list[Any
     assert any(t["name"] == "ask" for t in outputs["trace"][1:])
     assert outputs["eval-show"][0]["cases"]
     assert not outputs["doctor"][0]["ok"]
+    assert all(run["cases"] for run in outputs["eval-run"])
+    before, due, after = outputs["eval-continuous-status"]
+    assert not before["due"] and due["due"] and due["eval_set"] is None
+    assert after["eval_set"]["version"] == 1 and after["runs"][0]["done"] == 3
+    not_due, ran = outputs["eval-continuous-run"]
+    assert not_due["run_id"] is None and ran["status"] == "complete" and ran["metrics"]
+    listed = {p["prompt"]: p for p in outputs["prompts-list"][0]["prompts"]}
+    assert listed["qa@2"]["origin"] == "user" and listed["qa@2"]["share"] == 0.5
+    report = outputs["prompts-stats"][0]
+    assert {v["role"] for v in report["versions"]} == {"default", "candidate"}
+    assert sum(v["thumbs_up"] + v["thumbs_down"] for v in report["versions"]) == 6
+    assert report["comparisons"][0]["metrics"]
 
 
 def _renamed(document: dict[str, Any], key: str) -> dict[str, Any]:
@@ -168,3 +238,21 @@ def test_nested_keys_and_types_are_checked(outputs: dict[str, list[Any]]) -> Non
     checks = copy.deepcopy(outputs["doctor"][0])
     checks["checks"][0]["status"] = "fine"
     assert problems("doctor", checks)
+    report = copy.deepcopy(outputs["prompts-stats"][0])
+    report["comparisons"][0]["metrics"][0]["kind"] = "better"
+    assert problems("prompts-stats", report)
+    report = copy.deepcopy(outputs["prompts-stats"][0])
+    del report["versions"][0]["latency_ms"]["p95"]
+    assert problems("prompts-stats", report)
+    listing = copy.deepcopy(outputs["prompts-list"][0])
+    listing["prompts"][0] = _renamed(listing["prompts"][0], "origin")
+    assert problems("prompts-list", listing)
+    status = copy.deepcopy(outputs["eval-continuous-status"][-1])
+    status["runs"][0]["done"] = "3"
+    assert problems("eval-continuous-status", status)
+    status = copy.deepcopy(outputs["eval-continuous-status"][-1])
+    status["eval_set"]["report"]["dropped"] = ["model failed"]
+    assert problems("eval-continuous-status", status)
+    run = copy.deepcopy(outputs["eval-run"][0])
+    del run["timing"]["wall_s"]
+    assert problems("eval-run", run)
