@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
-from ragtui.config import ConfigError, load_settings
+from ragtui.config import ConfigError, Settings, load_settings
 from ragtui.core.errors import RagtuiError
 from ragtui.core.text import printable, printable_json
 
@@ -70,15 +70,20 @@ resident: list[Engine] = []  # the service's Engine (one process, one data dir)
 
 
 @contextmanager
-def _engine(overrides: dict[str, Any] | None = None) -> Iterator[Engine]:
+def _engine(
+    overrides: dict[str, Any] | None = None, settings: Settings | None = None
+) -> Iterator[Engine]:
     """Build the Engine through the shared factory (in ``ragtui serve``: lend the resident
-    one); user errors become one line and exit 1."""
+    one), on ``settings`` or the configured ones with ``overrides``; user errors become
+    one line and exit 1."""
     from ragtui.core.engine import create_engine
 
     engine: Engine | None = None
-    shared = resident[0] if resident and not overrides else None
+    shared = resident[0] if resident and not overrides and settings is None else None
     try:
-        engine = shared or create_engine(load_settings(**overrides) if overrides else None)
+        if settings is None and overrides:
+            settings = load_settings(**overrides)
+        engine = shared or create_engine(settings)
         yield engine
     except (RagtuiError, ConfigError) as exc:
         _fail(str(exc))

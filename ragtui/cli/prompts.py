@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ragtui.cli.common import JsonOpt, _engine, _fail, _print_json, echo
+from ragtui.config import Settings, load_settings
 from ragtui.units import format_ms
 
 if TYPE_CHECKING:
@@ -87,7 +88,7 @@ def stats(
 
 
 def _arm(prompt_id: str) -> dict[str, Any]:
-    """Settings that answer every question with ``prompt_id`` (no rollout)."""
+    """The answer settings that answer every question with ``prompt_id`` (no rollout)."""
     from ragtui.core import prompts
     from ragtui.core.errors import RagtuiError
 
@@ -96,7 +97,14 @@ def _arm(prompt_id: str) -> dict[str, Any]:
         prompts.resolve(name, version)
     except RagtuiError as exc:
         _fail(str(exc))
-    return {"answer": {"prompt": name, "prompt_version": version, "prompt_candidates": {}}}
+    return {"prompt": name, "prompt_version": version, "prompt_candidates": {}}
+
+
+def _arm_settings(arm: dict[str, Any]) -> Settings:
+    """The configured settings with ``arm`` in place of the prompt and its rollout (set,
+    not merged: a candidate rolling out in the config is compared as the only prompt)."""
+    settings = load_settings()
+    return settings.model_copy(update={"answer": settings.answer.model_copy(update=arm)})
 
 
 @prompts_app.command("compare")
@@ -124,12 +132,12 @@ def compare(
     for prompt_id, overrides in arms.items():
         if not as_json:
             echo(f"Running {dataset} with {prompt_id}…")
-        with _engine(overrides) as engine:
+        with _engine(settings=_arm_settings(overrides)) as engine:
             result = engine.evals.run(
                 dataset,
                 name=f"prompts compare {prompt_id}",
                 limit=limit,
-                overrides=overrides,
+                overrides={"answer": overrides},
                 judge=judge,
             )
         if result.status != "complete":

@@ -154,13 +154,11 @@ def _rollout(
     folder.mkdir(parents=True, exist_ok=True)
     qa = (REPO / "ragtui/core/prompts/qa@1.toml").read_text(encoding="utf-8")
     (folder / "qa@2.toml").write_text(qa.replace("version = 1", "version = 2"), encoding="utf-8")
-    # compared before the rollout is configured: with qa@2 among answer.prompt_candidates
-    # in config.toml, `prompts compare qa@2` fails (its `prompt_candidates = {}` override
-    # is merged into the file's, not put in its place)
-    compared = _json("prompts", "compare", "qa@2", "--dataset", str(cases), "--no-judge")
-    found["eval-compare"].append(compared)
     with config.open("a", encoding="utf-8") as f:
         f.write('[answer]\nprompt_candidates = {"qa@2" = 0.5}\n')
+    # the candidate rolling out is compared as the only prompt of its run
+    compared = _json("prompts", "compare", "qa@2", "--dataset", str(cases), "--no-judge")
+    found["eval-compare"].append(compared)
     for n, row in enumerate(rows):
         trace_id = _json("ask", row["question"])["trace_id"]
         rating = "down" if n == 0 else "up"
