@@ -310,12 +310,13 @@ class AnswerSettings(_Section):
         True, description="Say the documents lack the answer when retrieval is weak."
     )
     min_confidence: float = Field(
-        0.45,
+        0.35,
         ge=0,
         le=1,
         description="Abstain when the calibrated probability that the retrieved passages "
         "answer the question (from the best sentence's and passage's similarity, keyword and "
-        "vector agreement, and how many of the question's words they hold) is below this.",
+        "vector agreement, and how much of the question's words, weighed by their rarity, "
+        "they hold) is below this.",
     )
     overrule_decline: float = Field(
         0.8,

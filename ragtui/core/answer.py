@@ -142,8 +142,10 @@ class AnswerPipeline:
         cache: AnswerCache | None,
         router: Router,
         tracing: Tracing,
+        rarity: Callable[[], abstain.Rarity] | None = None,
     ) -> None:
         self.settings = settings
+        self.rarity = rarity  # word rarity in the index now (weighs the question's words)
         self.search = search
         self.embed = embed
         self.embed_query = embed_query
@@ -602,7 +604,8 @@ class AnswerPipeline:
             scored = [s for s in every if s.owner < len(hits)]
             scores = evidence.best_per_hit(hits, scored)
             known = [s for s in scores if s is not None]
-            found = abstain.signals(question, hits, scored)
+            rarity = self.rarity() if self.rarity is not None else None
+            found = abstain.signals(question, hits, scored, rarity)
             confident = abstain.confidence(found)
             span.set_attributes(
                 {

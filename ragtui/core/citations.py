@@ -136,9 +136,9 @@ def support(
         overlap = np.array([len(words & pw) / len(words) if words else 0.0 for pw in passage_words])
         order = np.argsort(-(sims[i] + _OVERLAP_WEIGHT * overlap))
         chosen: int | None = None
-        for j in order:
-            if sims[i, j] < floor:
-                break
+        for j in order:  # by similarity and shared words; a passage below the floor is
+            if sims[i, j] < floor:  # skipped, not the end: the next may be above it
+                continue
             if all(n in passage_texts[j] for n in numbers):  # an invented figure is no support
                 chosen = int(j)
                 break

@@ -119,6 +119,7 @@ class Engine:
                         self.settings.llm, cache_dir, self.backend, self._route_backend
                     ),
                     tracing=self.tracing,
+                    rarity=lambda: self.store.keywords.rarity(),
                 )
             return self._pipeline
 

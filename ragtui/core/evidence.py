@@ -52,13 +52,19 @@ def _stem(word: str) -> str:
     return word
 
 
+def content_terms(text: str) -> dict[str, str]:
+    """The stems of ``text``'s words that carry its topic (no question or function words),
+    each with the first word it came from."""
+    terms: dict[str, str] = {}
+    for w in _WORD.findall(text.lower()):
+        if w not in _QUESTION_WORDS and (len(w) > 1 or w.isdigit()):
+            terms.setdefault(_stem(w), w)
+    return terms
+
+
 def content_words(text: str) -> set[str]:
     """The stems of ``text``'s words that carry its topic (no question or function words)."""
-    return {
-        _stem(w)
-        for w in _WORD.findall(text.lower())
-        if w not in _QUESTION_WORDS and (len(w) > 1 or w.isdigit())
-    }
+    return set(content_terms(text))
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,6 @@ is dropped, so expansion never does worse than no expansion by failing.
 
 from __future__ import annotations
 
-import math
 import re
 import time
 from collections import Counter
@@ -135,10 +134,10 @@ class QueryExpander:
 
     def _feedback(self, query: str, bm25: Ranking, pool: int, found: Expansion) -> None:
         keywords = self._keywords()
-        total = max(keywords.count(), 1)
+        rarity = keywords.rarity()
 
         def idf(word: str) -> float:
-            return math.log((total + 1) / (keywords.doc_freq(word) + 1))
+            return rarity(word)[0]
 
         top = self._catalog.chunks([cid for cid, _ in bm25[:FEEDBACK_HITS]])
         terms = feedback_terms(query, [c.text for c in top.values()], idf)

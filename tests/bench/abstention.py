@@ -42,7 +42,7 @@ def _rows_for(engine: Any, cases: list[tuple[str, bool]], dataset: str) -> list[
         scored = evidence.score_sentences(
             engine.embedder.embed_query(question), hits, engine.embedder.embed_passages
         )
-        found = abstain.signals(question, hits, scored)
+        found = abstain.signals(question, hits, scored, engine.store.keywords.rarity())
         rows.append(
             {"dataset": dataset, "question": question, "answerable": answerable, **found.as_dict()}
         )

@@ -29,9 +29,25 @@ def test_signals_read_sentence_passage_agreement_and_coverage() -> None:
     scored = [Sentence(0, 0, 40, hits[0].text, 0.72), Sentence(1, 0, 30, hits[1].text, 0.1)]
     found = abstain.signals("When is the timing belt of the car replaced?", hits, scored)
     assert found.sentence == 0.72 and found.passage == 0.61 and found.agreement == 1.0
-    assert found.coverage == 1.0 and found.all_terms == 1.0  # "car" is in the heading
+    assert found.coverage == 1.0 and found.missing == 0.0  # "car" is in the heading
     missing = abstain.signals("How do I configure pgbouncer for the timing belt?", hits, scored)
-    assert missing.all_terms == 0.0 and missing.coverage < 1.0
+    assert missing.missing == 1.0 and missing.coverage < 1.0
+
+
+def test_rare_words_weigh_more_than_common_ones() -> None:
+    hits = [_hit("Run du -sh on the directory to see its total size.", 0.6, 1, 1)]
+    scored = [Sentence(0, 0, 50, hits[0].text, 0.7)]
+    rarity = {"du": 9.0, "quick": 1.0, "folder": 2.0, "total": 1.0, "size": 1.5, "sh": 8.0}
+
+    def of(word: str) -> tuple[float, float]:
+        return rarity.get(word, 5.0), 10.0
+
+    question = "Quick way to see the total size of a folder with du?"
+    plain = abstain.signals(question, hits, scored)
+    weighed = abstain.signals(question, hits, scored, of)
+    assert weighed.coverage > plain.coverage  # "du" counts more than "quick" and "folder"
+    assert weighed.missing == 0.2  # "folder" is missing, and common: 2 of at most 10
+    assert plain.missing == 1.0
 
 
 def test_question_words_do_not_count_as_content() -> None:
@@ -42,13 +58,14 @@ def test_question_words_do_not_count_as_content() -> None:
     assert abstain.content_words("replaced") == abstain.content_words("Replace")
 
 
-def test_confidence_rises_with_every_signal() -> None:
-    low = abstain.Signals(0.3, 0.3, 0.0, 0.3, 0.0)
+def test_confidence_rises_with_every_signal_and_falls_with_a_missing_rare_word() -> None:
+    low = abstain.Signals(0.3, 0.3, 0.0, 0.3, 0.5)
     assert abstain.confidence(low) < 0.2
     for name in abstain.FEATURES:
         higher = abstain.Signals(**{**low.as_dict(), name: getattr(low, name) + 0.5})
-        assert abstain.confidence(higher) > abstain.confidence(low), name
-    assert abstain.confidence(abstain.Signals(0.8, 0.7, 1.0, 1.0, 1.0)) > 0.9
+        rises = abstain.confidence(higher) > abstain.confidence(low)
+        assert rises == (name != "missing"), name
+    assert abstain.confidence(abstain.Signals(0.8, 0.7, 1.0, 1.0, 0.0)) > 0.9
 
 
 def test_keyword_only_hits_use_the_sentence_for_the_passage() -> None:

@@ -43,6 +43,12 @@ def test_support_attributes_sentences_and_flags_invented_figures() -> None:
     assert found.unsupported == ["The bread bakes in the oven in 2018."]
 
 
+def test_support_looks_past_a_passage_that_shares_words_but_is_below_the_floor() -> None:
+    passages = ["Belt lasts long and wears slowly in the oven oven.", "The belt near the oven."]
+    found = support("The belt lasts long and wears slowly.", passages, _fake_embed, floor=0.5)
+    assert found.unsupported == [] and found.inferred == [2]  # the first ranks higher on words
+
+
 def _hit(i: int, words: int) -> Hit:
     return Hit(
         chunk_id=f"c{i}",

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import tantivy
@@ -106,6 +107,17 @@ class KeywordIndex:
         parsed, _errors = self._index.parse_query_lenient(cleaned, ["body"])
         found = self._index.searcher().search(parsed, 1, count=True)
         return int(found.count)  # type: ignore[attr-defined]  # not in the stubs
+
+    def rarity(self) -> Callable[[str], tuple[float, float]]:
+        """A word's inverse document frequency ``log((N + 1) / (df + 1))`` over the chunks
+        now in the index, with the largest it can have (a word no chunk holds)."""
+        total = self.count()
+        most = math.log(total + 1)
+
+        def of(word: str) -> tuple[float, float]:
+            return math.log((total + 1) / (self.doc_freq(word) + 1)), most
+
+        return of
 
     def search(self, query: str, limit: int) -> list[tuple[str, float]]:
         """Top ``limit`` (chunk_id, BM25 score) for free text; query syntax is treated as text."""
