@@ -76,6 +76,10 @@ class Backend(Protocol):
 
 _MODELS: dict[tuple[str, int, int | None], Any] = {}
 _MODELS_LOCK = threading.Lock()
+#: One llama.cpp call at a time in the process: backends share a loaded model (see
+#: ``LlamaCppBackend.llm``), llama.cpp crashes when one model decodes in two threads at
+#: once, and two decodes would only split the cores between them.
+_INFERENCE = threading.RLock()
 
 
 def _threads(settings: LLMSettings) -> int:
@@ -105,7 +109,7 @@ class LlamaCppBackend:
         self.model_id = path.stem
         self._file_id = f"{path.resolve()}:{st.st_size}:{st.st_mtime_ns}"
         self.prompt_format = prompt_format
-        self._lock = threading.Lock()
+        self._lock = _INFERENCE
 
     def llm(self) -> Any:
         """The loaded model (once per process per file and context size)."""

@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -102,6 +103,32 @@ def test_prefix_state_reused_across_processes(engine: Engine) -> None:
     )
     assert result.prefix_reused, "the prefix state came from the disk cache"
     assert result.text.strip() == first.answer.split(" [")[0].strip() or "55" in result.text
+
+
+def test_two_engines_answering_at_once_take_turns_on_the_shared_model(engine: Engine) -> None:
+    """A continuous eval run's engine and the user's share the loaded model: decoding it
+    in two threads at once crashed llama.cpp (GGML_ASSERT in get_rows, or SIGSEGV)."""
+    other = create_engine()
+    assert other.backend().llm() is engine.backend().llm()  # one model per process
+    questions = ["How long does the banana bread need in the oven?", "What's the pager number?"]
+    alone = [engine.ask(q, use_cache=False).answer for q in questions]
+    together: dict[int, str] = {}
+    errors: list[BaseException] = []
+
+    def ask(n: int, eng: Engine) -> None:
+        try:
+            for _ in range(2):
+                together[n] = eng.ask(questions[n], use_cache=False).answer
+        except BaseException as exc:  # reported below, not lost in the thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=ask, args=(n, e)) for n, e in enumerate((engine, other))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert not errors and all(not t.is_alive() for t in threads)
+    assert [together[0], together[1]] == alone
 
 
 def test_each_kinds_worked_example_is_prefilled_once_then_reused(engine: Engine) -> None:
