@@ -80,6 +80,32 @@ _MODELS_LOCK = threading.Lock()
 #: ``LlamaCppBackend.llm``), llama.cpp crashes when one model decodes in two threads at
 #: once, and two decodes would only split the cores between them.
 _INFERENCE = threading.RLock()
+_YIELD_STEP = 32  # prompt tokens read between checks in a model call that gives way
+_giving_way = threading.local()
+
+
+@contextmanager
+def giving_way(stop: threading.Event) -> Iterator[None]:
+    """Model calls made in this thread give way once ``stop`` is set (background work a
+    question must not wait for): the prompt is read in small steps and the call raises
+    :class:`Cancelled` between them, as a set ``cancel`` does between answer tokens."""
+    previous = getattr(_giving_way, "stop", None)
+    _giving_way.stop = stop
+    try:
+        yield
+    finally:
+        _giving_way.stop = previous
+
+
+def _prefill_giving_way(llm: Any, tokens: Sequence[int], stop: threading.Event) -> None:
+    """Read all but the last of ``tokens`` into llama.cpp's context in steps, stopping
+    (Cancelled) once ``stop`` is set; the completion then reads only the last one."""
+    llm.n_tokens = _common_prefix(llm, tokens)
+    end = len(tokens) - 1
+    for start in range(llm.n_tokens, end, _YIELD_STEP):
+        if stop.is_set():
+            raise Cancelled("The model call gave way to a question.")
+        llm.eval(tokens[start : min(start + _YIELD_STEP, end)])
 
 
 def _threads(settings: LLMSettings) -> int:
@@ -216,6 +242,9 @@ class LlamaCppBackend:
                     f"= {self.n_ctx}: lower answer.context_tokens or raise llm.n_ctx."
                 )
             reused = self._ensure_prefix(llm, prefix_tokens)
+            stop_for = getattr(_giving_way, "stop", None)
+            if stop_for is not None:
+                _prefill_giving_way(llm, tokens, stop_for)
             drafting = self.settings.draft == "prompt_lookup" and temperature == 0
             if drafting:
                 from ragtui.core.speculative import PromptLookupStream

@@ -19,6 +19,7 @@ from ragtui.config import load_settings
 from ragtui.core import generate, prompts
 from ragtui.core.context import pack, render
 from ragtui.core.engine import Engine, create_engine
+from ragtui.core.errors import Cancelled
 from ragtui.core.eval.metrics import has_facts
 from tests.conftest import DEMO_CORPUS, REPO
 
@@ -129,6 +130,35 @@ def test_two_engines_answering_at_once_take_turns_on_the_shared_model(engine: En
         thread.join(timeout=300)
     assert not errors and all(not t.is_alive() for t in threads)
     assert [together[0], together[1]] == alone
+
+
+def test_a_model_call_giving_way_stops_while_reading_its_prompt(engine: Engine) -> None:
+    backend = engine.backend()
+    template = prompts.load("qa")
+    question = "How long does the banana bread need in the oven?"
+    packed = pack(engine.search(question, k=3).hits, template, backend.count_tokens, 450)
+    prefix, rest = render(template, packed, question)
+
+    def run() -> generate.Generation:
+        return backend.generate(
+            prefix,
+            rest,
+            max_tokens=40,
+            temperature=0.0,
+            stop=template.stop,
+            on_token=None,
+            deadline=time.perf_counter() + 120,
+        )
+
+    backend.llm().reset()
+    stop = threading.Event()
+    stop.set()  # a question came in
+    with generate.giving_way(stop), pytest.raises(Cancelled):
+        run()
+    assert backend.llm().n_tokens < len(backend.llm().tokenize((prefix + rest).encode()))
+    with generate.giving_way(threading.Event()):
+        read_in_steps = run()
+    assert "55" in read_in_steps.text
 
 
 def test_each_kinds_worked_example_is_prefilled_once_then_reused(engine: Engine) -> None:

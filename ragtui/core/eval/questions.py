@@ -14,7 +14,7 @@ from ragtui.core import prompts
 from ragtui.core.errors import Cancelled
 from ragtui.core.eval.dataset import EvalCase
 from ragtui.core.eval.pace import Pace
-from ragtui.core.generate import Backend, GenerationError
+from ragtui.core.generate import Backend, GenerationError, giving_way
 from ragtui.core.prompts import PromptTemplate
 
 _WORD = re.compile(r"\w+")
@@ -122,7 +122,7 @@ def _paced(backend: Backend, template: PromptTemplate, text: str, pace: Pace | N
     while pace is None or pace.wait_turn():
         if pace is None:
             return _question(backend, template, rest, None)
-        with pace.step() as stop:
+        with pace.step() as stop, giving_way(stop):
             try:
                 return _question(backend, template, rest, stop)
             except Cancelled:

@@ -33,6 +33,7 @@ from ragtui.core.eval.judge import Judge
 from ragtui.core.eval.pace import Pace
 from ragtui.core.eval.ports import EvalEngine, OpenEngine
 from ragtui.core.eval.runs import RunStore
+from ragtui.core.generate import giving_way
 from ragtui.core.trace import trace_id_of
 from ragtui.paths import DataLayout
 
@@ -217,7 +218,7 @@ class EvalRunner:
         if self.pace is None:
             return self._run_case(dataset, case, run_id, None)
         while True:
-            with self.pace.step() as stop:
+            with self.pace.step() as stop, giving_way(stop):
                 try:
                     return self._run_case(dataset, case, run_id, stop)
                 except Cancelled:
