@@ -64,6 +64,7 @@ def serve(
     While it runs, `ragtui ask`, `search`, `stats`, `folders` and `traces list/show/last`
     are answered by it over a socket in the data dir that only you can open; when it does
     not run they work on their own as before. Ctrl-C (or `ragtui serve --stop`) stops it.
+    The app attaches to a running service (and F8 in the app starts or stops one).
     """
     from ragtui.service import client
 
