@@ -22,6 +22,7 @@ from ragtui.service import client, protocol
 
 START_TIMEOUT_S = 90.0  # a cold start imports the models' libraries and opens the indexes
 STOP_TIMEOUT_S = 30.0
+CANCEL_GRACE_S = 5.0  # after a cancel, how long the service may take to end the command
 
 
 class ServiceGone(Exception):
@@ -120,8 +121,10 @@ def run(
     cancel: threading.Event,
 ) -> Served | None:
     """Run ``argv`` (a command printing JSON lines) in the service, handing each line to
-    ``on_line`` as it comes; ``cancel`` set sends the protocol's cancel. None: no service
-    took it (run it here). Raises :class:`ServiceGone` if the service dies midway."""
+    ``on_line`` as it comes; ``cancel`` set sends the protocol's cancel (and, when the
+    service has not ended the command :data:`CANCEL_GRACE_S` later, leaves it: status
+    130). None: no service took it (run it here). Raises :class:`ServiceGone` if the
+    service dies midway."""
     conn = client.connect(data_dir)
     if conn is None:
         return None
@@ -144,6 +147,10 @@ def run(
         ).start()
         try:
             return _relay(reader, on_line)
+        except ServiceGone:
+            if cancel.is_set():  # we left it, or it died while stopping: stopped either way
+                return Served(130, [], "stopped.")
+            raise
         finally:
             done.set()
 
@@ -173,9 +180,13 @@ def _relay(reader: Any, on_line: Callable[[dict[str, Any]], None]) -> Served:
 
 
 def _cancel_when(conn: socket.socket, cancel: threading.Event, done: threading.Event) -> None:
-    """Send the protocol's cancel once ``cancel`` is set (until ``done``)."""
+    """Send the protocol's cancel once ``cancel`` is set (until ``done``); close the
+    connection if the service has not ended the command :data:`CANCEL_GRACE_S` later."""
     while not done.wait(0.05):
         if cancel.is_set():
             with contextlib.suppress(OSError):
                 conn.sendall(protocol.encode({"cancel": True}))
+            if not done.wait(CANCEL_GRACE_S):
+                with contextlib.suppress(OSError):
+                    conn.shutdown(socket.SHUT_RDWR)
             return

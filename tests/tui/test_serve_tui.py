@@ -21,7 +21,7 @@ import pytest
 
 from ragtui import paths
 from ragtui.core.engine import Engine, create_engine
-from ragtui.service import client, protocol
+from ragtui.service import attach, client, protocol
 from ragtui.tui.app import RagtuiApp, create_app
 from ragtui.tui.screens.ask import AskScreen
 from ragtui.tui.screens.stats import StatsScreen
@@ -192,10 +192,13 @@ async def test_a_service_that_cannot_start_is_one_sentence(library: Path, engine
             assert app.attached is None
 
 
-class _DyingService:
-    """A fake ``ragtui serve`` that answers status, then dies after one token of an answer."""
+class _FakeService:
+    """A stand-in ``ragtui serve``: it answers status, streams one token of an answer, then
+    dies (``"dies"``), waits for the client's cancel and ends as ``ask`` does
+    (``"stops"``), or takes the cancel and goes on regardless (``"deaf"``)."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, then: str) -> None:
+        self.then = then
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.listener.bind(str(protocol.socket_path(data_dir)))
         self.listener.listen(4)
@@ -206,8 +209,8 @@ class _DyingService:
         with contextlib.suppress(OSError):
             while True:
                 conn, _ = self.listener.accept()
-                with conn:
-                    request = json.loads(conn.makefile("rb").readline())
+                with conn, conn.makefile("rb") as reader:
+                    request = json.loads(reader.readline())
                     if request.get("control"):
                         state = {"pid": 4242, "warm": True}
                         conn.sendall(protocol.encode({"ok": True, "status": state, "refused": ""}))
@@ -216,16 +219,50 @@ class _DyingService:
                     conn.sendall(protocol.encode({"ok": True, "pid": 4242}))
                     token = json.dumps({"token": "The belt "}) + "\n"
                     conn.sendall(protocol.encode({"fd": 1, "text": token}))
-                    # and the connection closes: the service died mid-answer
+                    if self.then == "dies":
+                        continue  # the connection closes: the service died mid-answer
+                    cancelled = json.loads(reader.readline()).get("cancel")
+                    if self.then == "deaf":
+                        reader.readline()  # until the client leaves
+                    elif cancelled:
+                        conn.sendall(protocol.encode({"fd": 2, "text": "\nstopped.\n"}))
+                        conn.sendall(protocol.encode({"exit": 130}))
 
     def close(self) -> None:
         self.listener.close()
 
 
+@pytest.mark.parametrize("then", ["stops", "deaf"])
+async def test_escape_sends_the_cancel_to_the_service(
+    library: Path, engine: Engine, then: str
+) -> None:
+    fake = _FakeService(library / "data", then)
+    try:
+        app = create_app(engine, watch=False)
+        async with app.run_test() as pilot:
+            await _until(pilot, lambda: app.attached is not None)
+            screen = app.screen
+            assert isinstance(screen, AskScreen)
+            turn = await screen.ask(QUESTION)
+            await _until(
+                pilot, lambda: screen.last_stream is not None and screen.last_stream.tokens
+            )
+            await pilot.press("escape")
+            started = time.monotonic()
+            await _until(pilot, lambda: not screen._asking)
+            assert time.monotonic() - started < attach.CANCEL_GRACE_S + 3  # deaf: no hang
+            await _settle(pilot, "ask", "finish")
+            assert turn.answer is None
+            assert "Stopped." in str(turn.query_one(".labels").render())
+            assert app.attached is not None  # a cancel is not a failure
+    finally:
+        fake.close()
+
+
 async def test_a_service_dying_mid_answer_is_replaced_in_process(
     library: Path, engine: Engine
 ) -> None:
-    fake = _DyingService(library / "data")
+    fake = _FakeService(library / "data", "dies")
     try:
         app = create_app(engine, watch=False)
         async with app.run_test() as pilot:
