@@ -12,7 +12,7 @@ from ragtui.cli.common import JsonOpt, _engine, _fail, _print_json, echo, reques
 if TYPE_CHECKING:
     from ragtui.core.conversations import ConversationStore
     from ragtui.core.followup import Exchange
-    from ragtui.core.models import Citation
+    from ragtui.core.models import Answer, Citation
 
 
 def _conversation(
@@ -63,6 +63,14 @@ def ask(
         ),
     ] = None,
     as_json: JsonOpt = False,
+    stream_json: Annotated[
+        bool,
+        typer.Option(
+            "--stream-json",
+            help='Print JSON lines: {"token": …} as the model writes, then {"answer": …} '
+            "(as --json prints it) with the full answer record.",
+        ),
+    ] = False,
 ) -> None:
     """Answer a question from the indexed documents, with citations.
 
@@ -75,6 +83,8 @@ def ask(
 
     if continue_last and conversation is not None:
         _fail("Give either --continue or --conversation ID, not both.")
+    if as_json and stream_json:
+        _fail("Give either --json or --stream-json, not both.")
 
     overrides: dict[str, Any] = {}
     if model is not None:
@@ -88,7 +98,9 @@ def ask(
             if not streamed:
                 piece = piece.lstrip()
             streamed.append(piece)
-            if not as_json:
+            if stream_json:
+                _print_json({"token": piece})
+            elif not as_json:
                 echo(piece, nl=False)
 
         conversing = continue_last or conversation is not None
@@ -114,55 +126,13 @@ def ask(
             store = engine.conversations
             chosen = chosen if chosen is not None else store.create()
             store.add_turn(chosen, answer)
-    if as_json:
-
-        def cited(citations: tuple[Citation, ...]) -> list[dict[str, Any]]:
-            return [
-                {
-                    "n": c.n,
-                    "path": c.path,
-                    "location": c.location.label(),
-                    "hidden": c.location.hidden,
-                    "snippet": c.snippet,
-                    "inferred": c.inferred,
-                    "also_at": list(c.also_at),
-                }
-                for c in citations
-            ]
-
+    if stream_json:
         _print_json(
-            {
-                "answer": answer.answer,
-                "citations": cited(answer.citations),
-                "closest": cited(answer.closest),
-                "cached": answer.cached,
-                "fallback": answer.fallback,
-                "abstained": answer.abstained,
-                "refocused": answer.refocused,
-                "quoted": answer.quoted,
-                "evidence": [
-                    {
-                        "text": e.text,
-                        "path": e.path,
-                        "location": e.location.label(),
-                        "score": e.score,
-                    }
-                    for e in answer.evidence
-                ],
-                "unsupported": list(answer.unsupported),
-                "dropped_citations": answer.dropped_citations,
-                "timings_ms": {key: round(v, 1) for key, v in answer.timings_ms.items()},
-                "tokens": answer.tokens,
-                "model": answer.model,
-                "prompt_version": answer.prompt_version,
-                "prompt_candidate": answer.prompt_candidate,
-                "trace_id": answer.trace_id,
-                "retrieval_query": answer.retrieval_query,
-                "route": answer.route,
-                "routes_failed": list(answer.routes_failed),
-                "conversation": chosen,
-            }
+            {"answer": answer_json(answer, chosen), "record": answer.model_dump(mode="json")}
         )
+        return
+    if as_json:
+        _print_json(answer_json(answer, chosen))
         return
     if not streamed:
         echo(answer.answer, nl=False)
@@ -216,3 +186,53 @@ def ask(
         dim=True,
         err=True,
     )
+
+
+def answer_json(answer: Answer, conversation: int | None) -> dict[str, Any]:
+    """The object ``ragtui ask --json`` prints (schema ``ask``)."""
+
+    def cited(citations: tuple[Citation, ...]) -> list[dict[str, Any]]:
+        return [
+            {
+                "n": c.n,
+                "path": c.path,
+                "location": c.location.label(),
+                "hidden": c.location.hidden,
+                "snippet": c.snippet,
+                "inferred": c.inferred,
+                "also_at": list(c.also_at),
+            }
+            for c in citations
+        ]
+
+    return {
+        "answer": answer.answer,
+        "citations": cited(answer.citations),
+        "closest": cited(answer.closest),
+        "cached": answer.cached,
+        "fallback": answer.fallback,
+        "abstained": answer.abstained,
+        "refocused": answer.refocused,
+        "quoted": answer.quoted,
+        "evidence": [
+            {
+                "text": e.text,
+                "path": e.path,
+                "location": e.location.label(),
+                "score": e.score,
+            }
+            for e in answer.evidence
+        ],
+        "unsupported": list(answer.unsupported),
+        "dropped_citations": answer.dropped_citations,
+        "timings_ms": {key: round(v, 1) for key, v in answer.timings_ms.items()},
+        "tokens": answer.tokens,
+        "model": answer.model,
+        "prompt_version": answer.prompt_version,
+        "prompt_candidate": answer.prompt_candidate,
+        "trace_id": answer.trace_id,
+        "retrieval_query": answer.retrieval_query,
+        "route": answer.route,
+        "routes_failed": list(answer.routes_failed),
+        "conversation": conversation,
+    }

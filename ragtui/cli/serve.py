@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -67,6 +65,7 @@ def serve(
     While it runs, `ragtui ask`, `search`, `stats`, `folders` and `traces list/show/last`
     are answered by it over a socket in the data dir that only you can open; when it does
     not run they work on their own as before. Ctrl-C (or `ragtui serve --stop`) stops it.
+    The app attaches to a running service (and F8 in the app starts or stops one).
     """
     from ragtui.service import client
 
@@ -167,22 +166,14 @@ def _evaluate(engine: Engine, service: Service) -> None:
 
 def _start_background(data_dir: Path) -> None:
     """Start ``ragtui serve`` detached (its output to the log file) and wait until warm."""
-    from ragtui.service import client
+    from ragtui.service import attach, client
 
     reply = client.request(data_dir, {"control": "status"})
     if reply is not None:
         echo(f"ragtui serve already runs for {data_dir} (pid {reply['status']['pid']}).")
         return
     log_file = paths.log_file()
-    log_file.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_file, "ab") as out:
-        child = subprocess.Popen(
-            [sys.executable, "-m", "ragtui", "serve"],
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=out,
-            start_new_session=True,
-        )
+    child = attach.launch(log_file)
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         if child.poll() is not None:

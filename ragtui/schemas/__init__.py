@@ -16,6 +16,7 @@ COMMANDS = {
     "index": "index",
     "search": "search",
     "ask": "ask",
+    "ask --stream-json": "ask-stream",
     "doctor": "doctor",
     "stats": "stats",
     "traces list": "traces-list",

@@ -5,6 +5,9 @@ A client sends one request line ``{"argv", "tty", "setup"}``; the service answer
 ``{"ok": true, "pid"}`` (or ``{"ok": false, "why"}``: run the command in-process), then
 output frames ``{"fd": 1|2, "text"}`` and finally ``{"exit": status}``. A later line
 ``{"cancel": true}`` from the client asks the command to stop at its next safe point.
+A control request ``{"control": "status"|"stop"}`` is answered by one frame with the
+service's state; a status request carrying ``setup`` also learns whether the service would
+take that client's commands (``"refused"``: why not, empty when it would).
 """
 
 from __future__ import annotations

@@ -179,7 +179,7 @@ class Service:
             sender = _Sender(conn)
             control = request.get("control")
             if control is not None:
-                self._control(str(control), sender)
+                self._control(str(control), request, sender)
                 return
             why = self._refusal(request)
             if why:
@@ -221,9 +221,12 @@ class Service:
             return "ragtui serve is stopping"
         return ""
 
-    def _control(self, command: str, sender: _Sender) -> None:
+    def _control(self, command: str, request: dict[str, Any], sender: _Sender) -> None:
         if command == "status":
-            sender.send({"ok": True, "status": self.state.as_json()})
+            reply = {"ok": True, "status": self.state.as_json()}
+            if "setup" in request:  # would it take this client's commands?
+                reply["refused"] = self._refusal(request)
+            sender.send(reply)
         elif command == "stop":
             sender.send({"ok": True, "status": self.state.as_json()})
             self.stop()

@@ -18,10 +18,11 @@ from textual.screen import Screen
 from textual.types import NoActiveAppError
 from textual.widgets import Footer, Static
 
-from ragtui import logs
+from ragtui import logs, paths
 from ragtui.logs import log
 from ragtui.tui.errors import worker_failed
 from ragtui.tui.indexing import IndexService
+from ragtui.tui.serve_link import Found, ServeLink, StartFailed
 
 if TYPE_CHECKING:
     from textual.worker import Worker
@@ -158,10 +159,13 @@ class RagtuiApp(App[None]):
         Binding("f1", "help", "Help", priority=True),
         Binding("question_mark", "help", "Help", show=False),
         Binding("f9", "toggle_theme", "Theme", show=False, priority=True),
+        Binding("f8", "serve", "Start ragtui serve and attach (or stop it)", show=False),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 
-    def __init__(self, engine: EngineApi, *, watch: bool = True, warm: bool = True) -> None:
+    def __init__(
+        self, engine: EngineApi, *, watch: bool = True, warm: bool = True, attach: bool = True
+    ) -> None:
         super().__init__()
         self.engine = engine
         self.watch_folders = watch
@@ -169,17 +173,35 @@ class RagtuiApp(App[None]):
         self.service = IndexService(engine)
         self._service_worker: Worker[None] | None = None
         self.continuous_cancel = threading.Event()
+        self.link = (
+            ServeLink(paths.data_dir(), paths.config_file(), paths.log_file()) if attach else None
+        )
+        self._warmed = False
+        self._evaluating = False
+        self._leaving = threading.Event()
 
     def on_mount(self) -> None:
         logs.start("app")
         self.switch_mode("ask")
+        if self.link is not None and self.link.may_run():
+            self.run_worker(self._find_serve, name="find-serve", group="serve", thread=True)
+        else:
+            self.standalone()
+        self.set_interval(0.5, self._show_notices)
+
+    def standalone(self) -> None:
+        """Work on our own: follow the folders, warm the model and run continuous evaluation
+        here (each once)."""
+        if self.link is not None:
+            self.link.pid = None
         if self.watch_folders:
             self.ensure_service()
-        if self.warm_models:  # the first question of the day answers as fast as the next
+        if self.warm_models and not self._warmed:  # the first question answers as fast as the next
+            self._warmed = True
             self.run_worker(self._warm, name="warm-up", group="warm", thread=True)
-        if self.watch_folders and self.engine.continuous.enabled:
+        if self.watch_folders and self.engine.continuous.enabled and not self._evaluating:
+            self._evaluating = True  # the service runs it while the app is attached
             self.run_worker(self._evaluate, name="continuous-eval", group="continuous", thread=True)
-        self.set_interval(0.5, self._show_notices)
 
     def _warm(self) -> None:
         for problem in self.engine.warm():
@@ -202,6 +224,69 @@ class RagtuiApp(App[None]):
         except Exception:
             if self.is_running:
                 raise  # the notice failed, not the app: a bug to report
+
+    # ragtui serve ------------------------------------------------------------------
+    @property
+    def attached(self) -> ServeLink | None:
+        """The link to ``ragtui serve`` while attached to it, else None."""
+        return self.link if self.link is not None and self.link.attached else None
+
+    def _find_serve(self) -> None:
+        assert self.link is not None
+        self.call_from_thread(self._found, self.link.find())
+
+    def _found(self, found: Found | None) -> None:
+        if found is None:
+            self.standalone()
+        elif found.refused:
+            self.notify(f"ragtui serve runs, but {found.refused}: working standalone.")
+            self.standalone()
+        else:
+            self.attach(found.pid)
+
+    def attach(self, pid: int) -> None:
+        """Leave the folders, the model and the questions to the service ``pid``."""
+        assert self.link is not None
+        self.link.pid = pid
+        log.info("attached to ragtui serve, pid %d", pid)
+        self.notify(f"Attached to ragtui serve, pid {pid}: it follows the folders and answers.")
+
+    def detach(self, why: str) -> None:
+        """The service is gone: say so (one sentence) and work standalone."""
+        if self.attached is None:
+            return
+        self.notify(f"{why}.", severity="warning", timeout=8)
+        self.standalone()
+
+    def action_serve(self) -> None:
+        """Start ``ragtui serve`` for this data dir and attach to it; stop it if attached."""
+        if self.link is None:
+            self.notify("This app does not use ragtui serve.", severity="warning")
+        elif self.link.attached:
+            self.run_worker(self._stop_serve, name="stop-serve", group="serve", thread=True)
+        else:
+            self.notify("Starting ragtui serve…")
+            self.run_worker(self._start_serve, name="start-serve", group="serve", thread=True)
+
+    def _start_serve(self) -> None:
+        assert self.link is not None
+        try:
+            found = self.link.start(self._leaving)
+        except StartFailed as exc:
+            self.call_from_thread(self.notify, str(exc), severity="error", timeout=10)
+            return
+        self.call_from_thread(self._found, found)
+
+    def _stop_serve(self) -> None:
+        assert self.link is not None
+        pid = self.link.pid
+        self.link.stop()
+        self.call_from_thread(self.detach_stopped, pid)
+
+    def detach_stopped(self, pid: int | None) -> None:
+        """After ``serve --stop``: say so and work standalone."""
+        self.notify(f"Stopped ragtui serve (pid {pid}): working standalone.")
+        self.standalone()
 
     @property
     def service_started(self) -> bool:
@@ -283,6 +368,18 @@ class RagtuiApp(App[None]):
             "Stop indexing and watching until the next run",
             self.action_stop_indexing,
         )
+        if self.link is not None and self.link.attached:
+            yield SystemCommand(
+                "Stop ragtui serve",
+                f"Stop the service this app is attached to (pid {self.link.pid}; F8)",
+                self.action_serve,
+            )
+        elif self.link is not None:
+            yield SystemCommand(
+                "Start ragtui serve",
+                "Keep the models warm and follow the folders in a background process (F8)",
+                self.action_serve,
+            )
         yield SystemCommand(
             "Toggle light/dark theme",
             "Switch between textual-light and textual-dark (F9)",
@@ -301,6 +398,7 @@ class RagtuiApp(App[None]):
     def on_unmount(self) -> None:
         """However the app ends (a key, an error, a failing test), end its worker threads."""
         self.continuous_cancel.set()
+        self._leaving.set()
         self.service.quit()
 
     async def action_quit(self) -> None:
@@ -310,13 +408,18 @@ class RagtuiApp(App[None]):
 
 
 def create_app(
-    engine: EngineApi | None = None, *, watch: bool = True, warm: bool | None = None
+    engine: EngineApi | None = None,
+    *,
+    watch: bool = True,
+    warm: bool | None = None,
+    attach: bool = True,
 ) -> RagtuiApp:
     """The one factory the CLI and the tests use: the app over ``engine`` (default: the
     Engine of the configured data dir). ``watch=False`` leaves indexing to the user;
-    ``warm`` (default: as ``watch``) loads the models in the background at start."""
+    ``warm`` (default: as ``watch``) loads the models in the background at start;
+    ``attach`` uses a ``ragtui serve`` running for the data dir (the default)."""
     if engine is None:
         from ragtui.core.api import create_engine
 
         engine = create_engine()
-    return RagtuiApp(engine, watch=watch, warm=watch if warm is None else warm)
+    return RagtuiApp(engine, watch=watch, warm=watch if warm is None else warm, attach=attach)

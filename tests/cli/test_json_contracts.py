@@ -20,19 +20,28 @@ from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
 from typer.testing import CliRunner
 
 from ragtui import paths, schemas
 from ragtui.cli import app
+from ragtui.core.models import Answer
 from tests.conftest import DEMO_CORPUS, REPO, install_bundled
 
 runner = CliRunner()
 SLOW_ONLY = {"bench"}
 
 
+def _registry() -> Registry:
+    """Every schema by its ``$id``, so one may refer to another (``ask-stream`` → ``ask``)."""
+    return Registry().with_resources(
+        (schemas.load(n)["$id"], Resource.from_contents(schemas.load(n))) for n in schemas.names()
+    )
+
+
 def problems(name: str, document: Any) -> list[str]:
     """Where ``document`` breaks the schema ``name`` (empty: it conforms)."""
-    validator = Draft202012Validator(schemas.load(name))
+    validator = Draft202012Validator(schemas.load(name), registry=_registry())
     return [
         f"{'/'.join(map(str, e.absolute_path)) or '(top)'}: {e.message}"
         for e in validator.iter_errors(document)
@@ -43,6 +52,12 @@ def _json(*args: str, exit_code: int = 0) -> Any:
     result = runner.invoke(app, [*args, "--json"])
     assert result.exit_code == exit_code, result.stderr
     return json.loads(result.stdout)
+
+
+def _lines(*args: str) -> list[Any]:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, result.stderr
+    return [json.loads(line) for line in result.stdout.splitlines()]
 
 
 @pytest.fixture(scope="module")
@@ -96,6 +111,7 @@ def outputs(
             _json("ask", "What colour is the Kestrel?"),
         ]  # declined
         found["eval-run"] = []
+        found["ask-stream"] = _lines("ask", "When is the timing belt replaced?", "--stream-json")
         for name, k in (("a", "10"), ("b", "3")):
             run = _json(
                 "eval",
@@ -189,6 +205,10 @@ def test_the_outputs_exercise_the_interesting_shapes(outputs: dict[str, list[Any
     extractive, declined = outputs["ask"]
     assert extractive["fallback"] and extractive["citations"] and extractive["evidence"]
     assert declined["abstained"] and declined["closest"] and not declined["citations"]
+    *tokens, final = outputs["ask-stream"]
+    assert all(set(line) == {"token"} for line in tokens)
+    assert final["answer"]["citations"] == extractive["citations"]
+    assert Answer.model_validate(final["record"]).answer == extractive["answer"]
     assert any(t["name"] == "ask" for t in outputs["trace"][1:])
     assert outputs["eval-show"][0]["cases"]
     assert not outputs["doctor"][0]["ok"]
@@ -215,7 +235,7 @@ def test_a_renamed_or_removed_key_breaks_the_contract(
     name: str, outputs: dict[str, list[Any]]
 ) -> None:
     document = outputs[name][0]
-    for key in schemas.load(name)["required"]:
+    for key in schemas.load(name).get("required", ()):
         assert problems(name, _renamed(document, key)), f"{name}: {key} renamed"
         assert problems(name, {k: v for k, v in document.items() if k != key})
 
@@ -227,6 +247,10 @@ def test_nested_keys_and_types_are_checked(outputs: dict[str, list[Any]]) -> Non
     answer = copy.deepcopy(outputs["ask"][0])
     del answer["evidence"][0]["score"]
     assert problems("ask", answer)
+    final = copy.deepcopy(outputs["ask-stream"][-1])
+    del final["answer"]["citations"][0]["path"]
+    assert problems("ask-stream", final)
+    assert problems("ask-stream", {"token": 3})
     hits = copy.deepcopy(outputs["search"][0])
     hits["hits"][0]["score"] = "high"
     assert problems("search", hits)

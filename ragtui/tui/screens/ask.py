@@ -19,6 +19,7 @@ from ragtui.core.api import Answer, Cancelled, Citation, Exchange, RagtuiError
 from ragtui.tui.app import MainScreen
 from ragtui.tui.screens.conversations import NEW, ConversationsScreen
 from ragtui.tui.screens.preview import SourcePreview
+from ragtui.tui.serve_link import ServiceGone
 from ragtui.tui.widgets.answer_view import TokenStream, TurnView
 from ragtui.tui.widgets.history_input import HistoryInput
 from ragtui.tui.widgets.source_list import SourceList
@@ -116,9 +117,15 @@ class AskScreen(MainScreen):
     def _answer(
         self, question: str, turn: TurnView, stream: TokenStream, cancel: threading.Event
     ) -> None:
+        continuing = self.conversation is not None
         try:
-            history = self._history()
-            answer = self.engine.ask(question, on_token=stream.put, cancel=cancel, history=history)
+            answer = self._ask_served(question, stream, cancel)
+            stored = answer is not None and continuing  # the service added the turn
+            if answer is None:
+                history = self._history()
+                answer = self.engine.ask(
+                    question, on_token=stream.put, cancel=cancel, history=history
+                )
         except Cancelled:
             self.from_thread(self._done, turn, stream, None, "Stopped.", "warning")
             return
@@ -140,13 +147,40 @@ class AskScreen(MainScreen):
             store = self.engine.conversations
             if self.conversation is None:
                 self.conversation = store.create()
-            store.add_turn(self.conversation, answer)
+            if not stored:
+                store.add_turn(self.conversation, answer)
         except Exception as exc:
             log.exception("cannot store the conversation")
             self.from_thread(
                 self.notify, f"The conversation could not be saved ({exc}).", severity="warning"
             )
         self.from_thread(self._done, turn, stream, answer, None, "")
+
+    def _ask_served(
+        self, question: str, stream: TokenStream, cancel: threading.Event
+    ) -> Answer | None:
+        """The answer of ``ragtui serve`` when the app is attached to it (a follow-up goes
+        as ``--conversation``, which it stores); None: ask in-process instead."""
+        link = self.ragtui.attached
+        if link is None:
+            return None
+        try:
+            served = link.ask(question, self.conversation, stream.put, cancel)
+        except ServiceGone:
+            self.from_thread(
+                self.ragtui.detach, "ragtui serve stopped mid-answer: answering here instead"
+            )
+            return None
+        if served is None:
+            self.from_thread(
+                self.ragtui.detach, "ragtui serve did not take the question: answering here"
+            )
+            return None
+        if served.record is not None:
+            return Answer.model_validate(served.record)
+        if served.status == 130:
+            raise Cancelled
+        raise RagtuiError(served.message)
 
     def _history(self) -> list[Exchange]:
         """The open conversation's stored turns (none for a new one), oldest first."""

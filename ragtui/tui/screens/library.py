@@ -296,6 +296,8 @@ class LibraryScreen(MainScreen):
         state = service.state
         status = service.watch_status()
         if not self.ragtui.service_started:
+            if self.ragtui.attached is not None:
+                return Content.styled("followed by ragtui serve · i indexes here", "$success")
             return Content.styled("not watching · i indexes", "$text-muted")
         if state == "paused":
             return Content.styled("stopped · i indexes", "$warning")

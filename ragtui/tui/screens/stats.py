@@ -154,11 +154,14 @@ def cost_panel(s: StatsReport) -> Content:
     )
 
 
-def system_panel(s: StatsReport) -> Content:
+def system_panel(s: StatsReport, serving: str = "standalone") -> Content:
+    """The index's size, this process's memory and CPU, and whether the app is attached
+    to ``ragtui serve`` (``serving``)."""
     index, process = s.index, s.process
     current = process.current
     return _lines(
         [
+            ("serve", serving),
             ("files", f"{index.files} ({index.failed} failed)"),
             ("chunks", f"{index.chunks} ({index.embedded} embedded)"),
             ("on disk", format_bytes(index.bytes_on_disk)),
@@ -312,7 +315,9 @@ class StatsScreen(MainScreen):
         self.query_one("#panel-answers", Static).update(answers_panel(s))
         self.query_one("#panel-cache", Static).update(cache_panel(s))
         self.query_one("#panel-cost", Static).update(cost_panel(s))
-        self.query_one("#panel-system", Static).update(system_panel(s))
+        link = self.ragtui.link
+        serving = link.label() if link is not None else "standalone"
+        self.query_one("#panel-system", Static).update(system_panel(s, serving))
         self._stage_chart(s)
         self.call_after_refresh(self._stage_chart, s)
         self._throughput_chart(s)
