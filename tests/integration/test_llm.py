@@ -111,8 +111,11 @@ def test_two_engines_answering_at_once_take_turns_on_the_shared_model(engine: En
     in two threads at once crashed llama.cpp (GGML_ASSERT in get_rows, or SIGSEGV)."""
     other = create_engine()
     assert other.backend().llm() is engine.backend().llm()  # one model per process
-    questions = ["How long does the banana bread need in the oven?", "What's the pager number?"]
-    alone = [engine.ask(q, use_cache=False).answer for q in questions]
+    questions = [
+        "How long does the banana bread need in the oven?",
+        "What's the phone number for the on-call pager?",
+    ]
+    facts = ["55", "555-0142"]
     together: dict[int, str] = {}
     errors: list[BaseException] = []
 
@@ -129,7 +132,9 @@ def test_two_engines_answering_at_once_take_turns_on_the_shared_model(engine: En
     for thread in threads:
         thread.join(timeout=300)
     assert not errors and all(not t.is_alive() for t in threads)
-    assert [together[0], together[1]] == alone
+    # the same facts as alone (not always the same words: what llama.cpp holds of a prompt
+    # when a turn starts changes its rounding)
+    assert all(fact in together[n] for n, fact in enumerate(facts)), together
 
 
 def test_a_model_call_giving_way_stops_while_reading_its_prompt(engine: Engine) -> None:
