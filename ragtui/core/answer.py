@@ -24,6 +24,7 @@ from ragtui.core.condense import model_condenser
 from ragtui.core.context import Packed, earlier_turns, prompt_context, render
 from ragtui.core.errors import Cancelled, RagtuiError
 from ragtui.core.generate import Backend, Generation, GenerationError
+from ragtui.core.giveway import checkpoint
 from ragtui.core.models import Answer, Hit
 from ragtui.core.router import EXTRACTIVE, Facts, Relay, Route, Router, Tries
 from ragtui.core.trace import Tracing, mark_error, trace_id_of
@@ -377,6 +378,7 @@ class AnswerPipeline:
         pool = list(self.search(searched, max(k or cfg.k, cfg.evidence_k)))
         hits = pool[: k or cfg.k]
         retrieve_ms = (time.perf_counter() - started) * 1000
+        checkpoint()
         relevance = None  # computed before the cache only when a route's rule needs it
         if "relevance" in self.router.needs and hits:
             relevance = self._relevance(searched, hits, pool)
@@ -439,6 +441,7 @@ class AnswerPipeline:
                 )
             )
         base["evidence"] = evidence.select(searched, pool, scored)
+        checkpoint()
         answered = self._first_answer(
             plan,
             tries,
@@ -488,6 +491,7 @@ class AnswerPipeline:
             base["timings_ms"]["generate"] += generation.generate_ms
             base["tokens"]["prompt"] += generation.prompt_tokens
             base["tokens"]["completion"] += generation.completion_tokens
+        checkpoint()
         with self.tracing.span("citations.check") as span:
             answer, found = finish(
                 question, generation, packed, self.embed, cfg.support_floor, base

@@ -14,6 +14,7 @@ from ragtui.config import EmbeddingSettings
 from ragtui.core import model_store
 from ragtui.core.arrays import Vectors
 from ragtui.core.errors import ModelInvalid, ModelMissing
+from ragtui.core.giveway import checkpoint
 from ragtui.core.trace import current_span
 
 if TYPE_CHECKING:
@@ -112,7 +113,10 @@ class Embedder:
         if missing:
             model = self.load()
             order = sorted(missing, key=lambda i: len(texts[i]))
-            rows = list(model.embed([texts[i] for i in order], batch_size=self.settings.batch_size))
+            rows = []
+            for row in model.embed([texts[i] for i in order], batch_size=self.settings.batch_size):
+                checkpoint()  # background work stops between batches for a question
+                rows.append(row)
             fresh = np.asarray(rows, dtype=np.float32)
             vectors[order] = fresh
             if self.cache is not None:

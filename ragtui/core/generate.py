@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 from ragtui.config import LLMSettings
 from ragtui.core.errors import Cancelled, ModelInvalid, ModelMissing, RagtuiError
+from ragtui.core.giveway import checkpoint, stop_event
 from ragtui.core.repetition import RepetitionGuard
 from ragtui.core.trace import current_span
 
@@ -81,30 +82,16 @@ _MODELS_LOCK = threading.Lock()
 #: once, and two decodes would only split the cores between them.
 _INFERENCE = threading.RLock()
 _YIELD_STEP = 32  # prompt tokens read between checks in a model call that gives way
-_giving_way = threading.local()
 
 
-@contextmanager
-def giving_way(stop: threading.Event) -> Iterator[None]:
-    """Model calls made in this thread give way once ``stop`` is set (background work a
-    question must not wait for): the prompt is read in small steps and the call raises
-    :class:`Cancelled` between them, as a set ``cancel`` does between answer tokens."""
-    previous = getattr(_giving_way, "stop", None)
-    _giving_way.stop = stop
-    try:
-        yield
-    finally:
-        _giving_way.stop = previous
-
-
-def _prefill_giving_way(llm: Any, tokens: Sequence[int], stop: threading.Event) -> None:
+def _prefill_giving_way(llm: Any, tokens: Sequence[int]) -> None:
     """Read all but the last of ``tokens`` into llama.cpp's context in steps, stopping
-    (Cancelled) once ``stop`` is set; the completion then reads only the last one."""
+    (Cancelled) at the step after a question came in (:mod:`ragtui.core.giveway`); the
+    completion then reads only the last one."""
     llm.n_tokens = _common_prefix(llm, tokens)
     end = len(tokens) - 1
     for start in range(llm.n_tokens, end, _YIELD_STEP):
-        if stop.is_set():
-            raise Cancelled("The model call gave way to a question.")
+        checkpoint()
         llm.eval(tokens[start : min(start + _YIELD_STEP, end)])
 
 
@@ -242,9 +229,8 @@ class LlamaCppBackend:
                     f"= {self.n_ctx}: lower answer.context_tokens or raise llm.n_ctx."
                 )
             reused = self._ensure_prefix(llm, prefix_tokens)
-            stop_for = getattr(_giving_way, "stop", None)
-            if stop_for is not None:
-                _prefill_giving_way(llm, tokens, stop_for)
+            if stop_event() is not None:
+                _prefill_giving_way(llm, tokens)
             drafting = self.settings.draft == "prompt_lookup" and temperature == 0
             if drafting:
                 from ragtui.core.speculative import PromptLookupStream
@@ -372,6 +358,7 @@ def _consume(
         for piece in pieces:
             if not piece:
                 continue
+            checkpoint()
             if first is None:
                 first = time.perf_counter()
             generated += 1

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from ragtui.config import RetrievalSettings, SearchMode, Settings
 from ragtui.core.errors import InvalidRequest
+from ragtui.core.giveway import checkpoint
 from ragtui.core.index.store import IndexStore
 from ragtui.core.models import Hit, Location, Passage, SearchResult
 from ragtui.core.trace import Tracing
@@ -105,6 +106,7 @@ class Retriever:
                 query_vec = self.store.embedder.embed_query(query)
                 self.tracing.extra(span, "query_vector", query_vec)  # question drift
             timings["embed"] = _ms(t)
+            checkpoint()
             t = time.perf_counter()
             with self.tracing.span("retrieve.dense") as span:
                 dense = self._dense(query_vec, pool)
@@ -115,6 +117,7 @@ class Retriever:
             timings["dense"] = _ms(t)
             if dense is None and "bm25" not in rankings:  # dense only, and the table is gone
                 rankings["bm25"] = self.store.keywords.search(query, pool)
+        checkpoint()
         if cfg.expansion != "off" and rankings:
             self._expand(query, rankings, pool, timings)
         t = time.perf_counter()
@@ -129,6 +132,7 @@ class Retriever:
                 fused = next(iter(rankings.values()), [])
             self._stage(span, fused, keep)
         timings["fusion"] = _ms(t)
+        checkpoint()
         if cfg.reranker_dir is not None and fused:
             t = time.perf_counter()
             with self.tracing.span(

@@ -16,7 +16,8 @@ and ``ragtui serve`` hold it), each answerable question is asked with ``use_cach
 
 The phases alternate ``--rounds`` times, after one unmeasured pass that warms every cache
 alike. Prints one JSON object: median and p95 answer latency per phase, ``ratio`` (median
-evaluating / median idle; target ≤ 1.05), the model calls the run gave up for a question
+evaluating / median idle; target ≤ 1.05), each stage's median ``timings_ms`` per phase
+(where a difference lies), the model calls the run gave up for a question
 (``yielded``), the cases it finished, and whether a run stopped after one case resumes
 with a case it had not done (``resumable``). Run it with the machine otherwise idle
 (llama.cpp's threads spin).
@@ -43,14 +44,23 @@ def _pct(values: list[float], q: float) -> float:
     return round(ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))], 1)
 
 
-def _ask_all(engine: Any, questions: list[str], gap: float) -> list[float]:
+def _ask_all(
+    engine: Any, questions: list[str], gap: float, stages: dict[str, list[float]] | None = None
+) -> list[float]:
     took = []
     for question in questions:
         time.sleep(gap)  # the background run takes its turn meanwhile
         started = time.perf_counter()
-        engine.ask(question, use_cache=False)
+        answer = engine.ask(question, use_cache=False)
         took.append((time.perf_counter() - started) * 1000)
+        for stage, ms in answer.timings_ms.items():
+            if stages is not None:
+                stages.setdefault(stage, []).append(ms)
     return took
+
+
+def _medians(stages: dict[str, list[float]]) -> dict[str, float]:
+    return {stage: round(statistics.median(ms), 1) for stage, ms in stages.items()}
 
 
 class Background:
@@ -167,12 +177,14 @@ def main() -> None:
             engine.evals.generate(args.cases, dataset, seed=7)
         idle: list[float] = []
         busy: list[float] = []
+        idle_stages: dict[str, list[float]] = {}
+        busy_stages: dict[str, list[float]] = {}
         yielded = finished = 0
         _ask_all(engine, questions, 0.0)  # warm every cache the answers use alike
         for _ in range(args.rounds):
-            idle += _ask_all(engine, questions, args.gap)
+            idle += _ask_all(engine, questions, args.gap, idle_stages)
             with Background(engine, dataset) as background:
-                busy += _ask_all(engine, questions, args.gap)
+                busy += _ask_all(engine, questions, args.gap, busy_stages)
             yielded += background.pace.yielded
             finished += background.finished
         resumable = _resumable(engine, dataset)
@@ -187,6 +199,7 @@ def main() -> None:
                 "idle_ms": {"p50": round(median_idle, 1), "p95": _pct(idle, 0.95)},
                 "evaluating_ms": {"p50": round(median_busy, 1), "p95": _pct(busy, 0.95)},
                 "ratio": round(median_busy / median_idle, 3),
+                "stages_ms": {"idle": _medians(idle_stages), "evaluating": _medians(busy_stages)},
                 "target": 1.05,
                 "yielded": yielded,
                 "cases_finished_while_asking": finished,

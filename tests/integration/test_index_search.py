@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -13,7 +14,8 @@ import pytest
 
 from ragtui.config import load_settings
 from ragtui.core.engine import Engine, create_engine
-from ragtui.core.errors import IndexLocked, IndexModelMismatch
+from ragtui.core.errors import Cancelled, IndexLocked, IndexModelMismatch
+from ragtui.core.giveway import giving_way
 from ragtui.core.index.lock import writer_lock
 
 pytestmark = pytest.mark.slow
@@ -111,6 +113,19 @@ def test_keyword_search_before_embedding(engine: Engine) -> None:
     assert result.hits and result.hits[0].path.endswith("oncall-runbook.html")
     resumed = engine.index()
     assert resumed.embedded == engine.stats.counts().chunks and resumed.embedded_fraction == 1.0
+
+
+def test_background_search_and_embedding_give_way_to_a_question(engine: Engine) -> None:
+    engine.index()
+    question = threading.Event()
+    with giving_way(question):
+        assert engine.search("when is the timing belt replaced", k=3).hits  # not asked yet
+        question.set()
+        with pytest.raises(Cancelled):
+            engine.search("how often are the tyres rotated", k=3)
+        with pytest.raises(Cancelled):
+            engine.store.embedder.embed_passages(["a sentence never embedded before", "and two"])
+    assert engine.search("how often are the tyres rotated", k=3).hits  # a person's search
 
 
 def test_filters_and_mmr(engine: Engine) -> None:

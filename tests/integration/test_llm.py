@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from ragtui.config import load_settings
-from ragtui.core import generate, prompts
+from ragtui.core import generate, giveway, prompts
 from ragtui.core.context import pack, render
 from ragtui.core.engine import Engine, create_engine
 from ragtui.core.errors import Cancelled
@@ -158,10 +158,10 @@ def test_a_model_call_giving_way_stops_while_reading_its_prompt(engine: Engine) 
     backend.llm().reset()
     stop = threading.Event()
     stop.set()  # a question came in
-    with generate.giving_way(stop), pytest.raises(Cancelled):
+    with giveway.giving_way(stop), pytest.raises(Cancelled):
         run()
     assert backend.llm().n_tokens < len(backend.llm().tokenize((prefix + rest).encode()))
-    with generate.giving_way(threading.Event()):
+    with giveway.giving_way(threading.Event()):
         read_in_steps = run()
     assert "55" in read_in_steps.text
 

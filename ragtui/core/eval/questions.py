@@ -14,7 +14,8 @@ from ragtui.core import prompts
 from ragtui.core.errors import Cancelled
 from ragtui.core.eval.dataset import EvalCase
 from ragtui.core.eval.pace import Pace
-from ragtui.core.generate import Backend, GenerationError, giving_way
+from ragtui.core.generate import Backend, GenerationError
+from ragtui.core.giveway import giving_way
 from ragtui.core.prompts import PromptTemplate
 
 _WORD = re.compile(r"\w+")

@@ -33,7 +33,7 @@ from ragtui.core.eval.judge import Judge
 from ragtui.core.eval.pace import Pace
 from ragtui.core.eval.ports import EvalEngine, OpenEngine
 from ragtui.core.eval.runs import RunStore
-from ragtui.core.generate import giving_way
+from ragtui.core.giveway import checkpoint, giving_way
 from ragtui.core.trace import trace_id_of
 from ragtui.paths import DataLayout
 
@@ -257,7 +257,7 @@ class EvalRunner:
         query = followup.traced_rewrite(
             engine.tracing, case.question, history, mode, condense
         ).query
-        _check(stop)  # a paced case stopped for a question starts again at its next turn
+        checkpoint()  # a paced case stopped for a question starts again at its next turn
         hits = engine.search(query, k=self.settings.retrieval.k).hits
         retrieved = [h.path for h in hits]
         result: dict[str, Any] = {
@@ -299,7 +299,7 @@ class EvalRunner:
                 "prompt_tokens": answer.tokens["prompt"],
                 "completion_tokens": answer.tokens["completion"],
             }
-            _check(stop)
+            checkpoint()
             values |= self._answer_metrics(
                 engine, case, answer, [texts[c][1] for c in answer.packed if c in texts]
             )
@@ -345,6 +345,7 @@ class EvalRunner:
                 for c in answer.citations
             ]
             values["citation_precision"] = sum(good) / len(good)
+        checkpoint()
         support = citations.support(
             answer.answer,
             passages,
@@ -475,12 +476,6 @@ class EvalRunner:
     def _may_start(self, cancel: threading.Event | None) -> bool:
         """Whether the next case may start (with a pace: once it is its turn)."""
         return not _set(cancel) and (self.pace is None or self.pace.wait_turn())
-
-
-def _check(stop: threading.Event | None) -> None:
-    """Raise :class:`Cancelled` when a paced case was told to stop."""
-    if stop is not None and stop.is_set():
-        raise Cancelled("Stopped for a question.")
 
 
 def _set(cancel: threading.Event | None) -> bool:
