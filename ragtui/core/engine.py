@@ -66,6 +66,8 @@ class Engine:
         self._route_backends: dict[str, Backend] = {}
         self._pipeline: AnswerPipeline | None = None
         self._conversations: ConversationStore | None = None
+        self._load_started = False
+        self._ahead: list[threading.Thread] = []  # the model and LanceDB, loading ahead
         self._lock = threading.RLock()
 
     # lazily built parts ----------------------------------------------------------------
@@ -234,6 +236,7 @@ class Engine:
             raise EmptyIndex(
                 "Nothing is indexed yet: run `ragtui add PATH` and `ragtui index` first."
             )
+        self._load_ahead()
         with self.gate.answering():
             return self.pipeline().ask(
                 question,
@@ -244,6 +247,27 @@ class Engine:
                 history=history,
                 route=route,
             )
+
+    def _load_ahead(self) -> None:
+        """On the first question, load the model and import LanceDB in threads while the
+        search does its other work (a cold ``ragtui ask`` spends about half a second and a
+        second on them)."""
+        with self._lock:
+            if self._load_started:
+                return
+            self._load_started = True
+            if not self.store.vectors_open:
+                from ragtui.core.index.vectors import import_ahead
+
+                self._ahead.append(import_ahead())
+            try:
+                backend = self.backend()
+            except RagtuiError:
+                return  # no model: the answer falls back and says why
+            load_ahead = getattr(backend, "load_ahead", None)  # a server has nothing to load
+            loading = load_ahead() if load_ahead is not None else None
+            if loading is not None:
+                self._ahead.append(loading)
 
     def warm(self) -> list[str]:
         """Load the embedder, open both indexes and load the model (each weight read once),
@@ -270,7 +294,10 @@ class Engine:
             warm()
 
     def close(self) -> None:
-        """Store pending traces, release files and connections."""
+        """Store pending traces, release files and connections (after a model loading
+        ahead has loaded: llama.cpp must not be mid-load when the process ends)."""
+        for thread in self._ahead:
+            thread.join()
         if self._owns_tracing:
             self.tracing.close()
         else:

@@ -17,7 +17,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -124,9 +124,26 @@ class LlamaCppBackend:
         self.prompt_format = prompt_format
         self._lock = _INFERENCE
 
+    def _model_key(self) -> tuple[str, int, int | None]:
+        return (str(self.path.resolve()), self.n_ctx, self.settings.threads)
+
+    def load_ahead(self) -> threading.Thread | None:
+        """Start loading the model in a thread, unless it is loaded: the first answer's
+        search runs meanwhile (llama.cpp loads without holding Python's lock). A load that
+        fails is left for the answer to meet and report."""
+        if self._model_key() in _MODELS:
+            return None
+        thread = threading.Thread(target=self._load_quietly, name="ragtui-llm-load")
+        thread.start()
+        return thread
+
+    def _load_quietly(self) -> None:
+        with suppress(RagtuiError):
+            self.llm()
+
     def llm(self) -> Any:
         """The loaded model (once per process per file and context size)."""
-        key = (str(self.path.resolve()), self.n_ctx, self.settings.threads)
+        key = self._model_key()
         with _MODELS_LOCK:
             model = _MODELS.get(key)
             if model is None:

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from ragtui.core.arrays import Vectors
-from ragtui.core.ingest.loaders import image
+from ragtui.core.ingest.ocr import IMAGE_SUFFIXES
 
 Ranking = Sequence[tuple[str, float]]
 _TIE = 1e-6  # MMR scores this close are equal (float32 dot products)
@@ -89,7 +89,7 @@ def mmr(
 
 #: ``--type`` names that stand for several suffixes.
 TYPE_GROUPS: dict[str, frozenset[str]] = {
-    "image": frozenset(s.lstrip(".") for s in image.SUFFIXES),
+    "image": frozenset(s.lstrip(".") for s in IMAGE_SUFFIXES),
     "jpg": frozenset({"jpg", "jpeg"}),
     "jpeg": frozenset({"jpg", "jpeg"}),
     "tif": frozenset({"tif", "tiff"}),

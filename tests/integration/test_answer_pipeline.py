@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -162,6 +163,32 @@ def test_fallback_when_the_model_cannot_load(engine: Engine, tmp_path: Path) -> 
     answer = eng.ask("When is the timing belt replaced?")
     assert answer.fallback and answer.citations
     assert "broken.gguf" in (answer.error or "")
+
+
+def test_the_first_question_starts_loading_the_model_and_close_waits_for_it(
+    engine: Engine,
+) -> None:
+    release = threading.Event()
+    loads: list[threading.Thread] = []
+
+    class Loading(Scripted):
+        def load_ahead(self) -> threading.Thread:
+            loads.append(threading.Thread(target=release.wait, args=(60,)))
+            loads[-1].start()
+            return loads[-1]
+
+    _use(engine, Loading("The timing belt is replaced at 45,000 miles [1]."))
+    first = engine.ask("At what mileage is the timing belt replaced?")
+    assert "45,000" in first.answer and loads[0].is_alive()  # the answer did not wait here
+    engine.ask("What is the router's admin address?")
+    assert len(loads) == 1
+    closing = threading.Thread(target=engine.close)
+    closing.start()
+    closing.join(0.5)
+    assert closing.is_alive()  # llama.cpp must not be mid-load when the process ends
+    release.set()
+    closing.join(30)
+    assert not closing.is_alive() and not loads[0].is_alive()
 
 
 def test_missing_model_file_is_one_sentence(engine: Engine, tmp_path: Path) -> None:

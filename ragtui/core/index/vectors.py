@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
@@ -35,6 +36,14 @@ def _lancedb() -> Any:
     import lancedb
 
     return lancedb
+
+
+def import_ahead() -> threading.Thread:
+    """Import LanceDB in a thread (about a second, most of it its REST client's models) while
+    the first search does its other work."""
+    thread = threading.Thread(target=_lancedb, name="ragtui-lancedb-import")
+    thread.start()
+    return thread
 
 
 class VectorIndex:

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from PIL.Image import Image
 
 PACKAGE = "rapidocr-onnxruntime"
+#: The picture files OCR reads (the image loader's, and ``--type image`` in search).
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp"})
 #: The release whose bundled models ragtui was measured with (see README, "Scanned pages").
 VERSION = "1.4.4"
 #: Why a picture was not read, as told in the index report (and recognised on the next run).

@@ -15,7 +15,7 @@ from ragtui.core.ingest.document import LoadedDocument, LoaderError, Section, Un
 from ragtui.core.ingest.loaders._errors import detail
 
 NAME = "image"
-SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp"})
+SUFFIXES = ocr.IMAGE_SUFFIXES
 #: Pages of one multi-page TIFF read at most (a fax or a scanned book, not a video).
 MAX_FRAMES = 1000
 
