@@ -35,6 +35,7 @@ _ABBREVIATION = re.compile(  # a period that ends no sentence: "CYNIC, n. A blac
     r"|pp?|ch|sec|fig|no|vol|ed|Mr|Mrs|Ms|Dr|St|Mt|No|Vol|Fig|[A-Z])\.[\"')\]]*$"
 )
 _WORD = re.compile(r"\w+")
+_LETTER = re.compile(r"[^\W\d_]")  # a label has one; a section number ("1.7.") has none
 _QUESTION_WORDS = frozenset(
     """
 a an and are as at be by can could did do does for from has have how i if in into is it its
@@ -128,24 +129,36 @@ def _blocks(text: str) -> list[tuple[int, int]]:
 
 def sentences(text: str) -> list[tuple[int, int]]:
     """Character spans of the sentences (or lines) of ``text``; a lead-in ending with a
-    colon ("Start the server on port 8000:") keeps the line it introduces."""
-    spans: list[tuple[int, int]] = []
-    for begin, end in _blocks(text):
+    colon ("Start the server on port 8000:") keeps the line it introduces, and a fragment
+    too short to stand alone (a list item's label, "NULL.") the sentence after it."""
+    spans: list[tuple[int, int, int]] = []  # begin, end, block
+    for number, (begin, end) in enumerate(_blocks(text)):
         block = text[begin:end]
         cut = 0
         for match in _SENTENCE_END.finditer(block):
             if _ABBREVIATION.search(block, 0, match.start()):
                 continue
-            spans.append((begin + cut, begin + match.start()))
+            spans.append((begin + cut, begin + match.start(), number))
             cut = match.end()
-        spans.append((begin + cut, end))
+        spans.append((begin + cut, end, number))
+    labelled: list[tuple[int, int, int]] = []
+    for begin, end, number in spans:
+        last = labelled[-1] if labelled else None
+        if last and last[2] == number and _short(text, last) and _LETTER.search(text, *last[:2]):
+            labelled[-1] = (labelled[-1][0], end, number)  # "INTEGER." and what it names
+        else:
+            labelled.append((begin, end, number))
     joined: list[tuple[int, int]] = []
-    for begin, end in spans:
+    for begin, end, _ in labelled:
         if joined and text[joined[-1][0] : joined[-1][1]].rstrip().endswith(":"):
             joined[-1] = (joined[-1][0], end)
         else:
             joined.append((begin, end))
-    return [(b, e) for b, e in joined if len(text[b:e].strip()) >= MIN_SENTENCE_CHARS]
+    return [(b, e) for b, e in joined if not _short(text, (b, e))]
+
+
+def _short(text: str, span: tuple[int, ...]) -> bool:
+    return len(text[span[0] : span[1]].strip()) < MIN_SENTENCE_CHARS
 
 
 def score_sentences(

@@ -71,6 +71,21 @@ def test_commands_code_and_list_lines_stay_lines_and_a_lead_in_keeps_its_line() 
     ]
 
 
+def test_a_short_label_keeps_the_sentence_it_names_and_a_section_number_is_dropped() -> None:
+    text = (
+        "Each value has one of the following storage classes:\n\n"
+        "NULL. The value is a NULL value.\n\n"
+        "INTEGER. The value is a signed integer.\n\n"
+        "1.7. How does one pronounce Debian?"
+    )
+    texts = [" ".join(text[b:e].split()) for b, e in evidence.sentences(text)]
+    assert texts == [
+        "Each value has one of the following storage classes: NULL. The value is a NULL value.",
+        "INTEGER. The value is a signed integer.",
+        "How does one pronounce Debian?",
+    ]
+
+
 def test_indented_wrapped_prose_is_joined_but_indented_code_is_not() -> None:
     text = (
         "    Aside bullseye and bookworm, other codenames that have been\n"
