@@ -236,17 +236,23 @@ class LLMSettings(_Section):
     threads: int | None = Field(None, ge=1, description="CPU threads (default: physical cores).")
     max_tokens: int = Field(160, ge=1, description="Most tokens an answer may have.")
     temperature: float = Field(0.0, ge=0, description="Sampling temperature (0: greedy).")
-    draft: Literal["off", "prompt_lookup"] = Field(
+    draft: Literal["off", "prompt_lookup", "model"] = Field(
         "off",
         description="Speculative decoding for greedy answers: prompt_lookup drafts tokens "
-        "by copying from the prompt and checks them in one batch. Measured slower with "
-        "the default 270M model, so off (README, Models).",
+        "by copying from the prompt, model has llm.draft_model_path write them, and the "
+        "answering model checks them in one batch. Measured slower with the default 270M "
+        "model, so off (README, Models).",
     )
     draft_tokens: int = Field(
         2,
         ge=1,
         le=16,
-        description="Most tokens drafted per step (llm.draft = prompt_lookup).",
+        description="Most tokens drafted per step (llm.draft = prompt_lookup or model).",
+    )
+    draft_model_path: Path | None = Field(
+        None,
+        description="The smaller GGUF that drafts when llm.draft = model (default: the bundled "
+        "model); it must share the answering model's vocabulary.",
     )
     timeout_s: float = Field(120.0, gt=0, description="Give up on an answer after this long.")
     breaker_s: float = Field(

@@ -107,7 +107,12 @@ class LlamaCppBackend:
     """A GGUF run in process by llama-cpp-python."""
 
     def __init__(
-        self, path: Path, settings: LLMSettings, prompt_format: str, state_cache: Any | None = None
+        self,
+        path: Path,
+        settings: LLMSettings,
+        prompt_format: str,
+        state_cache: Any | None = None,
+        draft_path: Path | None = None,
     ) -> None:
         if not path.is_file():
             raise ModelMissing(
@@ -122,6 +127,8 @@ class LlamaCppBackend:
         self.model_id = path.stem
         self._file_id = f"{path.resolve()}:{st.st_size}:{st.st_mtime_ns}"
         self.prompt_format = prompt_format
+        self.draft_path = draft_path  # the model that drafts when llm.draft = "model"
+        self._draft_llm: Any | None = None
         self._lock = _INFERENCE
 
     def _model_key(self) -> tuple[str, int, int | None]:
@@ -159,7 +166,30 @@ class LlamaCppBackend:
                 )
         return model
 
-    def _load(self) -> Any:
+    def _drafter(self, llm: Any) -> Any:
+        """What drafts for ``llm`` (see :mod:`ragtui.core.speculative`)."""
+        from ragtui.core import speculative
+
+        if self.settings.draft == "prompt_lookup":
+            return speculative.prompt_lookup(3, self.settings.draft_tokens)
+        if self._draft_llm is None:
+            if self.draft_path is None or not self.draft_path.is_file():
+                raise ModelMissing(
+                    f"No GGUF file at {self.draft_path} to draft with: set "
+                    'llm.draft_model_path to a model file, or llm.draft = "off".'
+                )
+            draft = self._load(self.draft_path)
+            if not speculative.same_vocabulary(llm, draft):
+                raise ModelInvalid(
+                    f"{self.draft_path.name} cannot draft for {self.path.name}: their "
+                    "vocabularies differ. Choose a smaller model of the same family as "
+                    'llm.draft_model_path, or set llm.draft = "off".'
+                )
+            self._draft_llm = draft
+        return speculative.ModelDrafter(self._draft_llm, self.settings.draft_tokens)
+
+    def _load(self, path: Path | None = None) -> Any:
+        path = path or self.path
         try:
             from llama_cpp import Llama
         except ImportError:
@@ -170,7 +200,7 @@ class LlamaCppBackend:
         try:
             with _quiet_stderr():  # llama.cpp prints notes on fd 2 even when not verbose
                 model = Llama(
-                    model_path=str(self.path),
+                    model_path=str(path),
                     n_ctx=self.n_ctx,
                     n_threads=_threads(self.settings),
                     n_batch=256,
@@ -181,7 +211,7 @@ class LlamaCppBackend:
             return model
         except (ValueError, RuntimeError, OSError) as exc:
             raise ModelInvalid(
-                f"{self.path} could not be loaded by llama.cpp ({exc}): check that it is a "
+                f"{path} could not be loaded by llama.cpp ({exc}): check that it is a "
                 "complete GGUF file, or choose another with llm.model_path."
             ) from None
 
@@ -248,17 +278,17 @@ class LlamaCppBackend:
             reused = self._ensure_prefix(llm, prefix_tokens)
             if stop_event() is not None:
                 _prefill_giving_way(llm, tokens)
-            drafting = self.settings.draft == "prompt_lookup" and temperature == 0
+            drafting = self.settings.draft != "off" and temperature == 0
             if drafting:
-                from ragtui.core.speculative import PromptLookupStream
+                from ragtui.core.speculative import DraftedStream
 
-                lookup = PromptLookupStream(
+                lookup = DraftedStream(
                     llm,
                     tokens,
                     _common_prefix(llm, tokens),
                     max_tokens=max_tokens,
                     stop=stop,
-                    draft_tokens=self.settings.draft_tokens,
+                    drafter=self._drafter(llm),
                 )
                 pieces: Iterator[str] = iter(lookup)
             else:
@@ -558,7 +588,20 @@ def open_backend(cfg: LLMSettings, states_dir: Path, cache_mb: int) -> Backend:
         fmt = entry.prompt_format if fmt == "auto" else fmt
     from ragtui.core.cache import DisposableCache
 
-    return LlamaCppBackend(path, cfg, fmt, DisposableCache(states_dir, cache_mb))
+    draft = None
+    if cfg.draft == "model":
+        draft = _draft_path(cfg)
+    return LlamaCppBackend(path, cfg, fmt, DisposableCache(states_dir, cache_mb), draft)
+
+
+def _draft_path(cfg: LLMSettings) -> Path | None:
+    """The GGUF that drafts: ``llm.draft_model_path``, else the bundled default model."""
+    from ragtui.core import model_store
+
+    if cfg.draft_model_path is not None:
+        return cfg.draft_model_path.expanduser()
+    entry = model_store.llm_entry(str(LLMSettings.model_fields["model"].default))
+    return model_store.assemble_llm(entry) if entry is not None else None
 
 
 def model_key(cfg: LLMSettings) -> str:
