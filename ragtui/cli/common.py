@@ -45,6 +45,9 @@ def _flags_take_no_value() -> None:
 
 _flags_take_no_value()
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+ToleranceOpt = Annotated[
+    float, typer.Option("--tolerance", help="Drop allowed before a metric counts as regressed.")
+]
 
 
 def echo(message: object = "", *, nl: bool = True, err: bool = False, **style: Any) -> None:

@@ -12,6 +12,7 @@ import typer
 
 from ragtui.cli.common import (
     JsonOpt,
+    ToleranceOpt,
     _cancel_on_interrupt,
     _engine,
     _fail,
@@ -210,9 +211,7 @@ def compare_runs(
     fail_on_regression: Annotated[
         bool, typer.Option("--fail-on-regression", help="Exit 1 when a quality metric regresses.")
     ] = False,
-    tolerance: Annotated[
-        float, typer.Option("--tolerance", help="Drop allowed before a metric counts as regressed.")
-    ] = 0.02,
+    tolerance: ToleranceOpt = 0.02,
     as_json: JsonOpt = False,
 ) -> None:
     """Per-metric deltas of B against A with paired significance; a CI gate."""

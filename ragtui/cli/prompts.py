@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ragtui.cli.common import JsonOpt, _engine, _fail, _print_json, echo
+from ragtui.cli.common import JsonOpt, ToleranceOpt, _engine, _fail, _print_json, echo
 from ragtui.config import Settings, load_settings
 from ragtui.units import format_ms
 
@@ -115,9 +115,7 @@ def compare(
     judge: Annotated[
         bool, typer.Option("--judge/--no-judge", help="Judge faithfulness with the model.")
     ] = True,
-    tolerance: Annotated[
-        float, typer.Option("--tolerance", help="Drop allowed before a metric counts as regressed.")
-    ] = 0.02,
+    tolerance: ToleranceOpt = 0.02,
     as_json: JsonOpt = False,
 ) -> None:
     """Run one eval set with the default and with CANDIDATE, then `eval compare` them."""

@@ -21,7 +21,7 @@ from ragtui.core import prompts
 from ragtui.core.engine import Engine, create_engine
 from ragtui.core.generate import Generation
 from tests.conftest import DEMO_CORPUS, install_bundled
-from tests.integration.test_answer_pipeline import Scripted
+from tests.fakes import Scripted
 
 _WORD = re.compile(r"[A-Za-z]{6,}")
 

@@ -15,7 +15,7 @@ import pytest
 from ragtui.config import load_settings
 from ragtui.core.engine import Engine, create_engine
 from tests.conftest import DEMO_CORPUS
-from tests.integration.test_answer_pipeline import Scripted
+from tests.fakes import Scripted
 
 QUESTIONS = (
     "timing belt replacement mileage",

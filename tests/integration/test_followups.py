@@ -13,7 +13,7 @@ import pytest
 from ragtui.core.engine import Engine, create_engine
 from ragtui.core.followup import Exchange, rewrite
 from tests.conftest import DEMO_CORPUS, REPO
-from tests.integration.test_answer_pipeline import Scripted
+from tests.fakes import Scripted
 
 pytestmark = pytest.mark.slow
 

@@ -16,7 +16,7 @@ from ragtui.config import load_settings
 from ragtui.core.engine import Engine, create_engine
 from ragtui.core.trace_store import TraceRecord
 from tests.conftest import DEMO_CORPUS
-from tests.integration.test_answer_pipeline import Scripted
+from tests.fakes import Scripted
 
 SEARCH_STAGES = {"retrieve.bm25", "embed.query", "retrieve.dense", "retrieve.fusion"}
 

@@ -3,7 +3,7 @@ the pipeline recording each answer's version and arm (fake model, real traces)."
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -13,9 +13,9 @@ from ragtui import paths
 from ragtui.config import ConfigError, Settings, load_settings
 from ragtui.core import prompts, rollout, router
 from ragtui.core.answer import AnswerPipeline
-from ragtui.core.generate import Generation
 from ragtui.core.models import Hit, Location
 from ragtui.core.trace import Tracing
+from tests.fakes import Scripted
 
 QA = Path(prompts.__file__).parent / "qa@1.toml"
 MARK = "Read the question, then the passages, then the question again."
@@ -87,34 +87,6 @@ def test_a_user_prompt_file_is_a_version_but_never_the_silent_default() -> None:
     assert "Changed." in changed.prefix and changed.digest != user.digest
 
 
-class _Echo:
-    """A fake completion model that answers from passage [1] and notes which prompt it saw."""
-
-    model_id = "echo"
-    prompt_format = "completion"
-    n_ctx = 4096
-
-    def __init__(self) -> None:
-        self.prefixes: list[str] = []
-
-    def count_tokens(self, text: str) -> int:
-        return len(text.split())
-
-    def generate(
-        self,
-        prefix: str,
-        rest: str,
-        *,
-        max_tokens: int,
-        temperature: float,
-        stop: Sequence[str],
-        on_token: Callable[[str], None] | None,
-        deadline: float,
-    ) -> Generation:
-        self.prefixes.append(prefix)
-        return Generation("The belt is replaced every 45,000 miles [1].", 20, 9, 1.0, 2.0)
-
-
 def _embed(texts: Sequence[str]) -> np.ndarray:
     vocab = ["belt", "timing", "miles", "replaced", "oil"]
     rows = [np.array([t.lower().count(w) for w in vocab], dtype=np.float32) + 1e-3 for t in texts]
@@ -134,7 +106,7 @@ HIT = Hit(
 )
 
 
-def _pipeline(tmp_path: Path, settings: Settings, model: _Echo) -> AnswerPipeline:
+def _pipeline(tmp_path: Path, settings: Settings, model: Scripted) -> AnswerPipeline:
     chain = router.build(settings.llm, tmp_path / "cache", lambda: model, lambda cfg: model)  # type: ignore[arg-type,return-value]
     return AnswerPipeline(
         settings,
@@ -153,13 +125,13 @@ def test_each_answer_and_its_trace_record_the_version_and_arm(tmp_path: Path) ->
     settings = load_settings(
         answer={"abstain": False, "cache": False, "prompt_candidates": {"qa@2": 0.5}}
     )
-    model = _Echo()
+    model = Scripted("The belt is replaced every 45,000 miles [1].")
     pipeline = _pipeline(tmp_path, settings, model)
     questions = [f"When is the timing belt of car {n} replaced?" for n in range(12)]
     answers = [pipeline.ask(q) for q in questions]
     versions = {a.prompt_version for a in answers}
     assert versions == {"qa@1", "qa@2"}
-    for question, answer, prefix in zip(questions, answers, model.prefixes, strict=True):
+    for question, answer, prefix in zip(questions, answers, model.prompts, strict=True):
         expected = rollout.assign(question, {"qa@2": 0.5})
         assert answer.prompt_version == (expected or "qa@1")
         assert answer.prompt_candidate == (expected is not None)
