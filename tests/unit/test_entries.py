@@ -69,6 +69,25 @@ def test_a_faq_chunks_question_and_answer_together(tmp_path: Path) -> None:
     assert "press reset 3 times" in chunks[3].text
 
 
+def test_a_numbered_faq_with_long_answers_keeps_each_question_with_its_answer(
+    tmp_path: Path,
+) -> None:
+    answer = "\n\n".join(
+        f"<p>Paragraph {k} of the answer says what to do and why it works.</p>" for k in range(5)
+    )
+    entries = "".join(
+        f"<p>({n}) Why does step {n} of the setup fail?</p><p>Because of {n}.</p>{answer}"
+        for n in range(1, 10)
+    )
+    doc = load_file(
+        _write(tmp_path, "faq.html", f"<html><body><h1>FAQ</h1>{entries}</body></html>")
+    )
+    chunks = chunk_document(doc, chunk_tokens=160, overlap=24)
+    seven = [c for c in chunks if "Why does step 7" in c.text]
+    assert seven and all("Because of 7." in c.text for c in seven)
+    assert seven[0].heading == ("FAQ", "Why does step 7 of the setup fail?")
+
+
 def test_prose_with_a_few_colons_is_not_cut_into_entries(tmp_path: Path) -> None:
     paragraphs = [f"The story goes on for a while in paragraph {n} with words." for n in range(30)]
     paragraphs[3] = "Note: this is a remark."

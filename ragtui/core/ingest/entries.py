@@ -22,12 +22,15 @@ _PATTERNS = {  # the more specific first: a tie goes to the earlier one
         r"(?:n|v|adj|adv|pron|prep|conj|interj|pp|pl|x|v\.\s?t|v\.\s?i)\.(?:\s|$)"
     ),
     "faq": re.compile(r"(?:Q|Question)\s*[:.)]\s*(.{3,160})"),
-    "question": re.compile(r"(?:\d+[.)]\s+)?([A-Z].{8,160}\?)$"),
+    "question": re.compile(r"(?:\(?\d+(?:\.\d+)*[.)]\s+)?([A-Z].{8,160}\?)$"),  # "(12) …?"
     "dash": re.compile(rf"({_TERM})\s+(?:--|—|–)\s+\S"),
     "colon": re.compile(rf"({_TERM}):\s+\S"),
 }
 MIN_ENTRIES = 8  # fewer entry-like paragraphs than this are just prose
 MIN_SHARE = 0.2  # of all paragraphs
+#: Questions alone on their line are a strong sign: a FAQ whose answers run to several
+#: paragraphs each has fewer of them among its paragraphs.
+MIN_SHARE_OF = {"question": 0.1}
 MAX_ENTRY_CHARS = 3000  # paragraphs past this no longer belong to the entry above them
 _HEADING_CHARS = 80
 
@@ -46,15 +49,16 @@ def entry_sections(lines: list[str], *, limit: int = 4000) -> list[Section] | No
     runs = paragraph_runs(lines)
     if len(runs) < MIN_ENTRIES:
         return None
-    best: tuple[int, re.Pattern[str]] | None = None
-    for pattern in _PATTERNS.values():
+    best: tuple[int, str] | None = None
+    for kind, pattern in _PATTERNS.items():
         count = sum(_term(pattern, lines[start]) is not None for start, _ in runs)
         if best is None or count > best[0]:
-            best = (count, pattern)
+            best = (count, kind)
     assert best is not None
-    count, pattern = best
-    if count < MIN_ENTRIES or count < MIN_SHARE * len(runs):
+    count, kind = best
+    if count < MIN_ENTRIES or count < MIN_SHARE_OF.get(kind, MIN_SHARE) * len(runs):
         return None
+    pattern = _PATTERNS[kind]
     sections: list[Section] = []
     pending: list[tuple[int, int]] = []  # prose runs waiting to be packed
 
