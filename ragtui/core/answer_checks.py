@@ -104,7 +104,8 @@ def answer_flaw(
     overrule: float = 1.0,
 ) -> str | None:
     """Why the model's answer cannot be shown as it is, or None when it can: cut off by
-    the loop guard, empty or only echoing the question, supported by no passage, or a
+    the loop guard, empty or only echoing the question, ending on the colon that should
+    introduce it, supported by no passage, or a
     decline although retrieval is at least ``overrule`` confident the passages answer."""
     if answer.abstained:
         if confident >= overrule:
@@ -119,6 +120,8 @@ def answer_flaw(
     asked = set(_WORDS.findall(question.lower()))
     if all(w in asked or w in _COMMON for w in words):
         return "the model only repeated the question"
+    if text.rstrip().endswith(":"):  # "The following:" promises what never came
+        return "the model's answer stopped before what it introduced"
     if answer.unsupported and len(answer.unsupported) >= len(citations.sentences(text)):
         return "no passage supports the model's answer"
     return None

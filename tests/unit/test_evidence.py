@@ -213,6 +213,11 @@ def test_flawed_answers_are_named_and_sound_ones_pass() -> None:
         answer_flaw(_answer("A cynic?"), _generation("A cynic?"), question)
         == "the model only repeated the question"
     )
+    lead_in = _answer("A cynic is defined as follows:")
+    assert (
+        answer_flaw(lead_in, _generation(lead_in.answer), question)
+        == "the model's answer stopped before what it introduced"
+    )
     made_up = _answer("It is a kind of fish.", unsupported=("It is a kind of fish.",))
     assert (
         answer_flaw(made_up, _generation(made_up.answer), question)
