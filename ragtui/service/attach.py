@@ -131,12 +131,8 @@ def run(
     with conn:
         reader = conn.makefile("rb")
         try:
-            conn.sendall(
-                protocol.encode(
-                    {"argv": argv, "tty": {"stdout": False, "stderr": False}, "setup": setup}
-                )
-            )
-            if not protocol.decode(reader.readline()).get("ok"):
+            tty = {"stdout": False, "stderr": False}
+            if not client.ask_to_run(conn, reader, argv, tty, setup).get("ok"):
                 return None
         except (OSError, ValueError):
             return None

@@ -91,6 +91,19 @@ def request(data_dir: Path, message: dict[str, Any]) -> dict[str, Any] | None:
             return None
 
 
+def ask_to_run(
+    conn: socket.socket,
+    reader: Any,
+    argv: list[str],
+    tty: dict[str, bool],
+    setup: dict[str, Any],
+) -> dict[str, Any]:
+    """Ask the service on ``conn`` to run ``argv``; its answer (``ok``, or ``why`` not).
+    Raises OSError or ValueError when it does not answer."""
+    conn.sendall(protocol.encode({"argv": argv, "tty": tty, "setup": setup}))
+    return protocol.decode(reader.readline())
+
+
 def run_served(argv: list[str]) -> int | None:
     """Run ``argv`` in the service and return its exit status; None: run it here."""
     split = command_of(argv)
@@ -105,16 +118,13 @@ def run_served(argv: list[str]) -> int | None:
     with conn:
         reader = conn.makefile("rb")
         try:
-            conn.sendall(
-                protocol.encode(
-                    {
-                        "argv": command,
-                        "tty": {"stdout": sys.stdout.isatty(), "stderr": sys.stderr.isatty()},
-                        "setup": protocol.setup_fingerprint(paths.config_file()),
-                    }
-                )
+            answer = ask_to_run(
+                conn,
+                reader,
+                command,
+                {"stdout": sys.stdout.isatty(), "stderr": sys.stderr.isatty()},
+                protocol.setup_fingerprint(paths.config_file()),
             )
-            answer = protocol.decode(reader.readline())
         except (OSError, ValueError):
             _say("ragtui serve did not answer; running the command here instead.")
             return None
