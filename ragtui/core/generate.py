@@ -20,13 +20,16 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ragtui.config import LLMSettings
 from ragtui.core.errors import Cancelled, ModelInvalid, ModelMissing, RagtuiError
 from ragtui.core.giveway import checkpoint, stop_event
 from ragtui.core.repetition import RepetitionGuard
 from ragtui.core.trace import current_span
+
+if TYPE_CHECKING:
+    from ragtui.core.speculative import Drafter
 
 TokenFn = Callable[[str], None]
 
@@ -166,7 +169,7 @@ class LlamaCppBackend:
                 )
         return model
 
-    def _drafter(self, llm: Any) -> Any:
+    def _drafter(self, llm: Any) -> Drafter:
         """What drafts for ``llm`` (see :mod:`ragtui.core.speculative`)."""
         from ragtui.core import speculative
 
