@@ -159,6 +159,31 @@ def test_a_sentence_that_introduces_a_command_brings_the_command() -> None:
     assert found[0].location.line_start == 32
 
 
+def test_a_list_too_long_for_the_evidence_is_shortened_to_its_labels() -> None:
+    described = " The value is stored in cargo project files of some size and kind."
+    entries = "\n\n".join(f"{name}.{described}" for name in ("NULL", "INTEGER", "REAL", "BLOB"))
+    text = f"Each cargo value has one of the following storage classes:\n\n{entries}\n\nDone."
+    hits = [_hit("types", text, line_start=1)]
+    scored = evidence.score_sentences(_embed(["cargo value"])[0], hits, _embed)
+    found = evidence.select("What storage classes can a cargo value have?", hits, scored)
+    assert found[0].text == (
+        "Each cargo value has one of the following storage classes: "
+        "NULL. … INTEGER. … REAL. … BLOB. …"
+    )
+    assert (found[0].location.line_start, found[0].location.line_end) == (1, 9)
+
+
+def test_a_list_that_fits_keeps_its_descriptions() -> None:
+    entries = "\n\n".join(f"{name}. A cargo value." for name in ("NULL", "INTEGER", "REAL"))
+    text = f"Each cargo value has one of the following storage classes:\n\n{entries}"
+    hits = [_hit("types", text, line_start=1)]
+    scored = evidence.score_sentences(_embed(["cargo value"])[0], hits, _embed)
+    found = evidence.select("What storage classes can a cargo value have?", hits, scored)
+    assert found[0].text.endswith(
+        "NULL. A cargo value. INTEGER. A cargo value. REAL. A cargo value."
+    )
+
+
 def test_long_sentences_are_trimmed_to_the_words_near_the_question() -> None:
     long = "filler " * 80 + "the cynic is a blackguard " + "filler " * 80 + "end."
     hits = [_hit("long", long, line_start=None)]
