@@ -17,7 +17,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
-from ragtui.core.evidence import Sentence, content_terms, content_words
+from ragtui.core.evidence import Sentence, content_terms, content_words, held
 from ragtui.core.models import Hit
 
 _TOP = 5  # "both retrievers agree": a hit in the top 5 of the keyword and of the vector ranking
@@ -45,8 +45,9 @@ class Signals:
     sentence: float  # cosine of the question with the best sentence of the passages
     passage: float  # the best passage's own cosine with the question (dense score)
     agreement: float  # 1 when a passage is in the top 5 of both the keyword and vector ranks
-    coverage: float  # share of the question's content words in the best-covering passage,
-    # each word weighted by its rarity in the index (a rare name counts more than "size")
+    coverage: float  # share of the question's content words in the best-covering passage
+    # (in any form, see evidence.held), each weighted by its rarity in the index (a rare
+    # name counts more than "size")
     missing: float  # rarity (0–1) of the rarest question word that no passage holds
 
     def as_dict(self) -> dict[str, float]:
@@ -70,9 +71,10 @@ def signals(
             weight[stem], most = rarity(word)
     per_hit = [content_words(f"{h.context} {h.text}") for h in hits]
     total = sum(weight.values())
-    held = [sum(weight[w] for w in wanted if w in words) for words in per_hit]
-    coverage = max(held, default=0.0) / total if total > 0 else 1.0
-    found = set().union(*per_hit) if per_hit else set()
+    holding = [held(set(wanted), words) for words in per_hit]
+    coverage = max((sum(weight[w] for w in h) for h in holding), default=0.0)
+    coverage = coverage / total if total > 0 else 1.0
+    found = set().union(*holding) if holding else set()
     missing = max((weight[w] for w in wanted if w not in found), default=0.0) / most
     dense = [h.scores["dense"] for h in hits if "dense" in h.scores]
     agree = any(

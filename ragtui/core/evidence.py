@@ -25,6 +25,8 @@ MAX_EVIDENCE_ITEMS = 2
 FIRST_ITEM_WORDS = 50  # the first item runs on while it fits; see _continued()
 LEXICAL_WEIGHT = 0.3  # see select(); measured on the real-documents set
 _MIN_ITEM_WORDS = 4  # a second item shorter than this would say nothing
+_AFFIX_MIN = 5  # letters the shorter form of a word needs (see held())
+_AFFIX_SHARE = 0.6  # and the share of the longer form it must cover
 _MIN_LABELS = 3  # entries that make a list worth shortening to its labels
 _LEAD_IN = re.compile(r":\s+(?=\S)")
 _WRAP_MIN = 40  # a line at least this long, not ending a sentence, continues on the next
@@ -68,6 +70,27 @@ def content_terms(text: str) -> dict[str, str]:
 def content_words(text: str) -> set[str]:
     """The stems of ``text``'s words that carry its topic (no question or function words)."""
     return set(content_terms(text))
+
+
+def held(wanted: set[str], words: set[str]) -> set[str]:
+    """The stems of ``wanted`` that ``words`` hold, also as another form of the word: one
+    of at least :data:`_AFFIX_MIN` letters beginning the other and most of its length
+    ("postgr" of "postgres" in "postgresql", "cynical" and "cynic", "configur" and
+    "configuration"), which the plain stemming misses."""
+    found = wanted & words
+    for stem in wanted - found:
+        if len(stem) < _AFFIX_MIN:
+            continue
+        for word in words:
+            short, long = (stem, word) if len(stem) <= len(word) else (word, stem)
+            if (
+                len(short) >= _AFFIX_MIN
+                and long.startswith(short)
+                and len(short) >= _AFFIX_SHARE * len(long)
+            ):
+                found.add(stem)
+                break
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,7 +262,7 @@ def rank(question: str, scored: Sequence[Sentence]) -> list[Sentence]:
         return list(scored)
 
     def total(sentence: Sentence) -> float:
-        shared = len(wanted & content_words(sentence.text)) / len(wanted)
+        shared = len(held(wanted, content_words(sentence.text))) / len(wanted)
         return sentence.score + LEXICAL_WEIGHT * shared
 
     return sorted((replace(s, score=total(s)) for s in scored), key=lambda s: -s.score)

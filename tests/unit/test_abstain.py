@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ragtui.core import abstain
-from ragtui.core.evidence import Sentence
+from ragtui.core.evidence import Sentence, held
 from ragtui.core.models import Hit, Location
 
 
@@ -48,6 +48,16 @@ def test_rare_words_weigh_more_than_common_ones() -> None:
     assert weighed.coverage > plain.coverage  # "du" counts more than "quick" and "folder"
     assert weighed.missing == 0.2  # "folder" is missing, and common: 2 of at most 10
     assert plain.missing == 1.0
+
+
+def test_another_form_of_a_question_word_counts_as_held() -> None:
+    hits = [_hit("PostgreSQL pads character(n) with blanks; Bierce was cynic.", 0.5, 1, 1)]
+    scored = [Sentence(0, 0, 40, hits[0].text, 0.6)]
+    found = abstain.signals("Is char faster in Postgres for the cynical Bierce?", hits, scored)
+    assert found.coverage == 3 / 5  # "postgres", "cynical", "bierce"; "char" is too short
+    assert found.missing == 1.0  # "faster"
+    words = {"configuration", "compute", "cynic"}
+    assert held({"configur", "compil", "cynical", "conf"}, words) == {"configur", "cynical"}
 
 
 def test_question_words_do_not_count_as_content() -> None:
