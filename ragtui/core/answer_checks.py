@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from ragtui.core import citations
+from ragtui.core import citations, evidence
 from ragtui.core.context import Packed
 from ragtui.core.generate import Generation
 from ragtui.core.models import Answer, Hit
@@ -56,6 +56,8 @@ _COMMON = frozenset(
 
 
 _HEADING_WORDS = 5  # a best line this short is taken as a heading
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_SHORT_ANSWER = 8  # words: an answer this short that is a number is checked (see below)
 
 
 def _stems(text: str) -> set[str]:
@@ -105,7 +107,8 @@ def answer_flaw(
 ) -> str | None:
     """Why the model's answer cannot be shown as it is, or None when it can: cut off by
     the loop guard, empty or only echoing the question, ending on the colon that should
-    introduce it, supported by no passage, or a
+    introduce it, supported by no passage, a number from another sentence of the evidence
+    than the one the question matches, or a
     decline although retrieval is at least ``overrule`` confident the passages answer."""
     if answer.abstained:
         if confident >= overrule:
@@ -124,7 +127,38 @@ def answer_flaw(
         return "the model's answer stopped before what it introduced"
     if answer.unsupported and len(answer.unsupported) >= len(citations.sentences(text)):
         return "no passage supports the model's answer"
+    first = citations.sentences(text.strip().split("\n")[0])[:1]
+    if (
+        first
+        and answer.evidence
+        and _number_from_elsewhere(question, first[0], answer.evidence[0].text)
+    ):
+        return "the model's number belongs to another part of the passage"
     return None
+
+
+def _number_from_elsewhere(question: str, answer: str, passage: str) -> bool:
+    """Whether a short answer (its first sentence) that is a number took it from another
+    sentence of ``passage`` than the one that matches the question ("10 minutes" of
+    "within 20 minutes, it escalates to the secondary. If neither has acknowledged after a
+    further 10 minutes, …"): a small model often copies the neighbouring number."""
+    numbers = set(_NUMBER.findall(answer))
+    if len(answer.split()) > _SHORT_ANSWER or len(numbers) != 1:
+        return False
+    wanted = evidence.content_words(question)
+    parts = [passage[b:e] for b, e in evidence.sentences(passage)]
+    parts = [p for p in parts if _NUMBER.search(p)]
+    shares = [len(evidence.held(wanted, evidence.content_words(p))) for p in parts]
+    if not parts or max(shares) == 0:
+        return False
+    best = shares.index(max(shares))
+    (number,) = numbers
+    holding = [i for i, p in enumerate(parts) if number in _NUMBER.findall(p)]
+    return (
+        bool(holding)
+        and number not in _NUMBER.findall(parts[best])
+        and all(shares[i] < shares[best] for i in holding)
+    )
 
 
 def quote(answer: Answer, hits: Sequence[Hit], flaw: str) -> Answer:

@@ -250,6 +250,31 @@ def test_flawed_answers_are_named_and_sound_ones_pass() -> None:
     )
 
 
+def test_a_number_from_another_sentence_than_the_question_matches_is_a_flaw() -> None:
+    runbook = (
+        "If the primary does not acknowledge a page within 20 minutes, it escalates to the "
+        "secondary. If neither has acknowledged after a further 10 minutes, the page goes "
+        "to the engineering manager."
+    )
+    hit = _hit("runbook", runbook)
+    scored = evidence.score_sentences(_embed(["cynic"])[0], [hit], _embed)
+    question = "How long can a page go unacknowledged before it escalates to the secondary?"
+
+    def said(text: str) -> Answer:
+        return _answer(text).model_copy(
+            update={"evidence": evidence.select(question, [hit], scored)}
+        )
+
+    wrong = said("10 minutes.\nLevel: SEV1; Status updates: every 30 minutes")
+    assert answer_flaw(wrong, _generation(wrong.answer), question) == (
+        "the model's number belongs to another part of the passage"
+    )
+    for right in ("20 minutes [1].", "Within 20 minutes, then the secondary is paged."):
+        assert answer_flaw(said(right), _generation(right), question) is None
+    manager = "When does the page go to the engineering manager?"
+    assert answer_flaw(said("After 10 more minutes."), _generation("x"), manager) is None
+
+
 def test_a_flawed_answer_is_replaced_by_its_evidence_quoted_and_cited() -> None:
     hit = _hit("entry", WRAPPED, line_start=1435)
     quoted = quote(_answer("a fish that is a fish that is"), [hit], "looped")
