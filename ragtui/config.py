@@ -284,7 +284,7 @@ class AnswerSettings(_Section):
         5, ge=1, description="Passages whose sentences may be the evidence (the answer's first)."
     )
     context_tokens: int = Field(
-        600, ge=64, description="Most prompt tokens spent on passages (prefill is the slow part)."
+        500, ge=64, description="Most prompt tokens spent on passages (prefill is the slow part)."
     )
     followup_question: Literal["asked", "rewrite"] = Field(
         "asked",
