@@ -6,7 +6,8 @@ The Devil's Dictionary (the files in ../shared/data/personal-docs, not the Debia
 which need a download), over the first source of each, and four on-topic questions those
 files do not answer. Greedy decoding makes the figures repeatable; the floors sit two
 questions below what the slice measured, so a change that loses three right answers or
-three abstentions fails.
+three abstentions fails. An answer the small model began to loop must have been cut by the
+guard and shown as its quoted evidence.
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ from tests.bench.realdocs import SET, ask_case
 pytestmark = pytest.mark.slow
 
 _UNANSWERABLE = {"rd-073", "rd-075", "rd-077", "rd-088"}
-_MIN_RIGHT = 6 / 18  # measured 8 of 18
+_MIN_RIGHT = 6 / 18  # measured 8 of 18 (AVX2 build, 600 tokens), 12 (AVX-512, 500)
 _MIN_ABSTAINED = 2 / 4  # measured 4 of 4
+_MAX_LOOPED = 3  # measured 0 and 1 of 22 (the AVX2 and AVX-512 builds round differently)
 
 
 def _slice() -> list[dict[str, object]]:
@@ -65,8 +67,10 @@ def test_a_slice_of_real_document_questions_stays_above_its_floor(
     right = sum(r["right"] for r in answerable) / len(answerable)
     abstained = sum(r["abstained"] for r in unanswerable) / len(unanswerable)
     summary = [(r["id"], r["right"], r["abstained"]) for r in rows]
-    print(f"right {right:.3f}, abstained {abstained:.3f}")
+    looped = [r for r in rows if r["looped"]]  # the guard cut them: quoted evidence shown
+    print(f"right {right:.3f}, abstained {abstained:.3f}, looped {len(looped)}")
     assert right >= _MIN_RIGHT, summary
     assert abstained >= _MIN_ABSTAINED, summary
-    assert not any(r["looped"] for r in rows), summary
+    assert len(looped) <= _MAX_LOOPED, summary
+    assert all(r["quoted"] and len(r["answer"].split()) <= 80 for r in looped), looped
     assert all(r["evidence"] for r in answerable if not r["abstained"]), summary
