@@ -28,8 +28,12 @@ _MIN_ITEM_WORDS = 4  # a second item shorter than this would say nothing
 _AFFIX_MIN = 5  # letters the shorter form of a word needs (see held())
 _AFFIX_SHARE = 0.6  # and the share of the longer form it must cover
 _MIN_LABELS = 3  # entries that make a list worth shortening to its labels
+_SAME_SHARE = 0.8  # of its content words another sentence holds: it says the same
+_INTRODUCES = ("?", ":")  # a sentence ending so introduces what answers it
 _LEAD_IN = re.compile(r":\s+(?=\S)")
 _WRAP_MIN = 40  # a line at least this long, not ending a sentence, continues on the next
+_FENCE = re.compile(r"\s*(?:`{3,}|~{3,})[\w+-]*\s*$")  # a Markdown code fence: no sentence
+_HIDDEN_MARKUP = re.compile(r"<!--.*?-->|<a\s[^<>]*>\s*</a>")  # not shown in rendered Markdown
 _LINE_SHAPED = re.compile(r"\s*(?:[-*+•|>$#]|\d+[.)]\s|`|\w+\s*=)|\s{4}|\t")
 _PROSE = re.compile(r"[A-Za-z][\w'’\"(),.;:!?/-]*(?: +[\w'’\"(),.;:!?/-]+)+")
 _CODE_MARK = re.compile(r"[{}<>=;]|\w\(|::|\$\w")
@@ -117,7 +121,8 @@ def _line_shaped(line: str) -> bool:
 
 def _blocks(text: str) -> list[tuple[int, int]]:
     """Character spans of paragraphs, with wrapped prose lines joined and line-shaped
-    lines (code, lists, commands, tables) kept apart."""
+    lines (code, lists, commands, tables) kept apart; a code fence's marker line separates
+    them like a blank line, so a lead-in ("the following example:") meets the code."""
     spans: list[tuple[int, int]] = []
     start: int | None = None
     offset = prev_end = 0
@@ -125,7 +130,7 @@ def _blocks(text: str) -> list[tuple[int, int]]:
     lines = text.split("\n")
     for number, line in enumerate(lines):
         end = offset + len(line)
-        stripped = line.strip()
+        stripped = "" if _FENCE.match(line) else line.strip()
         if not stripped:
             if start is not None:
                 spans.append((start, prev_end))
@@ -186,6 +191,13 @@ def _short(text: str, span: tuple[int, ...]) -> bool:
     return len(text[span[0] : span[1]].strip()) < MIN_SENTENCE_CHARS
 
 
+def _flat(span: str) -> str:
+    """A sentence's text on one line, without the code-fence marker lines it spans and the
+    markup a reader of the rendered page never sees (comments, empty anchors)."""
+    lines = (line for line in span.split("\n") if not _FENCE.match(line))
+    return " ".join(_HIDDEN_MARKUP.sub(" ", " ".join(lines)).split())
+
+
 def score_sentences(
     question_vec: Any, hits: Sequence[Hit], embed: Callable[[Sequence[str]], Any]
 ) -> list[Sentence]:
@@ -193,7 +205,9 @@ def score_sentences(
     found: list[tuple[int, int, int, str]] = []
     for owner, hit in enumerate(hits):
         for begin, end in sentences(hit.text):
-            found.append((owner, begin, end, " ".join(hit.text[begin:end].split())))
+            text = _flat(hit.text[begin:end])
+            if len(text) >= MIN_SENTENCE_CHARS:
+                found.append((owner, begin, end, text))
     if not found:
         return []
     import numpy as np
@@ -256,16 +270,25 @@ def _trim(text: str, question: str, words: int) -> str:
 def rank(question: str, scored: Sequence[Sentence]) -> list[Sentence]:
     """``scored`` ordered for evidence: cosine plus :data:`LEXICAL_WEIGHT` times the share
     of the question's content words the sentence contains (an answer names what was asked
-    about; a paraphrase of the question alone is near it too)."""
+    about; a paraphrase of the question alone is near it too). A sentence with no content
+    word beyond the question's (a heading that repeats it) comes after the others, unless
+    it introduces what follows (a question, a lead-in ending with a colon)."""
     wanted = content_words(question)
     if not wanted:
         return list(scored)
 
-    def total(sentence: Sentence) -> float:
-        shared = len(held(wanted, content_words(sentence.text))) / len(wanted)
-        return sentence.score + LEXICAL_WEIGHT * shared
+    def total(sentence: Sentence) -> Sentence:
+        words = content_words(sentence.text)
+        shared = len(held(wanted, words)) / len(wanted)
+        return replace(sentence, score=sentence.score + LEXICAL_WEIGHT * shared)
 
-    return sorted((replace(s, score=total(s)) for s in scored), key=lambda s: -s.score)
+    def says_more(sentence: Sentence) -> bool:
+        novel = content_words(sentence.text) - wanted
+        return sentence.text.endswith(_INTRODUCES) or any(
+            not held({word}, wanted) for word in novel
+        )
+
+    return sorted(map(total, scored), key=lambda s: (not says_more(s), -s.score))
 
 
 def _following(scored: Sequence[Sentence]) -> dict[tuple[int, int], Sentence]:
@@ -282,7 +305,14 @@ def _following(scored: Sequence[Sentence]) -> dict[tuple[int, int], Sentence]:
 
 
 def _same_text(a: str, b: str) -> bool:
-    return a.casefold() in b.casefold() or b.casefold() in a.casefold()
+    """Whether ``a`` and ``b`` say the same: one holds the other, or nearly all content
+    words of the shorter are in the longer (the same FAQ question in its list and its
+    entry, a book's sentence in two of its editions)."""
+    if a.casefold() in b.casefold() or b.casefold() in a.casefold():
+        return True
+    words_a, words_b = content_words(a), content_words(b)
+    fewer = min(len(words_a), len(words_b))
+    return bool(fewer) and len(words_a & words_b) >= _SAME_SHARE * fewer
 
 
 def _label(text: str) -> str | None:
@@ -349,10 +379,10 @@ def select(
     The excerpt is the best sentence and the ones right after it (up to
     :data:`FIRST_ITEM_WORDS`): the sentence nearest a question is often the one that
     introduces the answer (a heading, a question in a FAQ, "run the following command:").
-    The second item covers an answer that another passage states. Measured on the
-    real-documents set and a SQuAD sample over 5 passages, the facts are in the evidence for
-    59 of 72 and 170 of 200 questions (53 and 169 with only the one sentence after it, before
-    a long list was shortened to its labels and question words counted in another form).
+    The second item covers an answer that another passage states, so it must not say what
+    the first says. Measured on the real-documents set and a SQuAD sample over 5 passages,
+    the facts are in the evidence for 61 of 72 and 170 of 200 questions (59 and 170 while a
+    second item could repeat the first in other words).
     """
     ranked = rank(question, scored)
     following = _following(scored)

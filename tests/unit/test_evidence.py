@@ -159,6 +159,36 @@ def test_a_sentence_that_introduces_a_command_brings_the_command() -> None:
     assert found[0].location.line_start == 32
 
 
+def test_a_lead_in_meets_its_fenced_code_and_hidden_markup_is_no_sentence() -> None:
+    text = (
+        '<a id="running-cargo"></a>\n\nRun the cargo project one way, see the following '
+        "example:\n\n```console\n$ cargo run -- --jobs=1\n```\n\n"
+        "Details are in the appendix<!-- ignore --> of this book."
+    )
+    hits = [_hit("book", text, line_start=40)]
+    scored = evidence.score_sentences(_embed(["cargo project"])[0], hits, _embed)
+    assert sorted(s.text for s in scored) == [
+        "Details are in the appendix of this book.",
+        "Run the cargo project one way, see the following example: $ cargo run -- --jobs=1",
+    ]
+    found = evidence.select("How do I run a cargo project?", hits, scored)
+    assert found[0].text.startswith(
+        "Run the cargo project one way, see the following example: $ cargo run -- --jobs=1"
+    )
+    assert found[0].location.line_start == 42
+
+
+def test_a_sentence_of_only_the_question_words_is_no_answer_and_items_say_new_things() -> None:
+    book = _hit("book", "Cargo Projects\n\nA cargo project holds a crate and its manifest.")
+    toc = _hit("toc", "(3) A Cargo project holds a crate and a manifest.")
+    other = _hit("other", "Each cargo project is built with the cargo build command.")
+    hits = [book, toc, other]
+    scored = evidence.score_sentences(_embed(["cargo project"])[0], hits, _embed)
+    found = evidence.select("What are cargo projects?", hits, scored)
+    assert found[0].text.startswith("A cargo project holds a crate"), "not the heading"
+    assert [e.chunk_id for e in found] == ["book", "other"], "the table of contents repeats it"
+
+
 def test_a_list_too_long_for_the_evidence_is_shortened_to_its_labels() -> None:
     described = " The value is stored in cargo project files of some size and kind."
     entries = "\n\n".join(f"{name}.{described}" for name in ("NULL", "INTEGER", "REAL", "BLOB"))
