@@ -34,6 +34,8 @@ _LEAD_IN = re.compile(r":\s+(?=\S)")
 _WRAP_MIN = 40  # a line at least this long, not ending a sentence, continues on the next
 _FENCE = re.compile(r"\s*(?:`{3,}|~{3,})[\w+-]*\s*$")  # a Markdown code fence: no sentence
 _HIDDEN_MARKUP = re.compile(r"<!--.*?-->|<a\s[^<>]*>\s*</a>")  # not shown in rendered Markdown
+_LIST_ITEM = re.compile(r"\s*(?:[-*+•]|\d+[.)])\s")  # its indented next line continues it
+_HEADING = re.compile(r"(?m)^[ \t]*#{1,6}\s")  # a Markdown heading starts another section
 _LINE_SHAPED = re.compile(r"\s*(?:[-*+•|>$#]|\d+[.)]\s|`|\w+\s*=)|\s{4}|\t")
 _PROSE = re.compile(r"[A-Za-z][\w'’\"(),.;:!?/-]*(?: +[\w'’\"(),.;:!?/-]+)+")
 _CODE_MARK = re.compile(r"[{}<>=;]|\w\(|::|\$\w")
@@ -143,10 +145,11 @@ def _blocks(text: str) -> list[tuple[int, int]]:
             if start is None:
                 start = offset + (len(line) - len(line.lstrip()))
             nxt = lines[number + 1] if number + 1 < len(lines) else ""
+            wrapped_item = bool(_LIST_ITEM.match(line)) and nxt[:1] in (" ", "\t")
             joins_next = (
-                not shaped
-                and len(stripped) >= _WRAP_MIN
-                and not stripped.endswith((".", "!", "?", ":"))
+                (wrapped_item or not shaped)
+                and (wrapped_item or len(stripped) >= _WRAP_MIN)
+                and (wrapped_item or not stripped.endswith((".", "!", "?", ":")))
                 and bool(nxt.strip())
                 and not _line_shaped(nxt)
             )
@@ -291,16 +294,19 @@ def rank(question: str, scored: Sequence[Sentence]) -> list[Sentence]:
     return sorted(map(total, scored), key=lambda s: (not says_more(s), -s.score))
 
 
-def _following(scored: Sequence[Sentence]) -> dict[tuple[int, int], Sentence]:
-    """Per sentence (owner, start), the sentence right after it in the same passage."""
+def _following(hits: Sequence[Hit], scored: Sequence[Sentence]) -> dict[tuple[int, int], Sentence]:
+    """Per sentence (owner, start), the sentence right after it in the same section of the
+    same passage (a Markdown heading between them, or starting the next, ends it)."""
     by_owner: dict[int, list[Sentence]] = {}
     for sentence in scored:
         by_owner.setdefault(sentence.owner, []).append(sentence)
     following: dict[tuple[int, int], Sentence] = {}
-    for owned in by_owner.values():
+    for owner, owned in by_owner.items():
         owned.sort(key=lambda s: s.start)
+        text = hits[owner].text
         for this, after in itertools.pairwise(owned):
-            following[(this.owner, this.start)] = after
+            if not _HEADING.search(text[this.end : after.end]):
+                following[(this.owner, this.start)] = after
     return following
 
 
@@ -334,16 +340,18 @@ def _listed(
     lead = _LEAD_IN.search(sentence.text)
     if lead is None:
         return None
-    entries = [replace(sentence, text=sentence.text[lead.end() :])]
+    first = _label(sentence.text[lead.end() :])
+    if first is None:
+        return None
+    entries = [(sentence, first)]
     nxt = following.get((sentence.owner, sentence.start))
-    while nxt is not None and _label(nxt.text) is not None:
-        entries.append(nxt)
+    while nxt is not None and (label := _label(nxt.text)) is not None:
+        entries.append((nxt, label))
         nxt = following.get((nxt.owner, nxt.start))
-    labels = [_label(entry.text) for entry in entries]
-    if len(entries) < _MIN_LABELS or None in labels:
+    if len(entries) < _MIN_LABELS:
         return None
     text, end = sentence.text[: lead.end()], sentence.end
-    for entry, label in zip(entries, labels, strict=True):
+    for entry, label in entries:
         if len(text.split()) + 2 > limit:
             break
         text, end = f"{text}{label} … ", entry.end
@@ -354,7 +362,7 @@ def _continued(
     sentence: Sentence, last: Sentence, following: dict[tuple[int, int], Sentence]
 ) -> Sentence:
     """``sentence`` (which ends with ``last``) run on with the sentences after it in its
-    passage while it stays within :data:`FIRST_ITEM_WORDS` and no new question starts: an
+    section while it stays within :data:`FIRST_ITEM_WORDS` and no new question starts: an
     answer often comes two or three sentences after what introduces it (a FAQ question, a
     remark, then the answer)."""
     nxt = following.get((last.owner, last.start))
@@ -385,7 +393,7 @@ def select(
     second item could repeat the first in other words).
     """
     ranked = rank(question, scored)
-    following = _following(scored)
+    following = _following(hits, scored)
     chosen: list[Sentence] = []
     for sentence in ranked:
         if len(chosen) == MAX_EVIDENCE_ITEMS:

@@ -189,6 +189,21 @@ def test_a_sentence_of_only_the_question_words_is_no_answer_and_items_say_new_th
     assert [e.chunk_id for e in found] == ["book", "other"], "the table of contents repeats it"
 
 
+def test_a_wrapped_list_item_is_one_line_and_the_first_item_stops_at_a_heading() -> None:
+    text = (
+        "## Cargo\n\nYou compile a cargo project with one command.\n\n"
+        "- The cargo project lives in the folder you made\n  with cargo new.\n"
+        "- Another item.\n\n## Vision\n\nUnrelated words about vision follow here."
+    )
+    spans = [" ".join(text[b:e].split()) for b, e in evidence.sentences(text)]
+    assert "- The cargo project lives in the folder you made with cargo new." in spans
+    hits = [_hit("notes", text, line_start=1)]
+    scored = evidence.score_sentences(_embed(["cargo project"])[0], hits, _embed)
+    found = evidence.select("How do I build a cargo project?", hits, scored)
+    assert found[0].text.startswith("You compile a cargo project")
+    assert "vision" not in found[0].text
+
+
 def test_a_list_too_long_for_the_evidence_is_shortened_to_its_labels() -> None:
     described = " The value is stored in cargo project files of some size and kind."
     entries = "\n\n".join(f"{name}.{described}" for name in ("NULL", "INTEGER", "REAL", "BLOB"))
