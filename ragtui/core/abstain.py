@@ -71,7 +71,8 @@ def signals(
             weight[stem], most = rarity(word)
     per_hit = [content_words(f"{h.context} {h.text}") for h in hits]
     total = sum(weight.values())
-    holding = [held(set(wanted), words) for words in per_hit]
+    stems = set(wanted)
+    holding = [held(stems, words) for words in per_hit]
     coverage = max((sum(weight[w] for w in h) for h in holding), default=0.0)
     coverage = coverage / total if total > 0 else 1.0
     found = set().union(*holding) if holding else set()
