@@ -58,6 +58,17 @@ _COMMON = frozenset(
 _HEADING_WORDS = 5  # a best line this short is taken as a heading
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _SHORT_ANSWER = 8  # words: an answer this short that is a number is checked (see below)
+_YES_NO_QUESTION = re.compile(
+    r"(?:^|,\s*)(?:is|are|was|were|do|does|did|can|could|should|will|would|has|have|had|may"
+    r"|must|shall)\b",
+    re.IGNORECASE,
+)
+_WH_QUESTION = re.compile(r"^\W*(?:what|which|who|whom|whose|how|why|where|when)\b", re.I)
+_NEGATION = re.compile(
+    r"\b(?:not|no|never|none|neither|nor|cannot|off|disabled?|avoid(?:ed)?|without)\b|n't\b",
+    re.IGNORECASE,
+)
+_YES_OR_NO = re.compile(r"^\W*(yes|no)\b", re.IGNORECASE)
 
 
 def _stems(text: str) -> set[str]:
@@ -108,7 +119,7 @@ def answer_flaw(
     """Why the model's answer cannot be shown as it is, or None when it can: cut off by
     the loop guard, empty or only echoing the question, ending on the colon that should
     introduce it, supported by no passage, a number from another sentence of the evidence
-    than the one the question matches, or a
+    than the one the question matches, a yes or no the evidence contradicts, or a
     decline although retrieval is at least ``overrule`` confident the passages answer."""
     if answer.abstained:
         if confident >= overrule:
@@ -134,7 +145,20 @@ def answer_flaw(
         and _number_from_elsewhere(question, first[0], answer.evidence[0].text)
     ):
         return "the model's number belongs to another part of the passage"
+    if answer.evidence and _contradicts(question, text, answer.evidence[0].text):
+        return "the model's yes or no is not what the passage says"
     return None
+
+
+def _contradicts(question: str, answer: str, passage: str) -> bool:
+    """Whether a yes or no answering a yes/no question says the opposite of ``passage``:
+    the passage denies what the question asks when exactly one of them holds a negation
+    ("Are foreign keys enforced by default?", "enforcement is turned off by default")."""
+    said = _YES_OR_NO.match(answer)
+    if said is None or _WH_QUESTION.match(question) or not _YES_NO_QUESTION.search(question):
+        return False
+    denied = bool(_NEGATION.search(question)) != bool(_NEGATION.search(passage))
+    return (said.group(1).lower() == "yes") == denied
 
 
 def _number_from_elsewhere(question: str, answer: str, passage: str) -> bool:

@@ -320,6 +320,28 @@ def test_a_number_from_another_sentence_than_the_question_matches_is_a_flaw() ->
     assert answer_flaw(said("After 10 more minutes."), _generation("x"), manager) is None
 
 
+def test_a_yes_or_no_that_the_evidence_contradicts_is_a_flaw() -> None:
+    def said(text: str, passage: str) -> Answer:
+        hit = _hit("faq", passage)
+        found = evidence.select(
+            "x", [hit], evidence.score_sentences(_embed(["x"])[0], [hit], _embed)
+        )
+        return _answer(text).model_copy(update={"evidence": found})
+
+    flaw = "the model's yes or no is not what the passage says"
+    off = "Foreign key enforcement is turned off by default in the cargo database."
+    on = "Foreign key enforcement is on by default in the cargo database."
+    asked = "In the cargo database, are foreign keys enforced by default?"
+    assert answer_flaw(said("Yes.", off), _generation("Yes."), asked) == flaw
+    assert answer_flaw(said("No, it is off.", off), _generation("No"), asked) is None
+    assert answer_flaw(said("No.", on), _generation("No."), asked) == flaw
+    assert answer_flaw(said("Yes [1].", on), _generation("Yes"), asked) is None
+    negated = "Is foreign key enforcement not on by default?"
+    assert answer_flaw(said("Yes.", off), _generation("Yes."), negated) is None
+    which = "Which keys are not enforced by default?"
+    assert answer_flaw(said("No keys.", on), _generation("No keys."), which) is None
+
+
 def test_a_flawed_answer_is_replaced_by_its_evidence_quoted_and_cited() -> None:
     hit = _hit("entry", WRAPPED, line_start=1435)
     quoted = quote(_answer("a fish that is a fish that is"), [hit], "looped")
