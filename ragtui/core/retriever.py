@@ -226,6 +226,7 @@ class Retriever:
         diversify: bool,
         query_vec: object,
     ) -> list[Hit]:
+        from ragtui.core.language import same_language_first
         from ragtui.core.retrieve import collapse_duplicates, mmr, path_matches, snippet
 
         wanted = k * 4 if diversify else k
@@ -246,7 +247,11 @@ class Retriever:
             cid: [p for dup in absorbed for p in paths[chunks[dup].hash]]
             for cid, absorbed in groups.items()
         }
-        order = [(cid, score) for cid, score in order if cid in groups][:wanted]
+        order = same_language_first(
+            query,
+            [(cid, score) for cid, score in order if cid in groups],
+            lambda o: chunks[o[0]].text,
+        )[:wanted]
         if diversify and query_vec is not None and len(order) > k and self.store.vectors_open:
             with self.tracing.span("retrieve.mmr") as span:
                 vecs = self.store.vectors.vectors_for([cid for cid, _ in order])
