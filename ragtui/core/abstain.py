@@ -76,7 +76,8 @@ def signals(
     coverage = max((sum(weight[w] for w in h) for h in holding), default=0.0)
     coverage = coverage / total if total > 0 else 1.0
     found = set().union(*holding) if holding else set()
-    missing = max((weight[w] for w in wanted if w not in found), default=0.0) / most
+    unheld = max((weight[w] for w in wanted if w not in found), default=0.0)
+    missing = unheld / most if most > 0 else 0.0  # an empty keyword index: nothing is rare
     dense = [h.scores["dense"] for h in hits if "dense" in h.scores]
     agree = any(
         h.ranks.get("bm25", _TOP + 1) <= _TOP and h.ranks.get("dense", _TOP + 1) <= _TOP
@@ -88,7 +89,7 @@ def signals(
         passage=max(dense) if dense else sentence,  # keyword-only search has no dense score
         agreement=1.0 if agree else 0.0,
         coverage=coverage,
-        missing=missing if most > 0 else 0.0,
+        missing=missing,
     )
 
 

@@ -92,3 +92,10 @@ def test_keyword_only_hits_use_the_sentence_for_the_passage() -> None:
     )
     found = abstain.signals("belt?", [hit], [Sentence(0, 0, 21, hit.text, 0.6)])
     assert found.passage == found.sentence == 0.6
+
+
+def test_an_empty_keyword_index_makes_no_word_rare() -> None:
+    hits = [_hit("Replace the timing belt at 45,000 miles.", 0.61, 1, 1)]
+    scored = [Sentence(0, 0, 40, hits[0].text, 0.72)]
+    found = abstain.signals("How do I configure pgbouncer?", hits, scored, lambda _: (0.0, 0.0))
+    assert found.missing == 0.0 and found.coverage == 1.0
