@@ -5,7 +5,8 @@ and the Debian manuals that ``get-debian-docs.sh`` unpacks) into a work folder, 
 them, asks every question without the answer cache and prints one JSON object: per
 question the answer, its evidence and citations, whether every expected fact is in the
 answer or its evidence (and in the answer alone), whether an expected file is cited, and
-the totals the issue's figures are read from.
+the totals the issue's figures are read from. A declined answer is never right, whatever
+its evidence holds.
 
     python tests/bench/realdocs.py [--data DIR] [--debian DIR] [--ids rd-001,rd-002]
         [--retrieval-only] [--out FILE]
@@ -182,7 +183,7 @@ def ask_case(engine: Any, case: dict[str, Any], docs: Path) -> dict[str, Any]:
         "answer_right": in_answer and source,
         "evidence_facts": in_evidence,
         "source": source,
-        "right": both and source,
+        "right": both and source and not answer.abstained,  # a decline answers nothing
         "total_ms": round(answer.timings_ms.get("total", 0.0)),
         "ttft_ms": round(answer.timings_ms.get("ttft", 0.0)),
     }
