@@ -123,7 +123,7 @@ def answer_flaw(
     decline although retrieval is at least ``overrule`` confident the passages answer."""
     if answer.abstained:
         if confident >= overrule:
-            return "the model declined, but the passages match the question closely"
+            return "the model declined, but retrieval says the passages likely answer"
         return None
     if generation.stopped_repeating:
         return "the model started repeating itself"

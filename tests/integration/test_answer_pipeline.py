@@ -310,7 +310,7 @@ def test_a_decline_with_closely_matching_passages_is_overruled_by_the_evidence(
     question = "At what mileage is the timing belt replaced?"
     answer = engine.ask(question)
     assert answer.quoted and not answer.abstained and "45,000" in answer.answer
-    assert answer.error == "the model declined, but the passages match the question closely"
+    assert answer.error == "the model declined, but retrieval says the passages likely answer"
     strict = create_engine(load_settings(answer={"overrule_decline": 1.0}), engine.data_dir)
     _use(strict, backend)
     assert strict.ask(question, use_cache=False).abstained
