@@ -33,20 +33,25 @@ _HANGUL = re.compile(r"[\uac00-\ud7af]")
 _MIN_HITS = 2  # common words a language needs
 _LEAD = 2.0  # times as many as the runner-up
 _SCRIPT_SHARE = 0.3  # of the letters: a text in that script
+_SAMPLE_CHARS = 600  # enough of a page to tell, and cheap for every hit of a search
 
 
 def guess(text: str) -> str | None:
-    """The language code of ``text`` ("en", "de", "zh", …), or None when it cannot tell."""
-    letters = len(_WORD.findall(text)) + len(_HAN_KANA.findall(text))
+    """The language code of ``text`` ("en", "de", "zh", …) from its first
+    :data:`_SAMPLE_CHARS` characters, or None when it cannot tell."""
+    sample = text[:_SAMPLE_CHARS]
+    words = _WORD.findall(sample)
+    han = len(_HAN_KANA.findall(sample))
+    letters = len(words) + han
     if letters == 0:
         return None
-    if len(_HAN_KANA.findall(text)) >= _SCRIPT_SHARE * letters:
+    if han >= _SCRIPT_SHARE * letters:
         return "zh"  # also Japanese: one script family, enough to tell it from the rest
-    if len(_HANGUL.findall(text)) >= _SCRIPT_SHARE * letters:
+    if len(_HANGUL.findall(sample)) >= _SCRIPT_SHARE * letters:
         return "ko"
-    words = [w.lower() for w in _WORD.findall(text)]
+    lowered = [w.lower() for w in words]
     counts = sorted(
-        ((sum(w in common for w in words), lang) for lang, common in _WORDS.items()),
+        ((sum(w in common for w in lowered), lang) for lang, common in _WORDS.items()),
         reverse=True,
     )
     (best, lang), (second, _) = counts[0], counts[1]
