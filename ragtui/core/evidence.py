@@ -280,18 +280,16 @@ def rank(question: str, scored: Sequence[Sentence]) -> list[Sentence]:
     if not wanted:
         return list(scored)
 
-    def total(sentence: Sentence) -> Sentence:
+    def ranked(sentence: Sentence) -> tuple[bool, Sentence]:
         words = content_words(sentence.text)
         shared = len(held(wanted, words)) / len(wanted)
-        return replace(sentence, score=sentence.score + LEXICAL_WEIGHT * shared)
-
-    def says_more(sentence: Sentence) -> bool:
-        novel = content_words(sentence.text) - wanted
-        return sentence.text.endswith(_INTRODUCES) or any(
-            not held({word}, wanted) for word in novel
+        says_more = sentence.text.endswith(_INTRODUCES) or any(
+            not held({word}, wanted) for word in words - wanted
         )
+        return not says_more, replace(sentence, score=sentence.score + LEXICAL_WEIGHT * shared)
 
-    return sorted(map(total, scored), key=lambda s: (not says_more(s), -s.score))
+    order = sorted(map(ranked, scored), key=lambda pair: (pair[0], -pair[1].score))
+    return [sentence for _, sentence in order]
 
 
 def _following(hits: Sequence[Hit], scored: Sequence[Sentence]) -> dict[tuple[int, int], Sentence]:
