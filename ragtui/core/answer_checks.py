@@ -11,6 +11,7 @@ from ragtui.core import citations, evidence
 from ragtui.core.context import Packed
 from ragtui.core.generate import Generation
 from ragtui.core.models import Answer, Hit
+from ragtui.core.prompts.kinds import answer_kind
 
 _WORDS = re.compile(r"\w+")
 _KEY = re.compile(r"\d+(?:[.,:/-]\d+)*|\b[A-Z][a-z]+\b")
@@ -58,12 +59,6 @@ _COMMON = frozenset(
 _HEADING_WORDS = 5  # a best line this short is taken as a heading
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _SHORT_ANSWER = 8  # words: an answer this short that is a number is checked (see below)
-_YES_NO_QUESTION = re.compile(
-    r"(?:^|,\s*)(?:is|are|was|were|do|does|did|can|could|should|will|would|has|have|had|may"
-    r"|must|shall)\b",
-    re.IGNORECASE,
-)
-_WH_QUESTION = re.compile(r"^\W*(?:what|which|who|whom|whose|how|why|where|when)\b", re.I)
 _NEGATION = re.compile(
     r"\b(?:not|no|never|none|neither|nor|cannot|off|disabled?|avoid(?:ed)?|without)\b|n't\b",
     re.IGNORECASE,
@@ -155,7 +150,7 @@ def _contradicts(question: str, answer: str, passage: str) -> bool:
     the passage denies what the question asks when exactly one of them holds a negation
     ("Are foreign keys enforced by default?", "enforcement is turned off by default")."""
     said = _YES_OR_NO.match(answer)
-    if said is None or _WH_QUESTION.match(question) or not _YES_NO_QUESTION.search(question):
+    if said is None or answer_kind(question) != "yes_no":
         return False
     denied = bool(_NEGATION.search(question)) != bool(_NEGATION.search(passage))
     return (said.group(1).lower() == "yes") == denied
@@ -171,16 +166,17 @@ def _number_from_elsewhere(question: str, answer: str, passage: str) -> bool:
         return False
     wanted = evidence.content_words(question)
     parts = [passage[b:e] for b, e in evidence.sentences(passage)]
-    parts = [p for p in parts if _NUMBER.search(p)]
-    shares = [len(evidence.held(wanted, evidence.content_words(p))) for p in parts]
-    if not parts or max(shares) == 0:
+    counted = [(set(_NUMBER.findall(p)), p) for p in parts]
+    counted = [(found, p) for found, p in counted if found]
+    shares = [len(evidence.held(wanted, evidence.content_words(p))) for _, p in counted]
+    if not counted or max(shares) == 0:
         return False
     best = shares.index(max(shares))
     (number,) = numbers
-    holding = [i for i, p in enumerate(parts) if number in _NUMBER.findall(p)]
+    holding = [i for i, (found, _) in enumerate(counted) if number in found]
     return (
         bool(holding)
-        and number not in _NUMBER.findall(parts[best])
+        and number not in counted[best][0]
         and all(shares[i] < shares[best] for i in holding)
     )
 

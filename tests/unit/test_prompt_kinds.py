@@ -13,7 +13,9 @@ from ragtui.core.prompts.kinds import KINDS, answer_kind
     [
         ("Is there a tool that formats code?", "yes_no"),
         ("I published a broken crate. Can I stop people depending on it?", "yes_no"),
+        ("In Postgres, is char(n) faster than varchar?", "yes_no"),
         ("How many legs does a spider have?", "number"),
+        ("How many, if any, are left?", "number"),
         ("What was the number of tackles he made?", "number"),
         ("What's the command to update the toolchain?", "command"),
         ("When I'm done bisecting, how do I get back to my branch?", "command"),

@@ -11,7 +11,9 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "yes_no",
         re.compile(
-            r"^\s*(?:is|are|am|can|could|does|do|did|should|shall|will|would|was|were|has|have"
+            r"^\s*(?:(?!(?:what|which|who|whom|whose|how|why|where|when)\b)[^,?]{1,40},\s*)?"
+            # a leading phrase, not a wh-word's: "In Postgres, is char(n) faster?"
+            r"(?:is|are|am|can|could|does|do|did|should|shall|will|would|was|were|has|have"
             r"|had|may|might|must|isn't|aren't|can't|doesn't|don't)\b",
             re.I,
         ),
